@@ -1,0 +1,66 @@
+//! Every magic value of the format, in one place.
+//!
+//! Changing any of these changes the format: golden-bytes tests pin them.
+
+/// The four bytes every envelope starts with.
+pub const MAGIC: [u8; 4] = *b"TSRA";
+
+/// The envelope format version this crate writes and understands.
+pub const FORMAT_VERSION: u8 = 1;
+
+/// The largest armored file, in bytes, that is read at all.
+///
+/// A licence with every field filled in is a few kilobytes; anything larger is
+/// refused before it is parsed so that a hostile file costs nothing.
+pub const MAX_FILE_BYTES: usize = 64 * 1024;
+
+/// The largest payload bincode will decode, in bytes.
+pub const MAX_PAYLOAD_BYTES: usize = 40 * 1024;
+
+/// Length of a key id: the first bytes of SHA-256 over the raw public key.
+pub const KEY_ID_LEN: usize = 8;
+
+/// Length of an ed25519 signature.
+pub const SIGNATURE_LEN: usize = 64;
+
+/// Length of a raw ed25519 public key.
+pub const PUBLIC_KEY_LEN: usize = 32;
+
+/// Separator between the signing context and the payload in the signed message.
+pub const CONTEXT_SEPARATOR: u8 = 0x00;
+
+/// Signing context of licences.
+pub const CONTEXT_LICENCE: &str = "tessera/licence/v1";
+/// Signing context of licence requests.
+pub const CONTEXT_REQUEST: &str = "tessera/request/v1";
+/// Signing context of usage reports.
+pub const CONTEXT_USAGE_REPORT: &str = "tessera/usage-report/v1";
+/// Signing context of issuer endorsements.
+pub const CONTEXT_ENDORSEMENT: &str = "tessera/issuer/v1";
+
+/// Armor label of licences.
+pub const LABEL_LICENCE: &str = "TESSERA LICENCE";
+/// Armor label of licence requests.
+pub const LABEL_REQUEST: &str = "TESSERA LICENCE REQUEST";
+/// Armor label of usage reports.
+pub const LABEL_USAGE_REPORT: &str = "TESSERA USAGE REPORT";
+/// Armor label of issuer endorsements.
+pub const LABEL_ENDORSEMENT: &str = "TESSERA ISSUER ENDORSEMENT";
+
+/// Width of the base64 lines written inside the armor.
+pub const ARMOR_LINE_WIDTH: usize = 64;
+
+/// Days before expiry from which a time-limited licence is reported as expiring.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// Envelope byte that names each document kind.
+pub mod kind_byte {
+    /// A licence.
+    pub const LICENCE: u8 = 1;
+    /// A licence request.
+    pub const REQUEST: u8 = 2;
+    /// A usage report.
+    pub const USAGE_REPORT: u8 = 3;
+    /// An issuer endorsement.
+    pub const ENDORSEMENT: u8 = 4;
+}

@@ -1,0 +1,502 @@
+//! The four signed documents and what each carries.
+//!
+//! Field order is the format: bincode writes fields in declaration order, and
+//! golden-bytes tests pin every struct. Add fields only in a new format version.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::constants::{self, kind_byte};
+use crate::values::{Money, RawPublicKey, Timestamp, YearMonth};
+
+/// Which of the four documents a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentKind {
+    /// A licence, signed by a vendor (root or endorsed issuer) key.
+    Licence,
+    /// A licence request, signed by an installation key.
+    Request,
+    /// A usage report, signed by an installation key.
+    UsageReport,
+    /// An issuer endorsement, signed by a root key.
+    Endorsement,
+}
+
+impl DocumentKind {
+    /// Every kind, in envelope-byte order.
+    pub const ALL: [DocumentKind; 4] = [
+        DocumentKind::Licence,
+        DocumentKind::Request,
+        DocumentKind::UsageReport,
+        DocumentKind::Endorsement,
+    ];
+
+    /// The signing context: a signature made for one kind never verifies as another.
+    pub fn context(self) -> &'static str {
+        match self {
+            DocumentKind::Licence => constants::CONTEXT_LICENCE,
+            DocumentKind::Request => constants::CONTEXT_REQUEST,
+            DocumentKind::UsageReport => constants::CONTEXT_USAGE_REPORT,
+            DocumentKind::Endorsement => constants::CONTEXT_ENDORSEMENT,
+        }
+    }
+
+    /// The label between `-----BEGIN ` and `-----`.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::Licence => constants::LABEL_LICENCE,
+            DocumentKind::Request => constants::LABEL_REQUEST,
+            DocumentKind::UsageReport => constants::LABEL_USAGE_REPORT,
+            DocumentKind::Endorsement => constants::LABEL_ENDORSEMENT,
+        }
+    }
+
+    /// The byte that names this kind inside the envelope.
+    pub fn byte(self) -> u8 {
+        match self {
+            DocumentKind::Licence => kind_byte::LICENCE,
+            DocumentKind::Request => kind_byte::REQUEST,
+            DocumentKind::UsageReport => kind_byte::USAGE_REPORT,
+            DocumentKind::Endorsement => kind_byte::ENDORSEMENT,
+        }
+    }
+
+    /// The kind an envelope byte names, if any.
+    pub fn from_byte(b: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.byte() == b)
+    }
+
+    /// The kind an armor label names, if any.
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.label() == label)
+    }
+
+    /// A name for people: "licence", "licence request", …
+    pub fn describe(self) -> &'static str {
+        match self {
+            DocumentKind::Licence => "licence",
+            DocumentKind::Request => "licence request",
+            DocumentKind::UsageReport => "usage report",
+            DocumentKind::Endorsement => "issuer endorsement",
+        }
+    }
+}
+
+/// The company a licence is issued to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Licensee {
+    /// Company name, as shown on the console's title line.
+    pub company: String,
+    /// Where licence e-mails go (seed 000: "the e-mail address in your Company details").
+    pub email: String,
+}
+
+/// The plan the site subscribes to (seed 002: Startup, Go Paperless, Customer Journey, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Plan name, e.g. "Customer Journey".
+    pub name: String,
+    /// Rank among the vendor's plans; higher tiers include the features of lower ones.
+    pub tier: u32,
+}
+
+/// The contract the licence belongs to (seed 001: contract dates, auto-renewal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contract {
+    /// First day of the contract.
+    pub start: NaiveDate,
+    /// Last day of the contract.
+    pub end: NaiveDate,
+    /// Whether the contract renews by itself at its end.
+    pub auto_renew: bool,
+    /// Days before `end` during which contracted seats may be reduced, effective at renewal.
+    pub renewal_window_days: u32,
+}
+
+/// When a time-limited licence stops granting anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expiry {
+    /// Last day the licence is fully in force.
+    pub date: NaiveDate,
+    /// Days after `date` during which it still works, with warnings, before termination.
+    pub grace_days: u32,
+}
+
+/// How seats of a pool are committed and billed (seeds 000 and 001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Term {
+    /// 12-month commitment, billed a month ahead; reduced only in the renewal window.
+    Contracted,
+    /// Added and removed freely, billed a month ahead.
+    Monthly,
+    /// Billed afterwards per charged user-day.
+    Daily,
+}
+
+impl Term {
+    /// Every term.
+    pub const ALL: [Term; 3] = [Term::Contracted, Term::Monthly, Term::Daily];
+
+    /// The name administrators type: `contracted`, `monthly`, `daily`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Term::Contracted => "contracted",
+            Term::Monthly => "monthly",
+            Term::Daily => "daily",
+        }
+    }
+
+    /// Parses a term name, ignoring case; "monthly rolling" and "rolling" mean monthly.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "contracted" | "contract" => Some(Term::Contracted),
+            "monthly" | "monthly rolling" | "monthly-rolling" | "rolling" => Some(Term::Monthly),
+            "daily" => Some(Term::Daily),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Term {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A system licence: a part of the installation the site may run (seed 004).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemLicence {
+    /// Name, e.g. "Online Web Services".
+    pub name: String,
+    /// What it allows, as the vendor describes it.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A pool of user seats of one licence and term (seeds 000–003).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatPool {
+    /// Product area, e.g. "Jobs" or "Sales".
+    pub area: String,
+    /// Licence name within the area, e.g. "User" or "Sales Support".
+    pub licence: String,
+    /// Commitment and billing.
+    pub term: Term,
+    /// Seats granted. A pool of 0 seats offers the term for purchase without granting any.
+    pub count: u32,
+    /// Storage allowance each seat brings, in GB; daily seats bring none whatever this says.
+    pub storage_gb_per_seat: u32,
+    /// Price a seat a month (contracted, monthly) or a user-day (daily).
+    pub price: Money,
+    /// Feature areas a seat of this pool reaches; empty means every area
+    /// (seed 002: Sales Support reaches attached files, customers, diary, opportunities).
+    #[serde(default)]
+    pub limited_to: Vec<String>,
+}
+
+/// An add-on module licence, e.g. an Outlook connector (seed 003).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddOn {
+    /// Module name.
+    pub name: String,
+    /// Users that may hold the module.
+    pub count: u32,
+    /// Price a module licence a month.
+    pub price: Money,
+}
+
+/// An integration licence, e.g. Business Central (seed 003).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Integration {
+    /// Integration name.
+    pub name: String,
+    /// When true the integration follows the standard seat count and `count` is 0
+    /// (seed 003: Business Central, Visma Admin, NAV follow the standard licences).
+    pub follows_standard: bool,
+    /// Its own seat count, when it does not follow the standard count.
+    pub count: u32,
+    /// Monthly fee.
+    pub price: Money,
+}
+
+/// A service invoiced past a threshold that grows with the user count (seed 004).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeteredService {
+    /// Identifier used by `tessera usage metered`, e.g. "emails-sent".
+    pub name: String,
+    /// Unit counted, e.g. "emails".
+    pub unit: String,
+    /// Free each month whatever the user count.
+    pub base_allowance: u64,
+    /// Free each month for each licensed user.
+    pub allowance_per_user: u64,
+    /// Price of each unit past the threshold.
+    pub overage_price: Money,
+}
+
+/// A licence: what a site may use, signed by the vendor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Licence {
+    /// The installation serial number the licence binds to.
+    pub serial: String,
+    /// The vendor's identifier of this licence.
+    pub licence_id: String,
+    /// Monotonic per serial: an import with a lower sequence than the licence in force is refused.
+    pub sequence: u64,
+    /// When the vendor signed it.
+    pub issued_at: Timestamp,
+    /// The product licensed; an endorsed issuer may sign only the products it is endorsed for.
+    pub product: String,
+    /// Who the licence is issued to.
+    pub licensee: Licensee,
+    /// The subscription plan.
+    pub plan: Plan,
+    /// The contract period.
+    pub contract: Contract,
+    /// For time-limited licences: expiry day and grace.
+    pub expiry: Option<Expiry>,
+    /// Parts of the installation the site may run.
+    pub system_licences: Vec<SystemLicence>,
+    /// User seats per product area, licence and term.
+    pub seat_pools: Vec<SeatPool>,
+    /// Add-on module licences.
+    pub add_ons: Vec<AddOn>,
+    /// Integration licences.
+    pub integrations: Vec<Integration>,
+    /// Metered services and their thresholds.
+    pub metered_services: Vec<MeteredService>,
+    /// Days an over-allocated user keeps working before deactivation (seed 003: seven).
+    pub overage_grace_days: u32,
+    /// ISO 4217 code every price is in.
+    pub currency: String,
+}
+
+/// Adding or removing seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeatAction {
+    /// Buy seats.
+    Add,
+    /// Give seats back.
+    Remove,
+}
+
+/// One change a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatChange {
+    /// Product area of the pool.
+    pub area: String,
+    /// Licence name of the pool.
+    pub licence: String,
+    /// Term of the pool.
+    pub term: Term,
+    /// Add or remove.
+    pub action: SeatAction,
+    /// How many seats.
+    pub count: u32,
+    /// The day the change takes effect (today for purchases, the renewal for contracted reductions).
+    pub effective: NaiveDate,
+}
+
+/// One line of a cost breakdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostLine {
+    /// What is charged, e.g. "Jobs User (monthly) x 2, 2026-11-22 to 2026-11-30".
+    pub description: String,
+    /// The amount, unrounded; the total is rounded once.
+    pub amount: Money,
+}
+
+/// A licence request: the site asks the vendor for a change, signed by the installation key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceRequest {
+    /// Installation serial.
+    pub serial: String,
+    /// The site's identifier of this request; a vendor refuses one it has seen.
+    pub request_id: String,
+    /// When the site made it.
+    pub created_at: Timestamp,
+    /// The installation's public key, which signed this request.
+    pub installation_key: RawPublicKey,
+    /// Who asks, and where the confirmation goes.
+    pub licensee: Licensee,
+    /// The product of the licence in force.
+    pub product: String,
+    /// Sequence of the licence in force when the request was made.
+    pub licence_sequence: u64,
+    /// What is asked.
+    pub changes: Vec<SeatChange>,
+    /// The cost breakdown the administrator saw.
+    pub costs: Vec<CostLine>,
+    /// Total, rounded to two decimals.
+    pub total: Money,
+    /// Currency of the amounts.
+    pub currency: String,
+    /// Free text for the vendor.
+    pub note: String,
+}
+
+/// Peak seat use of one pool during the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolUsage {
+    /// Product area.
+    pub area: String,
+    /// Licence name.
+    pub licence: String,
+    /// Term.
+    pub term: Term,
+    /// Seats granted at the end of the month.
+    pub total: u32,
+    /// Most seats assigned at once during the month.
+    pub peak_in_use: u32,
+}
+
+/// The days one daily-licence user was charged for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserDays {
+    /// Username.
+    pub user: String,
+    /// Product area of the daily pool.
+    pub area: String,
+    /// Licence name of the daily pool.
+    pub licence: String,
+    /// Each charged day, once.
+    pub days: Vec<NaiveDate>,
+}
+
+/// A metered service's use in the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeteredUsage {
+    /// Service identifier.
+    pub name: String,
+    /// Units used.
+    pub used: u64,
+    /// Free units: base + per-user x users.
+    pub threshold: u64,
+    /// Units past the threshold.
+    pub excess: u64,
+    /// Price of each excess unit.
+    pub overage_price: Money,
+}
+
+/// A usage report: what a site used in a month, signed by the installation key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageReport {
+    /// Installation serial.
+    pub serial: String,
+    /// The site's identifier of this report.
+    pub report_id: String,
+    /// When the site made it.
+    pub created_at: Timestamp,
+    /// The installation's public key, which signed this report.
+    pub installation_key: RawPublicKey,
+    /// The month reported.
+    pub month: YearMonth,
+    /// Sequence of the licence in force at the end of the month.
+    pub licence_sequence: u64,
+    /// Peak seats per pool.
+    pub pools: Vec<PoolUsage>,
+    /// Charged user-days of daily seats.
+    pub daily_user_days: Vec<UserDays>,
+    /// Metered services.
+    pub metered: Vec<MeteredUsage>,
+    /// Storage used at the end of the month, in bytes.
+    pub storage_used_bytes: u64,
+    /// Pooled storage allowance, in GB.
+    pub storage_allowance_gb: u64,
+    /// Currency of the prices.
+    pub currency: String,
+}
+
+/// A root key's statement that an issuer key may sign licences for some products until a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endorsement {
+    /// The issuer's name, shown beside its licences (e.g. an add-on vendor).
+    pub issuer: String,
+    /// The issuer's public key.
+    pub issuer_key: RawPublicKey,
+    /// Products the issuer may license.
+    pub products: Vec<String>,
+    /// When the root signed it.
+    pub issued_at: Timestamp,
+    /// Last day the endorsement holds: licences signed by the issuer are accepted
+    /// only if issued on or before it, and only until it (a key past its
+    /// endorsement is retired, so a leaked one stops working).
+    pub until: NaiveDate,
+}
+
+/// Any of the four documents, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Document {
+    /// A licence.
+    Licence(Licence),
+    /// A licence request.
+    Request(LicenceRequest),
+    /// A usage report.
+    UsageReport(UsageReport),
+    /// An issuer endorsement.
+    Endorsement(Endorsement),
+}
+
+impl Document {
+    /// Which kind this is.
+    pub fn kind(&self) -> DocumentKind {
+        match self {
+            Document::Licence(_) => DocumentKind::Licence,
+            Document::Request(_) => DocumentKind::Request,
+            Document::UsageReport(_) => DocumentKind::UsageReport,
+            Document::Endorsement(_) => DocumentKind::Endorsement,
+        }
+    }
+
+    /// The readable header lines written above the base64, and checked against the payload.
+    pub fn header(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Document::Licence(l) => {
+                let mut h = vec![
+                    ("Serial", l.serial.clone()),
+                    ("Licensee", l.licensee.company.clone()),
+                ];
+                h.push((
+                    "Expires",
+                    l.expiry
+                        .map(|e| e.date.to_string())
+                        .unwrap_or_else(|| "never".to_string()),
+                ));
+                h
+            }
+            Document::Request(r) => vec![
+                ("Serial", r.serial.clone()),
+                ("Licensee", r.licensee.company.clone()),
+            ],
+            Document::UsageReport(r) => vec![
+                ("Serial", r.serial.clone()),
+                ("Month", r.month.to_string()),
+            ],
+            Document::Endorsement(e) => vec![
+                ("Issuer", e.issuer.clone()),
+                ("Until", e.until.to_string()),
+            ],
+        }
+    }
+}

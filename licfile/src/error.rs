@@ -1,0 +1,246 @@
+//! Errors, one enum per operation. Every message says what is wrong and, where
+//! it can, what to do.
+
+use crate::keys::KeyId;
+use crate::validate::ValidationError;
+
+/// Reading the text armor around a document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArmorError {
+    /// The input is larger than any document.
+    #[error("the file is {size} bytes; a Tessera document is never larger than {max} bytes, so it was not read")]
+    TooLarge {
+        /// Bytes given.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The input is not text.
+    #[error("the file is not text (it is not valid UTF-8); a Tessera document is a text file starting with -----BEGIN TESSERA")]
+    NotText,
+    /// No `-----BEGIN TESSERA …-----` line was found.
+    #[error("no -----BEGIN TESSERA …----- line found; this is not a Tessera document")]
+    NoBegin,
+    /// The BEGIN line names something that is not a Tessera document.
+    #[error("unknown document type {0:?} on the BEGIN line")]
+    UnknownLabel(String),
+    /// The matching END line is missing: the file was cut short.
+    #[error("no -----END {0}----- line: the file is truncated or was cut when copied")]
+    NoEnd(&'static str),
+    /// A header line is not `Name: value`.
+    #[error("header line {line} is not of the form \"Name: value\": {text:?}")]
+    BadHeaderLine {
+        /// Line number in the file, from 1.
+        line: usize,
+        /// The line.
+        text: String,
+    },
+    /// A header name this format does not define.
+    #[error("unknown header {0:?}; only Serial, Licensee, Expires, Month, Issuer, Until and Key may stand above the base64")]
+    UnknownHeader(String),
+    /// The same header twice.
+    #[error("header {0:?} appears twice")]
+    DuplicateHeader(String),
+    /// The base64 body holds something that is not base64.
+    #[error("line {line} inside the armor is not base64: {text:?} (the file was altered or damaged)")]
+    BadBase64Line {
+        /// Line number in the file, from 1.
+        line: usize,
+        /// The line, cut to 60 characters.
+        text: String,
+    },
+    /// The base64 is not well formed as a whole (length or padding).
+    #[error("the base64 inside the armor is damaged ({0}); the file was truncated or altered")]
+    BadBase64(String),
+    /// Nothing between BEGIN and END.
+    #[error("the armor is empty: nothing between BEGIN and END")]
+    Empty,
+}
+
+/// Decoding the binary envelope and its payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Armor problem.
+    #[error(transparent)]
+    Armor(#[from] ArmorError),
+    /// The envelope does not start with the magic bytes.
+    #[error("not a Tessera envelope (bad magic bytes); the file was altered or is not a Tessera document")]
+    BadMagic,
+    /// A newer (or unknown) format version.
+    #[error("format version {0} is not known to this version of Tessera, which reads version {known}; upgrade Tessera to read it", known = crate::constants::FORMAT_VERSION)]
+    UnknownVersion(u8),
+    /// The envelope's kind byte is not one of the four documents.
+    #[error("unknown document kind {0} in the envelope; the file was altered or comes from a newer Tessera")]
+    UnknownKind(u8),
+    /// The armor label and the envelope disagree.
+    #[error("the armor says {label} but the envelope holds a {inner}; the file was altered")]
+    KindMismatch {
+        /// What the armor label says.
+        label: &'static str,
+        /// What the envelope holds.
+        inner: &'static str,
+    },
+    /// The envelope ends early.
+    #[error("the envelope is truncated: {0}")]
+    Truncated(&'static str),
+    /// Bytes after the signature.
+    #[error("{0} unexpected bytes after the signature; the file was altered")]
+    TrailingEnvelopeBytes(usize),
+    /// The payload length is over the limit.
+    #[error("payload of {0} bytes is larger than any document")]
+    PayloadTooLarge(usize),
+    /// bincode refused the payload.
+    #[error("the {kind} payload cannot be decoded ({detail}); the file was altered or damaged")]
+    Payload {
+        /// The document kind.
+        kind: &'static str,
+        /// bincode's reason.
+        detail: String,
+    },
+    /// The payload decoded but left bytes over.
+    #[error("the {kind} payload has {extra} unexpected trailing bytes; the file was altered")]
+    TrailingPayloadBytes {
+        /// The document kind.
+        kind: &'static str,
+        /// How many bytes were left.
+        extra: usize,
+    },
+    /// The payload decoded but its content breaks the format's rules.
+    #[error("the {kind} is not valid: {source}")]
+    Invalid {
+        /// The document kind.
+        kind: &'static str,
+        /// What is wrong.
+        source: ValidationError,
+    },
+    /// A readable header line disagrees with the signed payload.
+    #[error("the readable header says {name}: {header:?} but the signed content says {actual:?}; the header was altered, so the file is refused")]
+    HeaderMismatch {
+        /// Header name.
+        name: String,
+        /// What the header says.
+        header: String,
+        /// What the payload says.
+        actual: String,
+    },
+    /// An embedded endorsement is damaged.
+    #[error("the issuer endorsement carried in the file is damaged: {0}")]
+    Endorsement(Box<DecodeError>),
+    /// An endorsement may only be carried by a licence.
+    #[error("a {0} cannot carry an issuer endorsement; the file was altered")]
+    UnexpectedEndorsement(&'static str),
+}
+
+/// Reading or writing keys.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not a PKCS#8 PEM ed25519 private key.
+    #[error("not an ed25519 private key in PKCS#8 PEM form (-----BEGIN PRIVATE KEY-----): {0}")]
+    BadSecretKey(String),
+    /// Not an SPKI PEM ed25519 public key.
+    #[error("not an ed25519 public key in SPKI PEM form (-----BEGIN PUBLIC KEY-----): {0}")]
+    BadPublicKey(String),
+    /// A weak (small-order) public key, which would accept forged signatures.
+    #[error("the public key is weak (a small-order point) and would accept forged signatures; it is refused")]
+    WeakKey,
+    /// The operating system gave no randomness.
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+    /// Encoding a key failed.
+    #[error("could not encode the key: {0}")]
+    Encode(String),
+}
+
+/// Signing a document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The content breaks the format's rules.
+    #[error("the {kind} is not valid: {source}")]
+    Invalid {
+        /// The document kind.
+        kind: &'static str,
+        /// What is wrong.
+        source: ValidationError,
+    },
+    /// The encoded payload is too large.
+    #[error("the encoded {kind} is {size} bytes, more than the {max} bytes a document may hold")]
+    TooLarge {
+        /// The document kind.
+        kind: &'static str,
+        /// Encoded size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// bincode refused to encode.
+    #[error("could not encode the {kind}: {detail}")]
+    Encode {
+        /// The document kind.
+        kind: &'static str,
+        /// bincode's reason.
+        detail: String,
+    },
+    /// The endorsement given does not endorse the signing key.
+    #[error("the endorsement is for key {endorsed}, but the licence is being signed with key {signer}")]
+    EndorsementKeyMismatch {
+        /// Key the endorsement names.
+        endorsed: KeyId,
+        /// Key signing.
+        signer: KeyId,
+    },
+    /// Only licences carry endorsements.
+    #[error("only licences carry an issuer endorsement, not a {0}")]
+    EndorsementOnNonLicence(&'static str),
+}
+
+/// Checking a signature.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The document could not be read.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The document is not the kind expected.
+    #[error("this is a {found}, not a {expected}")]
+    WrongKind {
+        /// Expected kind.
+        expected: &'static str,
+        /// Kind found.
+        found: &'static str,
+    },
+    /// The signing key is not trusted.
+    #[error("signed by key {0}, which is not a trusted root and carries no endorsement from one")]
+    UnknownKey(KeyId),
+    /// The signature does not verify.
+    #[error("the signature does not match the content (signed by key {0}); the file was altered or signed for something else")]
+    BadSignature(KeyId),
+    /// The key is weak.
+    #[error("the signing key {0} is weak (small-order) and is never trusted")]
+    WeakKey(KeyId),
+    /// The embedded endorsement is not signed by a trusted root.
+    #[error("the issuer endorsement is signed by key {0}, which is not a trusted root")]
+    EndorsementUnknownRoot(KeyId),
+    /// The embedded endorsement's signature does not verify.
+    #[error("the issuer endorsement's signature does not match (root key {0}); it was altered")]
+    EndorsementBadSignature(KeyId),
+    /// The endorsement endorses another key.
+    #[error("the issuer endorsement is for key {endorsed}, but the licence is signed by key {signer}")]
+    EndorsementKeyMismatch {
+        /// Key the endorsement names.
+        endorsed: KeyId,
+        /// Key that signed.
+        signer: KeyId,
+    },
+    /// The key id in the envelope is not the id of the key inside a request or report.
+    #[error("the envelope names key {envelope} but the document carries installation key {inner}; the file was altered")]
+    InstallationKeyMismatch {
+        /// Key id in the envelope.
+        envelope: KeyId,
+        /// Key id of the embedded installation key.
+        inner: KeyId,
+    },
+}

@@ -1,0 +1,65 @@
+//! Tessera's signed licence-file format.
+//!
+//! A vendor signs **licences**; a site signs **licence requests** and **usage
+//! reports** with its installation key; a root key signs **issuer endorsements**
+//! that let another key (an add-on vendor, a rotated key) sign licences for named
+//! products. Each kind has its own signing context, so a signature on one can
+//! never be replayed as another.
+//!
+//! The crate is layered: [`document`] (what each file carries), [`encoding`]
+//! (bincode 2.0.1 in one fixed configuration), [`envelope`] (magic, version, key
+//! id, payload, signature), [`armor`] (the text form), [`keys`], [`signed`]
+//! (reading and signing whole files), [`verify`] (signatures and trust) and
+//! [`policy`] (the checklist `tessera verify` prints). It takes bytes and values
+//! and returns bytes and verdicts: no files, no clock, no printing.
+//!
+//! ```
+//! use licfile::{Document, Policy, Roots, SecretKey, policy, sample, signed};
+//!
+//! let vendor = SecretKey::generate()?;
+//! let text = signed::sign(&Document::Licence(sample::licence("NW-000123")), &vendor, None)?;
+//!
+//! let mut roots = Roots::new();
+//! roots.add("vendor", *vendor.public());
+//! let date = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+//! let verdict = policy::check(
+//!     text.as_bytes(),
+//!     &Policy { roots: &roots, serial: Some("NW-000123"), date, expected: None },
+//! );
+//! assert!(verdict.is_valid());
+//!
+//! // One changed character and the file is refused.
+//! let tampered = text.replacen("NW-000123", "NW-000124", 1);
+//! assert!(!policy::check(tampered.as_bytes(), &Policy { roots: &roots, serial: None, date, expected: None }).is_valid());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod armor;
+pub mod constants;
+pub mod document;
+pub mod encoding;
+pub mod envelope;
+pub mod error;
+pub mod keys;
+pub mod policy;
+pub mod sample;
+pub mod signed;
+pub mod validate;
+pub mod values;
+pub mod verify;
+
+pub use document::{
+    AddOn, Contract, CostLine, Document, DocumentKind, Endorsement, Expiry, Integration, Licence,
+    LicenceRequest, Licensee, MeteredService, MeteredUsage, Plan, PoolUsage, SeatAction,
+    SeatChange, SeatPool, SystemLicence, Term, UsageReport, UserDays,
+};
+pub use error::{ArmorError, DecodeError, KeyError, SignError, VerifyError};
+pub use keys::{KeyId, PublicKey, SecretKey};
+pub use policy::{Check, LicenceState, Policy, Status, Verdict};
+pub use signed::{Inspected, SignedDocument};
+pub use validate::ValidationError;
+pub use values::{Money, RawPublicKey, Timestamp, YearMonth};
+pub use verify::{Roots, Signer, TrustedRoot};

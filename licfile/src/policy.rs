@@ -1,0 +1,426 @@
+//! Policy: turns (document, trusted roots, installation serial, date) into a
+//! verdict with a checklist, one line per check, as `tessera verify` prints it.
+
+use chrono::NaiveDate;
+
+use crate::constants::EXPIRY_WARNING_DAYS;
+use crate::document::{Document, DocumentKind, Licence};
+use crate::signed::{self, SignedDocument};
+use crate::verify::{Roots, Signer, verify_signature};
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Passed.
+    Pass,
+    /// Passed, with something the reader should know (expiring, in grace).
+    Warn,
+    /// Failed: the document is refused.
+    Fail,
+    /// Not applicable, or not reached because an earlier check failed.
+    Skip,
+}
+
+impl Status {
+    /// `ok`, `warn`, `FAIL`, `skip`: a word beside every state, for terminals without colour.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// One line of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// What is checked: format, key, signature, endorsement, serial, not before, expiry.
+    pub name: &'static str,
+    /// The outcome.
+    pub status: Status,
+    /// What was found, for people.
+    pub detail: String,
+}
+
+/// Where a licence stands on a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenceState {
+    /// In force, no expiry in sight.
+    Valid,
+    /// In force; expires within the warning period.
+    Expiring {
+        /// Last day in force.
+        expires: NaiveDate,
+        /// Days from the checking date to that day (0 on the day itself).
+        days_left: i64,
+    },
+    /// Expired, still working during its grace period.
+    Grace {
+        /// The expiry day that passed.
+        expired: NaiveDate,
+        /// First day of termination.
+        terminates: NaiveDate,
+    },
+    /// Past expiry and grace: grants nothing.
+    Terminated {
+        /// First day of termination.
+        since: NaiveDate,
+    },
+}
+
+impl LicenceState {
+    /// `valid`, `expiring`, `grace` or `terminated`: the word `status --json` uses.
+    pub fn word(self) -> &'static str {
+        match self {
+            LicenceState::Valid => "valid",
+            LicenceState::Expiring { .. } => "expiring",
+            LicenceState::Grace { .. } => "grace",
+            LicenceState::Terminated { .. } => "terminated",
+        }
+    }
+
+    /// Whether the licence still grants anything.
+    pub fn in_force(self) -> bool {
+        !matches!(self, LicenceState::Terminated { .. })
+    }
+}
+
+/// Where a licence stands on `date`.
+pub fn licence_state(licence: &Licence, date: NaiveDate) -> LicenceState {
+    let Some(expiry) = licence.expiry else {
+        return LicenceState::Valid;
+    };
+    let terminates = expiry
+        .date
+        .checked_add_days(chrono::Days::new(u64::from(expiry.grace_days) + 1))
+        .unwrap_or(NaiveDate::MAX);
+    if date <= expiry.date {
+        let days_left = (expiry.date - date).num_days();
+        if days_left <= EXPIRY_WARNING_DAYS {
+            LicenceState::Expiring {
+                expires: expiry.date,
+                days_left,
+            }
+        } else {
+            LicenceState::Valid
+        }
+    } else if date < terminates {
+        LicenceState::Grace {
+            expired: expiry.date,
+            terminates,
+        }
+    } else {
+        LicenceState::Terminated { since: terminates }
+    }
+}
+
+/// What a verdict is asked about.
+#[derive(Debug, Clone)]
+pub struct Policy<'a> {
+    /// Trusted root keys.
+    pub roots: &'a Roots,
+    /// The installation serial the document must be for, if known.
+    pub serial: Option<&'a str>,
+    /// The day to judge on.
+    pub date: NaiveDate,
+    /// The kind the document must be, if any.
+    pub expected: Option<DocumentKind>,
+}
+
+/// The outcome of [`check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+    /// The document, when it could be read.
+    pub document: Option<SignedDocument>,
+    /// Who signed it, when the signature verified.
+    pub signer: Option<Signer>,
+    /// For licences: where it stands on the date.
+    pub state: Option<LicenceState>,
+}
+
+impl Verdict {
+    /// Whether no check failed.
+    pub fn is_valid(&self) -> bool {
+        self.first_failure().is_none()
+    }
+
+    /// The first failed check, which names why the document is refused.
+    pub fn first_failure(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| c.status == Status::Fail)
+    }
+}
+
+struct List(Vec<Check>);
+
+impl List {
+    fn push(&mut self, name: &'static str, status: Status, detail: impl Into<String>) {
+        self.0.push(Check {
+            name,
+            status,
+            detail: detail.into(),
+        });
+    }
+
+    /// Marks every remaining check of this document kind as not reached.
+    fn skip_rest(&mut self, names: &[&'static str]) {
+        for name in names {
+            if !self.0.iter().any(|c| c.name == *name) {
+                self.push(name, Status::Skip, "not checked: an earlier check failed");
+            }
+        }
+    }
+}
+
+/// The checks of each kind, in order.
+fn check_names(kind: Option<DocumentKind>) -> &'static [&'static str] {
+    match kind {
+        Some(DocumentKind::Licence) | None => &[
+            "format",
+            "key",
+            "signature",
+            "endorsement",
+            "serial",
+            "not before",
+            "expiry",
+        ],
+        Some(DocumentKind::Request) | Some(DocumentKind::UsageReport) => {
+            &["format", "key", "signature", "serial", "not before"]
+        }
+        Some(DocumentKind::Endorsement) => &["format", "key", "signature", "not before", "expiry"],
+    }
+}
+
+/// Judges a document: every check, in order; the first failure stops the ones
+/// that depend on it.
+pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
+    let mut list = List(Vec::new());
+    let doc = match signed::read(input) {
+        Ok(doc) => doc,
+        Err(e) => {
+            list.push("format", Status::Fail, e.to_string());
+            list.skip_rest(check_names(policy.expected));
+            return Verdict {
+                checks: list.0,
+                document: None,
+                signer: None,
+                state: None,
+            };
+        }
+    };
+    let kind = doc.envelope.kind;
+    let names = check_names(Some(kind));
+    if let Some(expected) = policy.expected
+        && expected != kind
+    {
+        list.push(
+            "format",
+            Status::Fail,
+            format!("this is a {}, not a {}", kind.describe(), expected.describe()),
+        );
+        list.skip_rest(names);
+        return Verdict {
+            checks: list.0,
+            document: Some(doc),
+            signer: None,
+            state: None,
+        };
+    }
+    list.push(
+        "format",
+        Status::Pass,
+        format!(
+            "{}, format version {}",
+            kind.describe(),
+            crate::constants::FORMAT_VERSION
+        ),
+    );
+
+    let signer = match verify_signature(&doc, policy.roots) {
+        Ok(s) => s,
+        Err(e) => {
+            // Key problems and signature problems are different lines, so the
+            // reader knows whether to ask for a key or for a fresh copy.
+            let key_problem = matches!(
+                e,
+                crate::error::VerifyError::UnknownKey(_)
+                    | crate::error::VerifyError::WeakKey(_)
+                    | crate::error::VerifyError::EndorsementUnknownRoot(_)
+                    | crate::error::VerifyError::EndorsementKeyMismatch { .. }
+                    | crate::error::VerifyError::InstallationKeyMismatch { .. }
+            );
+            if key_problem {
+                list.push("key", Status::Fail, e.to_string());
+            } else {
+                list.push("key", Status::Pass, format!("key {}", doc.envelope.key_id));
+                list.push("signature", Status::Fail, e.to_string());
+            }
+            list.skip_rest(names);
+            return Verdict {
+                checks: list.0,
+                document: Some(doc),
+                signer: None,
+                state: None,
+            };
+        }
+    };
+    let key_detail = match &signer {
+        Signer::Root { name, key_id } => format!("{key_id}, trusted root \"{name}\""),
+        Signer::Issuer {
+            issuer,
+            key_id,
+            root,
+            ..
+        } => format!("{key_id}, issuer \"{issuer}\" endorsed by root \"{root}\""),
+        Signer::Installation { key_id } => format!(
+            "{key_id}, the installation key the document carries (a vendor checks it against its registry)"
+        ),
+    };
+    list.push("key", Status::Pass, key_detail);
+    list.push("signature", Status::Pass, "ed25519, strict");
+
+    let mut state = None;
+    match &doc.document {
+        Document::Licence(licence) => {
+            endorsement_check(&mut list, &signer, licence, policy.date);
+            serial_check(&mut list, &licence.serial, policy.serial);
+            not_before_check(&mut list, licence.issued_at, policy.date);
+            let s = licence_state(licence, policy.date);
+            state = Some(s);
+            let (status, detail) = match s {
+                LicenceState::Valid => match licence.expiry {
+                    None => (Status::Pass, "not time-limited".to_string()),
+                    Some(e) => (Status::Pass, format!("expires {}", e.date)),
+                },
+                LicenceState::Expiring { expires, days_left } => (
+                    Status::Warn,
+                    format!("expires {expires}, in {days_left} days: ask the vendor for a renewal"),
+                ),
+                LicenceState::Grace {
+                    expired,
+                    terminates,
+                } => (
+                    Status::Warn,
+                    format!(
+                        "expired {expired}; in grace, terminated from {terminates}: import a renewed licence"
+                    ),
+                ),
+                LicenceState::Terminated { since } => (
+                    Status::Fail,
+                    format!("terminated since {since} (expired and grace over)"),
+                ),
+            };
+            list.push("expiry", status, detail);
+        }
+        Document::Request(r) => {
+            serial_check(&mut list, &r.serial, policy.serial);
+            not_before_check(&mut list, r.created_at, policy.date);
+        }
+        Document::UsageReport(r) => {
+            serial_check(&mut list, &r.serial, policy.serial);
+            not_before_check(&mut list, r.created_at, policy.date);
+        }
+        Document::Endorsement(e) => {
+            not_before_check(&mut list, e.issued_at, policy.date);
+            if policy.date <= e.until {
+                list.push("expiry", Status::Pass, format!("endorsement holds until {}", e.until));
+            } else {
+                list.push(
+                    "expiry",
+                    Status::Fail,
+                    format!("endorsement expired {}", e.until),
+                );
+            }
+        }
+    }
+    list.skip_rest(names);
+    Verdict {
+        checks: list.0,
+        document: Some(doc),
+        signer: Some(signer),
+        state,
+    }
+}
+
+fn endorsement_check(list: &mut List, signer: &Signer, licence: &Licence, date: NaiveDate) {
+    match signer {
+        Signer::Issuer {
+            issuer,
+            endorsement,
+            ..
+        } => {
+            let issued = licence.issued_at.date().unwrap_or(NaiveDate::MIN);
+            if !endorsement.products.iter().any(|p| p == &licence.product) {
+                list.push(
+                    "endorsement",
+                    Status::Fail,
+                    format!(
+                        "issuer \"{issuer}\" is endorsed for {} but this licence is for product {:?}",
+                        endorsement.products.join(", "),
+                        licence.product
+                    ),
+                );
+            } else if date > endorsement.until {
+                list.push(
+                    "endorsement",
+                    Status::Fail,
+                    format!(
+                        "issuer \"{issuer}\"'s endorsement expired {}; ask the issuer for a licence under a current endorsement",
+                        endorsement.until
+                    ),
+                );
+            } else if issued > endorsement.until {
+                list.push(
+                    "endorsement",
+                    Status::Fail,
+                    format!(
+                        "licence issued {issued}, after issuer \"{issuer}\"'s endorsement ended {}",
+                        endorsement.until
+                    ),
+                );
+            } else {
+                list.push(
+                    "endorsement",
+                    Status::Pass,
+                    format!(
+                        "issuer \"{issuer}\" endorsed for {} until {}",
+                        licence.product, endorsement.until
+                    ),
+                );
+            }
+        }
+        _ => list.push("endorsement", Status::Skip, "signed by a root: none needed"),
+    }
+}
+
+fn serial_check(list: &mut List, serial: &str, wanted: Option<&str>) {
+    match wanted {
+        None => list.push(
+            "serial",
+            Status::Skip,
+            format!("for serial {serial} (no installation serial given to compare)"),
+        ),
+        Some(w) if w == serial => list.push("serial", Status::Pass, format!("serial {serial}")),
+        Some(w) => list.push(
+            "serial",
+            Status::Fail,
+            format!("for serial {serial}, but this installation is {w}"),
+        ),
+    }
+}
+
+fn not_before_check(list: &mut List, issued: crate::values::Timestamp, date: NaiveDate) {
+    match issued.date() {
+        Some(d) if d <= date => list.push("not before", Status::Pass, format!("issued {issued}")),
+        _ => list.push(
+            "not before",
+            Status::Fail,
+            format!(
+                "issued {issued}, after the checking date {date}: the clock is behind or the file is post-dated"
+            ),
+        ),
+    }
+}

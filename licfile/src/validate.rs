@@ -1,0 +1,314 @@
+//! Content rules every document must meet, checked before signing and after decoding.
+//!
+//! A signature says who wrote a document, not that it makes sense: a licence
+//! with two pools of the same name, or a licensee name holding a newline that
+//! would forge a readable header line, is refused either way.
+
+use std::collections::HashSet;
+
+use crate::document::{
+    Document, Endorsement, Licence, LicenceRequest, Term, UsageReport,
+};
+use crate::values::Money;
+
+/// What is wrong with a document's content: every problem found, one a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .problems.join("; "))]
+pub struct ValidationError {
+    /// Each problem, naming the field.
+    pub problems: Vec<String>,
+}
+
+/// Collects problems so that one pass reports all of them.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push(&mut self, p: impl Into<String>) {
+        self.0.push(p.into());
+    }
+
+    /// A one-line text field: present, not too long, no control characters.
+    fn text(&mut self, field: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.push(format!("{field} is empty"));
+        } else if value.chars().count() > max {
+            self.push(format!("{field} is longer than {max} characters"));
+        }
+        if value.chars().any(char::is_control) {
+            self.push(format!("{field} contains a control character (such as a line break)"));
+        }
+        if value != value.trim() {
+            self.push(format!("{field} has leading or trailing spaces"));
+        }
+    }
+
+    /// Free text that may be empty.
+    fn optional_text(&mut self, field: &str, value: &str, max: usize) {
+        if !value.is_empty() {
+            self.text(field, value, max);
+        }
+    }
+
+    fn identifier(&mut self, field: &str, value: &str) {
+        if value.is_empty()
+            || value.len() > 64
+            || !value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            self.push(format!(
+                "{field} {value:?} must be 1 to 64 letters, digits, '-', '_' or '.'"
+            ));
+        }
+    }
+
+    fn email(&mut self, field: &str, value: &str) {
+        self.text(field, value, 254);
+        let ok = value
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !value.contains(' '));
+        if !ok {
+            self.push(format!("{field} {value:?} is not an e-mail address"));
+        }
+    }
+
+    fn currency(&mut self, value: &str) {
+        if value.len() != 3 || !value.chars().all(|c| c.is_ascii_uppercase()) {
+            self.push(format!(
+                "currency {value:?} must be a three-letter ISO 4217 code such as EUR or GBP"
+            ));
+        }
+    }
+
+    fn price(&mut self, field: &str, value: Money) {
+        if value.value().is_sign_negative() && !value.value().is_zero() {
+            self.push(format!("{field} is negative"));
+        }
+        if value.value().scale() > 6 {
+            self.push(format!("{field} has more than 6 decimal places"));
+        }
+    }
+
+    fn finish(self) -> Result<(), ValidationError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError { problems: self.0 })
+        }
+    }
+}
+
+/// Upper bound on any count, so sums never overflow and a typo is caught.
+const MAX_COUNT: u32 = 10_000_000;
+
+impl Licence {
+    /// Checks the licence's content; every problem is reported.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        p.identifier("serial", &self.serial);
+        p.identifier("licence_id", &self.licence_id);
+        if self.sequence == 0 {
+            p.push("sequence must be 1 or more");
+        }
+        p.identifier("product", &self.product);
+        p.text("licensee.company", &self.licensee.company, 200);
+        p.email("licensee.email", &self.licensee.email);
+        p.text("plan.name", &self.plan.name, 100);
+        if self.contract.start > self.contract.end {
+            p.push(format!(
+                "contract.start {} is after contract.end {}",
+                self.contract.start, self.contract.end
+            ));
+        }
+        if self.contract.renewal_window_days > 366 {
+            p.push("contract.renewal_window_days is more than a year");
+        }
+        if let Some(e) = self.expiry
+            && e.grace_days > 366
+        {
+            p.push("expiry.grace_days is more than a year");
+        }
+        if self.overage_grace_days > 366 {
+            p.push("overage_grace_days is more than a year");
+        }
+        p.currency(&self.currency);
+
+        let mut names = HashSet::new();
+        for (i, s) in self.system_licences.iter().enumerate() {
+            p.text(&format!("system_licences[{i}].name"), &s.name, 100);
+            p.optional_text(&format!("system_licences[{i}].description"), &s.description, 500);
+            if !names.insert(s.name.to_lowercase()) {
+                p.push(format!("system licence {:?} is listed twice", s.name));
+            }
+        }
+
+        if self.seat_pools.is_empty() {
+            p.push("seat_pools is empty: a licence grants at least one pool of seats");
+        }
+        let mut pools = HashSet::new();
+        for (i, s) in self.seat_pools.iter().enumerate() {
+            let f = format!("seat_pools[{i}]");
+            p.text(&format!("{f}.area"), &s.area, 50);
+            p.text(&format!("{f}.licence"), &s.licence, 100);
+            if s.count > MAX_COUNT {
+                p.push(format!("{f}.count is more than {MAX_COUNT}"));
+            }
+            if s.storage_gb_per_seat > 100_000 {
+                p.push(format!("{f}.storage_gb_per_seat is more than 100000"));
+            }
+            p.price(&format!("{f}.price"), s.price);
+            for (j, a) in s.limited_to.iter().enumerate() {
+                p.text(&format!("{f}.limited_to[{j}]"), a, 100);
+            }
+            if !pools.insert((s.area.to_lowercase(), s.licence.to_lowercase(), s.term)) {
+                p.push(format!(
+                    "seat pool {} / {} ({}) is listed twice",
+                    s.area, s.licence, s.term
+                ));
+            }
+        }
+
+        let mut add_ons = HashSet::new();
+        for (i, a) in self.add_ons.iter().enumerate() {
+            p.text(&format!("add_ons[{i}].name"), &a.name, 100);
+            if a.count > MAX_COUNT {
+                p.push(format!("add_ons[{i}].count is more than {MAX_COUNT}"));
+            }
+            p.price(&format!("add_ons[{i}].price"), a.price);
+            if !add_ons.insert(a.name.to_lowercase()) {
+                p.push(format!("add-on {:?} is listed twice", a.name));
+            }
+        }
+
+        let mut integrations = HashSet::new();
+        for (i, a) in self.integrations.iter().enumerate() {
+            p.text(&format!("integrations[{i}].name"), &a.name, 100);
+            if a.follows_standard && a.count != 0 {
+                p.push(format!(
+                    "integrations[{i}] follows the standard seat count, so its count must be 0"
+                ));
+            }
+            if a.count > MAX_COUNT {
+                p.push(format!("integrations[{i}].count is more than {MAX_COUNT}"));
+            }
+            p.price(&format!("integrations[{i}].price"), a.price);
+            if !integrations.insert(a.name.to_lowercase()) {
+                p.push(format!("integration {:?} is listed twice", a.name));
+            }
+        }
+
+        let mut metered = HashSet::new();
+        for (i, m) in self.metered_services.iter().enumerate() {
+            p.identifier(&format!("metered_services[{i}].name"), &m.name);
+            p.text(&format!("metered_services[{i}].unit"), &m.unit, 50);
+            p.price(&format!("metered_services[{i}].overage_price"), m.overage_price);
+            if !metered.insert(m.name.to_lowercase()) {
+                p.push(format!("metered service {:?} is listed twice", m.name));
+            }
+        }
+        p.finish()
+    }
+
+    /// Whether the licence offers seats of this term for this licence name (a pool
+    /// exists, even of 0 seats).
+    pub fn offers(&self, area: &str, licence: &str, term: Term) -> bool {
+        self.seat_pools.iter().any(|p| {
+            p.term == term
+                && p.area.eq_ignore_ascii_case(area)
+                && p.licence.eq_ignore_ascii_case(licence)
+        })
+    }
+}
+
+impl LicenceRequest {
+    /// Checks the request's content.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        p.identifier("serial", &self.serial);
+        p.identifier("request_id", &self.request_id);
+        p.identifier("product", &self.product);
+        p.text("licensee.company", &self.licensee.company, 200);
+        p.email("licensee.email", &self.licensee.email);
+        p.currency(&self.currency);
+        p.optional_text("note", &self.note, 1000);
+        if self.changes.is_empty() {
+            p.push("changes is empty: a request asks for at least one change");
+        }
+        for (i, c) in self.changes.iter().enumerate() {
+            p.text(&format!("changes[{i}].area"), &c.area, 50);
+            p.text(&format!("changes[{i}].licence"), &c.licence, 100);
+            if c.count == 0 || c.count > MAX_COUNT {
+                p.push(format!("changes[{i}].count must be 1 to {MAX_COUNT}"));
+            }
+        }
+        for (i, c) in self.costs.iter().enumerate() {
+            p.text(&format!("costs[{i}].description"), &c.description, 300);
+        }
+        p.finish()
+    }
+}
+
+impl UsageReport {
+    /// Checks the report's content.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        p.identifier("serial", &self.serial);
+        p.identifier("report_id", &self.report_id);
+        p.currency(&self.currency);
+        for (i, pool) in self.pools.iter().enumerate() {
+            p.text(&format!("pools[{i}].area"), &pool.area, 50);
+            p.text(&format!("pools[{i}].licence"), &pool.licence, 100);
+        }
+        let mut users = HashSet::new();
+        for (i, u) in self.daily_user_days.iter().enumerate() {
+            p.text(&format!("daily_user_days[{i}].user"), &u.user, 100);
+            if !users.insert((u.user.as_str(), u.area.as_str(), u.licence.as_str())) {
+                p.push(format!("user {:?} is listed twice", u.user));
+            }
+            let mut days = HashSet::new();
+            for d in &u.days {
+                if crate::values::YearMonth::of(*d) != self.month {
+                    p.push(format!("user {:?} has day {d} outside {}", u.user, self.month));
+                }
+                if !days.insert(*d) {
+                    p.push(format!("user {:?} is charged twice for {d}", u.user));
+                }
+            }
+        }
+        for (i, m) in self.metered.iter().enumerate() {
+            p.identifier(&format!("metered[{i}].name"), &m.name);
+            if m.excess != m.used.saturating_sub(m.threshold) {
+                p.push(format!("metered[{i}].excess is not used minus threshold"));
+            }
+        }
+        p.finish()
+    }
+}
+
+impl Endorsement {
+    /// Checks the endorsement's content.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        p.text("issuer", &self.issuer, 100);
+        if self.products.is_empty() {
+            p.push("products is empty: an endorsement names the products it covers");
+        }
+        for (i, prod) in self.products.iter().enumerate() {
+            p.identifier(&format!("products[{i}]"), prod);
+        }
+        p.finish()
+    }
+}
+
+impl Document {
+    /// Checks whichever document this is.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        match self {
+            Document::Licence(l) => l.validate(),
+            Document::Request(r) => r.validate(),
+            Document::UsageReport(r) => r.validate(),
+            Document::Endorsement(e) => e.validate(),
+        }
+    }
+}
