@@ -154,8 +154,15 @@ impl SecretKey {
     }
 
     /// As PKCS#8 PEM. The string holds the secret: write it to a 0600 file and drop it.
+    ///
+    /// Written as PKCS#8 v1 (seed only): OpenSSL 3.0, which many sites run,
+    /// refuses the v2 form that also carries the public key.
     pub fn to_pem(&self) -> Result<String, KeyError> {
-        self.key
+        let bytes = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        };
+        bytes
             .to_pkcs8_pem(LineEnding::LF)
             .map(|z| z.to_string())
             .map_err(|e| KeyError::Encode(e.to_string()))

@@ -75,7 +75,7 @@ impl From<Decimal> for Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.2}", self.rounded())
+        f.pad(&format!("{:.2}", self.rounded()))
     }
 }
 

@@ -1,0 +1,436 @@
+//! Golden bytes: the format is field order plus one bincode configuration plus
+//! the envelope layout, so every encoded struct and every envelope is pinned
+//! here against a file under `tests/golden/`.
+//!
+//! A failure means files signed by an earlier build would no longer verify or
+//! decode. The files are rewritten only under `TESSERA_BLESS=1`, for a
+//! deliberate format change, and the diff is then reviewed like code.
+
+mod common;
+
+use common::{
+    assert_golden_bytes, assert_golden_text, check_date, day, installation_key, issuer_key,
+    money, request, root_key, roots, signed_endorsement, standard_endorsement, usage_report,
+    SERIAL,
+};
+use ed25519_dalek::{Signature, VerifyingKey};
+use licfile::constants::{self, kind_byte};
+use licfile::encoding::{self, decode, encode};
+use licfile::envelope::{Envelope, Versioned};
+use licfile::{
+    Document, DocumentKind, Expiry, KeyId, Licence, Policy, RawPublicKey, SeatAction, Term,
+    Timestamp, YearMonth, policy, sample, signed,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+/// Encodes `value` the way payloads are encoded.
+fn enc<T: Serialize>(value: &T) -> Vec<u8> {
+    encode(value, DocumentKind::Licence).expect("encodes")
+}
+
+/// Pins `value`'s encoding and checks the pinned bytes decode back to `value`,
+/// so that files written by earlier builds still read.
+fn pin<T>(name: &str, what: &str, value: &T)
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let bytes = enc(value);
+    assert_golden_bytes(name, what, &bytes);
+    let back: T = decode(&bytes, DocumentKind::Licence)
+        .unwrap_or_else(|e| panic!("{name}: pinned bytes do not decode: {e}"));
+    assert_eq!(&back, value, "{name}: pinned bytes decode to another value");
+}
+
+fn licence() -> Licence {
+    sample::licence(SERIAL)
+}
+
+// --- the configuration, by hand --------------------------------------------
+//
+// These do not read any file: they pin the bincode configuration itself
+// (big-endian, fixed-width integers, u64 length prefixes), so a blessed golden
+// file cannot hide a configuration change.
+
+#[test]
+fn integers_are_fixed_width_big_endian() {
+    assert_eq!(enc(&1u32), [0, 0, 0, 1]);
+    assert_eq!(enc(&0x0102_0304_0506_0708u64), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(enc(&true), [1]);
+    assert_eq!(enc(&false), [0]);
+}
+
+#[test]
+fn strings_and_vectors_carry_a_u64_length() {
+    assert_eq!(enc(&"ab"), [0, 0, 0, 0, 0, 0, 0, 2, b'a', b'b']);
+    assert_eq!(enc(&Vec::<u32>::new()), [0; 8]);
+    assert_eq!(enc(&vec![7u32]), [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 7]);
+}
+
+#[test]
+fn options_are_a_tag_byte() {
+    assert_eq!(enc(&None::<u32>), [0]);
+    assert_eq!(enc(&Some(5u32)), [1, 0, 0, 0, 5]);
+}
+
+#[test]
+fn money_is_a_normalised_decimal_string() {
+    let twelve_fifty = [0, 0, 0, 0, 0, 0, 0, 4, b'1', b'2', b'.', b'5'];
+    assert_eq!(enc(&money("12.5")), twelve_fifty);
+    assert_eq!(enc(&money("12.50")), twelve_fifty, "12.50 and 12.5 must sign the same bytes");
+    assert_eq!(enc(&money("0.000")), [0, 0, 0, 0, 0, 0, 0, 1, b'0']);
+    assert_eq!(enc(&money("100")), [0, 0, 0, 0, 0, 0, 0, 3, b'1', b'0', b'0']);
+    assert_eq!(enc(&money("-0.25")), [0, 0, 0, 0, 0, 0, 0, 5, b'-', b'0', b'.', b'2', b'5']);
+}
+
+#[test]
+fn timestamps_are_i64_seconds() {
+    assert_eq!(enc(&Timestamp(1)), [0, 0, 0, 0, 0, 0, 0, 1]);
+    assert_eq!(enc(&Timestamp(-1)), [0xff; 8]);
+    assert_eq!(enc(&Timestamp(1_767_607_200)), 1_767_607_200i64.to_be_bytes());
+}
+
+#[test]
+fn dates_and_months_are_iso_strings() {
+    let mut date = vec![0, 0, 0, 0, 0, 0, 0, 10];
+    date.extend_from_slice(b"2026-01-05");
+    assert_eq!(enc(&day(2026, 1, 5)), date);
+    let mut month = vec![0, 0, 0, 0, 0, 0, 0, 7];
+    month.extend_from_slice(b"2026-05");
+    assert_eq!(enc(&YearMonth::new(2026, 5).unwrap()), month);
+}
+
+#[test]
+fn raw_keys_are_32_bytes_without_a_length() {
+    let key: Vec<u8> = (0..32).collect();
+    let mut raw = [0u8; 32];
+    raw.copy_from_slice(&key);
+    assert_eq!(enc(&RawPublicKey(raw)), key);
+}
+
+#[test]
+fn enums_are_a_u32_variant_index() {
+    assert_eq!(enc(&Term::Contracted), [0, 0, 0, 0]);
+    assert_eq!(enc(&Term::Monthly), [0, 0, 0, 1]);
+    assert_eq!(enc(&Term::Daily), [0, 0, 0, 2]);
+    assert_eq!(enc(&SeatAction::Add), [0, 0, 0, 0]);
+    assert_eq!(enc(&SeatAction::Remove), [0, 0, 0, 1]);
+}
+
+#[test]
+fn the_magic_values_are_the_format() {
+    assert_eq!(&constants::MAGIC, b"TSRA");
+    assert_eq!(constants::FORMAT_VERSION, 1);
+    assert_eq!(constants::CONTEXT_SEPARATOR, 0);
+    assert_eq!(constants::KEY_ID_LEN, 8);
+    assert_eq!(constants::SIGNATURE_LEN, 64);
+    assert_eq!(constants::MAX_FILE_BYTES, 65_536);
+    assert_eq!(constants::MAX_PAYLOAD_BYTES, 40 * 1024);
+    assert_eq!(constants::ARMOR_LINE_WIDTH, 64);
+    let table = [
+        (DocumentKind::Licence, kind_byte::LICENCE, 1, "tessera/licence/v1", "TESSERA LICENCE"),
+        (DocumentKind::Request, kind_byte::REQUEST, 2, "tessera/request/v1", "TESSERA LICENCE REQUEST"),
+        (
+            DocumentKind::UsageReport,
+            kind_byte::USAGE_REPORT,
+            3,
+            "tessera/usage-report/v1",
+            "TESSERA USAGE REPORT",
+        ),
+        (
+            DocumentKind::Endorsement,
+            kind_byte::ENDORSEMENT,
+            4,
+            "tessera/issuer/v1",
+            "TESSERA ISSUER ENDORSEMENT",
+        ),
+    ];
+    for (kind, byte, expected_byte, context, label) in table {
+        assert_eq!(byte, expected_byte, "{kind:?} byte");
+        assert_eq!(kind.byte(), expected_byte, "{kind:?}.byte()");
+        assert_eq!(kind.context(), context, "{kind:?} context");
+        assert_eq!(kind.label(), label, "{kind:?} label");
+        assert_eq!(DocumentKind::from_byte(expected_byte), Some(kind));
+        assert_eq!(DocumentKind::from_label(label), Some(kind));
+    }
+}
+
+#[test]
+fn key_ids_are_the_first_8_bytes_of_sha256() {
+    let public = root_key().public().raw();
+    let digest = Sha256::digest(public.0);
+    assert_eq!(root_key().public().id().0, digest[..8]);
+    assert_eq!(KeyId::of(&public.0).0, digest[..8]);
+}
+
+// --- the small values, pinned -------------------------------------------------
+
+#[test]
+fn golden_values() {
+    pin("money", "Money \"1234.50\" (normalised to 1234.5)", &money("1234.50"));
+    pin("money-fraction", "Money \"0.002\"", &money("0.002"));
+    pin("timestamp", "Timestamp(1_767_607_200), 2026-01-05T10:00:00Z", &Timestamp(1_767_607_200));
+    pin("naive-date", "NaiveDate 2026-01-05", &day(2026, 1, 5));
+    pin("year-month", "YearMonth 2026-05", &YearMonth::new(2026, 5).unwrap());
+    pin("raw-public-key", "RawPublicKey of the key from seed [1;32]", &root_key().public().raw());
+    pin("term", "[Term::Contracted, Term::Monthly, Term::Daily]", &Term::ALL);
+    pin("seat-action", "[SeatAction::Add, SeatAction::Remove]", &[SeatAction::Add, SeatAction::Remove]);
+}
+
+// --- the documents and the structs inside them --------------------------------
+
+#[test]
+fn golden_licence_parts() {
+    let l = licence();
+    pin("licensee", "sample licence .licensee", &l.licensee);
+    pin("plan", "sample licence .plan", &l.plan);
+    pin("contract", "sample licence .contract", &l.contract);
+    pin("expiry", "sample licence .expiry (Some)", &l.expiry);
+    pin("expiry-none", "Option<Expiry>::None", &None::<Expiry>);
+    pin("system-licence", "sample licence .system_licences[0]", &l.system_licences[0]);
+    pin("seat-pool", "sample licence .seat_pools[0] (no limited_to)", &l.seat_pools[0]);
+    pin("seat-pool-limited", "sample licence .seat_pools[5] (limited_to set)", &l.seat_pools[5]);
+    pin("add-on", "sample licence .add_ons[0]", &l.add_ons[0]);
+    pin("integration-standard", "sample licence .integrations[0]", &l.integrations[0]);
+    pin("integration-own-count", "sample licence .integrations[2]", &l.integrations[2]);
+    pin("metered-service", "sample licence .metered_services[0]", &l.metered_services[0]);
+}
+
+#[test]
+fn golden_licence() {
+    pin("licence", "licfile::sample::licence(\"NW-000123\")", &licence());
+}
+
+#[test]
+fn golden_request() {
+    let r = request(&installation_key());
+    pin("seat-change", "fixture request .changes[1]", &r.changes[1]);
+    pin("cost-line", "fixture request .costs[0]", &r.costs[0]);
+    pin("request", "fixture LicenceRequest (tests/common), installation key seed [4;32]", &r);
+}
+
+#[test]
+fn golden_usage_report() {
+    let r = usage_report(&installation_key());
+    pin("pool-usage", "fixture usage report .pools[0]", &r.pools[0]);
+    pin("user-days", "fixture usage report .daily_user_days[0]", &r.daily_user_days[0]);
+    pin("metered-usage", "fixture usage report .metered[0]", &r.metered[0]);
+    pin("usage-report", "fixture UsageReport (tests/common), installation key seed [4;32]", &r);
+}
+
+#[test]
+fn golden_endorsement() {
+    pin(
+        "endorsement",
+        "fixture Endorsement of the key from seed [2;32] for fieldsuite until 2027-12-31",
+        &standard_endorsement(),
+    );
+}
+
+#[test]
+fn document_payloads_are_the_struct_encodings() {
+    // encode_document must not wrap the payload (no enum tag, no length).
+    let docs = [
+        Document::Licence(licence()),
+        Document::Request(request(&installation_key())),
+        Document::UsageReport(usage_report(&installation_key())),
+        Document::Endorsement(standard_endorsement()),
+    ];
+    for doc in docs {
+        let direct = match &doc {
+            Document::Licence(d) => enc(d),
+            Document::Request(d) => enc(d),
+            Document::UsageReport(d) => enc(d),
+            Document::Endorsement(d) => enc(d),
+        };
+        assert_eq!(encoding::encode_document(&doc).unwrap(), direct, "{:?}", doc.kind());
+        assert_eq!(encoding::decode_document(doc.kind(), &direct).unwrap(), doc);
+    }
+}
+
+// --- envelopes ----------------------------------------------------------------
+
+fn envelope_bytes(doc: &Document, key: &licfile::SecretKey, with: Option<&licfile::SignedDocument>) -> Vec<u8> {
+    signed::sign_envelope(doc, key, with).expect("signs").1
+}
+
+/// Every pinned envelope: file name, what it is, its bytes as signed now.
+fn envelopes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let root = root_key();
+    let install = installation_key();
+    let endorsement = signed_endorsement(&standard_endorsement(), &root);
+    vec![
+        (
+            "envelope-licence",
+            "envelope of the sample licence signed by the root key (seed [1;32])",
+            envelope_bytes(&Document::Licence(licence()), &root, None),
+        ),
+        (
+            "envelope-licence-issuer",
+            "envelope of the sample licence signed by the issuer key (seed [2;32]), carrying its endorsement",
+            envelope_bytes(&Document::Licence(licence()), &issuer_key(), Some(&endorsement)),
+        ),
+        (
+            "envelope-request",
+            "envelope of the fixture request signed by the installation key (seed [4;32])",
+            envelope_bytes(&Document::Request(request(&install)), &install, None),
+        ),
+        (
+            "envelope-usage-report",
+            "envelope of the fixture usage report signed by the installation key (seed [4;32])",
+            envelope_bytes(&Document::UsageReport(usage_report(&install)), &install, None),
+        ),
+        (
+            "envelope-endorsement",
+            "envelope of the fixture endorsement signed by the root key (seed [1;32])",
+            envelope_bytes(&Document::Endorsement(standard_endorsement()), &root, None),
+        ),
+    ]
+}
+
+fn check_envelope_goldens() {
+    for (name, what, bytes) in envelopes() {
+        assert_golden_bytes(name, what, &bytes);
+    }
+}
+
+/// The bytes of a pinned envelope file; under `TESSERA_BLESS=1` the files are
+/// written first, once, so that tests reading them do not race the writer.
+fn pinned_envelope(name: &str) -> Vec<u8> {
+    static BLESSED: std::sync::Once = std::sync::Once::new();
+    if common::blessing() {
+        BLESSED.call_once(check_envelope_goldens);
+    }
+    let text = std::fs::read_to_string(common::test_path(&format!("golden/{name}.hex")))
+        .unwrap_or_else(|e| panic!("{name}.hex: {e}; generate it with TESSERA_BLESS=1"));
+    common::from_hex_lines(&text).unwrap_or_else(|e| panic!("{name}.hex: {e}"))
+}
+
+#[test]
+fn golden_envelopes() {
+    check_envelope_goldens();
+}
+
+/// Reads a big-endian u32 length at `at`.
+fn len_at(bytes: &[u8], at: usize) -> usize {
+    u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize
+}
+
+/// Walks an envelope by the documented offsets, independently of `Envelope::parse`,
+/// and checks the signature with ed25519-dalek directly.
+fn check_layout(bytes: &[u8], kind: DocumentKind, payload: &[u8], signer: &RawPublicKey) -> Option<Vec<u8>> {
+    assert_eq!(&bytes[0..4], b"TSRA", "magic");
+    assert_eq!(bytes[4], 1, "format version");
+    assert_eq!(bytes[5], kind.byte(), "kind byte");
+    assert_eq!(bytes[6..14], Sha256::digest(signer.0)[..8], "key id");
+    assert_eq!(len_at(bytes, 14), payload.len(), "payload length");
+    let payload_end = 18 + payload.len();
+    assert_eq!(&bytes[18..payload_end], payload, "payload bytes");
+    let endorsement_len = len_at(bytes, payload_end);
+    let endorsement_end = payload_end + 4 + endorsement_len;
+    let signature: [u8; 64] = bytes[endorsement_end..].try_into().expect("exactly 64 signature bytes at the end");
+
+    let mut message = kind.context().as_bytes().to_vec();
+    message.push(0);
+    message.extend_from_slice(payload);
+    let key = VerifyingKey::from_bytes(&signer.0).unwrap();
+    key.verify_strict(&message, &Signature::from_bytes(&signature))
+        .expect("the signature covers context || 0x00 || payload");
+    (endorsement_len > 0).then(|| bytes[payload_end + 4..endorsement_end].to_vec())
+}
+
+#[test]
+fn envelope_layout_is_as_documented() {
+    let root = root_key();
+    let doc = Document::Licence(licence());
+    let payload = encoding::encode_document(&doc).unwrap();
+    let bytes = envelope_bytes(&doc, &root, None);
+    assert_eq!(bytes.len(), 4 + 1 + 1 + 8 + 4 + payload.len() + 4 + 64);
+    assert_eq!(check_layout(&bytes, DocumentKind::Licence, &payload, &root.public().raw()), None);
+
+    // An issuer-signed licence carries the endorsement's whole envelope, byte for byte.
+    let endorsement = signed_endorsement(&standard_endorsement(), &root);
+    let bytes = envelope_bytes(&doc, &issuer_key(), Some(&endorsement));
+    let carried = check_layout(&bytes, DocumentKind::Licence, &payload, &issuer_key().public().raw())
+        .expect("an endorsement is carried");
+    assert_eq!(carried, endorsement.raw);
+    let endorsement_payload = encoding::encode_document(&endorsement.document).unwrap();
+    assert_eq!(
+        check_layout(&carried, DocumentKind::Endorsement, &endorsement_payload, &root.public().raw()),
+        None
+    );
+}
+
+#[test]
+fn envelope_parse_and_to_bytes_agree_with_the_golden_files() {
+    for name in [
+        "envelope-licence",
+        "envelope-licence-issuer",
+        "envelope-request",
+        "envelope-usage-report",
+        "envelope-endorsement",
+    ] {
+        let bytes = pinned_envelope(name);
+        let Versioned::V1(envelope) = Envelope::parse(&bytes).unwrap() else {
+            panic!("{name}: not version 1");
+        };
+        assert_eq!(envelope.to_bytes(), bytes, "{name}: parse then to_bytes is not the identity");
+        // The pinned payload still decodes and is still valid content.
+        let doc = encoding::decode_document(envelope.kind, &envelope.payload).unwrap();
+        doc.validate().unwrap();
+    }
+}
+
+#[test]
+fn unknown_versions_are_named_not_parsed() {
+    let mut bytes = envelope_bytes(&Document::Licence(licence()), &root_key(), None);
+    bytes[4] = 2;
+    assert_eq!(Envelope::parse(&bytes), Ok(Versioned::Unknown { version: 2 }));
+    // Nothing after the version byte is read: even a bare prefix names the version.
+    assert_eq!(Envelope::parse(b"TSRA\x07"), Ok(Versioned::Unknown { version: 7 }));
+}
+
+// --- a whole signed file ------------------------------------------------------
+
+#[test]
+fn golden_armored_licence() {
+    let text = signed::sign(&Document::Licence(licence()), &root_key(), None).unwrap();
+    assert_golden_text("golden/licence.txt", &text);
+
+    // The pinned file is a valid licence today, for the roots and serial it was made for.
+    let pinned = std::fs::read(common::test_path("golden/licence.txt")).unwrap();
+    let roots = roots();
+    let verdict = policy::check(
+        &pinned,
+        &Policy { roots: &roots, serial: Some(SERIAL), date: check_date(), expected: Some(DocumentKind::Licence) },
+    );
+    assert!(verdict.is_valid(), "{:#?}", verdict.checks);
+    let doc = verdict.document.unwrap();
+    assert_eq!(doc.document, Document::Licence(licence()));
+    assert_eq!(
+        doc.headers,
+        vec![
+            ("Serial", SERIAL.to_string()),
+            ("Licensee", "Northwind Heating & Plumbing Ltd".to_string()),
+            ("Expires", "2027-01-31".to_string()),
+            ("Key", root_key().public().id().to_string()),
+        ]
+    );
+}
+
+#[test]
+fn golden_armored_documents_of_every_kind_decode() {
+    // Requests, reports and endorsements decode from their pinned envelopes into the fixtures.
+    let pairs: [(&str, Document); 3] = [
+        ("envelope-request", Document::Request(request(&installation_key()))),
+        ("envelope-usage-report", Document::UsageReport(usage_report(&installation_key()))),
+        ("envelope-endorsement", Document::Endorsement(standard_endorsement())),
+    ];
+    for (name, expected) in pairs {
+        let bytes = pinned_envelope(name);
+        let armored = licfile::armor::write(expected.kind(), &[], &bytes);
+        let doc = signed::read(armored.as_bytes()).unwrap();
+        assert_eq!(doc.document, expected, "{name}");
+    }
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests of the built `tessera` binary, compiled into one test binary.
+
+mod util;
+mod vendor;
+mod verify;

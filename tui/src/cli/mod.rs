@@ -1,0 +1,87 @@
+//! The command line: one file per subcommand, one place that turns errors into
+//! a message and an exit code.
+//!
+//! Exit codes: 0 ok, 1 refused or invalid, 2 usage error.
+
+mod describe;
+mod inspect;
+mod util;
+mod vendor;
+mod verify;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use util::Failure;
+
+/// Tessera: the licence console and signed licence files of an on-premise installation.
+///
+/// With no command, opens the console on the store.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, max_term_width = 100)]
+pub struct Cli {
+    /// The store directory (default: $TESSERA_STORE, else the per-user data directory).
+    #[arg(long, global = true, env = "TESSERA_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The vendor's tools: keys, issuing licences, endorsing issuers.
+    #[command(subcommand)]
+    Vendor(vendor::Cmd),
+    /// Show what any Tessera document says, without trusting it.
+    Inspect(inspect::Args),
+    /// Check a document: format, key, signature, endorsement, serial, dates.
+    Verify(verify::Args),
+}
+
+/// Parses the command line, runs it and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are successes; everything else is a usage error.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        None => print_overview(),
+        Some(Command::Vendor(cmd)) => vendor::run(cmd),
+        Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Verify(args)) => verify::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            report(&msg);
+            ExitCode::from(2)
+        }
+        Err(Failure::Refused(msg)) => {
+            report(&msg);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn report(msg: &str) {
+    let _ = writeln!(io::stderr().lock(), "tessera: {msg}");
+}
+
+/// Until the console exists, `tessera` alone shows what it can do.
+fn print_overview() -> Result<ExitCode, Failure> {
+    let help = Cli::command().render_long_help().to_string();
+    util::print(&help)?;
+    Ok(ExitCode::SUCCESS)
+}

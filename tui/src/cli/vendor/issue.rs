@@ -1,0 +1,160 @@
+//! `tessera vendor issue --key KEY SPEC [--out FILE]` and `--batch SPECS.jsonl --out-dir DIR`
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use licfile::{Document, SignedDocument, signed};
+
+use crate::cli::util::{self, Failure};
+use crate::spec::LicenceSpec;
+
+/// Arguments of `vendor issue`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The signing key: a root key, or an issuer key with --endorsement.
+    #[arg(long, value_name = "KEY")]
+    key: PathBuf,
+    /// The root's endorsement of the issuer key, carried in every licence it signs.
+    #[arg(long, value_name = "FILE")]
+    endorsement: Option<PathBuf>,
+    /// The spec: TOML, or JSON (such as `tessera inspect --json` prints).
+    #[arg(value_name = "SPEC", required_unless_present = "batch", conflicts_with = "batch")]
+    spec: Option<PathBuf>,
+    /// Write the licence here (never overwritten) instead of standard output.
+    #[arg(long, value_name = "FILE", conflicts_with = "batch")]
+    out: Option<PathBuf>,
+    /// Issue one licence per line of a JSON Lines file.
+    #[arg(long, value_name = "SPECS.jsonl", requires = "out_dir")]
+    batch: Option<PathBuf>,
+    /// With --batch: the directory the licences are written to, as SERIAL-SEQUENCE.lic.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+}
+
+/// The largest spec file read: a licence spec is a few kilobytes.
+const MAX_SPEC_BYTES: usize = 1024 * 1024;
+/// The largest batch file read.
+const MAX_BATCH_BYTES: usize = 1024 * 1024 * 1024;
+
+/// Signs the licence or licences.
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    let key = util::read_secret_key(&args.key)?;
+    let endorsement = match &args.endorsement {
+        Some(path) => Some(read_endorsement(path)?),
+        None => None,
+    };
+    if let Some(batch) = &args.batch {
+        let dir = args
+            .out_dir
+            .as_deref()
+            .ok_or_else(|| Failure::usage("--batch needs --out-dir DIR"))?;
+        return run_batch(batch, dir, &key, endorsement.as_ref());
+    }
+    let spec_path = args
+        .spec
+        .as_deref()
+        .ok_or_else(|| Failure::usage("give a SPEC file, or --batch"))?;
+    let text = util::read_text(spec_path, MAX_SPEC_BYTES, "licence spec")?;
+    let spec = LicenceSpec::parse(&text)
+        .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
+    let licence = spec.into_licence(chrono::Utc::now());
+    let (serial, sequence) = (licence.serial.clone(), licence.sequence);
+    let armored = signed::sign(&Document::Licence(licence), &key, endorsement.as_ref())
+        .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
+    match args.out {
+        Some(path) => {
+            util::write_new(&path, armored.as_bytes(), false)?;
+            util::print(&format!(
+                "issued licence {serial} sequence {sequence}, signed by key {}: {}\n",
+                key.public().id(),
+                path.display()
+            ))?;
+        }
+        None => util::print(&armored)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_endorsement(path: &Path) -> Result<SignedDocument, Failure> {
+    let bytes = util::read_limited(path, licfile::constants::MAX_FILE_BYTES, "issuer endorsement")?;
+    let doc = signed::read(&bytes).map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
+    if doc.envelope.kind != licfile::DocumentKind::Endorsement {
+        return Err(Failure::refused(format!(
+            "{}: this is a {}, not an issuer endorsement",
+            path.display(),
+            doc.envelope.kind.describe()
+        )));
+    }
+    Ok(doc)
+}
+
+/// Signs every line, then writes every file: a batch with one bad line writes nothing.
+fn run_batch(
+    batch: &Path,
+    dir: &Path,
+    key: &licfile::SecretKey,
+    endorsement: Option<&SignedDocument>,
+) -> Result<ExitCode, Failure> {
+    let text = util::read_text(batch, MAX_BATCH_BYTES, "JSON Lines file of licence specs")?;
+    if !dir.is_dir() {
+        return Err(Failure::refused(format!(
+            "{}: no such directory (create it first)",
+            dir.display()
+        )));
+    }
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let n = i + 1;
+        let licence = match LicenceSpec::from_json(line) {
+            Ok(spec) => spec.into_licence(now),
+            Err(e) => {
+                problems.push(format!("line {n}: {e}"));
+                continue;
+            }
+        };
+        let name = format!("{}-{}.lic", licence.serial, licence.sequence);
+        if !names.insert(name.clone()) {
+            problems.push(format!("line {n}: a second licence {name}"));
+            continue;
+        }
+        match signed::sign(&Document::Licence(licence), key, endorsement) {
+            Ok(armored) => out.push((dir.join(name), armored)),
+            Err(e) => problems.push(format!("line {n}: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        let shown = problems.len().min(20);
+        let mut msg = format!(
+            "{}: {} of the specs are invalid; nothing was written:\n  {}",
+            batch.display(),
+            problems.len(),
+            problems[..shown].join("\n  ")
+        );
+        if problems.len() > shown {
+            msg.push_str(&format!("\n  … and {} more", problems.len() - shown));
+        }
+        return Err(Failure::refused(msg));
+    }
+    if let Some((path, _)) = out.iter().find(|(p, _)| p.exists()) {
+        return Err(Failure::refused(format!(
+            "{} already exists; nothing was written (licences are never overwritten)",
+            path.display()
+        )));
+    }
+    for (path, armored) in &out {
+        util::write_new(path, armored.as_bytes(), false)?;
+    }
+    util::print(&format!(
+        "issued {} licences into {}, signed by key {}\n",
+        out.len(),
+        dir.display(),
+        key.public().id()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,113 @@
+//! `tessera verify FILE [--trust PUB …] [--serial S] [--at YYYY-MM-DD] [--json]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use licfile::{Document, LicenceState, Policy, Roots, Status, policy};
+
+use super::util::{self, Failure};
+
+/// Arguments of `verify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The document to check (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Also trust this root public key (SPKI PEM); may be repeated.
+    #[arg(long, value_name = "PUB")]
+    trust: Vec<PathBuf>,
+    /// Also trust the demo root (for demo licences only).
+    #[arg(long)]
+    demo: bool,
+    /// The installation serial the document must be for.
+    #[arg(long, value_name = "S")]
+    serial: Option<String>,
+    /// Judge as of this day instead of today (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = util::parse_date)]
+    at: Option<NaiveDate>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Checks the document and prints the checklist; exit 1 when it is refused.
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    let mut roots: Roots = store::trust::production_roots();
+    if args.demo {
+        let demo = store::trust::demo_root().map_err(|e| Failure::refused(format!("demo root: {e}")))?;
+        roots.add(store::trust::DEMO_ROOT_NAME, demo);
+    }
+    for path in &args.trust {
+        let key = util::read_public_key(path)?;
+        roots.add(format!("{}", path.display()), key);
+    }
+    let bytes = util::read_limited(&args.file, licfile::constants::MAX_FILE_BYTES, "Tessera document")?;
+    let date = args.at.unwrap_or_else(util::today);
+    let verdict = policy::check(
+        &bytes,
+        &Policy {
+            roots: &roots,
+            serial: args.serial.as_deref(),
+            date,
+            expected: None,
+        },
+    );
+    if args.json {
+        let checks: Vec<_> = verdict
+            .checks
+            .iter()
+            .map(|c| serde_json::json!({"check": c.name, "status": c.status.word().to_lowercase(), "detail": c.detail}))
+            .collect();
+        let mut out = serde_json::json!({
+            "file": args.file.display().to_string(),
+            "valid": verdict.is_valid(),
+            "date": date,
+            "checks": checks,
+            "state": verdict.state.map(LicenceState::word),
+            "signer": verdict.signer.as_ref().map(|s| serde_json::json!({"name": s.name(), "key_id": s.key_id().to_string()})),
+        });
+        if let Some(doc) = &verdict.document {
+            out["document"] = serde_json::json!(doc.envelope.kind);
+            if let Document::Licence(l) = &doc.document {
+                out["serial"] = serde_json::json!(l.serial);
+                out["sequence"] = serde_json::json!(l.sequence);
+                out["licensee"] = serde_json::json!(l.licensee.company);
+            }
+        }
+        if let Some(f) = verdict.first_failure() {
+            out["refused_by"] = serde_json::json!(f.name);
+            out["reason"] = serde_json::json!(f.detail);
+        }
+        util::print_json(&out)?;
+    } else {
+        let mut s = String::new();
+        for c in &verdict.checks {
+            s.push_str(&format!("{:<12} {:<5} {}\n", c.name, c.status.word(), c.detail));
+        }
+        match (verdict.first_failure(), &verdict.document) {
+            (Some(f), _) => s.push_str(&format!("INVALID: {}: {}\n", f.name, f.detail)),
+            (None, Some(doc)) => {
+                let what = match &doc.document {
+                    Document::Licence(l) => format!(
+                        "licence {} sequence {} for {}",
+                        l.serial, l.sequence, l.licensee.company
+                    ),
+                    other => other.kind().describe().to_string(),
+                };
+                let warn = verdict.checks.iter().any(|c| c.status == Status::Warn);
+                s.push_str(&format!(
+                    "VALID{}: {what}\n",
+                    if warn { " (with warnings)" } else { "" }
+                ));
+            }
+            (None, None) => s.push_str("INVALID: unreadable\n"),
+        }
+        util::print(&s)?;
+    }
+    Ok(if verdict.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
