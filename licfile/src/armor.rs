@@ -92,10 +92,12 @@ pub fn parse(input: &[u8]) -> Result<Armored, ArmorError> {
             });
         }
         if !in_body && line.contains(':') {
-            let (name, value) = line.split_once(':').ok_or_else(|| ArmorError::BadHeaderLine {
-                line: n,
-                text: cut(line),
-            })?;
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| ArmorError::BadHeaderLine {
+                    line: n,
+                    text: cut(line),
+                })?;
             let name = name.trim();
             let canonical = HEADER_NAMES
                 .iter()
@@ -199,7 +201,10 @@ mod tests {
         let wrapped = format!("Hello,\r\nplease find it below.\r\n\r\n{crlf}\r\n-- \r\nBob\r\n");
         assert_eq!(parse(wrapped.as_bytes()).unwrap().body, body);
         // Re-wrapped at another width.
-        let joined: String = text.lines().filter(|l| !l.starts_with("---") && !l.contains(':')).collect();
+        let joined: String = text
+            .lines()
+            .filter(|l| !l.starts_with("---") && !l.contains(':'))
+            .collect();
         let rewrapped = format!(
             "-----BEGIN TESSERA LICENCE REQUEST-----\n{}\n{}\n-----END TESSERA LICENCE REQUEST-----\n",
             &joined[..10],
@@ -227,7 +232,10 @@ mod tests {
             parse(b"-----BEGIN TESSERA LICENCE-----\nColour: red\n\nAAAA\n-----END TESSERA LICENCE-----"),
             Err(ArmorError::UnknownHeader(_))
         ));
-        assert!(matches!(parse(&vec![b'a'; MAX_FILE_BYTES + 1]), Err(ArmorError::TooLarge { .. })));
+        assert!(matches!(
+            parse(&vec![b'a'; MAX_FILE_BYTES + 1]),
+            Err(ArmorError::TooLarge { .. })
+        ));
         assert_eq!(parse(&[0xff, 0xfe, 0x00]), Err(ArmorError::NotText));
     }
 }

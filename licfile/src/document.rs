@@ -489,14 +489,12 @@ impl Document {
                 ("Serial", r.serial.clone()),
                 ("Licensee", r.licensee.company.clone()),
             ],
-            Document::UsageReport(r) => vec![
-                ("Serial", r.serial.clone()),
-                ("Month", r.month.to_string()),
-            ],
-            Document::Endorsement(e) => vec![
-                ("Issuer", e.issuer.clone()),
-                ("Until", e.until.to_string()),
-            ],
+            Document::UsageReport(r) => {
+                vec![("Serial", r.serial.clone()), ("Month", r.month.to_string())]
+            }
+            Document::Endorsement(e) => {
+                vec![("Issuer", e.issuer.clone()), ("Until", e.until.to_string())]
+            }
         }
     }
 }

@@ -21,11 +21,10 @@ pub fn config() -> Configuration<BigEndian, Fixint, Limit<MAX_PAYLOAD_BYTES>> {
 
 /// Encodes a payload; refuses one larger than the decode limit.
 pub fn encode<T: Serialize>(value: &T, kind: DocumentKind) -> Result<Vec<u8>, SignError> {
-    let bytes =
-        bincode::serde::encode_to_vec(value, config()).map_err(|e| SignError::Encode {
-            kind: kind.describe(),
-            detail: e.to_string(),
-        })?;
+    let bytes = bincode::serde::encode_to_vec(value, config()).map_err(|e| SignError::Encode {
+        kind: kind.describe(),
+        detail: e.to_string(),
+    })?;
     if bytes.len() > MAX_PAYLOAD_BYTES {
         return Err(SignError::TooLarge {
             kind: kind.describe(),

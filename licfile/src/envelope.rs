@@ -96,8 +96,11 @@ impl Envelope {
                 return Err(DecodeError::UnexpectedEndorsement(kind.describe()));
             }
             Some(
-                r.take(endorsement_len, "the endorsement is shorter than its length says")?
-                    .to_vec(),
+                r.take(
+                    endorsement_len,
+                    "the endorsement is shorter than its length says",
+                )?
+                .to_vec(),
             )
         };
         let mut signature = [0u8; SIGNATURE_LEN];
@@ -126,7 +129,13 @@ impl Envelope {
     pub fn to_bytes(&self) -> Vec<u8> {
         let endorsement = self.endorsement.as_deref().unwrap_or_default();
         let mut out = Vec::with_capacity(
-            MAGIC.len() + 2 + KEY_ID_LEN + 8 + self.payload.len() + endorsement.len() + SIGNATURE_LEN,
+            MAGIC.len()
+                + 2
+                + KEY_ID_LEN
+                + 8
+                + self.payload.len()
+                + endorsement.len()
+                + SIGNATURE_LEN,
         );
         out.extend_from_slice(&MAGIC);
         out.push(FORMAT_VERSION);

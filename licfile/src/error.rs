@@ -9,7 +9,9 @@ use crate::validate::ValidationError;
 #[non_exhaustive]
 pub enum ArmorError {
     /// The input is larger than any document.
-    #[error("the file is {size} bytes; a Tessera document is never larger than {max} bytes, so it was not read")]
+    #[error(
+        "the file is {size} bytes; a Tessera document is never larger than {max} bytes, so it was not read"
+    )]
     TooLarge {
         /// Bytes given.
         size: usize,
@@ -17,7 +19,9 @@ pub enum ArmorError {
         max: usize,
     },
     /// The input is not text.
-    #[error("the file is not text (it is not valid UTF-8); a Tessera document is a text file starting with -----BEGIN TESSERA")]
+    #[error(
+        "the file is not text (it is not valid UTF-8); a Tessera document is a text file starting with -----BEGIN TESSERA"
+    )]
     NotText,
     /// No `-----BEGIN TESSERA …-----` line was found.
     #[error("no -----BEGIN TESSERA …----- line found; this is not a Tessera document")]
@@ -37,13 +41,17 @@ pub enum ArmorError {
         text: String,
     },
     /// A header name this format does not define.
-    #[error("unknown header {0:?}; only Serial, Licensee, Expires, Month, Issuer, Until and Key may stand above the base64")]
+    #[error(
+        "unknown header {0:?}; only Serial, Licensee, Expires, Month, Issuer, Until and Key may stand above the base64"
+    )]
     UnknownHeader(String),
     /// The same header twice.
     #[error("header {0:?} appears twice")]
     DuplicateHeader(String),
     /// The base64 body holds something that is not base64.
-    #[error("line {line} inside the armor is not base64: {text:?} (the file was altered or damaged)")]
+    #[error(
+        "line {line} inside the armor is not base64: {text:?} (the file was altered or damaged)"
+    )]
     BadBase64Line {
         /// Line number in the file, from 1.
         line: usize,
@@ -66,13 +74,17 @@ pub enum DecodeError {
     #[error(transparent)]
     Armor(#[from] ArmorError),
     /// The envelope does not start with the magic bytes.
-    #[error("not a Tessera envelope (bad magic bytes); the file was altered or is not a Tessera document")]
+    #[error(
+        "not a Tessera envelope (bad magic bytes); the file was altered or is not a Tessera document"
+    )]
     BadMagic,
     /// A newer (or unknown) format version.
     #[error("format version {0} is not known to this version of Tessera, which reads version {known}; upgrade Tessera to read it", known = crate::constants::FORMAT_VERSION)]
     UnknownVersion(u8),
     /// The envelope's kind byte is not one of the four documents.
-    #[error("unknown document kind {0} in the envelope; the file was altered or comes from a newer Tessera")]
+    #[error(
+        "unknown document kind {0} in the envelope; the file was altered or comes from a newer Tessera"
+    )]
     UnknownKind(u8),
     /// The armor label and the envelope disagree.
     #[error("the armor says {label} but the envelope holds a {inner}; the file was altered")]
@@ -116,7 +128,9 @@ pub enum DecodeError {
         source: ValidationError,
     },
     /// A readable header line disagrees with the signed payload.
-    #[error("the readable header says {name}: {header:?} but the signed content says {actual:?}; the header was altered, so the file is refused")]
+    #[error(
+        "the readable header says {name}: {header:?} but the signed content says {actual:?}; the header was altered, so the file is refused"
+    )]
     HeaderMismatch {
         /// Header name.
         name: String,
@@ -144,7 +158,9 @@ pub enum KeyError {
     #[error("not an ed25519 public key in SPKI PEM form (-----BEGIN PUBLIC KEY-----): {0}")]
     BadPublicKey(String),
     /// A weak (small-order) public key, which would accept forged signatures.
-    #[error("the public key is weak (a small-order point) and would accept forged signatures; it is refused")]
+    #[error(
+        "the public key is weak (a small-order point) and would accept forged signatures; it is refused"
+    )]
     WeakKey,
     /// The operating system gave no randomness.
     #[error("the operating system's random number generator failed: {0}")]
@@ -185,7 +201,9 @@ pub enum SignError {
         detail: String,
     },
     /// The endorsement given does not endorse the signing key.
-    #[error("the endorsement is for key {endorsed}, but the licence is being signed with key {signer}")]
+    #[error(
+        "the endorsement is for key {endorsed}, but the licence is being signed with key {signer}"
+    )]
     EndorsementKeyMismatch {
         /// Key the endorsement names.
         endorsed: KeyId,
@@ -216,7 +234,9 @@ pub enum VerifyError {
     #[error("signed by key {0}, which is not a trusted root and carries no endorsement from one")]
     UnknownKey(KeyId),
     /// The signature does not verify.
-    #[error("the signature does not match the content (signed by key {0}); the file was altered or signed for something else")]
+    #[error(
+        "the signature does not match the content (signed by key {0}); the file was altered or signed for something else"
+    )]
     BadSignature(KeyId),
     /// The key is weak.
     #[error("the signing key {0} is weak (small-order) and is never trusted")]
@@ -228,7 +248,9 @@ pub enum VerifyError {
     #[error("the issuer endorsement's signature does not match (root key {0}); it was altered")]
     EndorsementBadSignature(KeyId),
     /// The endorsement endorses another key.
-    #[error("the issuer endorsement is for key {endorsed}, but the licence is signed by key {signer}")]
+    #[error(
+        "the issuer endorsement is for key {endorsed}, but the licence is signed by key {signer}"
+    )]
     EndorsementKeyMismatch {
         /// Key the endorsement names.
         endorsed: KeyId,
@@ -236,7 +258,9 @@ pub enum VerifyError {
         signer: KeyId,
     },
     /// The key id in the envelope is not the id of the key inside a request or report.
-    #[error("the envelope names key {envelope} but the document carries installation key {inner}; the file was altered")]
+    #[error(
+        "the envelope names key {envelope} but the document carries installation key {inner}; the file was altered"
+    )]
     InstallationKeyMismatch {
         /// Key id in the envelope.
         envelope: KeyId,

@@ -191,8 +191,14 @@ mod tests {
         assert_eq!(back.public(), sk.public());
         let pub_pem = sk.public().to_pem().unwrap();
         assert!(pub_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
-        assert_eq!(PublicKey::from_pem(&pub_pem).unwrap().id(), sk.public().id());
-        assert_eq!(sk.public().id().to_string().parse::<KeyId>().unwrap(), sk.public().id());
+        assert_eq!(
+            PublicKey::from_pem(&pub_pem).unwrap().id(),
+            sk.public().id()
+        );
+        assert_eq!(
+            sk.public().id().to_string().parse::<KeyId>().unwrap(),
+            sk.public().id()
+        );
     }
 
     #[test]
@@ -207,9 +213,10 @@ mod tests {
     fn garbage_pem_is_refused_with_a_message() {
         let err = PublicKey::from_pem("hello").unwrap_err().to_string();
         assert!(err.contains("SPKI PEM"), "{err}");
-        let err = SecretKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
-            .unwrap_err()
-            .to_string();
+        let err =
+            SecretKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("PKCS#8"), "{err}");
     }
 }

@@ -219,7 +219,11 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
         list.push(
             "format",
             Status::Fail,
-            format!("this is a {}, not a {}", kind.describe(), expected.describe()),
+            format!(
+                "this is a {}, not a {}",
+                kind.describe(),
+                expected.describe()
+            ),
         );
         list.skip_rest(names);
         return Verdict {
@@ -326,7 +330,11 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
         Document::Endorsement(e) => {
             not_before_check(&mut list, e.issued_at, policy.date);
             if policy.date <= e.until {
-                list.push("expiry", Status::Pass, format!("endorsement holds until {}", e.until));
+                list.push(
+                    "expiry",
+                    Status::Pass,
+                    format!("endorsement holds until {}", e.until),
+                );
             } else {
                 list.push(
                     "expiry",

@@ -42,7 +42,14 @@ pub fn licence(serial: &str) -> Licence {
         name: name.into(),
         description: description.into(),
     };
-    let mut support = pool("Sales", "Sales Support", Term::Contracted, 3, 50, money(1500, 2));
+    let mut support = pool(
+        "Sales",
+        "Sales Support",
+        Term::Contracted,
+        3,
+        50,
+        money(1500, 2),
+    );
     support.limited_to = vec![
         "Attached files".into(),
         "Customer database".into(),
@@ -82,7 +89,10 @@ pub fn licence(serial: &str) -> Licence {
             sys("Online Web Services", "Required to work from a web client."),
             sys("Sales Intelligence", "Allows status monitors."),
             sys("Exchange Synchronizer", "Allows calendar synchronisation."),
-            sys("Expander Services", "Anonymous and external users via third-party applications."),
+            sys(
+                "Expander Services",
+                "Anonymous and external users via third-party applications.",
+            ),
             sys("Customer Centre", "Allows use of the Customer Centre."),
             sys("Sales Quote Management", "Allows use of quotes."),
         ],
@@ -90,8 +100,22 @@ pub fn licence(serial: &str) -> Licence {
             pool("Jobs", "User", Term::Contracted, 25, 20, money(4500, 2)),
             pool("Jobs", "User", Term::Monthly, 5, 20, money(5200, 2)),
             pool("Jobs", "User", Term::Daily, 4, 20, money(350, 2)),
-            pool("Sales", "Sales Person", Term::Contracted, 6, 50, money(3900, 2)),
-            pool("Sales", "Sales Person", Term::Monthly, 2, 50, money(4400, 2)),
+            pool(
+                "Sales",
+                "Sales Person",
+                Term::Contracted,
+                6,
+                50,
+                money(3900, 2),
+            ),
+            pool(
+                "Sales",
+                "Sales Person",
+                Term::Monthly,
+                2,
+                50,
+                money(4400, 2),
+            ),
             support,
             support_monthly,
         ],

@@ -188,7 +188,9 @@ pub fn sign_envelope(
                 return Err(SignError::EndorsementOnNonLicence(kind.describe()));
             }
             let Document::Endorsement(content) = &e.document else {
-                return Err(SignError::EndorsementOnNonLicence(e.document.kind().describe()));
+                return Err(SignError::EndorsementOnNonLicence(
+                    e.document.kind().describe(),
+                ));
             };
             let endorsed = crate::keys::KeyId::of(&content.issuer_key.0);
             if endorsed != key.public().id() {
@@ -201,7 +203,10 @@ pub fn sign_envelope(
         }
     };
     let payload = encoding::encode_document(document)?;
-    let signature = key.signing().sign(&signed_message(kind, &payload)).to_bytes();
+    let signature = key
+        .signing()
+        .sign(&signed_message(kind, &payload))
+        .to_bytes();
     let envelope = Envelope {
         kind,
         key_id: key.public().id(),

@@ -6,9 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::document::{
-    Document, Endorsement, Licence, LicenceRequest, Term, UsageReport,
-};
+use crate::document::{Document, Endorsement, Licence, LicenceRequest, Term, UsageReport};
 use crate::values::Money;
 
 /// What is wrong with a document's content: every problem found, one a line.
@@ -36,7 +34,9 @@ impl Problems {
             self.push(format!("{field} is longer than {max} characters"));
         }
         if value.chars().any(char::is_control) {
-            self.push(format!("{field} contains a control character (such as a line break)"));
+            self.push(format!(
+                "{field} contains a control character (such as a line break)"
+            ));
         }
         if value != value.trim() {
             self.push(format!("{field} has leading or trailing spaces"));
@@ -137,7 +137,11 @@ impl Licence {
         let mut names = HashSet::new();
         for (i, s) in self.system_licences.iter().enumerate() {
             p.text(&format!("system_licences[{i}].name"), &s.name, 100);
-            p.optional_text(&format!("system_licences[{i}].description"), &s.description, 500);
+            p.optional_text(
+                &format!("system_licences[{i}].description"),
+                &s.description,
+                500,
+            );
             if !names.insert(s.name.to_lowercase()) {
                 p.push(format!("system licence {:?} is listed twice", s.name));
             }
@@ -202,7 +206,10 @@ impl Licence {
         for (i, m) in self.metered_services.iter().enumerate() {
             p.identifier(&format!("metered_services[{i}].name"), &m.name);
             p.text(&format!("metered_services[{i}].unit"), &m.unit, 50);
-            p.price(&format!("metered_services[{i}].overage_price"), m.overage_price);
+            p.price(
+                &format!("metered_services[{i}].overage_price"),
+                m.overage_price,
+            );
             if !metered.insert(m.name.to_lowercase()) {
                 p.push(format!("metered service {:?} is listed twice", m.name));
             }
@@ -269,7 +276,10 @@ impl UsageReport {
             let mut days = HashSet::new();
             for d in &u.days {
                 if crate::values::YearMonth::of(*d) != self.month {
-                    p.push(format!("user {:?} has day {d} outside {}", u.user, self.month));
+                    p.push(format!(
+                        "user {:?} has day {d} outside {}",
+                        u.user, self.month
+                    ));
                 }
                 if !days.insert(*d) {
                     p.push(format!("user {:?} is charged twice for {d}", u.user));

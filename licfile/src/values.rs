@@ -14,7 +14,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Asks a readable format (JSON, TOML) for whatever it holds, and a binary one
 /// (bincode, which cannot describe itself) for the form it was written in.
-fn any_if_readable<'de, D, V>(deserializer: D, visitor: V, binary: Binary) -> Result<V::Value, D::Error>
+fn any_if_readable<'de, D, V>(
+    deserializer: D,
+    visitor: V,
+    binary: Binary,
+) -> Result<V::Value, D::Error>
 where
     D: Deserializer<'de>,
     V: Visitor<'de>,
@@ -165,7 +169,9 @@ impl FromStr for Timestamp {
     fn from_str(s: &str) -> Result<Self, String> {
         DateTime::parse_from_rfc3339(s.trim())
             .map(|t| Timestamp(t.timestamp()))
-            .map_err(|e| format!("{s:?} is not an RFC 3339 time such as 2026-11-22T09:30:00Z ({e})"))
+            .map_err(|e| {
+                format!("{s:?} is not an RFC 3339 time such as 2026-11-22T09:30:00Z ({e})")
+            })
     }
 }
 
@@ -213,7 +219,8 @@ pub struct YearMonth {
 impl YearMonth {
     /// The month, if `month` is 1..=12 and the year is a plain four-digit year.
     pub fn new(year: i32, month: u32) -> Option<Self> {
-        ((1..=12).contains(&month) && (1..=9999).contains(&year)).then_some(YearMonth { year, month })
+        ((1..=12).contains(&month) && (1..=9999).contains(&year))
+            .then_some(YearMonth { year, month })
     }
 
     /// The month a date falls in.
@@ -367,7 +374,10 @@ impl<'de> Deserialize<'de> for RawPublicKey {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawPublicKey, E> {
                 v.parse().map_err(E::custom)
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawPublicKey, A::Error> {
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawPublicKey, A::Error> {
                 let mut out = [0u8; 32];
                 for (i, byte) in out.iter_mut().enumerate() {
                     *byte = seq
@@ -397,9 +407,14 @@ mod tests {
 
     #[test]
     fn money_refuses_floats_in_readable_formats() {
-        let err = serde_json::from_str::<Money>("12.5").unwrap_err().to_string();
+        let err = serde_json::from_str::<Money>("12.5")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("floating-point"), "{err}");
-        assert_eq!(serde_json::from_str::<Money>("12").unwrap().to_string(), "12.00");
+        assert_eq!(
+            serde_json::from_str::<Money>("12").unwrap().to_string(),
+            "12.00"
+        );
     }
 
     #[test]
@@ -407,7 +422,10 @@ mod tests {
         let feb: YearMonth = "2028-02".parse().unwrap();
         assert_eq!(feb.days(), 29);
         assert_eq!("2027-02".parse::<YearMonth>().unwrap().days(), 28);
-        assert_eq!("2026-12".parse::<YearMonth>().unwrap().next().to_string(), "2027-01");
+        assert_eq!(
+            "2026-12".parse::<YearMonth>().unwrap().next().to_string(),
+            "2027-01"
+        );
         assert!("2026-13".parse::<YearMonth>().is_err());
         assert!("26-01".parse::<YearMonth>().is_err());
     }

@@ -9,9 +9,8 @@
 mod common;
 
 use common::{
-    assert_golden_bytes, assert_golden_text, check_date, day, installation_key, issuer_key,
+    SERIAL, assert_golden_bytes, assert_golden_text, check_date, day, installation_key, issuer_key,
     money, request, root_key, roots, signed_endorsement, standard_endorsement, usage_report,
-    SERIAL,
 };
 use ed25519_dalek::{Signature, VerifyingKey};
 use licfile::constants::{self, kind_byte};
@@ -78,17 +77,30 @@ fn options_are_a_tag_byte() {
 fn money_is_a_normalised_decimal_string() {
     let twelve_fifty = [0, 0, 0, 0, 0, 0, 0, 4, b'1', b'2', b'.', b'5'];
     assert_eq!(enc(&money("12.5")), twelve_fifty);
-    assert_eq!(enc(&money("12.50")), twelve_fifty, "12.50 and 12.5 must sign the same bytes");
+    assert_eq!(
+        enc(&money("12.50")),
+        twelve_fifty,
+        "12.50 and 12.5 must sign the same bytes"
+    );
     assert_eq!(enc(&money("0.000")), [0, 0, 0, 0, 0, 0, 0, 1, b'0']);
-    assert_eq!(enc(&money("100")), [0, 0, 0, 0, 0, 0, 0, 3, b'1', b'0', b'0']);
-    assert_eq!(enc(&money("-0.25")), [0, 0, 0, 0, 0, 0, 0, 5, b'-', b'0', b'.', b'2', b'5']);
+    assert_eq!(
+        enc(&money("100")),
+        [0, 0, 0, 0, 0, 0, 0, 3, b'1', b'0', b'0']
+    );
+    assert_eq!(
+        enc(&money("-0.25")),
+        [0, 0, 0, 0, 0, 0, 0, 5, b'-', b'0', b'.', b'2', b'5']
+    );
 }
 
 #[test]
 fn timestamps_are_i64_seconds() {
     assert_eq!(enc(&Timestamp(1)), [0, 0, 0, 0, 0, 0, 0, 1]);
     assert_eq!(enc(&Timestamp(-1)), [0xff; 8]);
-    assert_eq!(enc(&Timestamp(1_767_607_200)), 1_767_607_200i64.to_be_bytes());
+    assert_eq!(
+        enc(&Timestamp(1_767_607_200)),
+        1_767_607_200i64.to_be_bytes()
+    );
 }
 
 #[test]
@@ -129,8 +141,20 @@ fn the_magic_values_are_the_format() {
     assert_eq!(constants::MAX_PAYLOAD_BYTES, 40 * 1024);
     assert_eq!(constants::ARMOR_LINE_WIDTH, 64);
     let table = [
-        (DocumentKind::Licence, kind_byte::LICENCE, 1, "tessera/licence/v1", "TESSERA LICENCE"),
-        (DocumentKind::Request, kind_byte::REQUEST, 2, "tessera/request/v1", "TESSERA LICENCE REQUEST"),
+        (
+            DocumentKind::Licence,
+            kind_byte::LICENCE,
+            1,
+            "tessera/licence/v1",
+            "TESSERA LICENCE",
+        ),
+        (
+            DocumentKind::Request,
+            kind_byte::REQUEST,
+            2,
+            "tessera/request/v1",
+            "TESSERA LICENCE REQUEST",
+        ),
         (
             DocumentKind::UsageReport,
             kind_byte::USAGE_REPORT,
@@ -168,14 +192,38 @@ fn key_ids_are_the_first_8_bytes_of_sha256() {
 
 #[test]
 fn golden_values() {
-    pin("money", "Money \"1234.50\" (normalised to 1234.5)", &money("1234.50"));
+    pin(
+        "money",
+        "Money \"1234.50\" (normalised to 1234.5)",
+        &money("1234.50"),
+    );
     pin("money-fraction", "Money \"0.002\"", &money("0.002"));
-    pin("timestamp", "Timestamp(1_767_607_200), 2026-01-05T10:00:00Z", &Timestamp(1_767_607_200));
+    pin(
+        "timestamp",
+        "Timestamp(1_767_607_200), 2026-01-05T10:00:00Z",
+        &Timestamp(1_767_607_200),
+    );
     pin("naive-date", "NaiveDate 2026-01-05", &day(2026, 1, 5));
-    pin("year-month", "YearMonth 2026-05", &YearMonth::new(2026, 5).unwrap());
-    pin("raw-public-key", "RawPublicKey of the key from seed [1;32]", &root_key().public().raw());
-    pin("term", "[Term::Contracted, Term::Monthly, Term::Daily]", &Term::ALL);
-    pin("seat-action", "[SeatAction::Add, SeatAction::Remove]", &[SeatAction::Add, SeatAction::Remove]);
+    pin(
+        "year-month",
+        "YearMonth 2026-05",
+        &YearMonth::new(2026, 5).unwrap(),
+    );
+    pin(
+        "raw-public-key",
+        "RawPublicKey of the key from seed [1;32]",
+        &root_key().public().raw(),
+    );
+    pin(
+        "term",
+        "[Term::Contracted, Term::Monthly, Term::Daily]",
+        &Term::ALL,
+    );
+    pin(
+        "seat-action",
+        "[SeatAction::Add, SeatAction::Remove]",
+        &[SeatAction::Add, SeatAction::Remove],
+    );
 }
 
 // --- the documents and the structs inside them --------------------------------
@@ -188,18 +236,46 @@ fn golden_licence_parts() {
     pin("contract", "sample licence .contract", &l.contract);
     pin("expiry", "sample licence .expiry (Some)", &l.expiry);
     pin("expiry-none", "Option<Expiry>::None", &None::<Expiry>);
-    pin("system-licence", "sample licence .system_licences[0]", &l.system_licences[0]);
-    pin("seat-pool", "sample licence .seat_pools[0] (no limited_to)", &l.seat_pools[0]);
-    pin("seat-pool-limited", "sample licence .seat_pools[5] (limited_to set)", &l.seat_pools[5]);
+    pin(
+        "system-licence",
+        "sample licence .system_licences[0]",
+        &l.system_licences[0],
+    );
+    pin(
+        "seat-pool",
+        "sample licence .seat_pools[0] (no limited_to)",
+        &l.seat_pools[0],
+    );
+    pin(
+        "seat-pool-limited",
+        "sample licence .seat_pools[5] (limited_to set)",
+        &l.seat_pools[5],
+    );
     pin("add-on", "sample licence .add_ons[0]", &l.add_ons[0]);
-    pin("integration-standard", "sample licence .integrations[0]", &l.integrations[0]);
-    pin("integration-own-count", "sample licence .integrations[2]", &l.integrations[2]);
-    pin("metered-service", "sample licence .metered_services[0]", &l.metered_services[0]);
+    pin(
+        "integration-standard",
+        "sample licence .integrations[0]",
+        &l.integrations[0],
+    );
+    pin(
+        "integration-own-count",
+        "sample licence .integrations[2]",
+        &l.integrations[2],
+    );
+    pin(
+        "metered-service",
+        "sample licence .metered_services[0]",
+        &l.metered_services[0],
+    );
 }
 
 #[test]
 fn golden_licence() {
-    pin("licence", "licfile::sample::licence(\"NW-000123\")", &licence());
+    pin(
+        "licence",
+        "licfile::sample::licence(\"NW-000123\")",
+        &licence(),
+    );
 }
 
 #[test]
@@ -207,16 +283,32 @@ fn golden_request() {
     let r = request(&installation_key());
     pin("seat-change", "fixture request .changes[1]", &r.changes[1]);
     pin("cost-line", "fixture request .costs[0]", &r.costs[0]);
-    pin("request", "fixture LicenceRequest (tests/common), installation key seed [4;32]", &r);
+    pin(
+        "request",
+        "fixture LicenceRequest (tests/common), installation key seed [4;32]",
+        &r,
+    );
 }
 
 #[test]
 fn golden_usage_report() {
     let r = usage_report(&installation_key());
     pin("pool-usage", "fixture usage report .pools[0]", &r.pools[0]);
-    pin("user-days", "fixture usage report .daily_user_days[0]", &r.daily_user_days[0]);
-    pin("metered-usage", "fixture usage report .metered[0]", &r.metered[0]);
-    pin("usage-report", "fixture UsageReport (tests/common), installation key seed [4;32]", &r);
+    pin(
+        "user-days",
+        "fixture usage report .daily_user_days[0]",
+        &r.daily_user_days[0],
+    );
+    pin(
+        "metered-usage",
+        "fixture usage report .metered[0]",
+        &r.metered[0],
+    );
+    pin(
+        "usage-report",
+        "fixture UsageReport (tests/common), installation key seed [4;32]",
+        &r,
+    );
 }
 
 #[test]
@@ -244,14 +336,23 @@ fn document_payloads_are_the_struct_encodings() {
             Document::UsageReport(d) => enc(d),
             Document::Endorsement(d) => enc(d),
         };
-        assert_eq!(encoding::encode_document(&doc).unwrap(), direct, "{:?}", doc.kind());
+        assert_eq!(
+            encoding::encode_document(&doc).unwrap(),
+            direct,
+            "{:?}",
+            doc.kind()
+        );
         assert_eq!(encoding::decode_document(doc.kind(), &direct).unwrap(), doc);
     }
 }
 
 // --- envelopes ----------------------------------------------------------------
 
-fn envelope_bytes(doc: &Document, key: &licfile::SecretKey, with: Option<&licfile::SignedDocument>) -> Vec<u8> {
+fn envelope_bytes(
+    doc: &Document,
+    key: &licfile::SecretKey,
+    with: Option<&licfile::SignedDocument>,
+) -> Vec<u8> {
     signed::sign_envelope(doc, key, with).expect("signs").1
 }
 
@@ -269,7 +370,11 @@ fn envelopes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         (
             "envelope-licence-issuer",
             "envelope of the sample licence signed by the issuer key (seed [2;32]), carrying its endorsement",
-            envelope_bytes(&Document::Licence(licence()), &issuer_key(), Some(&endorsement)),
+            envelope_bytes(
+                &Document::Licence(licence()),
+                &issuer_key(),
+                Some(&endorsement),
+            ),
         ),
         (
             "envelope-request",
@@ -279,7 +384,11 @@ fn envelopes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         (
             "envelope-usage-report",
             "envelope of the fixture usage report signed by the installation key (seed [4;32])",
-            envelope_bytes(&Document::UsageReport(usage_report(&install)), &install, None),
+            envelope_bytes(
+                &Document::UsageReport(usage_report(&install)),
+                &install,
+                None,
+            ),
         ),
         (
             "envelope-endorsement",
@@ -319,7 +428,12 @@ fn len_at(bytes: &[u8], at: usize) -> usize {
 
 /// Walks an envelope by the documented offsets, independently of `Envelope::parse`,
 /// and checks the signature with ed25519-dalek directly.
-fn check_layout(bytes: &[u8], kind: DocumentKind, payload: &[u8], signer: &RawPublicKey) -> Option<Vec<u8>> {
+fn check_layout(
+    bytes: &[u8],
+    kind: DocumentKind,
+    payload: &[u8],
+    signer: &RawPublicKey,
+) -> Option<Vec<u8>> {
     assert_eq!(&bytes[0..4], b"TSRA", "magic");
     assert_eq!(bytes[4], 1, "format version");
     assert_eq!(bytes[5], kind.byte(), "kind byte");
@@ -329,7 +443,9 @@ fn check_layout(bytes: &[u8], kind: DocumentKind, payload: &[u8], signer: &RawPu
     assert_eq!(&bytes[18..payload_end], payload, "payload bytes");
     let endorsement_len = len_at(bytes, payload_end);
     let endorsement_end = payload_end + 4 + endorsement_len;
-    let signature: [u8; 64] = bytes[endorsement_end..].try_into().expect("exactly 64 signature bytes at the end");
+    let signature: [u8; 64] = bytes[endorsement_end..]
+        .try_into()
+        .expect("exactly 64 signature bytes at the end");
 
     let mut message = kind.context().as_bytes().to_vec();
     message.push(0);
@@ -347,17 +463,35 @@ fn envelope_layout_is_as_documented() {
     let payload = encoding::encode_document(&doc).unwrap();
     let bytes = envelope_bytes(&doc, &root, None);
     assert_eq!(bytes.len(), 4 + 1 + 1 + 8 + 4 + payload.len() + 4 + 64);
-    assert_eq!(check_layout(&bytes, DocumentKind::Licence, &payload, &root.public().raw()), None);
+    assert_eq!(
+        check_layout(
+            &bytes,
+            DocumentKind::Licence,
+            &payload,
+            &root.public().raw()
+        ),
+        None
+    );
 
     // An issuer-signed licence carries the endorsement's whole envelope, byte for byte.
     let endorsement = signed_endorsement(&standard_endorsement(), &root);
     let bytes = envelope_bytes(&doc, &issuer_key(), Some(&endorsement));
-    let carried = check_layout(&bytes, DocumentKind::Licence, &payload, &issuer_key().public().raw())
-        .expect("an endorsement is carried");
+    let carried = check_layout(
+        &bytes,
+        DocumentKind::Licence,
+        &payload,
+        &issuer_key().public().raw(),
+    )
+    .expect("an endorsement is carried");
     assert_eq!(carried, endorsement.raw);
     let endorsement_payload = encoding::encode_document(&endorsement.document).unwrap();
     assert_eq!(
-        check_layout(&carried, DocumentKind::Endorsement, &endorsement_payload, &root.public().raw()),
+        check_layout(
+            &carried,
+            DocumentKind::Endorsement,
+            &endorsement_payload,
+            &root.public().raw()
+        ),
         None
     );
 }
@@ -375,7 +509,11 @@ fn envelope_parse_and_to_bytes_agree_with_the_golden_files() {
         let Versioned::V1(envelope) = Envelope::parse(&bytes).unwrap() else {
             panic!("{name}: not version 1");
         };
-        assert_eq!(envelope.to_bytes(), bytes, "{name}: parse then to_bytes is not the identity");
+        assert_eq!(
+            envelope.to_bytes(),
+            bytes,
+            "{name}: parse then to_bytes is not the identity"
+        );
         // The pinned payload still decodes and is still valid content.
         let doc = encoding::decode_document(envelope.kind, &envelope.payload).unwrap();
         doc.validate().unwrap();
@@ -386,9 +524,15 @@ fn envelope_parse_and_to_bytes_agree_with_the_golden_files() {
 fn unknown_versions_are_named_not_parsed() {
     let mut bytes = envelope_bytes(&Document::Licence(licence()), &root_key(), None);
     bytes[4] = 2;
-    assert_eq!(Envelope::parse(&bytes), Ok(Versioned::Unknown { version: 2 }));
+    assert_eq!(
+        Envelope::parse(&bytes),
+        Ok(Versioned::Unknown { version: 2 })
+    );
     // Nothing after the version byte is read: even a bare prefix names the version.
-    assert_eq!(Envelope::parse(b"TSRA\x07"), Ok(Versioned::Unknown { version: 7 }));
+    assert_eq!(
+        Envelope::parse(b"TSRA\x07"),
+        Ok(Versioned::Unknown { version: 7 })
+    );
 }
 
 // --- a whole signed file ------------------------------------------------------
@@ -403,7 +547,12 @@ fn golden_armored_licence() {
     let roots = roots();
     let verdict = policy::check(
         &pinned,
-        &Policy { roots: &roots, serial: Some(SERIAL), date: check_date(), expected: Some(DocumentKind::Licence) },
+        &Policy {
+            roots: &roots,
+            serial: Some(SERIAL),
+            date: check_date(),
+            expected: Some(DocumentKind::Licence),
+        },
     );
     assert!(verdict.is_valid(), "{:#?}", verdict.checks);
     let doc = verdict.document.unwrap();
@@ -423,9 +572,18 @@ fn golden_armored_licence() {
 fn golden_armored_documents_of_every_kind_decode() {
     // Requests, reports and endorsements decode from their pinned envelopes into the fixtures.
     let pairs: [(&str, Document); 3] = [
-        ("envelope-request", Document::Request(request(&installation_key()))),
-        ("envelope-usage-report", Document::UsageReport(usage_report(&installation_key()))),
-        ("envelope-endorsement", Document::Endorsement(standard_endorsement())),
+        (
+            "envelope-request",
+            Document::Request(request(&installation_key())),
+        ),
+        (
+            "envelope-usage-report",
+            Document::UsageReport(usage_report(&installation_key())),
+        ),
+        (
+            "envelope-endorsement",
+            Document::Endorsement(standard_endorsement()),
+        ),
     ];
     for (name, expected) in pairs {
         let bytes = pinned_envelope(name);

@@ -53,6 +53,9 @@ mod tests {
         assert_eq!(production_roots().iter().count(), 1);
         let demo_pub = demo_root().unwrap();
         assert_eq!(demo_secret().unwrap().public(), &demo_pub);
-        assert!(production_roots().find(demo_pub.id()).is_none(), "the demo root must not be a production root");
+        assert!(
+            production_roots().find(demo_pub.id()).is_none(),
+            "the demo root must not be a production root"
+        );
     }
 }

@@ -53,7 +53,9 @@ impl Dir {
 
     /// Makes a key pair PREFIX.key / PREFIX.pub.
     pub fn keygen(&self, prefix: &str) {
-        self.cmd(&["vendor", "keygen", "--out", prefix]).assert().success();
+        self.cmd(&["vendor", "keygen", "--out", prefix])
+            .assert()
+            .success();
     }
 
     /// Writes `example.toml`: the shipped example spec with its issue time
@@ -61,7 +63,10 @@ impl Dir {
     pub fn example_spec(&self) -> &'static str {
         let spec = std::fs::read_to_string(repo("examples/licence.toml")).expect("example spec");
         let fixed = spec.replace("# issued_at = ", "issued_at = ");
-        assert_ne!(fixed, spec, "the example spec has a commented issued_at line");
+        assert_ne!(
+            fixed, spec,
+            "the example spec has a commented issued_at line"
+        );
         self.write("example.toml", fixed);
         "example.toml"
     }

@@ -14,23 +14,39 @@ fn no_command_prints_the_overview_and_succeeds() {
 #[test]
 fn keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites() {
     let d = Dir::new();
-    let out = d.cmd(&["vendor", "keygen", "--out", "vendor"]).output().unwrap();
+    let out = d
+        .cmd(&["vendor", "keygen", "--out", "vendor"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = stdout(&out);
-    let mode = std::fs::metadata(d.path("vendor.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(d.path("vendor.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     let secret = d.read("vendor.key");
     assert!(secret.starts_with("-----BEGIN PRIVATE KEY-----"));
-    assert!(d.read("vendor.pub").starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert!(
+        d.read("vendor.pub")
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
     // The key id printed is the one licences name.
     let id = printed.split_whitespace().nth(2).unwrap().to_string();
     assert_eq!(id.len(), 16, "{printed}");
     // The secret is never printed.
     assert!(!printed.contains("PRIVATE"));
 
-    let again = d.cmd(&["vendor", "keygen", "--out", "vendor"]).output().unwrap();
+    let again = d
+        .cmd(&["vendor", "keygen", "--out", "vendor"])
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("never overwritten"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("never overwritten"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(d.read("vendor.key"), secret);
 }
 
@@ -58,13 +74,29 @@ fn issue_signs_the_example_spec_and_verify_accepts_it() {
     d.keygen("vendor");
     d.issue_example("vendor.key", "nw.lic");
     let lic = d.read("nw.lic");
-    assert!(lic.starts_with("-----BEGIN TESSERA LICENCE-----\nSerial: NW-000123\n"), "{lic}");
+    assert!(
+        lic.starts_with("-----BEGIN TESSERA LICENCE-----\nSerial: NW-000123\n"),
+        "{lic}"
+    );
     let out = d
-        .cmd(&["verify", "nw.lic", "--trust", "vendor.pub", "--serial", "NW-000123", "--at", "2026-06-01"])
+        .cmd(&[
+            "verify",
+            "nw.lic",
+            "--trust",
+            "vendor.pub",
+            "--serial",
+            "NW-000123",
+            "--at",
+            "2026-06-01",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).contains("VALID: licence NW-000123 sequence 2"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("VALID: licence NW-000123 sequence 2"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -72,12 +104,29 @@ fn issue_without_out_prints_the_licence_and_never_overwrites_a_file() {
     let d = Dir::new();
     d.keygen("vendor");
     let spec = std::path::PathBuf::from(d.example_spec());
-    let out = d.cmd(&["vendor", "issue", "--key", "vendor.key", spec.to_str().unwrap()]).output().unwrap();
+    let out = d
+        .cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            "vendor.key",
+            spec.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).starts_with("-----BEGIN TESSERA LICENCE-----"));
     d.write("taken.lic", "keep me");
     let out = d
-        .cmd(&["vendor", "issue", "--key", "vendor.key", spec.to_str().unwrap(), "--out", "taken.lic"])
+        .cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            "vendor.key",
+            spec.to_str().unwrap(),
+            "--out",
+            "taken.lic",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -96,9 +145,17 @@ fn inspect_json_is_a_spec_that_reissues_the_same_licence() {
     assert_eq!(json["serial"], "NW-000123");
     assert_eq!(json["seat_pools"][0]["price"], "45");
     d.write("spec.json", &out.stdout);
-    d.cmd(&["vendor", "issue", "--key", "vendor.key", "spec.json", "--out", "again.lic"])
-        .assert()
-        .success();
+    d.cmd(&[
+        "vendor",
+        "issue",
+        "--key",
+        "vendor.key",
+        "spec.json",
+        "--out",
+        "again.lic",
+    ])
+    .assert()
+    .success();
     // Same content, same key: ed25519 is deterministic, so the files are identical.
     assert_eq!(d.read("again.lic"), d.read("nw.lic"));
 }
@@ -108,22 +165,53 @@ fn a_spec_mistake_is_named_and_nothing_is_written() {
     let d = Dir::new();
     d.keygen("vendor");
     let spec = std::fs::read_to_string(repo("examples/licence.toml")).unwrap();
-    d.write("bad.toml", spec.replace("end = 2026-12-31", "end = 2025-12-31"));
-    let out = d.cmd(&["vendor", "issue", "--key", "vendor.key", "bad.toml", "--out", "x.lic"]).output().unwrap();
+    d.write(
+        "bad.toml",
+        spec.replace("end = 2026-12-31", "end = 2025-12-31"),
+    );
+    let out = d
+        .cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            "vendor.key",
+            "bad.toml",
+            "--out",
+            "x.lic",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("contract.start 2026-01-01 is after contract.end 2025-12-31"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("contract.start 2026-01-01 is after contract.end 2025-12-31"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!d.path("x.lic").exists());
 
     d.write("typo.toml", spec.replace("auto_renew", "autorenew"));
-    let out = d.cmd(&["vendor", "issue", "--key", "vendor.key", "typo.toml"]).output().unwrap();
+    let out = d
+        .cmd(&["vendor", "issue", "--key", "vendor.key", "typo.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("autorenew"), "{}", stderr(&out));
 
-    let out = d.cmd(&["vendor", "issue", "--key", "missing.key", "typo.toml"]).output().unwrap();
+    let out = d
+        .cmd(&["vendor", "issue", "--key", "missing.key", "typo.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("missing.key: no such file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("missing.key: no such file"),
+        "{}",
+        stderr(&out)
+    );
 
-    let out = d.cmd(&["vendor", "issue", "--key", "vendor.pub", "typo.toml"]).output().unwrap();
+    let out = d
+        .cmd(&["vendor", "issue", "--key", "vendor.pub", "typo.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("PKCS#8"), "{}", stderr(&out));
 }
@@ -149,16 +237,34 @@ fn batch_issues_one_file_per_line() {
     d.write("specs.jsonl", batch_specs(&d, &["A-1", "B-2", "C-3"]));
     std::fs::create_dir(d.path("out")).unwrap();
     let out = d
-        .cmd(&["vendor", "issue", "--key", "vendor.key", "--batch", "specs.jsonl", "--out-dir", "out"])
+        .cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            "vendor.key",
+            "--batch",
+            "specs.jsonl",
+            "--out-dir",
+            "out",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("issued 3 licences"));
     for s in ["A-1", "B-2", "C-3"] {
         let file = format!("out/{s}-2.lic");
-        d.cmd(&["verify", &file, "--trust", "vendor.pub", "--serial", s, "--at", "2026-06-01"])
-            .assert()
-            .success();
+        d.cmd(&[
+            "verify",
+            &file,
+            "--trust",
+            "vendor.pub",
+            "--serial",
+            s,
+            "--at",
+            "2026-06-01",
+        ])
+        .assert()
+        .success();
     }
 }
 
@@ -171,7 +277,16 @@ fn a_batch_with_one_bad_line_writes_nothing() {
     d.write("specs.jsonl", specs);
     std::fs::create_dir(d.path("out")).unwrap();
     let out = d
-        .cmd(&["vendor", "issue", "--key", "vendor.key", "--batch", "specs.jsonl", "--out-dir", "out"])
+        .cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            "vendor.key",
+            "--batch",
+            "specs.jsonl",
+            "--out-dir",
+            "out",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -186,39 +301,90 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
     d.keygen("addon");
     let out = d
         .cmd(&[
-            "vendor", "endorse", "--key", "root.key", "--issuer", "Acme Add-ons", "--products",
-            "fieldsuite,planner", "--until", "2027-12-31", "addon.pub", "--out", "addon.endorsement",
+            "vendor",
+            "endorse",
+            "--key",
+            "root.key",
+            "--issuer",
+            "Acme Add-ons",
+            "--products",
+            "fieldsuite,planner",
+            "--until",
+            "2027-12-31",
+            "addon.pub",
+            "--out",
+            "addon.endorsement",
         ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let spec = std::path::PathBuf::from(d.example_spec());
     d.cmd(&[
-        "vendor", "issue", "--key", "addon.key", "--endorsement", "addon.endorsement",
-        spec.to_str().unwrap(), "--out", "addon.lic",
+        "vendor",
+        "issue",
+        "--key",
+        "addon.key",
+        "--endorsement",
+        "addon.endorsement",
+        spec.to_str().unwrap(),
+        "--out",
+        "addon.lic",
     ])
     .assert()
     .success();
     let out = d
-        .cmd(&["verify", "addon.lic", "--trust", "root.pub", "--at", "2026-12-01"])
+        .cmd(&[
+            "verify",
+            "addon.lic",
+            "--trust",
+            "root.pub",
+            "--at",
+            "2026-12-01",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).contains("issuer \"Acme Add-ons\" endorsed by root"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("issuer \"Acme Add-ons\" endorsed by root"),
+        "{}",
+        stdout(&out)
+    );
 
     // After the endorsement ends, the issuer's licences stop working.
     let out = d
-        .cmd(&["verify", "addon.lic", "--trust", "root.pub", "--at", "2028-01-02"])
+        .cmd(&[
+            "verify",
+            "addon.lic",
+            "--trust",
+            "root.pub",
+            "--at",
+            "2028-01-02",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("INVALID: endorsement"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("INVALID: endorsement"),
+        "{}",
+        stdout(&out)
+    );
 
     // Without the endorsement the issuer key is trusted by nobody.
-    d.cmd(&["vendor", "issue", "--key", "addon.key", spec.to_str().unwrap(), "--out", "bare.lic"])
-        .assert()
-        .success();
-    let out = d.cmd(&["verify", "bare.lic", "--trust", "root.pub"]).output().unwrap();
+    d.cmd(&[
+        "vendor",
+        "issue",
+        "--key",
+        "addon.key",
+        spec.to_str().unwrap(),
+        "--out",
+        "bare.lic",
+    ])
+    .assert()
+    .success();
+    let out = d
+        .cmd(&["verify", "bare.lic", "--trust", "root.pub"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("INVALID: key"), "{}", stdout(&out));
 }
@@ -230,16 +396,82 @@ fn an_endorsement_for_another_key_is_refused_at_issue() {
     d.keygen("addon");
     d.keygen("other");
     d.cmd(&[
-        "vendor", "endorse", "--key", "root.key", "--issuer", "Acme", "--products", "fieldsuite",
-        "--until", "2027-12-31", "addon.pub", "--out", "addon.endorsement",
+        "vendor",
+        "endorse",
+        "--key",
+        "root.key",
+        "--issuer",
+        "Acme",
+        "--products",
+        "fieldsuite",
+        "--until",
+        "2027-12-31",
+        "addon.pub",
+        "--out",
+        "addon.endorsement",
     ])
     .assert()
     .success();
     let spec = std::path::PathBuf::from(d.example_spec());
     let out = d
-        .cmd(&["vendor", "issue", "--key", "other.key", "--endorsement", "addon.endorsement", spec.to_str().unwrap()])
+        .cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            "other.key",
+            "--endorsement",
+            "addon.endorsement",
+            spec.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("endorsement is for key"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("endorsement is for key"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_endorsement_that_does_not_cover_the_product_is_refused_at_issue() {
+    let d = Dir::new();
+    d.keygen("root");
+    d.keygen("addon");
+    d.cmd(&[
+        "vendor",
+        "endorse",
+        "--key",
+        "root.key",
+        "--issuer",
+        "Acme",
+        "--products",
+        "planner",
+        "--until",
+        "2027-12-31",
+        "addon.pub",
+        "--out",
+        "addon.endorsement",
+    ])
+    .assert()
+    .success();
+    let spec = d.example_spec();
+    let out = d
+        .cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            "addon.key",
+            "--endorsement",
+            "addon.endorsement",
+            spec,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("covers planner, not product \"fieldsuite\""),
+        "{}",
+        stderr(&out)
+    );
 }

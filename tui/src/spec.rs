@@ -66,7 +66,8 @@ impl LicenceSpec {
 
     /// Parses a TOML spec. TOML dates (`start = 2026-01-01`) and quoted dates both work.
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        let value: toml::Value = toml::from_str(text).map_err(|e| format!("invalid TOML spec: {e}"))?;
+        let value: toml::Value =
+            toml::from_str(text).map_err(|e| format!("invalid TOML spec: {e}"))?;
         dates_to_strings(value)
             .try_into()
             .map_err(|e: toml::de::Error| format!("invalid spec: {}", e.message()))
@@ -93,7 +94,9 @@ impl LicenceSpec {
             add_ons: self.add_ons,
             integrations: self.integrations,
             metered_services: self.metered_services,
-            overage_grace_days: self.overage_grace_days.unwrap_or(DEFAULT_OVERAGE_GRACE_DAYS),
+            overage_grace_days: self
+                .overage_grace_days
+                .unwrap_or(DEFAULT_OVERAGE_GRACE_DAYS),
             currency: self.currency,
         }
     }
@@ -105,9 +108,11 @@ fn dates_to_strings(value: toml::Value) -> toml::Value {
     match value {
         toml::Value::Datetime(d) => toml::Value::String(d.to_string()),
         toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(dates_to_strings).collect()),
-        toml::Value::Table(t) => {
-            toml::Value::Table(t.into_iter().map(|(k, v)| (k, dates_to_strings(v))).collect())
-        }
+        toml::Value::Table(t) => toml::Value::Table(
+            t.into_iter()
+                .map(|(k, v)| (k, dates_to_strings(v)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -123,10 +128,14 @@ mod tests {
         let spec = LicenceSpec::parse(EXAMPLE).unwrap();
         let licence = spec.into_licence(Utc::now());
         licence.validate().unwrap();
-        let areas: std::collections::HashSet<_> = licence.seat_pools.iter().map(|p| p.area.as_str()).collect();
+        let areas: std::collections::HashSet<_> =
+            licence.seat_pools.iter().map(|p| p.area.as_str()).collect();
         assert!(areas.contains("Jobs") && areas.contains("Sales"));
         for term in licfile::Term::ALL {
-            assert!(licence.seat_pools.iter().any(|p| p.term == term), "no {term} pool");
+            assert!(
+                licence.seat_pools.iter().any(|p| p.term == term),
+                "no {term} pool"
+            );
         }
         assert!(licence.expiry.is_some());
         assert!(!licence.metered_services.is_empty());

@@ -11,12 +11,12 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
+use licfile::document::CostLine;
 use licfile::{
     Document, Endorsement, LicenceRequest, Licensee, MeteredUsage, Money, PoolUsage, Roots,
-    SecretKey, SeatAction, SeatChange, SignedDocument, Term, Timestamp, UsageReport, UserDays,
+    SeatAction, SeatChange, SecretKey, SignedDocument, Term, Timestamp, UsageReport, UserDays,
     YearMonth, signed,
 };
-use licfile::document::CostLine;
 
 /// The installation serial every conformance case is checked against.
 pub const SERIAL: &str = "NW-000123";
@@ -167,7 +167,11 @@ pub fn endorsement(issuer: &SecretKey, products: &[&str], until: NaiveDate) -> E
 
 /// The endorsement of the issuer key for `fieldsuite` until 2027-12-31.
 pub fn standard_endorsement() -> Endorsement {
-    endorsement(&issuer_key(), &["fieldsuite", "fieldsuite-addons"], day(2027, 12, 31))
+    endorsement(
+        &issuer_key(),
+        &["fieldsuite", "fieldsuite-addons"],
+        day(2027, 12, 31),
+    )
 }
 
 /// `endorsement` signed by `signer` and read back, ready to be carried by a licence.
@@ -184,7 +188,9 @@ pub fn blessing() -> bool {
 
 /// A path under this crate's `tests/` directory.
 pub fn test_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(rel)
 }
 
 /// Bytes as lowercase hex, 32 bytes a line, so that a diff points at the change.
@@ -226,7 +232,11 @@ pub fn assert_golden_bytes(name: &str, what: &str, actual: &[u8]) {
     if blessing() {
         std::fs::create_dir_all(path.parent().expect("golden/ has a parent"))
             .expect("create tests/golden");
-        let text = format!("# {what}\n# {} bytes\n{}", actual.len(), to_hex_lines(actual));
+        let text = format!(
+            "# {what}\n# {} bytes\n{}",
+            actual.len(),
+            to_hex_lines(actual)
+        );
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             eprintln!("TESSERA_BLESS: wrote {}", path.display());
             std::fs::write(&path, text).expect("write golden file");
@@ -251,7 +261,8 @@ pub fn assert_golden_bytes(name: &str, what: &str, actual: &[u8]) {
         panic!(
             "the encoding of {name} ({what}) no longer matches {}:\n  \
              expected {} bytes, got {} bytes; first difference at byte {at}\n  \
-             expected from there: {}  got from there:      {}\n\
+             expected from byte {at}: {}\n  \
+             actual from byte {at}:   {}\n\
              Field order and the bincode configuration are the format: a change here breaks every signed file.\n\
              If the change is intended (a new format version), rerun with TESSERA_BLESS=1 and review the diff.",
             path.display(),

@@ -47,11 +47,19 @@ pub fn text(doc: &SignedDocument) -> String {
         Document::UsageReport(r) => report(&mut s, r),
         Document::Endorsement(e) => {
             let _ = writeln!(s, "Issuer endorsement for \"{}\"", e.issuer);
-            field(&mut s, "Issuer key", &licfile::KeyId::of(&e.issuer_key.0).to_string());
+            field(
+                &mut s,
+                "Issuer key",
+                &licfile::KeyId::of(&e.issuer_key.0).to_string(),
+            );
             field(&mut s, "Products", &e.products.join(", "));
             field(&mut s, "Issued", &e.issued_at.to_string());
             field(&mut s, "Until", &e.until.to_string());
-            field(&mut s, "Signed by", &format!("root key {}", doc.envelope.key_id));
+            field(
+                &mut s,
+                "Signed by",
+                &format!("root key {}", doc.envelope.key_id),
+            );
         }
     }
     s
@@ -81,8 +89,16 @@ fn licence(s: &mut String, l: &Licence, doc: &SignedDocument) {
     };
     field(s, "Signed by", &signer);
     field(s, "Product", &l.product);
-    field(s, "Licensee", &format!("{} <{}>", l.licensee.company, l.licensee.email));
-    field(s, "Plan", &format!("{} (tier {})", l.plan.name, l.plan.tier));
+    field(
+        s,
+        "Licensee",
+        &format!("{} <{}>", l.licensee.company, l.licensee.email),
+    );
+    field(
+        s,
+        "Plan",
+        &format!("{} (tier {})", l.plan.name, l.plan.tier),
+    );
     field(
         s,
         "Contract",
@@ -90,7 +106,11 @@ fn licence(s: &mut String, l: &Licence, doc: &SignedDocument) {
             "{} to {}, {}, renewal window {} days",
             l.contract.start,
             l.contract.end,
-            if l.contract.auto_renew { "renews automatically" } else { "does not renew by itself" },
+            if l.contract.auto_renew {
+                "renews automatically"
+            } else {
+                "does not renew by itself"
+            },
             l.contract.renewal_window_days
         ),
     );
@@ -103,7 +123,11 @@ fn licence(s: &mut String, l: &Licence, doc: &SignedDocument) {
         },
     );
     field(s, "Currency", &l.currency);
-    field(s, "Over-alloc.", &format!("{} days' grace to buy seats", l.overage_grace_days));
+    field(
+        s,
+        "Over-alloc.",
+        &format!("{} days' grace to buy seats", l.overage_grace_days),
+    );
 
     let _ = writeln!(s, "\nSeat pools");
     let _ = writeln!(
@@ -112,7 +136,11 @@ fn licence(s: &mut String, l: &Licence, doc: &SignedDocument) {
         "AREA", "LICENCE", "TERM", "SEATS", "GB/SEAT", "PRICE"
     );
     for p in &l.seat_pools {
-        let per = if p.term == licfile::Term::Daily { "/user-day" } else { "/month" };
+        let per = if p.term == licfile::Term::Daily {
+            "/user-day"
+        } else {
+            "/month"
+        };
         let _ = writeln!(
             s,
             "  {:<8} {:<16} {:<11} {:>6} {:>8} {:>10}{per}",
@@ -166,12 +194,28 @@ fn licence(s: &mut String, l: &Licence, doc: &SignedDocument) {
 }
 
 fn request(s: &mut String, r: &LicenceRequest) {
-    let _ = writeln!(s, "Licence request {} from serial {}", r.request_id, r.serial);
+    let _ = writeln!(
+        s,
+        "Licence request {} from serial {}",
+        r.request_id, r.serial
+    );
     field(s, "Created", &r.created_at.to_string());
-    field(s, "Licensee", &format!("{} <{}>", r.licensee.company, r.licensee.email));
+    field(
+        s,
+        "Licensee",
+        &format!("{} <{}>", r.licensee.company, r.licensee.email),
+    );
     field(s, "Product", &r.product);
-    field(s, "In force", &format!("licence sequence {}", r.licence_sequence));
-    field(s, "Install. key", &licfile::KeyId::of(&r.installation_key.0).to_string());
+    field(
+        s,
+        "In force",
+        &format!("licence sequence {}", r.licence_sequence),
+    );
+    field(
+        s,
+        "Install. key",
+        &licfile::KeyId::of(&r.installation_key.0).to_string(),
+    );
     let _ = writeln!(s, "\nChanges");
     for c in &r.changes {
         let verb = match c.action {
@@ -197,10 +241,22 @@ fn request(s: &mut String, r: &LicenceRequest) {
 }
 
 fn report(s: &mut String, r: &UsageReport) {
-    let _ = writeln!(s, "Usage report {} for {} from serial {}", r.report_id, r.month, r.serial);
+    let _ = writeln!(
+        s,
+        "Usage report {} for {} from serial {}",
+        r.report_id, r.month, r.serial
+    );
     field(s, "Created", &r.created_at.to_string());
-    field(s, "In force", &format!("licence sequence {}", r.licence_sequence));
-    field(s, "Install. key", &licfile::KeyId::of(&r.installation_key.0).to_string());
+    field(
+        s,
+        "In force",
+        &format!("licence sequence {}", r.licence_sequence),
+    );
+    field(
+        s,
+        "Install. key",
+        &licfile::KeyId::of(&r.installation_key.0).to_string(),
+    );
     let _ = writeln!(s, "\nSeats (peak in use / total)");
     for p in &r.pools {
         let _ = writeln!(
@@ -212,7 +268,14 @@ fn report(s: &mut String, r: &UsageReport) {
     if !r.daily_user_days.is_empty() {
         let _ = writeln!(s, "\nDaily user-days");
         for u in &r.daily_user_days {
-            let _ = writeln!(s, "  {:<24} {:>3} days ({} / {})", u.user, u.days.len(), u.area, u.licence);
+            let _ = writeln!(
+                s,
+                "  {:<24} {:>3} days ({} / {})",
+                u.user,
+                u.days.len(),
+                u.area,
+                u.licence
+            );
         }
     }
     if !r.metered.is_empty() {

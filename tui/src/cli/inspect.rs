@@ -21,7 +21,11 @@ pub struct Args {
 
 /// Prints the document.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
-    let bytes = util::read_limited(&args.file, licfile::constants::MAX_FILE_BYTES, "Tessera document")?;
+    let bytes = util::read_limited(
+        &args.file,
+        licfile::constants::MAX_FILE_BYTES,
+        "Tessera document",
+    )?;
     let shown = args.file.display();
     match licfile::signed::inspect(&bytes) {
         Err(e) => Err(Failure::refused(format!("{shown}: {e}"))),

@@ -105,10 +105,12 @@ fn too_large(name: &str, limit: usize, what: &str) -> Failure {
 fn open_error(path: &Path, e: &io::Error, what: &str) -> Failure {
     let shown = path.display();
     match e.kind() {
-        io::ErrorKind::NotFound => Failure::refused(format!("{shown}: no such file (expected a {what})")),
-        io::ErrorKind::PermissionDenied => {
-            Failure::refused(format!("{shown}: permission denied; check the file's owner and mode"))
+        io::ErrorKind::NotFound => {
+            Failure::refused(format!("{shown}: no such file (expected a {what})"))
         }
+        io::ErrorKind::PermissionDenied => Failure::refused(format!(
+            "{shown}: permission denied; check the file's owner and mode"
+        )),
         _ => Failure::refused(format!("cannot open {shown}: {e}")),
     }
 }
@@ -117,7 +119,10 @@ fn open_error(path: &Path, e: &io::Error, what: &str) -> Failure {
 pub fn read_text(path: &Path, limit: usize, what: &str) -> Result<String, Failure> {
     let bytes = read_limited(path, limit, what)?;
     String::from_utf8(bytes).map_err(|_| {
-        Failure::refused(format!("{} is not a text file (expected a {what})", path.display()))
+        Failure::refused(format!(
+            "{} is not a text file (expected a {what})",
+            path.display()
+        ))
     })
 }
 
@@ -184,7 +189,8 @@ pub fn read_secret_key(path: &Path) -> Result<licfile::SecretKey, Failure> {
 /// Reads a public key file.
 pub fn read_public_key(path: &Path) -> Result<licfile::PublicKey, Failure> {
     let pem = read_text(path, 16 * 1024, "public key (SPKI PEM)")?;
-    licfile::PublicKey::from_pem(&pem).map_err(|e| Failure::refused(format!("{}: {e}", path.display())))
+    licfile::PublicKey::from_pem(&pem)
+        .map_err(|e| Failure::refused(format!("{}: {e}", path.display())))
 }
 
 /// Parses a `YYYY-MM-DD` date given on the command line.

@@ -35,14 +35,19 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let mut roots: Roots = store::trust::production_roots();
     if args.demo {
-        let demo = store::trust::demo_root().map_err(|e| Failure::refused(format!("demo root: {e}")))?;
+        let demo =
+            store::trust::demo_root().map_err(|e| Failure::refused(format!("demo root: {e}")))?;
         roots.add(store::trust::DEMO_ROOT_NAME, demo);
     }
     for path in &args.trust {
         let key = util::read_public_key(path)?;
         roots.add(format!("{}", path.display()), key);
     }
-    let bytes = util::read_limited(&args.file, licfile::constants::MAX_FILE_BYTES, "Tessera document")?;
+    let bytes = util::read_limited(
+        &args.file,
+        licfile::constants::MAX_FILE_BYTES,
+        "Tessera document",
+    )?;
     let date = args.at.unwrap_or_else(util::today);
     let verdict = policy::check(
         &bytes,
@@ -83,7 +88,12 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     } else {
         let mut s = String::new();
         for c in &verdict.checks {
-            s.push_str(&format!("{:<12} {:<5} {}\n", c.name, c.status.word(), c.detail));
+            s.push_str(&format!(
+                "{:<12} {:<5} {}\n",
+                c.name,
+                c.status.word(),
+                c.detail
+            ));
         }
         match (verdict.first_failure(), &verdict.document) {
             (Some(f), _) => s.push_str(&format!("INVALID: {}: {}\n", f.name, f.detail)),

@@ -18,7 +18,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     endorsement: Option<PathBuf>,
     /// The spec: TOML, or JSON (such as `tessera inspect --json` prints).
-    #[arg(value_name = "SPEC", required_unless_present = "batch", conflicts_with = "batch")]
+    #[arg(
+        value_name = "SPEC",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
     spec: Option<PathBuf>,
     /// Write the licence here (never overwritten) instead of standard output.
     #[arg(long, value_name = "FILE", conflicts_with = "batch")]
@@ -58,6 +62,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let spec = LicenceSpec::parse(&text)
         .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
     let licence = spec.into_licence(chrono::Utc::now());
+    if let Some(e) = &endorsement {
+        check_covers(e, &licence)
+            .map_err(|m| Failure::refused(format!("{}: {m}", spec_path.display())))?;
+    }
     let (serial, sequence) = (licence.serial.clone(), licence.sequence);
     let armored = signed::sign(&Document::Licence(licence), &key, endorsement.as_ref())
         .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
@@ -76,8 +84,13 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
 }
 
 fn read_endorsement(path: &Path) -> Result<SignedDocument, Failure> {
-    let bytes = util::read_limited(path, licfile::constants::MAX_FILE_BYTES, "issuer endorsement")?;
-    let doc = signed::read(&bytes).map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
+    let bytes = util::read_limited(
+        path,
+        licfile::constants::MAX_FILE_BYTES,
+        "issuer endorsement",
+    )?;
+    let doc =
+        signed::read(&bytes).map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
     if doc.envelope.kind != licfile::DocumentKind::Endorsement {
         return Err(Failure::refused(format!(
             "{}: this is a {}, not an issuer endorsement",
@@ -86,6 +99,29 @@ fn read_endorsement(path: &Path) -> Result<SignedDocument, Failure> {
         )));
     }
     Ok(doc)
+}
+
+/// A licence the endorsement does not cover would be refused by every site:
+/// say so now rather than ship it.
+fn check_covers(endorsement: &SignedDocument, licence: &licfile::Licence) -> Result<(), String> {
+    let licfile::Document::Endorsement(e) = &endorsement.document else {
+        return Ok(());
+    };
+    if !e.products.iter().any(|p| p == &licence.product) {
+        return Err(format!(
+            "the endorsement of \"{}\" covers {}, not product {:?}",
+            e.issuer,
+            e.products.join(", "),
+            licence.product
+        ));
+    }
+    if licence.issued_at.date().is_none_or(|d| d > e.until) {
+        return Err(format!(
+            "the endorsement of \"{}\" ended {}; ask the root for a new one",
+            e.issuer, e.until
+        ));
+    }
+    Ok(())
 }
 
 /// Signs every line, then writes every file: a batch with one bad line writes nothing.
@@ -118,6 +154,12 @@ fn run_batch(
                 continue;
             }
         };
+        if let Some(e) = endorsement
+            && let Err(m) = check_covers(e, &licence)
+        {
+            problems.push(format!("line {n}: {m}"));
+            continue;
+        }
         let name = format!("{}-{}.lic", licence.serial, licence.sequence);
         if !names.insert(name.clone()) {
             problems.push(format!("line {n}: a second licence {name}"));

@@ -27,7 +27,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     }
     let key = licfile::SecretKey::generate().map_err(|e| Failure::refused(e.to_string()))?;
     let secret = key.to_pem().map_err(|e| Failure::refused(e.to_string()))?;
-    let public = key.public().to_pem().map_err(|e| Failure::refused(e.to_string()))?;
+    let public = key
+        .public()
+        .to_pem()
+        .map_err(|e| Failure::refused(e.to_string()))?;
     util::write_secret(&key_path, &secret)?;
     util::write_new(&pub_path, public.as_bytes(), false)?;
     util::print(&format!(

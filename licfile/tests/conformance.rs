@@ -1,0 +1,657 @@
+//! Conformance vectors: one armored file per case under `tests/vectors/`, the
+//! expected verdict of each in `tests/vectors/EXPECTED`, and one harness that
+//! runs `policy::check` on every file.
+//!
+//! The files are made by [`generate`] from fixed seeds, so they are reproducible:
+//! `vectors_are_reproducible` fails when the generator and the files disagree,
+//! and `TESSERA_BLESS=1` rewrites the files. The expectations are written by
+//! hand and never generated: they are what the format promises.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Once;
+
+use common::{
+    ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, day, endorsement, installation_key,
+    issuer_key, request, root_key, roots, signed_endorsement, standard_endorsement, test_path,
+    usage_report, wrong_key,
+};
+use licfile::armor;
+use licfile::constants::{FORMAT_VERSION, MAGIC};
+use licfile::encoding;
+use licfile::envelope::{Envelope, signed_message};
+use licfile::{
+    Document, DocumentKind, Expiry, Inspected, KeyId, Licence, Policy, RawPublicKey, SecretKey,
+    SignedDocument, Status, Timestamp, policy, sample, signed,
+};
+
+// --- making the vectors -------------------------------------------------------
+
+fn sign(doc: Document, key: &SecretKey, endorsement: Option<&SignedDocument>) -> String {
+    signed::sign(&doc, key, endorsement).expect("the fixture signs")
+}
+
+fn licence() -> Licence {
+    sample::licence(SERIAL)
+}
+
+fn licence_expiring(date: chrono::NaiveDate, grace_days: u32) -> Licence {
+    let mut l = licence();
+    l.expiry = Some(Expiry { date, grace_days });
+    l
+}
+
+/// Re-armors a signed file after changing its envelope, keeping its header lines.
+fn with_envelope(text: &str, change: impl FnOnce(&mut Envelope)) -> String {
+    let armored = armor::parse(text.as_bytes()).expect("the fixture parses");
+    let mut envelope = Envelope::parse_v1(&armored.body).expect("the fixture is version 1");
+    change(&mut envelope);
+    armor::write(armored.kind, &armored.headers, &envelope.to_bytes())
+}
+
+/// Re-armors a signed file after changing its envelope bytes, keeping its header lines.
+fn with_envelope_bytes(text: &str, change: impl FnOnce(&mut Vec<u8>)) -> String {
+    let armored = armor::parse(text.as_bytes()).expect("the fixture parses");
+    let mut bytes = armored.body;
+    change(&mut bytes);
+    armor::write(armored.kind, &armored.headers, &bytes)
+}
+
+/// The base64 lines of an armored file, in order.
+fn base64_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("-----") && !l.contains(':'))
+        .collect()
+}
+
+/// The same file with its base64 joined and cut into lines of `width`.
+fn rewrap(text: &str, width: usize) -> String {
+    let joined: String = base64_lines(text).concat();
+    let mut out = String::new();
+    let mut in_body = false;
+    for line in text.lines() {
+        let is_base64 = !line.is_empty() && !line.starts_with("-----") && !line.contains(':');
+        if is_base64 {
+            if !in_body {
+                in_body = true;
+                for chunk in joined.as_bytes().chunks(width) {
+                    out.push_str(std::str::from_utf8(chunk).unwrap());
+                    out.push('\n');
+                }
+            }
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The small-order point that is the group's identity: as a public key it
+/// "verifies" the signature (R = identity, S = 0) on every message under
+/// cofactored or lax verification.
+const IDENTITY_POINT: [u8; 32] = {
+    let mut p = [0u8; 32];
+    p[0] = 1;
+    p
+};
+
+/// A request whose installation key is the identity point, with the signature
+/// that such a key accepts for any message: the envelope is laid out by hand.
+fn weak_key_request() -> String {
+    let mut r = request(&installation_key());
+    r.installation_key = RawPublicKey(IDENTITY_POINT);
+    let doc = Document::Request(r);
+    let payload = encoding::encode_document(&doc).unwrap();
+    let key_id = KeyId::of(&IDENTITY_POINT);
+
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&MAGIC);
+    bytes.push(FORMAT_VERSION);
+    bytes.push(DocumentKind::Request.byte());
+    bytes.extend_from_slice(&key_id.0);
+    bytes.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    bytes.extend_from_slice(&payload);
+    bytes.extend_from_slice(&0u32.to_be_bytes());
+    bytes.extend_from_slice(&IDENTITY_POINT); // R: the identity
+    bytes.extend_from_slice(&[0u8; 32]); // S: zero
+
+    let mut headers = doc.header();
+    headers.push(("Key", key_id.to_string()));
+    armor::write(DocumentKind::Request, &headers, &bytes)
+}
+
+/// Every vector: file name and exact bytes.
+fn generate() -> BTreeMap<String, Vec<u8>> {
+    let root = root_key();
+    let issuer = issuer_key();
+    let wrong = wrong_key();
+    let install = installation_key();
+    let endorsed = signed_endorsement(&standard_endorsement(), &root);
+
+    let valid_root = sign(Document::Licence(licence()), &root, None);
+    let valid_issuer = sign(Document::Licence(licence()), &issuer, Some(&endorsed));
+    let valid_request = sign(Document::Request(request(&install)), &install, None);
+
+    let mut v: Vec<(&str, String)> = Vec::new();
+
+    // Valid documents of each kind, and of each signer.
+    v.push(("valid-root.txt", valid_root.clone()));
+    v.push(("valid-issuer.txt", valid_issuer.clone()));
+    v.push(("valid-request.txt", valid_request.clone()));
+    v.push((
+        "valid-usage-report.txt",
+        sign(Document::UsageReport(usage_report(&install)), &install, None),
+    ));
+    v.push((
+        "valid-endorsement.txt",
+        sign(Document::Endorsement(standard_endorsement()), &root, None),
+    ));
+
+    // What mail and editors do to a file, none of which changes its meaning.
+    let armored = armor::parse(valid_root.as_bytes()).unwrap();
+    v.push(("valid-no-headers.txt", armor::write(DocumentKind::Licence, &[], &armored.body)));
+    v.push(("valid-crlf.txt", valid_root.replace('\n', "  \r\n")));
+    v.push(("valid-rewrapped.txt", rewrap(&valid_root, 76)));
+    v.push(("valid-one-line.txt", rewrap(&valid_root, usize::MAX)));
+    let indented: String = valid_root.lines().map(|l| format!("    {l}\n")).collect();
+    v.push(("valid-bom-indented.txt", format!("\u{feff}{indented}")));
+    v.push((
+        "valid-surrounded.txt",
+        format!(
+            "From: licensing@vendor.example\nSubject: Your renewed licence\n\nHello,\n\n\
+             your licence for NW-000123 is below: import it with `tessera licence import`.\n\
+             ----- (cut here) -----\n\n{valid_root}\n-- \nVendor licensing team\n\
+             -----BEGIN PGP SIGNATURE-----\nnot part of the licence\n-----END PGP SIGNATURE-----\n"
+        ),
+    ));
+
+    // Valid, with a warning.
+    v.push((
+        "warn-expiring.txt",
+        sign(Document::Licence(licence_expiring(day(2026, 6, 21), 14)), &root, None),
+    ));
+    v.push((
+        "warn-grace.txt",
+        sign(Document::Licence(licence_expiring(day(2026, 5, 25), 14)), &root, None),
+    ));
+
+    // Altered after signing.
+    v.push((
+        "tampered-payload.txt",
+        with_envelope(&valid_root, |e| {
+            let mut l: Licence = encoding::decode(&e.payload, DocumentKind::Licence).unwrap();
+            l.seat_pools[0].count = 250;
+            e.payload = encoding::encode(&l, DocumentKind::Licence).unwrap();
+        }),
+    ));
+    v.push((
+        "tampered-signature.txt",
+        with_envelope(&valid_root, |e| e.signature[17] ^= 0x08),
+    ));
+    v.push((
+        "tampered-endorsement.txt",
+        with_envelope(&valid_issuer, |e| {
+            let mut inner = Envelope::parse_v1(e.endorsement.as_ref().unwrap()).unwrap();
+            let mut en: licfile::Endorsement =
+                encoding::decode(&inner.payload, DocumentKind::Endorsement).unwrap();
+            en.until = day(2099, 12, 31);
+            en.products.push("every-product".into());
+            inner.payload = encoding::encode(&en, DocumentKind::Endorsement).unwrap();
+            e.endorsement = Some(inner.to_bytes());
+        }),
+    ));
+    v.push((
+        "trailing-bytes.txt",
+        with_envelope_bytes(&valid_root, |b| b.extend_from_slice(&[0, 0, 0])),
+    ));
+    v.push((
+        "unknown-version.txt",
+        with_envelope_bytes(&valid_root, |b| b[4] = 2),
+    ));
+
+    // Keys.
+    v.push(("wrong-key.txt", sign(Document::Licence(licence()), &wrong, None)));
+    v.push(("issuer-without-endorsement.txt", sign(Document::Licence(licence()), &issuer, None)));
+    let endorsed_by_wrong = signed_endorsement(&standard_endorsement(), &wrong);
+    v.push((
+        "endorsement-untrusted-root.txt",
+        sign(Document::Licence(licence()), &issuer, Some(&endorsed_by_wrong)),
+    ));
+    // A valid endorsement of the issuer, attached to a licence signed by another key.
+    let stolen = with_envelope(&sign(Document::Licence(licence()), &wrong, None), |e| {
+        e.endorsement = Some(endorsed.raw.clone());
+    });
+    v.push(("stolen-endorsement.txt", stolen));
+    v.push(("weak-key-request.txt", weak_key_request()));
+    v.push((
+        "request-key-mismatch.txt",
+        sign(Document::Request(request(&install)), &wrong, None),
+    ));
+
+    // The armor.
+    v.push((
+        "request-as-licence.txt",
+        valid_request
+            .replace("-----BEGIN TESSERA LICENCE REQUEST-----", "-----BEGIN TESSERA LICENCE-----")
+            .replace("-----END TESSERA LICENCE REQUEST-----", "-----END TESSERA LICENCE-----"),
+    ));
+    v.push(("truncated.txt", valid_root[..valid_root.len() / 2].to_string()));
+    let last = *base64_lines(&valid_root).last().unwrap();
+    v.push(("truncated-body.txt", valid_root.replace(&format!("{last}\n"), "")));
+    let third = base64_lines(&valid_root)[2];
+    v.push((
+        "junk-in-armor.txt",
+        valid_root.replacen(third, &format!("{third}\nPlease do not reply to this e-mail."), 1),
+    ));
+    v.push((
+        "junk-base64-letters.txt",
+        valid_root.replacen(third, &format!("{third}\nThisIsJunk"), 1),
+    ));
+    v.push((
+        "header-mismatch.txt",
+        valid_root.replace("Expires: 2027-01-31", "Expires: 2099-01-31"),
+    ));
+    v.push((
+        "unknown-header.txt",
+        valid_root.replace("Serial: ", "Colour: red\nSerial: "),
+    ));
+    v.push((
+        "duplicate-header.txt",
+        valid_root.replace("Serial: NW-000123\n", "Serial: NW-000123\nSerial: NW-000123\n"),
+    ));
+    v.push((
+        "unknown-label.txt",
+        valid_root.replace("TESSERA LICENCE-----", "TESSERA LICENSE-----"),
+    ));
+    v.push(("no-armor.txt", "Here is the licence you asked for.\nRegards, Sales\n".into()));
+    v.push((
+        "empty-armor.txt",
+        "-----BEGIN TESSERA LICENCE-----\n-----END TESSERA LICENCE-----\n".into(),
+    ));
+    let mut oversize = valid_root.clone();
+    oversize.push('\n');
+    while oversize.len() <= 64 * 1024 {
+        oversize.push_str("> Quoted reply: thank you for the licence, we will import it on Monday.\n");
+    }
+    v.push(("oversize.txt", oversize));
+
+    // Policy: endorsements, serial, dates.
+    let short = endorsement(&issuer, &["fieldsuite"], day(2026, 3, 31));
+    v.push((
+        "endorsement-expired.txt",
+        sign(Document::Licence(licence()), &issuer, Some(&signed_endorsement(&short, &root))),
+    ));
+    let other = endorsement(&issuer, &["addon-suite"], day(2027, 12, 31));
+    v.push((
+        "endorsement-wrong-product.txt",
+        sign(Document::Licence(licence()), &issuer, Some(&signed_endorsement(&other, &root))),
+    ));
+    let mut late = licence();
+    late.issued_at = Timestamp(1_801_476_000); // 2027-02-01T08:00:00Z
+    let until_2026 = endorsement(&issuer, &["fieldsuite"], day(2026, 12, 31));
+    v.push((
+        "issued-after-endorsement.txt",
+        sign(Document::Licence(late), &issuer, Some(&signed_endorsement(&until_2026, &root))),
+    ));
+    v.push((
+        "other-serial.txt",
+        sign(Document::Licence(sample::licence("NW-000999")), &root, None),
+    ));
+    let mut post_dated = licence();
+    post_dated.issued_at = Timestamp(1_782_900_000); // 2026-07-01T10:00:00Z
+    v.push(("post-dated.txt", sign(Document::Licence(post_dated), &root, None)));
+    v.push((
+        "terminated.txt",
+        sign(Document::Licence(licence_expiring(day(2026, 3, 1), 14)), &root, None),
+    ));
+
+    let mut out = BTreeMap::new();
+    for (name, text) in v {
+        assert!(out.insert(name.to_string(), text.into_bytes()).is_none(), "{name} twice");
+    }
+    out
+}
+
+// --- the files on disk --------------------------------------------------------
+
+fn vector_dir() -> std::path::PathBuf {
+    test_path("vectors")
+}
+
+/// The `.txt` files under `tests/vectors/`.
+fn files_on_disk() -> BTreeSet<String> {
+    std::fs::read_dir(vector_dir())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".txt"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Under `TESSERA_BLESS=1`, writes the generated vectors (once per test run)
+/// and removes `.txt` files the generator no longer makes.
+fn bless_vectors() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let dir = vector_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let generated = generate();
+        for stale in files_on_disk() {
+            if !generated.contains_key(&stale) {
+                eprintln!("TESSERA_BLESS: removed {stale}");
+                std::fs::remove_file(dir.join(&stale)).unwrap();
+            }
+        }
+        for (name, bytes) in generated {
+            let path = dir.join(&name);
+            if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+                eprintln!("TESSERA_BLESS: wrote {}", path.display());
+                std::fs::write(&path, bytes).unwrap();
+            }
+        }
+    });
+}
+
+#[test]
+fn vectors_are_reproducible() {
+    if blessing() {
+        bless_vectors();
+    }
+    let generated = generate();
+    let on_disk = files_on_disk();
+    let mut problems = Vec::new();
+    for name in generated.keys() {
+        if !on_disk.contains(name) {
+            problems.push(format!("{name}: made by the generator but not in tests/vectors/"));
+        }
+    }
+    for name in &on_disk {
+        match generated.get(name) {
+            None => problems.push(format!("{name}: in tests/vectors/ but not made by the generator")),
+            Some(bytes) => {
+                let disk = std::fs::read(vector_dir().join(name)).unwrap();
+                if &disk != bytes {
+                    problems.push(format!(
+                        "{name}: the file ({} bytes) differs from what the generator makes ({} bytes)",
+                        disk.len(),
+                        bytes.len()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the conformance vectors are out of date:\n  {}\n\
+         If the change is intended, rerun with TESSERA_BLESS=1, review the files and tests/vectors/EXPECTED.",
+        problems.join("\n  ")
+    );
+}
+
+// --- the harness --------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expected {
+    /// Valid, no check warns; the named check passed.
+    Valid,
+    /// Valid; the named check is the first that warns.
+    Warn,
+    /// Refused; the named check is the first that failed.
+    Invalid,
+}
+
+#[derive(Debug)]
+struct Row {
+    line: usize,
+    file: String,
+    expected: Expected,
+    check: String,
+    substring: String,
+}
+
+/// Reads `tests/vectors/EXPECTED`: `file | verdict | check | substring` lines,
+/// `#` comments and blank lines ignored.
+fn table() -> Vec<Row> {
+    let path = vector_dir().join("EXPECTED");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} cannot be read: {e}", path.display()));
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.splitn(4, '|').map(str::trim).collect();
+        let [file, verdict, check, substring] = cols[..] else {
+            panic!("EXPECTED line {line_no}: want `file | verdict | check | substring`: {line:?}");
+        };
+        let expected = match verdict {
+            "valid" => Expected::Valid,
+            "warn" => Expected::Warn,
+            "invalid" => Expected::Invalid,
+            other => panic!("EXPECTED line {line_no}: verdict {other:?} is not valid, warn or invalid"),
+        };
+        assert!(!check.is_empty() && !substring.is_empty(), "EXPECTED line {line_no}: empty column");
+        rows.push(Row {
+            line: line_no,
+            file: file.to_string(),
+            expected,
+            check: check.to_string(),
+            substring: substring.to_string(),
+        });
+    }
+    rows
+}
+
+fn checklist(verdict: &licfile::Verdict) -> String {
+    verdict
+        .checks
+        .iter()
+        .map(|c| format!("      {:<5} {:<12} {}", c.status.word(), c.name, c.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What is wrong with `verdict` for `row`, if anything.
+fn judge(row: &Row, verdict: &licfile::Verdict) -> Option<String> {
+    let found = match row.expected {
+        Expected::Valid | Expected::Warn if !verdict.is_valid() => {
+            let f = verdict.first_failure().unwrap();
+            return Some(format!("expected {:?}, but check {:?} failed: {}", row.expected, f.name, f.detail));
+        }
+        Expected::Valid => {
+            if let Some(w) = verdict.checks.iter().find(|c| c.status == Status::Warn) {
+                return Some(format!("expected no warning, but check {:?} warns: {}", w.name, w.detail));
+            }
+            match verdict.checks.iter().find(|c| c.name == row.check) {
+                Some(c) if c.status == Status::Pass => c,
+                Some(c) => {
+                    return Some(format!("expected check {:?} to pass, it is {:?}", row.check, c.status));
+                }
+                None => return Some(format!("no check named {:?}", row.check)),
+            }
+        }
+        Expected::Warn => match verdict.checks.iter().find(|c| c.status == Status::Warn) {
+            Some(c) => c,
+            None => return Some(format!("expected a warning from {:?}, got none", row.check)),
+        },
+        Expected::Invalid => match verdict.first_failure() {
+            Some(c) => c,
+            None => return Some(format!("expected check {:?} to fail, but the file was accepted", row.check)),
+        },
+    };
+    if found.name != row.check {
+        return Some(format!(
+            "expected check {:?}, but the deciding check is {:?}: {}",
+            row.check, found.name, found.detail
+        ));
+    }
+    if !found.detail.contains(&row.substring) {
+        return Some(format!(
+            "check {:?} says {:?}, which does not contain {:?}",
+            found.name, found.detail, row.substring
+        ));
+    }
+    None
+}
+
+#[test]
+fn conformance() {
+    if blessing() {
+        bless_vectors();
+    }
+    let rows = table();
+    let roots = roots();
+    let policy = Policy {
+        roots: &roots,
+        serial: Some(SERIAL),
+        date: check_date(),
+        expected: None,
+    };
+
+    let mut problems = Vec::new();
+    let mut listed = BTreeSet::new();
+    for row in &rows {
+        if !listed.insert(row.file.clone()) {
+            problems.push(format!("EXPECTED line {}: {} is listed twice", row.line, row.file));
+            continue;
+        }
+        let input = match std::fs::read(vector_dir().join(&row.file)) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                problems.push(format!("{} (EXPECTED line {}): {e}", row.file, row.line));
+                continue;
+            }
+        };
+        let verdict = policy::check(&input, &policy);
+        // Every verdict is a complete checklist: a line per check, none twice.
+        let names: BTreeSet<_> = verdict.checks.iter().map(|c| c.name).collect();
+        if names.len() != verdict.checks.len() || verdict.checks.first().map(|c| c.name) != Some("format") {
+            problems.push(format!("{}: malformed checklist\n{}", row.file, checklist(&verdict)));
+        }
+        if let Some(why) = judge(row, &verdict) {
+            problems.push(format!(
+                "{} (EXPECTED line {}): {why}\n{}",
+                row.file,
+                row.line,
+                checklist(&verdict)
+            ));
+        }
+    }
+    for file in files_on_disk() {
+        if !listed.contains(&file) {
+            problems.push(format!("{file}: a vector with no line in EXPECTED"));
+        }
+    }
+    assert!(
+        problems.len() + rows.len() > 20 && problems.is_empty(),
+        "{} conformance problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+// --- what the harness cannot say in a table -----------------------------------
+
+fn vector(name: &str) -> Vec<u8> {
+    if blessing() {
+        bless_vectors();
+    }
+    std::fs::read(vector_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn signers_are_named() {
+    let roots = roots();
+    let policy = Policy { roots: &roots, serial: Some(SERIAL), date: check_date(), expected: None };
+    let root_signed = policy::check(&vector("valid-root.txt"), &policy);
+    assert_eq!(
+        root_signed.signer,
+        Some(licfile::Signer::Root { name: ROOT_NAME.into(), key_id: root_key().public().id() })
+    );
+    assert_eq!(root_signed.state, Some(licfile::LicenceState::Valid));
+
+    let issuer_signed = policy::check(&vector("valid-issuer.txt"), &policy);
+    match issuer_signed.signer {
+        Some(licfile::Signer::Issuer { issuer, key_id, root, root_key_id, endorsement }) => {
+            assert_eq!(issuer, ISSUER_NAME);
+            assert_eq!(key_id, issuer_key().public().id());
+            assert_eq!(root, ROOT_NAME);
+            assert_eq!(root_key_id, root_key().public().id());
+            assert_eq!(endorsement, standard_endorsement());
+        }
+        other => panic!("expected an issuer signer, got {other:?}"),
+    }
+
+    let request = policy::check(&vector("valid-request.txt"), &policy);
+    assert_eq!(
+        request.signer,
+        Some(licfile::Signer::Installation { key_id: installation_key().public().id() })
+    );
+}
+
+#[test]
+fn the_mangled_copies_read_as_the_original() {
+    let original = signed::read(&vector("valid-root.txt")).unwrap();
+    for name in [
+        "valid-no-headers.txt",
+        "valid-crlf.txt",
+        "valid-rewrapped.txt",
+        "valid-one-line.txt",
+        "valid-bom-indented.txt",
+        "valid-surrounded.txt",
+    ] {
+        let copy = signed::read(&vector(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(copy.raw, original.raw, "{name}: other envelope bytes");
+        assert_eq!(copy.document, original.document, "{name}");
+    }
+}
+
+#[test]
+fn an_unknown_version_is_named_by_inspect() {
+    let inspected = signed::inspect(&vector("unknown-version.txt")).unwrap();
+    assert_eq!(inspected, Inspected::UnknownVersion { kind: DocumentKind::Licence, version: 2 });
+}
+
+#[test]
+fn the_weak_key_vector_is_a_real_forgery() {
+    // The request carries a key and a signature that lax verification accepts
+    // for any content: only the weak-key rule stands between it and a forgery.
+    let doc = signed::read(&vector("weak-key-request.txt")).unwrap();
+    let Document::Request(r) = &doc.document else { panic!("not a request") };
+    let lax = ed25519_dalek::VerifyingKey::from_bytes(&r.installation_key.0).unwrap();
+    assert!(lax.is_weak());
+    let signature = ed25519_dalek::Signature::from_bytes(&doc.envelope.signature);
+    use ed25519_dalek::Verifier as _;
+    lax.verify(&doc.envelope.signed_message(), &signature)
+        .expect("lax verification accepts the forged signature");
+    lax.verify(b"any other message at all", &signature)
+        .expect("lax verification accepts it on any message");
+    assert_eq!(
+        doc.envelope.signed_message(),
+        signed_message(DocumentKind::Request, &doc.envelope.payload)
+    );
+}
+
+#[test]
+fn expectations_are_checked_against_the_kind_asked_for() {
+    // A request where a licence is expected is refused at the format line even
+    // though it is a perfectly valid request.
+    let roots = roots();
+    let policy = Policy {
+        roots: &roots,
+        serial: Some(SERIAL),
+        date: check_date(),
+        expected: Some(DocumentKind::Licence),
+    };
+    let verdict = policy::check(&vector("valid-request.txt"), &policy);
+    let failure = verdict.first_failure().expect("refused");
+    assert_eq!(failure.name, "format");
+    assert_eq!(failure.detail, "this is a licence request, not a licence");
+    assert!(verdict.checks[1..].iter().all(|c| c.status == Status::Skip), "{:#?}", verdict.checks);
+}
