@@ -167,7 +167,17 @@ pub fn sign(
     let (_, raw) = sign_envelope(document, key, endorsement)?;
     let mut headers = document.header();
     headers.push(("Key", key.public().id().to_string()));
-    Ok(armor::write(document.kind(), &headers, &raw))
+    let text = armor::write(document.kind(), &headers, &raw);
+    // A payload and a carried endorsement, each within the payload limit, can
+    // together exceed the file limit: never write a file that `read` refuses unread.
+    if text.len() > crate::constants::MAX_FILE_BYTES {
+        return Err(SignError::TooLarge {
+            kind: document.kind().describe(),
+            size: text.len(),
+            max: crate::constants::MAX_FILE_BYTES,
+        });
+    }
+    Ok(text)
 }
 
 /// Signs a document and returns its envelope and the envelope's bytes.

@@ -134,24 +134,31 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     let valid_issuer = sign(Document::Licence(licence()), &issuer, Some(&endorsed));
     let valid_request = sign(Document::Request(request(&install)), &install, None);
 
-    let mut v: Vec<(&str, String)> = Vec::new();
-
     // Valid documents of each kind, and of each signer.
-    v.push(("valid-root.txt", valid_root.clone()));
-    v.push(("valid-issuer.txt", valid_issuer.clone()));
-    v.push(("valid-request.txt", valid_request.clone()));
-    v.push((
-        "valid-usage-report.txt",
-        sign(Document::UsageReport(usage_report(&install)), &install, None),
-    ));
-    v.push((
-        "valid-endorsement.txt",
-        sign(Document::Endorsement(standard_endorsement()), &root, None),
-    ));
+    let mut v: Vec<(&str, String)> = vec![
+        ("valid-root.txt", valid_root.clone()),
+        ("valid-issuer.txt", valid_issuer.clone()),
+        ("valid-request.txt", valid_request.clone()),
+        (
+            "valid-usage-report.txt",
+            sign(
+                Document::UsageReport(usage_report(&install)),
+                &install,
+                None,
+            ),
+        ),
+        (
+            "valid-endorsement.txt",
+            sign(Document::Endorsement(standard_endorsement()), &root, None),
+        ),
+    ];
 
     // What mail and editors do to a file, none of which changes its meaning.
     let armored = armor::parse(valid_root.as_bytes()).unwrap();
-    v.push(("valid-no-headers.txt", armor::write(DocumentKind::Licence, &[], &armored.body)));
+    v.push((
+        "valid-no-headers.txt",
+        armor::write(DocumentKind::Licence, &[], &armored.body),
+    ));
     v.push(("valid-crlf.txt", valid_root.replace('\n', "  \r\n")));
     v.push(("valid-rewrapped.txt", rewrap(&valid_root, 76)));
     v.push(("valid-one-line.txt", rewrap(&valid_root, usize::MAX)));
@@ -170,11 +177,19 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     // Valid, with a warning.
     v.push((
         "warn-expiring.txt",
-        sign(Document::Licence(licence_expiring(day(2026, 6, 21), 14)), &root, None),
+        sign(
+            Document::Licence(licence_expiring(day(2026, 6, 21), 14)),
+            &root,
+            None,
+        ),
     ));
     v.push((
         "warn-grace.txt",
-        sign(Document::Licence(licence_expiring(day(2026, 5, 25), 14)), &root, None),
+        sign(
+            Document::Licence(licence_expiring(day(2026, 5, 25), 14)),
+            &root,
+            None,
+        ),
     ));
 
     // Altered after signing.
@@ -212,12 +227,22 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     ));
 
     // Keys.
-    v.push(("wrong-key.txt", sign(Document::Licence(licence()), &wrong, None)));
-    v.push(("issuer-without-endorsement.txt", sign(Document::Licence(licence()), &issuer, None)));
+    v.push((
+        "wrong-key.txt",
+        sign(Document::Licence(licence()), &wrong, None),
+    ));
+    v.push((
+        "issuer-without-endorsement.txt",
+        sign(Document::Licence(licence()), &issuer, None),
+    ));
     let endorsed_by_wrong = signed_endorsement(&standard_endorsement(), &wrong);
     v.push((
         "endorsement-untrusted-root.txt",
-        sign(Document::Licence(licence()), &issuer, Some(&endorsed_by_wrong)),
+        sign(
+            Document::Licence(licence()),
+            &issuer,
+            Some(&endorsed_by_wrong),
+        ),
     ));
     // A valid endorsement of the issuer, attached to a licence signed by another key.
     let stolen = with_envelope(&sign(Document::Licence(licence()), &wrong, None), |e| {
@@ -234,16 +259,32 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     v.push((
         "request-as-licence.txt",
         valid_request
-            .replace("-----BEGIN TESSERA LICENCE REQUEST-----", "-----BEGIN TESSERA LICENCE-----")
-            .replace("-----END TESSERA LICENCE REQUEST-----", "-----END TESSERA LICENCE-----"),
+            .replace(
+                "-----BEGIN TESSERA LICENCE REQUEST-----",
+                "-----BEGIN TESSERA LICENCE-----",
+            )
+            .replace(
+                "-----END TESSERA LICENCE REQUEST-----",
+                "-----END TESSERA LICENCE-----",
+            ),
     ));
-    v.push(("truncated.txt", valid_root[..valid_root.len() / 2].to_string()));
+    v.push((
+        "truncated.txt",
+        valid_root[..valid_root.len() / 2].to_string(),
+    ));
     let last = *base64_lines(&valid_root).last().unwrap();
-    v.push(("truncated-body.txt", valid_root.replace(&format!("{last}\n"), "")));
+    v.push((
+        "truncated-body.txt",
+        valid_root.replace(&format!("{last}\n"), ""),
+    ));
     let third = base64_lines(&valid_root)[2];
     v.push((
         "junk-in-armor.txt",
-        valid_root.replacen(third, &format!("{third}\nPlease do not reply to this e-mail."), 1),
+        valid_root.replacen(
+            third,
+            &format!("{third}\nPlease do not reply to this e-mail."),
+            1,
+        ),
     ));
     v.push((
         "junk-base64-letters.txt",
@@ -259,13 +300,19 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     ));
     v.push((
         "duplicate-header.txt",
-        valid_root.replace("Serial: NW-000123\n", "Serial: NW-000123\nSerial: NW-000123\n"),
+        valid_root.replace(
+            "Serial: NW-000123\n",
+            "Serial: NW-000123\nSerial: NW-000123\n",
+        ),
     ));
     v.push((
         "unknown-label.txt",
         valid_root.replace("TESSERA LICENCE-----", "TESSERA LICENSE-----"),
     ));
-    v.push(("no-armor.txt", "Here is the licence you asked for.\nRegards, Sales\n".into()));
+    v.push((
+        "no-armor.txt",
+        "Here is the licence you asked for.\nRegards, Sales\n".into(),
+    ));
     v.push((
         "empty-armor.txt",
         "-----BEGIN TESSERA LICENCE-----\n-----END TESSERA LICENCE-----\n".into(),
@@ -273,7 +320,8 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     let mut oversize = valid_root.clone();
     oversize.push('\n');
     while oversize.len() <= 64 * 1024 {
-        oversize.push_str("> Quoted reply: thank you for the licence, we will import it on Monday.\n");
+        oversize
+            .push_str("> Quoted reply: thank you for the licence, we will import it on Monday.\n");
     }
     v.push(("oversize.txt", oversize));
 
@@ -281,19 +329,31 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     let short = endorsement(&issuer, &["fieldsuite"], day(2026, 3, 31));
     v.push((
         "endorsement-expired.txt",
-        sign(Document::Licence(licence()), &issuer, Some(&signed_endorsement(&short, &root))),
+        sign(
+            Document::Licence(licence()),
+            &issuer,
+            Some(&signed_endorsement(&short, &root)),
+        ),
     ));
     let other = endorsement(&issuer, &["addon-suite"], day(2027, 12, 31));
     v.push((
         "endorsement-wrong-product.txt",
-        sign(Document::Licence(licence()), &issuer, Some(&signed_endorsement(&other, &root))),
+        sign(
+            Document::Licence(licence()),
+            &issuer,
+            Some(&signed_endorsement(&other, &root)),
+        ),
     ));
     let mut late = licence();
     late.issued_at = Timestamp(1_801_476_000); // 2027-02-01T08:00:00Z
     let until_2026 = endorsement(&issuer, &["fieldsuite"], day(2026, 12, 31));
     v.push((
         "issued-after-endorsement.txt",
-        sign(Document::Licence(late), &issuer, Some(&signed_endorsement(&until_2026, &root))),
+        sign(
+            Document::Licence(late),
+            &issuer,
+            Some(&signed_endorsement(&until_2026, &root)),
+        ),
     ));
     v.push((
         "other-serial.txt",
@@ -301,15 +361,25 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     ));
     let mut post_dated = licence();
     post_dated.issued_at = Timestamp(1_782_900_000); // 2026-07-01T10:00:00Z
-    v.push(("post-dated.txt", sign(Document::Licence(post_dated), &root, None)));
+    v.push((
+        "post-dated.txt",
+        sign(Document::Licence(post_dated), &root, None),
+    ));
     v.push((
         "terminated.txt",
-        sign(Document::Licence(licence_expiring(day(2026, 3, 1), 14)), &root, None),
+        sign(
+            Document::Licence(licence_expiring(day(2026, 3, 1), 14)),
+            &root,
+            None,
+        ),
     ));
 
     let mut out = BTreeMap::new();
     for (name, text) in v {
-        assert!(out.insert(name.to_string(), text.into_bytes()).is_none(), "{name} twice");
+        assert!(
+            out.insert(name.to_string(), text.into_bytes()).is_none(),
+            "{name} twice"
+        );
     }
     out
 }
@@ -366,12 +436,16 @@ fn vectors_are_reproducible() {
     let mut problems = Vec::new();
     for name in generated.keys() {
         if !on_disk.contains(name) {
-            problems.push(format!("{name}: made by the generator but not in tests/vectors/"));
+            problems.push(format!(
+                "{name}: made by the generator but not in tests/vectors/"
+            ));
         }
     }
     for name in &on_disk {
         match generated.get(name) {
-            None => problems.push(format!("{name}: in tests/vectors/ but not made by the generator")),
+            None => problems.push(format!(
+                "{name}: in tests/vectors/ but not made by the generator"
+            )),
             Some(bytes) => {
                 let disk = std::fs::read(vector_dir().join(name)).unwrap();
                 if &disk != bytes {
@@ -434,9 +508,14 @@ fn table() -> Vec<Row> {
             "valid" => Expected::Valid,
             "warn" => Expected::Warn,
             "invalid" => Expected::Invalid,
-            other => panic!("EXPECTED line {line_no}: verdict {other:?} is not valid, warn or invalid"),
+            other => {
+                panic!("EXPECTED line {line_no}: verdict {other:?} is not valid, warn or invalid")
+            }
         };
-        assert!(!check.is_empty() && !substring.is_empty(), "EXPECTED line {line_no}: empty column");
+        assert!(
+            !check.is_empty() && !substring.is_empty(),
+            "EXPECTED line {line_no}: empty column"
+        );
         rows.push(Row {
             line: line_no,
             file: file.to_string(),
@@ -462,16 +541,25 @@ fn judge(row: &Row, verdict: &licfile::Verdict) -> Option<String> {
     let found = match row.expected {
         Expected::Valid | Expected::Warn if !verdict.is_valid() => {
             let f = verdict.first_failure().unwrap();
-            return Some(format!("expected {:?}, but check {:?} failed: {}", row.expected, f.name, f.detail));
+            return Some(format!(
+                "expected {:?}, but check {:?} failed: {}",
+                row.expected, f.name, f.detail
+            ));
         }
         Expected::Valid => {
             if let Some(w) = verdict.checks.iter().find(|c| c.status == Status::Warn) {
-                return Some(format!("expected no warning, but check {:?} warns: {}", w.name, w.detail));
+                return Some(format!(
+                    "expected no warning, but check {:?} warns: {}",
+                    w.name, w.detail
+                ));
             }
             match verdict.checks.iter().find(|c| c.name == row.check) {
                 Some(c) if c.status == Status::Pass => c,
                 Some(c) => {
-                    return Some(format!("expected check {:?} to pass, it is {:?}", row.check, c.status));
+                    return Some(format!(
+                        "expected check {:?} to pass, it is {:?}",
+                        row.check, c.status
+                    ));
                 }
                 None => return Some(format!("no check named {:?}", row.check)),
             }
@@ -482,7 +570,12 @@ fn judge(row: &Row, verdict: &licfile::Verdict) -> Option<String> {
         },
         Expected::Invalid => match verdict.first_failure() {
             Some(c) => c,
-            None => return Some(format!("expected check {:?} to fail, but the file was accepted", row.check)),
+            None => {
+                return Some(format!(
+                    "expected check {:?} to fail, but the file was accepted",
+                    row.check
+                ));
+            }
         },
     };
     if found.name != row.check {
@@ -518,7 +611,10 @@ fn conformance() {
     let mut listed = BTreeSet::new();
     for row in &rows {
         if !listed.insert(row.file.clone()) {
-            problems.push(format!("EXPECTED line {}: {} is listed twice", row.line, row.file));
+            problems.push(format!(
+                "EXPECTED line {}: {} is listed twice",
+                row.line, row.file
+            ));
             continue;
         }
         let input = match std::fs::read(vector_dir().join(&row.file)) {
@@ -531,8 +627,14 @@ fn conformance() {
         let verdict = policy::check(&input, &policy);
         // Every verdict is a complete checklist: a line per check, none twice.
         let names: BTreeSet<_> = verdict.checks.iter().map(|c| c.name).collect();
-        if names.len() != verdict.checks.len() || verdict.checks.first().map(|c| c.name) != Some("format") {
-            problems.push(format!("{}: malformed checklist\n{}", row.file, checklist(&verdict)));
+        if names.len() != verdict.checks.len()
+            || verdict.checks.first().map(|c| c.name) != Some("format")
+        {
+            problems.push(format!(
+                "{}: malformed checklist\n{}",
+                row.file,
+                checklist(&verdict)
+            ));
         }
         if let Some(why) = judge(row, &verdict) {
             problems.push(format!(
@@ -549,7 +651,12 @@ fn conformance() {
         }
     }
     assert!(
-        problems.len() + rows.len() > 20 && problems.is_empty(),
+        rows.len() >= 30,
+        "EXPECTED lists only {} vectors",
+        rows.len()
+    );
+    assert!(
+        problems.is_empty(),
         "{} conformance problem(s):\n{}",
         problems.len(),
         problems.join("\n")
@@ -568,17 +675,31 @@ fn vector(name: &str) -> Vec<u8> {
 #[test]
 fn signers_are_named() {
     let roots = roots();
-    let policy = Policy { roots: &roots, serial: Some(SERIAL), date: check_date(), expected: None };
+    let policy = Policy {
+        roots: &roots,
+        serial: Some(SERIAL),
+        date: check_date(),
+        expected: None,
+    };
     let root_signed = policy::check(&vector("valid-root.txt"), &policy);
     assert_eq!(
         root_signed.signer,
-        Some(licfile::Signer::Root { name: ROOT_NAME.into(), key_id: root_key().public().id() })
+        Some(licfile::Signer::Root {
+            name: ROOT_NAME.into(),
+            key_id: root_key().public().id()
+        })
     );
     assert_eq!(root_signed.state, Some(licfile::LicenceState::Valid));
 
     let issuer_signed = policy::check(&vector("valid-issuer.txt"), &policy);
     match issuer_signed.signer {
-        Some(licfile::Signer::Issuer { issuer, key_id, root, root_key_id, endorsement }) => {
+        Some(licfile::Signer::Issuer {
+            issuer,
+            key_id,
+            root,
+            root_key_id,
+            endorsement,
+        }) => {
             assert_eq!(issuer, ISSUER_NAME);
             assert_eq!(key_id, issuer_key().public().id());
             assert_eq!(root, ROOT_NAME);
@@ -591,7 +712,9 @@ fn signers_are_named() {
     let request = policy::check(&vector("valid-request.txt"), &policy);
     assert_eq!(
         request.signer,
-        Some(licfile::Signer::Installation { key_id: installation_key().public().id() })
+        Some(licfile::Signer::Installation {
+            key_id: installation_key().public().id()
+        })
     );
 }
 
@@ -615,7 +738,13 @@ fn the_mangled_copies_read_as_the_original() {
 #[test]
 fn an_unknown_version_is_named_by_inspect() {
     let inspected = signed::inspect(&vector("unknown-version.txt")).unwrap();
-    assert_eq!(inspected, Inspected::UnknownVersion { kind: DocumentKind::Licence, version: 2 });
+    assert_eq!(
+        inspected,
+        Inspected::UnknownVersion {
+            kind: DocumentKind::Licence,
+            version: 2
+        }
+    );
 }
 
 #[test]
@@ -623,7 +752,9 @@ fn the_weak_key_vector_is_a_real_forgery() {
     // The request carries a key and a signature that lax verification accepts
     // for any content: only the weak-key rule stands between it and a forgery.
     let doc = signed::read(&vector("weak-key-request.txt")).unwrap();
-    let Document::Request(r) = &doc.document else { panic!("not a request") };
+    let Document::Request(r) = &doc.document else {
+        panic!("not a request")
+    };
     let lax = ed25519_dalek::VerifyingKey::from_bytes(&r.installation_key.0).unwrap();
     assert!(lax.is_weak());
     let signature = ed25519_dalek::Signature::from_bytes(&doc.envelope.signature);
@@ -653,5 +784,9 @@ fn expectations_are_checked_against_the_kind_asked_for() {
     let failure = verdict.first_failure().expect("refused");
     assert_eq!(failure.name, "format");
     assert_eq!(failure.detail, "this is a licence request, not a licence");
-    assert!(verdict.checks[1..].iter().all(|c| c.status == Status::Skip), "{:#?}", verdict.checks);
+    assert!(
+        verdict.checks[1..].iter().all(|c| c.status == Status::Skip),
+        "{:#?}",
+        verdict.checks
+    );
 }

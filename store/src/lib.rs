@@ -1,6 +1,217 @@
-//! The installation's state. This issue provides the keys the build trusts.
+//! The installation's state: licences in force, users, seats, usage and the
+//! action log, over sled 0.34.7. Every business rule lives here, whatever calls
+//! it: the CLI, the console, the licensed product through `tessera check` and
+//! `tessera usage`, or this crate's API.
+//!
+//! Time is passed in as a [`Clock`]; one change is one atomic batch that also
+//! appends its events to a hash chain, synced to disk before it is reported.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use store::{FixedClock, InstallationKind, NewUser, Store};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let clock = Arc::new(FixedClock::new("2026-03-02T09:00:00Z".parse()?));
+//! let licence = store::demo::demo_licence_text("NW-000123")?;
+//! let store = Store::create(dir.path(), licence.as_bytes(), InstallationKind::Central, "alice", clock)?;
+//! store.add_user("alice", &NewUser {
+//!     name: "bob".into(), role: "engineer".into(),
+//!     licence: Some("Jobs User".into()), term: Some("monthly".into()), email: None,
+//! })?;
+//! assert!(store.check("bob")?.allowed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
+pub mod clock;
+mod db;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod identity;
+mod keys;
+pub mod licences;
+pub mod model;
+pub mod roles;
+pub mod tick;
 pub mod trust;
+pub mod usage;
+pub mod users;
+pub mod views;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDate;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use db::Layout;
+pub use error::{Holder, Result, StoreError};
+pub use licences::{ImportOutcome, InForce};
+pub use model::{Event, EventKind, EventStatus, Installation, InstallationKind, PoolKey, User, UserState};
+pub use roles::Role;
+pub use users::{CheckResult, NewUser, UserChange, UserCounts};
+
+use db::Db;
+use keys::names;
+
+/// An open store. One process holds it at a time (a lock file names the holder).
+pub struct Store {
+    db: Db,
+    in_force: RwLock<Arc<Vec<InForce>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.db.layout.dir).finish()
+    }
+}
+
+impl Store {
+    /// Opens the store at `dir`.
+    pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
+        let db = Db::open(Layout { dir: dir.to_path_buf() }, clock, false)?;
+        let store = Store {
+            db,
+            in_force: RwLock::new(Arc::new(Vec::new())),
+        };
+        store.installation()?;
+        store.reload_in_force()?;
+        Ok(store)
+    }
+
+    /// Creates a store at `dir` from the vendor's licence; `owner` (the login user)
+    /// becomes its Owner/manager. A licence signed by the demo root makes a demo store.
+    pub fn create(
+        dir: &Path,
+        licence: &[u8],
+        kind: InstallationKind,
+        owner: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store> {
+        let today = clock.now().date_naive();
+        let v = licences::verify(licence, &licences::roots_for(true), None, today)?;
+        if !v.issuer.is_empty() {
+            return Err(StoreError::LicenceRefused(format!(
+                "this licence is from issuer {}; a store starts from the vendor's own licence",
+                v.issuer
+            )));
+        }
+        let demo = v.issuer_label == trust::DEMO_ROOT_NAME;
+        let layout = Layout { dir: dir.to_path_buf() };
+        let existed = dir.exists();
+        let db = Db::open(layout.clone(), clock, true)?;
+        let result = Self::initialise(db, &layout, &v, kind, owner, demo);
+        if result.is_err() && !existed {
+            // Nothing was acknowledged: leave no half-made store behind.
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        result
+    }
+
+    fn initialise(
+        db: Db,
+        layout: &Layout,
+        v: &licences::Verified,
+        kind: InstallationKind,
+        owner: &str,
+        demo: bool,
+    ) -> Result<Store> {
+        let key = licfile::SecretKey::generate()?;
+        db::write_installation_key(&layout.installation_key(), &key)?;
+        let installation = Installation {
+            serial: v.licence.serial.clone(),
+            created_at: db.clock.now().timestamp(),
+            kind,
+            demo,
+            installation_key_id: key.public().id().to_string(),
+            owner: owner.to_string(),
+        };
+        db.write(owner, |tx| {
+            tx.put_rec(&keys::meta(names::INSTALLATION), &installation)?;
+            tx.put_rec(&keys::meta(names::SCHEMA), &1u32)?;
+            tx.user_event(
+                "Store created",
+                format!(
+                    "{} installation {} for {}{}",
+                    kind.word(),
+                    installation.serial,
+                    v.licence.licensee.company,
+                    if demo { " (DEMO)" } else { "" }
+                ),
+                format!(
+                    "{owner} created this {} store for serial {}. Installation key {}.",
+                    kind.word(),
+                    installation.serial,
+                    installation.installation_key_id
+                ),
+            );
+            users::add_user_in(tx, owner, Role::OwnerManager, None, String::new(), &[])?;
+            licences::import_in(tx, v, &[])
+        })?;
+        let store = Store {
+            db,
+            in_force: RwLock::new(Arc::new(Vec::new())),
+        };
+        store.reload_in_force()?;
+        Ok(store)
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.db.layout.dir
+    }
+
+    /// The store's file layout.
+    pub fn layout(&self) -> &Layout {
+        &self.db.layout
+    }
+
+    /// The installation record.
+    pub fn installation(&self) -> Result<Installation> {
+        let cached = self.db.installation.read().ok().and_then(|g| g.clone());
+        cached.ok_or_else(|| StoreError::Corrupt("no installation record: the store was never finished".into()))
+    }
+
+    /// Now, by the rules: the clock, or the latest time seen if the clock is behind it.
+    pub fn now(&self) -> Result<chrono::DateTime<chrono::Utc>> {
+        self.db.effective_now()
+    }
+
+    /// Today (UTC), by the rules.
+    pub fn today(&self) -> Result<NaiveDate> {
+        Ok(self.now()?.date_naive())
+    }
+
+    /// Hours the machine's clock is behind the latest time the store has seen, when over a day.
+    pub fn clock_behind_hours(&self) -> Result<Option<i64>> {
+        Ok(self.db.clock_behind()?.map(|s| s / 3600))
+    }
+
+    /// The installation's secret key (for signing requests and reports).
+    pub fn installation_key(&self) -> Result<licfile::SecretKey> {
+        let path = self.db.layout.installation_key();
+        let pem = std::fs::read_to_string(&path).map_err(|e| StoreError::io(&path, e))?;
+        Ok(licfile::SecretKey::from_pem(&pem)?)
+    }
+}
+
+/// Where the store lives when neither `--store` nor `TESSERA_STORE` says:
+/// `/var/lib/tessera` when that directory exists (a system install), else the
+/// per-user data directory (`$XDG_DATA_HOME/tessera` or `~/.local/share/tessera`).
+pub fn default_dir() -> PathBuf {
+    let system = PathBuf::from("/var/lib/tessera");
+    if system.is_dir() {
+        return system;
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("tessera");
+    }
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(h) => PathBuf::from(h).join(".local/share/tessera"),
+        None => PathBuf::from(".tessera"),
+    }
+}

@@ -1,0 +1,475 @@
+//! The store on disk: one sled tree, a lock file naming its holder, and the
+//! write path every change goes through.
+//!
+//! Every change is planned under one writer lock against the tree plus an
+//! overlay of the change's own writes, then applied as one atomic sled batch
+//! that also appends its events to the hash chain, then flushed and
+//! `fdatasync`ed before the caller is told it succeeded.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::error::{Holder, Result, StoreError};
+use crate::keys::{self, names};
+use crate::model::{self, Event, EventKind, EventStatus, Installation};
+
+/// How far behind the high-water mark the clock may be before it is reported.
+pub const CLOCK_TOLERANCE_SECS: i64 = 24 * 3600;
+
+/// The files of a store directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The store directory.
+    pub dir: PathBuf,
+}
+
+impl Layout {
+    /// The sled database directory.
+    pub fn db(&self) -> PathBuf {
+        self.dir.join("db")
+    }
+    /// The lock file.
+    pub fn lock(&self) -> PathBuf {
+        self.dir.join("tessera.lock")
+    }
+    /// The installation's secret key.
+    pub fn installation_key(&self) -> PathBuf {
+        self.dir.join("installation.key")
+    }
+    /// Where confirmation e-mails are written.
+    pub fn outbox(&self) -> PathBuf {
+        self.dir.join("outbox")
+    }
+    /// Whether a store exists here.
+    pub fn exists(&self) -> bool {
+        self.db().join("conf").exists()
+    }
+}
+
+/// Holds the store's lock file for as long as the store is open.
+#[derive(Debug)]
+pub(crate) struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    pub(crate) fn acquire(layout: &Layout, now: DateTime<Utc>) -> Result<Lock> {
+        let path = layout.lock();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                return Err(StoreError::Busy {
+                    path: layout.dir.clone(),
+                    holder: parse_holder(&text),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
+        }
+        let command: String = std::env::args().collect::<Vec<_>>().join(" ").chars().take(200).collect();
+        let info = format!(
+            "pid={}\nuser={}\ncommand={}\nsince={}\n",
+            std::process::id(),
+            crate::identity::login_name(),
+            command.replace('\n', " "),
+            now.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        // Best effort: the lock is the flock, the text only names its holder.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = file.write_all(info.as_bytes());
+        let _ = file.flush();
+        Ok(Lock { _file: file })
+    }
+}
+
+fn parse_holder(text: &str) -> Holder {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("unknown")
+            .to_string()
+    };
+    Holder {
+        pid: field("pid").parse().unwrap_or(0),
+        user: field("user"),
+        command: field("command"),
+        since: field("since"),
+    }
+}
+
+/// An event to append; the sequence and hashes are filled in at commit.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Short name.
+    pub name: String,
+    /// Status.
+    pub status: EventStatus,
+    /// One line.
+    pub message: String,
+    /// Full description.
+    pub description: String,
+    /// Finished at (seconds), if it has an end.
+    pub finished_at: Option<i64>,
+    /// System or user.
+    pub kind: EventKind,
+    /// Who: a username or "system".
+    pub by: String,
+}
+
+/// The open database and everything that must change with it.
+pub(crate) struct Db {
+    pub(crate) layout: Layout,
+    pub(crate) tree: sled::Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    writer: Mutex<()>,
+    data_file: Option<File>,
+    /// While set, changes are flushed but not synced: for building a demo store,
+    /// where nothing is acknowledged to anyone until the end.
+    pub(crate) bulk: std::sync::atomic::AtomicBool,
+    _lock: Lock,
+    pub(crate) installation: RwLock<Option<Installation>>,
+}
+
+impl Db {
+    /// Opens (or creates, when `create`) the database under the lock.
+    pub(crate) fn open(layout: Layout, clock: Arc<dyn Clock>, create: bool) -> Result<Db> {
+        if create {
+            if layout.exists() {
+                return Err(StoreError::AlreadyExists(layout.dir.clone()));
+            }
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&layout.dir)
+                .map_err(|e| StoreError::io(&layout.dir, e))?;
+        } else if !layout.exists() {
+            return Err(StoreError::NoStore(layout.dir.clone()));
+        }
+        let lock = Lock::acquire(&layout, clock.now())?;
+        let tree = sled::Config::new()
+            .path(layout.db())
+            // A bounded cache keeps a 100,000-user store under 150 MB.
+            .cache_capacity(48 * 1024 * 1024)
+            // Every write is flushed and synced by the write path itself.
+            .flush_every_ms(None)
+            .open()?;
+        let data_file = File::open(layout.db().join("db")).ok();
+        let db = Db {
+            layout,
+            tree,
+            clock,
+            writer: Mutex::new(()),
+            data_file,
+            bulk: std::sync::atomic::AtomicBool::new(false),
+            _lock: lock,
+            installation: RwLock::new(None),
+        };
+        let inst = db.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
+        if let Ok(mut g) = db.installation.write() {
+            *g = inst;
+        }
+        Ok(db)
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
+        Ok(self.tree.get(key)?)
+    }
+
+    pub(crate) fn get_rec<T: DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
+        match self.tree.get(key)? {
+            Some(v) => Ok(Some(model::decode(&v, what)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The latest time the store has seen (seconds).
+    pub(crate) fn high_water(&self) -> Result<i64> {
+        Ok(self
+            .get_rec::<i64>(&keys::meta(names::HIGH_WATER), "clock")?
+            .unwrap_or(i64::MIN))
+    }
+
+    /// Now for the rules: the clock, or the high-water mark if the clock is behind it.
+    pub(crate) fn effective_now(&self) -> Result<DateTime<Utc>> {
+        let now = self.clock.now();
+        let hw = self.high_water()?;
+        Ok(if now.timestamp() < hw {
+            DateTime::<Utc>::from_timestamp(hw, 0).unwrap_or(now)
+        } else {
+            now
+        })
+    }
+
+    /// How many seconds the clock is behind the high-water mark, when more than the tolerance.
+    pub(crate) fn clock_behind(&self) -> Result<Option<i64>> {
+        let behind = self.high_water()?.saturating_sub(self.clock.now().timestamp());
+        Ok((behind > CLOCK_TOLERANCE_SECS).then_some(behind))
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        match self.writer.lock() {
+            Ok(g) => g,
+            // A panicking writer applied nothing (batches are atomic): go on.
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Runs `f` as one change: everything it writes, and its events, land
+    /// together or not at all, and are on disk before this returns Ok.
+    pub(crate) fn write<R>(&self, operator: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        let _guard = self.lock_writer();
+        let now = self.effective_now()?;
+        let mut tx = Tx {
+            db: self,
+            overlay: BTreeMap::new(),
+            events: Vec::new(),
+            now,
+            operator: operator.to_string(),
+        };
+        tx.note_clock()?;
+        let out = f(&mut tx)?;
+        let installation_changed = tx.overlay.contains_key(&keys::meta(names::INSTALLATION));
+        self.commit(tx)?;
+        if installation_changed {
+            let inst = self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
+            if let Ok(mut g) = self.installation.write() {
+                *g = inst;
+            }
+        }
+        Ok(out)
+    }
+
+    fn commit(&self, mut tx: Tx<'_>) -> Result<()> {
+        let now = tx.now.timestamp();
+        let hw = self.high_water()?;
+        if now > hw {
+            tx.put_rec(&keys::meta(names::HIGH_WATER), &now)?;
+        }
+        let (mut seq, mut prev) = self
+            .get_rec::<(u64, [u8; 32])>(&keys::meta(names::CHAIN), "chain")?
+            .unwrap_or((0, [0u8; 32]));
+        for e in std::mem::take(&mut tx.events) {
+            seq += 1;
+            let mut event = Event {
+                seq,
+                name: e.name,
+                status: e.status,
+                message: e.message,
+                description: e.description,
+                activated_at: now,
+                activated_by: e.by,
+                finished_at: e.finished_at,
+                kind: e.kind,
+                prev_hash: prev,
+                hash: [0; 32],
+            };
+            event.hash = event_hash(&event)?;
+            prev = event.hash;
+            tx.put_rec(&keys::event(seq), &event)?;
+        }
+        tx.put_rec(&keys::meta(names::CHAIN), &(seq, prev))?;
+        let mut batch = sled::Batch::default();
+        for (k, v) in tx.overlay {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        if self.bulk.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.sync()
+    }
+
+    /// Flushes sled and syncs its data file: sled's flush alone survives a
+    /// killed process but not a power cut.
+    pub(crate) fn sync(&self) -> Result<()> {
+        self.tree.flush()?;
+        if let Some(f) = &self.data_file {
+            f.sync_data().map_err(|e| StoreError::io(self.layout.db(), e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The hash of an event: SHA-256 of its encoding with the hash field zeroed.
+pub(crate) fn event_hash(event: &Event) -> Result<[u8; 32]> {
+    let mut e = event.clone();
+    e.hash = [0; 32];
+    let bytes = model::encode(&e)?;
+    let digest = Sha256::digest(&bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&digest);
+    Ok(out)
+}
+
+/// One change being planned: reads see the change's own writes.
+pub(crate) struct Tx<'a> {
+    db: &'a Db,
+    overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    events: Vec<NewEvent>,
+    /// The time the change happens at (effective: never behind the high-water mark).
+    pub now: DateTime<Utc>,
+    /// Who makes the change.
+    pub operator: String,
+}
+
+impl Tx<'_> {
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.overlay.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => Ok(self.db.tree.get(key)?.map(|v| v.to_vec())),
+        }
+    }
+
+    pub(crate) fn get_rec<T: DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
+        match self.get(key)? {
+            Some(v) => Ok(Some(model::decode(&v, what)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.overlay.insert(key, Some(value));
+    }
+
+    pub(crate) fn put_rec<T: Serialize>(&mut self, key: &[u8], value: &T) -> Result<()> {
+        let bytes = model::encode(value)?;
+        self.put(key.to_vec(), bytes);
+        Ok(())
+    }
+
+    pub(crate) fn del(&mut self, key: Vec<u8>) {
+        self.overlay.insert(key, None);
+    }
+
+    /// Every key under `prefix`, with this change's writes applied, in order.
+    pub(crate) fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        for kv in self.db.tree.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            merged.insert(k.to_vec(), v.to_vec());
+        }
+        for (k, v) in self.overlay.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    /// A counter stored as a u64.
+    pub(crate) fn counter(&self, key: &[u8]) -> Result<u64> {
+        Ok(self.get_rec::<u64>(key, "counter")?.unwrap_or(0))
+    }
+
+    pub(crate) fn add_counter(&mut self, key: &[u8], delta: i64) -> Result<u64> {
+        let v = (self.counter(key)? as i64 + delta).max(0) as u64;
+        self.put_rec(key, &v)?;
+        Ok(v)
+    }
+
+    /// Appends an event caused by the operator.
+    pub(crate) fn user_event(&mut self, name: &str, message: String, description: String) {
+        let by = self.operator.clone();
+        self.events.push(NewEvent {
+            name: name.into(),
+            status: EventStatus::Completed,
+            message,
+            description,
+            finished_at: Some(self.now.timestamp()),
+            kind: EventKind::User,
+            by,
+        });
+    }
+
+    /// Appends an event of the system (a rule or the clock).
+    pub(crate) fn system_event(
+        &mut self,
+        name: &str,
+        status: EventStatus,
+        message: String,
+        description: String,
+        finished_at: Option<i64>,
+    ) {
+        self.events.push(NewEvent {
+            name: name.into(),
+            status,
+            message,
+            description,
+            finished_at,
+            kind: EventKind::System,
+            by: "system".into(),
+        });
+    }
+
+    /// Reports a clock more than a day behind the high-water mark, once per mark.
+    fn note_clock(&mut self) -> Result<()> {
+        let real = self.db.clock.now().timestamp();
+        let hw = self.db.high_water()?;
+        if hw.saturating_sub(real) <= CLOCK_TOLERANCE_SECS {
+            return Ok(());
+        }
+        let warned: Option<i64> = self.get_rec(&keys::meta(names::CLOCK_WARNED), "clock warning")?;
+        if warned == Some(hw) {
+            return Ok(());
+        }
+        self.put_rec(&keys::meta(names::CLOCK_WARNED), &hw)?;
+        let fmt = |t: i64| {
+            DateTime::<Utc>::from_timestamp(t, 0)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default()
+        };
+        self.system_event(
+            "Clock moved backwards",
+            EventStatus::Warning,
+            format!("the clock says {} but the store has seen {}", fmt(real), fmt(hw)),
+            format!(
+                "The machine's clock is {} hours behind the latest time this store has seen. Licence dates are judged by the later time, {}. Correct the clock (NTP) if it is wrong.",
+                (hw - real) / 3600,
+                fmt(hw)
+            ),
+            None,
+        );
+        Ok(())
+    }
+}
+
+/// Creates the installation key file (0600, never overwritten).
+pub(crate) fn write_installation_key(path: &Path, key: &licfile::SecretKey) -> Result<()> {
+    let pem = key.to_pem()?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StoreError::io(path, e))?;
+    f.write_all(pem.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| StoreError::io(path, e))
+}

@@ -1,0 +1,133 @@
+//! `tessera export contracts`: a zip of every imported licence file as signed,
+//! with a readable summary of each (seed 000: "download a Zip of your signed contracts").
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use licfile::Document;
+
+use crate::error::{Result, StoreError};
+use crate::keys;
+use crate::model::StoredLicence;
+use crate::Store;
+
+impl Store {
+    /// Every imported licence, oldest first.
+    pub fn imported_licences(&self) -> Result<Vec<StoredLicence>> {
+        let mut out = Vec::new();
+        for kv in self.db.tree.scan_prefix(keys::LICENCES) {
+            let (_, v) = kv?;
+            out.push(crate::model::decode(&v, "stored licence")?);
+        }
+        Ok(out)
+    }
+
+    /// Writes the contracts zip to `out`, which must not exist. Returns how many licences it holds.
+    pub fn export_contracts(&self, out: &Path) -> Result<usize> {
+        let licences = self.imported_licences()?;
+        let inst = self.installation()?;
+        let tmp = out.with_extension("zip.part");
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        let result = (|| -> Result<()> {
+            let mut zip = zip::ZipWriter::new(file);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .unix_permissions(0o644);
+            let zerr = |e: zip::result::ZipError| StoreError::io(&tmp, std::io::Error::other(e.to_string()));
+            let mut index = format!(
+                "Signed licence contracts of installation {}{}\nExported {}\n\n",
+                inst.serial,
+                if inst.demo { " (DEMO)" } else { "" },
+                self.now()?.format("%Y-%m-%d %H:%M UTC")
+            );
+            for s in &licences {
+                let base = format!("{:03}-{}", s.id, sanitise(&s.licence_id));
+                zip.start_file(format!("licences/{base}.lic"), opts).map_err(zerr)?;
+                zip.write_all(s.armored.as_bytes()).map_err(|e| StoreError::io(&tmp, e))?;
+                let summary = summary(s);
+                zip.start_file(format!("licences/{base}.txt"), opts).map_err(zerr)?;
+                zip.write_all(summary.as_bytes()).map_err(|e| StoreError::io(&tmp, e))?;
+                index.push_str(&format!("{base}.lic  {}\n", summary.lines().next().unwrap_or_default()));
+            }
+            zip.start_file("README.txt", opts).map_err(zerr)?;
+            zip.write_all(index.as_bytes()).map_err(|e| StoreError::io(&tmp, e))?;
+            let file = zip.finish().map_err(zerr)?;
+            file.sync_all().map_err(|e| StoreError::io(&tmp, e))
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if out.exists() {
+            let _ = fs::remove_file(&tmp);
+            return Err(StoreError::AlreadyExists(out.to_path_buf()));
+        }
+        fs::rename(&tmp, out).map_err(|e| StoreError::io(out, e))?;
+        Ok(licences.len())
+    }
+}
+
+fn sanitise(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn summary(s: &StoredLicence) -> String {
+    let imported = chrono::DateTime::<chrono::Utc>::from_timestamp(s.imported_at, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let mut out = String::new();
+    let Ok(doc) = licfile::signed::read(s.armored.as_bytes()) else {
+        return format!("licence {} (unreadable)\n", s.licence_id);
+    };
+    let Document::Licence(l) = doc.document else {
+        return format!("licence {} (not a licence)\n", s.licence_id);
+    };
+    out.push_str(&format!(
+        "Licence {} sequence {} for {} (serial {})\n",
+        l.licence_id, l.sequence, l.licensee.company, l.serial
+    ));
+    out.push_str(&format!("Issuer: {}  key {}\n", if s.issuer.is_empty() { "vendor" } else { &s.issuer }, s.key_id));
+    out.push_str(&format!("Imported {imported} by {}\n", s.imported_by));
+    out.push_str(&format!("Plan: {} (tier {})\n", l.plan.name, l.plan.tier));
+    out.push_str(&format!(
+        "Contract: {} to {}{}\n",
+        l.contract.start,
+        l.contract.end,
+        if l.contract.auto_renew { ", renews automatically" } else { "" }
+    ));
+    match l.expiry {
+        Some(e) => out.push_str(&format!("Expires: {} (then {} days' grace)\n", e.date, e.grace_days)),
+        None => out.push_str("Expires: never\n"),
+    }
+    out.push_str("\nSeats:\n");
+    for p in &l.seat_pools {
+        out.push_str(&format!(
+            "  {} {} ({}): {} seats at {} {} {}\n",
+            p.area,
+            p.licence,
+            p.term,
+            p.count,
+            p.price,
+            l.currency,
+            if p.term == licfile::Term::Daily { "a user-day" } else { "a month" }
+        ));
+    }
+    for a in &l.add_ons {
+        out.push_str(&format!("  add-on {}: {} at {} {} a month\n", a.name, a.count, a.price, l.currency));
+    }
+    for i in &l.integrations {
+        out.push_str(&format!(
+            "  integration {}: {} at {} {} a month\n",
+            i.name,
+            if i.follows_standard { "follows standard seats".to_string() } else { format!("{} seats", i.count) },
+            i.price,
+            l.currency
+        ));
+    }
+    out
+}

@@ -1,0 +1,34 @@
+//! Who is running this process: the login user, from the kernel's uid.
+//!
+//! Read from `/proc/self` and `/etc/passwd` rather than `$USER`, which any
+//! shell can set. In direct mode file permissions are the real boundary, but
+//! the operator named in the action log should still be the real login.
+
+use std::os::unix::fs::MetadataExt;
+
+/// The uid of this process.
+pub fn current_uid() -> Option<u32> {
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// The login name of a uid, from `/etc/passwd`.
+pub fn name_of_uid(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _pw = f.next()?;
+        let id: u32 = f.next()?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}
+
+/// The login user of this process: its uid's name, else `$USER`, else "uid N".
+pub fn login_name() -> String {
+    match current_uid() {
+        Some(uid) => name_of_uid(uid)
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| format!("uid{uid}")),
+        None => std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+    }
+}

@@ -1,0 +1,176 @@
+//! Key layout of the store's one sled tree. Namespaces are short prefixes;
+//! integers are big-endian so that byte order is numeric order.
+
+use crate::model::PoolKey;
+
+/// Separates the parts of a composite key: below any printable character.
+const SEP: u8 = 0x1f;
+
+/// A meta record.
+pub fn meta(name: &str) -> Vec<u8> {
+    [b"m/".as_slice(), name.as_bytes()].concat()
+}
+
+/// An imported licence file.
+pub fn licence(id: u64) -> Vec<u8> {
+    [b"l/".as_slice(), &id.to_be_bytes()].concat()
+}
+
+/// Prefix of every imported licence.
+pub const LICENCES: &[u8] = b"l/";
+
+/// The licence in force for an issuer.
+pub fn in_force(issuer: &str) -> Vec<u8> {
+    [b"f/".as_slice(), issuer.to_lowercase().as_bytes()].concat()
+}
+
+/// Prefix of the in-force pointers.
+pub const IN_FORCE: &[u8] = b"f/";
+
+/// A user, by lower-case name.
+pub fn user(name: &str) -> Vec<u8> {
+    [b"u/".as_slice(), name.to_lowercase().as_bytes()].concat()
+}
+
+/// Prefix of every user.
+pub const USERS: &[u8] = b"u/";
+
+/// The pool part of keys.
+pub fn pool(p: &PoolKey) -> Vec<u8> {
+    let mut k = Vec::with_capacity(p.issuer.len() + p.area.len() + p.licence.len() + 4);
+    k.extend_from_slice(p.issuer.to_lowercase().as_bytes());
+    k.push(SEP);
+    k.extend_from_slice(p.area.to_lowercase().as_bytes());
+    k.push(SEP);
+    k.extend_from_slice(p.licence.to_lowercase().as_bytes());
+    k.push(SEP);
+    k.push(match p.term {
+        licfile::Term::Contracted => b'c',
+        licfile::Term::Monthly => b'm',
+        licfile::Term::Daily => b'd',
+    });
+    k.push(SEP);
+    k
+}
+
+/// Splits `<pool><rest>` after the pool part (four separators), for keys of the
+/// form prefix + pool + …; the names in a pool never hold the separator (licence
+/// text refuses control characters).
+pub fn split_pool(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut seps = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == SEP {
+            seps += 1;
+            if seps == 4 {
+                return Some(bytes.split_at(i + 1));
+            }
+        }
+    }
+    None
+}
+
+/// Seats in use: active holders of a pool, ordered by activation number.
+pub fn seat(p: &PoolKey, activation: u64, name: &str) -> Vec<u8> {
+    [b"s/".as_slice(), &pool(p), &activation.to_be_bytes(), name.to_lowercase().as_bytes()].concat()
+}
+
+/// Prefix of a pool's seats in use.
+pub fn seats(p: &PoolKey) -> Vec<u8> {
+    [b"s/".as_slice(), &pool(p)].concat()
+}
+
+/// Holders of a pool, active or not, by name.
+pub fn holder(p: &PoolKey, name: &str) -> Vec<u8> {
+    [b"h/".as_slice(), &pool(p), name.to_lowercase().as_bytes()].concat()
+}
+
+/// Prefix of a pool's holders.
+pub fn holders(p: &PoolKey) -> Vec<u8> {
+    [b"h/".as_slice(), &pool(p)].concat()
+}
+
+/// The in-use counter of a pool.
+pub fn counter(p: &PoolKey) -> Vec<u8> {
+    [b"c/".as_slice(), &pool(p)].concat()
+}
+
+/// Over-allocated users of a pool, by the time they became so.
+pub fn over(p: &PoolKey, since: i64, name: &str) -> Vec<u8> {
+    [b"o/".as_slice(), &pool(p), &since.to_be_bytes(), name.to_lowercase().as_bytes()].concat()
+}
+
+/// Prefix of every over-allocation.
+pub const OVER: &[u8] = b"o/";
+
+/// A holder of an add-on module.
+pub fn add_on(module: &str, name: &str) -> Vec<u8> {
+    [b"a/".as_slice(), module.to_lowercase().as_bytes(), &[SEP], name.to_lowercase().as_bytes()].concat()
+}
+
+/// Prefix of an add-on's holders.
+pub fn add_on_holders(module: &str) -> Vec<u8> {
+    [b"a/".as_slice(), module.to_lowercase().as_bytes(), &[SEP]].concat()
+}
+
+/// The holder counter of an add-on module.
+pub fn add_on_counter(module: &str) -> Vec<u8> {
+    [b"ac/".as_slice(), module.to_lowercase().as_bytes()].concat()
+}
+
+/// A charged user-day of a daily seat.
+pub fn day_charge(day: chrono::NaiveDate, name: &str) -> Vec<u8> {
+    [b"d/".as_slice(), &day_number(day).to_be_bytes(), name.to_lowercase().as_bytes()].concat()
+}
+
+/// Prefix of a day's charges.
+pub fn day_charges(day: chrono::NaiveDate) -> Vec<u8> {
+    [b"d/".as_slice(), &day_number(day).to_be_bytes()].concat()
+}
+
+/// Days since 0001-01-01, offset so the number is positive and sorts as bytes.
+pub fn day_number(day: chrono::NaiveDate) -> u32 {
+    use chrono::Datelike;
+    (day.num_days_from_ce() + 1_000_000) as u32
+}
+
+/// A metered service's count in a month.
+pub fn metered(month: licfile::YearMonth, service: &str) -> Vec<u8> {
+    [b"x/".as_slice(), month.to_string().as_bytes(), &[SEP], service.to_lowercase().as_bytes()].concat()
+}
+
+/// Peak seats in use of a pool in a month.
+pub fn peak(month: licfile::YearMonth, p: &PoolKey) -> Vec<u8> {
+    [b"pk/".as_slice(), month.to_string().as_bytes(), &[SEP], &pool(p)].concat()
+}
+
+/// An event.
+pub fn event(seq: u64) -> Vec<u8> {
+    [b"e/".as_slice(), &seq.to_be_bytes()].concat()
+}
+
+/// Prefix of every event.
+pub const EVENTS: &[u8] = b"e/";
+
+/// Meta names.
+pub mod names {
+    /// The installation record.
+    pub const INSTALLATION: &str = "installation";
+    /// The latest time seen (clock high-water mark).
+    pub const HIGH_WATER: &str = "clock";
+    /// When the clock was last reported as moved backwards.
+    pub const CLOCK_WARNED: &str = "clock-warned";
+    /// Last event sequence and hash.
+    pub const CHAIN: &str = "chain";
+    /// Last licence import number.
+    pub const LICENCE_SEQ: &str = "licence-seq";
+    /// Current storage used, bytes.
+    pub const STORAGE: &str = "storage";
+    /// User counts.
+    pub const USER_COUNTS: &str = "user-counts";
+    /// Once-only notices already given (expiry warnings and the like).
+    pub const NOTICES: &str = "notices";
+    /// The last activation number given.
+    pub const ACTIVATIONS: &str = "activations";
+    /// Format version of the store's records.
+    pub const SCHEMA: &str = "schema";
+}

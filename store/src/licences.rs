@@ -1,0 +1,383 @@
+//! Licences: verification against the store's trust, import, the licence in
+//! force per issuer, and the pools they grant.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use licfile::{Document, Licence, LicenceState, Policy, Roots, Signer, Term, policy};
+
+use crate::db::Tx;
+use crate::error::{Result, StoreError};
+use crate::keys::{self, names};
+use crate::model::{EventStatus, PoolKey, StoredLicence};
+use crate::Store;
+
+/// A licence in force for one issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InForce {
+    /// The issuer: empty for the vendor, else the endorsed issuer's name.
+    pub issuer: String,
+    /// The name to show for the issuer ("Tessera vendor root", "Acme Add-ons").
+    pub issuer_label: String,
+    /// The stored file.
+    pub stored: StoredLicence,
+    /// Its content.
+    pub licence: Licence,
+}
+
+impl InForce {
+    /// The pool key of each seat pool.
+    pub fn pools(&self) -> impl Iterator<Item = (PoolKey, &licfile::SeatPool)> {
+        self.licence.seat_pools.iter().map(|p| {
+            (
+                PoolKey {
+                    issuer: self.issuer.clone(),
+                    area: p.area.clone(),
+                    licence: p.licence.clone(),
+                    term: p.term,
+                },
+                p,
+            )
+        })
+    }
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// The licence is now in force.
+    Imported {
+        /// Issuer name ("" for the vendor).
+        issuer: String,
+        /// Its sequence.
+        sequence: u64,
+        /// The sequence it replaced, if any.
+        replaced: Option<u64>,
+    },
+    /// The same file was already imported: nothing changed.
+    AlreadyImported {
+        /// Its sequence.
+        sequence: u64,
+    },
+}
+
+/// A licence that passed verification, ready to import.
+pub(crate) struct Verified {
+    pub issuer: String,
+    pub issuer_label: String,
+    pub key_id: String,
+    pub licence: Licence,
+    pub armored: String,
+    pub state: LicenceState,
+}
+
+/// The roots a store trusts: the production roots, and the demo root for demo stores only.
+pub fn roots_for(demo: bool) -> Roots {
+    let mut roots = crate::trust::production_roots();
+    if demo && let Ok(key) = crate::trust::demo_root() {
+        roots.add(crate::trust::DEMO_ROOT_NAME, key);
+    }
+    roots
+}
+
+/// Verifies a licence file for an installation (serial given) or for a new one.
+pub(crate) fn verify(bytes: &[u8], roots: &Roots, serial: Option<&str>, date: NaiveDate) -> Result<Verified> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| StoreError::LicenceRefused("the file is not text; a licence file starts with -----BEGIN TESSERA LICENCE-----".into()))?;
+    let verdict = policy::check(
+        bytes,
+        &Policy {
+            roots,
+            serial,
+            date,
+            expected: Some(licfile::DocumentKind::Licence),
+        },
+    );
+    if let Some(f) = verdict.first_failure() {
+        return Err(StoreError::LicenceRefused(format!("{}: {}", f.name, f.detail)));
+    }
+    let (Some(doc), Some(signer), Some(state)) = (verdict.document, verdict.signer, verdict.state) else {
+        return Err(StoreError::LicenceRefused("the licence could not be read".into()));
+    };
+    let Document::Licence(licence) = doc.document else {
+        return Err(StoreError::LicenceRefused("this is not a licence".into()));
+    };
+    let (issuer, issuer_label) = match &signer {
+        Signer::Root { name, .. } => (String::new(), name.clone()),
+        Signer::Issuer { issuer, .. } => (issuer.clone(), issuer.clone()),
+        Signer::Installation { .. } => {
+            return Err(StoreError::LicenceRefused("a licence is signed by a vendor, not an installation".into()));
+        }
+    };
+    Ok(Verified {
+        issuer,
+        issuer_label,
+        key_id: signer.key_id().to_string(),
+        licence,
+        armored: text.to_string(),
+        state,
+    })
+}
+
+/// Loads every licence in force from the store.
+pub(crate) fn load_in_force(tree: &sled::Db, demo: bool) -> Result<Vec<InForce>> {
+    let roots = roots_for(demo);
+    let mut out = Vec::new();
+    for kv in tree.scan_prefix(keys::IN_FORCE) {
+        let (_, id) = kv?;
+        let id: u64 = crate::model::decode(&id, "in-force pointer")?;
+        let stored: StoredLicence = match tree.get(keys::licence(id))? {
+            Some(v) => crate::model::decode(&v, "stored licence")?,
+            None => return Err(StoreError::Corrupt(format!("licence {id} is in force but missing"))),
+        };
+        // Verified at import; read again (not re-verified against the date) to get its content.
+        let doc = licfile::signed::read(stored.armored.as_bytes())
+            .map_err(|e| StoreError::Corrupt(format!("stored licence {id}: {e}")))?;
+        let Document::Licence(licence) = doc.document else {
+            return Err(StoreError::Corrupt(format!("stored licence {id} is not a licence")));
+        };
+        let issuer_label = if stored.issuer.is_empty() {
+            let id = doc.envelope.key_id;
+            roots.find(id).map(|r| r.name.clone()).unwrap_or_else(|| "vendor".into())
+        } else {
+            stored.issuer.clone()
+        };
+        out.push(InForce {
+            issuer: stored.issuer.clone(),
+            issuer_label,
+            stored,
+            licence,
+        });
+    }
+    // The vendor first, then other issuers by name.
+    out.sort_by(|a, b| (!a.issuer.is_empty(), &a.issuer).cmp(&(!b.issuer.is_empty(), &b.issuer)));
+    Ok(out)
+}
+
+impl Store {
+    /// The licences in force, the vendor's first.
+    pub fn in_force(&self) -> Arc<Vec<InForce>> {
+        match self.in_force.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    pub(crate) fn reload_in_force(&self) -> Result<()> {
+        let demo = self.installation()?.demo;
+        let fresh = Arc::new(load_in_force(&self.db.tree, demo)?);
+        match self.in_force.write() {
+            Ok(mut g) => *g = fresh,
+            Err(p) => *p.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    /// The vendor's licence in force.
+    pub fn vendor_licence(&self) -> Option<InForce> {
+        self.in_force().iter().find(|l| l.issuer.is_empty()).cloned()
+    }
+
+    /// Where the vendor's licence stands today (by the effective clock).
+    pub fn licence_state(&self) -> Result<Option<LicenceState>> {
+        let today = self.today()?;
+        Ok(self.vendor_licence().map(|l| licfile::policy::licence_state(&l.licence, today)))
+    }
+
+    /// Imports a licence file. The operator must be Owner/manager or Financial office staff.
+    pub fn import(&self, operator: &str, bytes: &[u8]) -> Result<ImportOutcome> {
+        self.require(operator, "import a licence", |r| r.manages_licences(), "only Owner/manager and Financial office staff change licences")?;
+        let inst = self.installation()?;
+        let v = verify(bytes, &roots_for(inst.demo), Some(&inst.serial), self.today()?)?;
+        if inst.demo != (v.issuer_label == crate::trust::DEMO_ROOT_NAME) && v.issuer.is_empty() {
+            return Err(StoreError::LicenceRefused(if inst.demo {
+                "this is a DEMO store; a production licence goes into a real store: `tessera init --licence FILE --store DIR`".into()
+            } else {
+                "a demo licence cannot be imported into a real store".into()
+            }));
+        }
+        if let Some(current) = self.in_force().iter().find(|l| l.issuer == v.issuer) {
+            let seq = v.licence.sequence;
+            let cur = current.licence.sequence;
+            if seq == cur {
+                if current.licence == v.licence {
+                    return Ok(ImportOutcome::AlreadyImported { sequence: seq });
+                }
+                return Err(StoreError::LicenceRefused(format!(
+                    "a different licence with sequence {seq} is already in force; the vendor must issue sequence {} or later",
+                    cur + 1
+                )));
+            }
+            if seq < cur {
+                return Err(StoreError::LicenceRefused(format!(
+                    "this licence has sequence {seq}, older than the licence in force (sequence {cur}); an older licence never replaces a newer one"
+                )));
+            }
+        }
+        let replaced = self.in_force().iter().find(|l| l.issuer == v.issuer).map(|l| l.licence.sequence);
+        let issuer = v.issuer.clone();
+        let sequence = v.licence.sequence;
+        self.db.write(operator, |tx| import_in(tx, &v, &self.in_force()))?;
+        self.reload_in_force()?;
+        Ok(ImportOutcome::Imported { issuer, sequence, replaced })
+    }
+}
+
+/// Writes a verified licence and makes it the one in force for its issuer.
+pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> Result<()> {
+    let id = tx.counter(&keys::meta(names::LICENCE_SEQ))? + 1;
+    tx.put_rec(&keys::meta(names::LICENCE_SEQ), &id)?;
+    let stored = StoredLicence {
+        id,
+        issuer: v.issuer.clone(),
+        key_id: v.key_id.clone(),
+        sequence: v.licence.sequence,
+        licence_id: v.licence.licence_id.clone(),
+        imported_at: tx.now.timestamp(),
+        imported_by: tx.operator.clone(),
+        armored: v.armored.clone(),
+    };
+    tx.put_rec(&keys::licence(id), &stored)?;
+    tx.put_rec(&keys::in_force(&v.issuer), &id)?;
+
+    let new = InForce {
+        issuer: v.issuer.clone(),
+        issuer_label: v.issuer_label.clone(),
+        stored,
+        licence: v.licence.clone(),
+    };
+    let old = current.iter().find(|l| l.issuer == v.issuer);
+    let mut changes = Vec::new();
+    for (key, pool) in new.pools() {
+        let before = old
+            .and_then(|o| o.pools().find(|(k, _)| *k == key).map(|(_, p)| p.count))
+            .unwrap_or(0);
+        if before != pool.count {
+            changes.push(format!("{}: {} -> {} seats", key.label(), before, pool.count));
+        }
+    }
+    if let Some(o) = old {
+        for (key, pool) in o.pools() {
+            if !new.pools().any(|(k, _)| k == key) {
+                changes.push(format!("{}: {} -> 0 seats (no longer licensed)", key.label(), pool.count));
+            }
+        }
+    }
+    let who = if v.issuer.is_empty() { "the vendor".to_string() } else { format!("issuer {}", v.issuer) };
+    let expiry = match v.licence.expiry {
+        Some(e) => format!("expires {} ({} days' grace)", e.date, e.grace_days),
+        None => "not time-limited".to_string(),
+    };
+    tx.user_event(
+        "Licence imported",
+        format!("licence {} sequence {} from {who}", v.licence.licence_id, v.licence.sequence),
+        format!(
+            "Licence {} (sequence {}) for {} on the {} plan, {expiry}, imported by {}.\n{}",
+            v.licence.licence_id,
+            v.licence.sequence,
+            v.licence.licensee.company,
+            v.licence.plan.name,
+            tx.operator,
+            if changes.is_empty() { "Seat counts unchanged.".to_string() } else { changes.join("\n") }
+        ),
+    );
+    if let LicenceState::Expiring { expires, days_left } = v.state {
+        tx.system_event(
+            "Licence expiring",
+            EventStatus::Warning,
+            format!("the licence expires {expires}, in {days_left} days"),
+            "Ask the vendor for a renewed licence and import it before the expiry date.".into(),
+            None,
+        );
+    }
+    // Seat counts may have shrunk or grown: over-allocation follows.
+    // The pools of the old and the new licence are every pool whose holders
+    // this import can affect.
+    let mut pools: Vec<PoolKey> = new.pools().map(|(k, _)| k).collect();
+    if let Some(o) = old {
+        pools.extend(o.pools().map(|(k, _)| k));
+    }
+    let mut all: Vec<InForce> = current.iter().filter(|l| l.issuer != v.issuer).cloned().collect();
+    all.push(new);
+    let mut seen = std::collections::BTreeSet::new();
+    for key in pools {
+        if seen.insert(keys::pool(&key)) {
+            crate::users::reconcile(tx, &key, &all)?;
+        }
+    }
+    Ok(())
+}
+
+/// The seat total of a pool under these licences (0 when no licence grants it).
+pub(crate) fn pool_total(licences: &[InForce], key: &PoolKey) -> u32 {
+    licences
+        .iter()
+        .filter(|l| l.issuer == key.issuer)
+        .flat_map(|l| l.pools())
+        .find(|(k, _)| crate::users::same_pool(k, key))
+        .map(|(_, p)| p.count)
+        .unwrap_or(0)
+}
+
+/// The over-allocation grace of a pool's issuer (seed 003: seven days by default).
+pub(crate) fn grace_days(licences: &[InForce], key: &PoolKey) -> u32 {
+    licences
+        .iter()
+        .find(|l| l.issuer == key.issuer)
+        .map(|l| l.licence.overage_grace_days)
+        .unwrap_or(7)
+}
+
+/// Finds the pool an administrator means by a licence name and term.
+pub(crate) fn resolve_pool(licences: &[InForce], name: &str, term: Option<Term>) -> Result<PoolKey> {
+    let norm = |s: &str| s.split(|c: char| c.is_whitespace() || c == '/' || c == ':').filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ").to_lowercase();
+    let wanted = norm(name);
+    let all: Vec<PoolKey> = licences.iter().flat_map(|l| l.pools().map(|(k, _)| k)).collect();
+    let matches_name = |k: &PoolKey| {
+        let lic = norm(&k.licence);
+        let full = norm(&format!("{} {}", k.area, k.licence));
+        let with_issuer = norm(&format!("{} {} {}", k.issuer, k.area, k.licence));
+        wanted == lic || wanted == full || (!k.issuer.is_empty() && wanted == with_issuer)
+    };
+    let mut named: Vec<&PoolKey> = all.iter().filter(|k| matches_name(k)).collect();
+    if named.is_empty() {
+        let mut known: Vec<String> = all.iter().map(|k| k.licence_label()).collect();
+        known.dedup();
+        return Err(StoreError::UnknownLicence { name: name.into(), known: known.join(", ") });
+    }
+    // One licence (area + name + issuer), possibly several terms.
+    let mut licences_named: Vec<(String, String, String)> = named
+        .iter()
+        .map(|k| (k.issuer.clone(), k.area.clone(), k.licence.clone()))
+        .collect();
+    licences_named.sort();
+    licences_named.dedup();
+    if licences_named.len() > 1 {
+        return Err(StoreError::AmbiguousLicence {
+            name: name.into(),
+            candidates: licences_named
+                .iter()
+                .map(|(i, a, l)| if i.is_empty() { format!("{a} {l}") } else { format!("{i}: {a} {l}") })
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let offered: Vec<Term> = named.iter().map(|k| k.term).collect();
+    match term {
+        Some(t) => {
+            named.retain(|k| k.term == t);
+            named.first().map(|k| (*k).clone()).ok_or_else(|| StoreError::TermNotOffered {
+                licence: licences_named[0].1.clone() + " " + &licences_named[0].2,
+                term: t.to_string(),
+                offered: format!("; offered: {}", offered.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")),
+            })
+        }
+        None if named.len() == 1 => Ok(named[0].clone()),
+        None => Err(StoreError::Rule(format!(
+            "{} {} is offered on several terms ({}); say which with --term",
+            licences_named[0].1,
+            licences_named[0].2,
+            offered.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}

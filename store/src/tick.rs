@@ -1,0 +1,105 @@
+//! What time makes due: over-allocation grace ends, expiry warnings, grace and
+//! termination. `tessera tick` runs it in direct mode; the service on a timer.
+
+use licfile::LicenceState;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::keys::{self, names};
+use crate::licences::{grace_days, pool_total};
+use crate::model::{EventStatus, PoolKey, User, UserState};
+use crate::users::{deactivate_in, deadline};
+use crate::Store;
+
+/// What a tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    /// Users deactivated because their over-allocation grace ended.
+    pub deactivated: Vec<String>,
+    /// Notices given (expiry warnings, grace, termination).
+    pub notices: Vec<String>,
+}
+
+impl Store {
+    /// Applies every rule time has made due. Idempotent: a second tick at the same time does nothing.
+    pub fn tick(&self) -> Result<TickReport> {
+        let licences = self.in_force();
+        let today = self.today()?;
+        self.db.write("system", |tx| {
+            let mut report = TickReport::default();
+            let now = tx.now.timestamp();
+            // Over-allocations whose grace has ended, grouped by pool.
+            let mut due: Vec<(PoolKey, User)> = Vec::new();
+            for (k, _) in tx.scan(keys::OVER)? {
+                // o/<pool><since 8 bytes><name>
+                let Some((_, rest)) = keys::split_pool(&k[2..]) else { continue };
+                if rest.len() < 8 {
+                    continue;
+                }
+                let name = String::from_utf8_lossy(&rest[8..]).into_owned();
+                let Some(user) = tx.get_rec::<User>(&keys::user(&name), "user")? else { continue };
+                let (Some(seat), Some(since)) = (user.seat.clone(), user.over_allocated_since) else { continue };
+                if user.state == UserState::Active && now >= deadline(since, i64::from(grace_days(&licences, &seat))) {
+                    due.push((seat, user));
+                }
+            }
+            // Most recently activated first, until the pool fits (seed 003).
+            due.sort_by(|a, b| b.1.activation.cmp(&a.1.activation));
+            for (pool, mut user) in due {
+                let total = u64::from(pool_total(&licences, &pool));
+                let in_use = tx.counter(&keys::counter(&pool))?;
+                if in_use <= total {
+                    continue;
+                }
+                deactivate_in(tx, &mut user, "over-allocation grace ended", &licences)?;
+                tx.system_event(
+                    "User deactivated",
+                    EventStatus::Warning,
+                    format!("{} deactivated: over-allocation grace ended", user.name),
+                    format!(
+                        "{} was active without a free seat in {} ({} seats, {} in use) for longer than the grace of {} days, and was the most recently activated over-allocated user. Buy seats and activate {} again.",
+                        user.name, pool.label(), total, in_use, grace_days(&licences, &pool), user.name
+                    ),
+                    Some(now),
+                );
+                report.deactivated.push(user.name.clone());
+            }
+            // Expiry notices, once per licence and state.
+            for l in licences.iter() {
+                let state = licfile::policy::licence_state(&l.licence, today);
+                let (name, status, message) = match state {
+                    LicenceState::Valid => continue,
+                    LicenceState::Expiring { expires, days_left } => (
+                        "Licence expiring",
+                        EventStatus::Warning,
+                        format!("licence {} expires {expires}, in {days_left} days", l.licence.licence_id),
+                    ),
+                    LicenceState::Grace { expired, terminates } => (
+                        "Licence in grace",
+                        EventStatus::Warning,
+                        format!("licence {} expired {expired}; terminated from {terminates}", l.licence.licence_id),
+                    ),
+                    LicenceState::Terminated { since } => (
+                        "Licence terminated",
+                        EventStatus::Failed,
+                        format!("licence {} terminated since {since}; only the Owner/manager can work", l.licence.licence_id),
+                    ),
+                };
+                let key = keys::meta(&format!("{}/{}/{}/{}", names::NOTICES, l.stored.id, state.word(), ""));
+                if tx.get(&key)?.is_some() {
+                    continue;
+                }
+                tx.put(key, Vec::new());
+                tx.system_event(
+                    name,
+                    status,
+                    message.clone(),
+                    format!("{message}. Ask the vendor for a renewed licence and import it (`tessera import FILE`)."),
+                    None,
+                );
+                report.notices.push(message);
+            }
+            Ok(report)
+        })
+    }
+}

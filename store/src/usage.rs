@@ -1,0 +1,253 @@
+//! Usage the licensed product reports: daily-seat charges, storage and metered
+//! services (seeds 000, 002, 004).
+//!
+//! Usage records are data, not administrative actions: they are not events.
+//! Crossing a threshold (storage allowance, a metered service's free units) is,
+//! once per month.
+
+use chrono::NaiveDate;
+use licfile::{Term, YearMonth};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StoreError};
+use crate::keys::{self, names};
+use crate::model::{EventStatus, PoolKey, User, UserState};
+use crate::Store;
+
+/// What the product reports a user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UsageKind {
+    /// Logged in on a PC or Mac.
+    Login,
+    /// A diary event was booked for the day.
+    DiaryBooked,
+    /// A diary event was actioned on the day.
+    DiaryActioned,
+}
+
+impl UsageKind {
+    /// Parses `login`, `diary-booked`, `diary-actioned`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "login" => Some(UsageKind::Login),
+            "diary-booked" => Some(UsageKind::DiaryBooked),
+            "diary-actioned" => Some(UsageKind::DiaryActioned),
+            _ => None,
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            UsageKind::Login => 1,
+            UsageKind::DiaryBooked => 2,
+            UsageKind::DiaryActioned => 4,
+        }
+    }
+
+    /// The word used on the command line.
+    pub fn word(self) -> &'static str {
+        match self {
+            UsageKind::Login => "login",
+            UsageKind::DiaryBooked => "diary-booked",
+            UsageKind::DiaryActioned => "diary-actioned",
+        }
+    }
+}
+
+/// A charged user-day, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCharge {
+    /// Which kinds of use happened that day (bits: login 1, booked 2, actioned 4).
+    pub kinds: u8,
+    /// The daily pool charged.
+    pub pool: PoolKey,
+}
+
+/// The outcome of recording usage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageOutcome {
+    /// The user.
+    pub user: String,
+    /// The day.
+    pub day: NaiveDate,
+    /// Whether this record made a new charge.
+    pub charged: bool,
+    /// Why or why not, for people.
+    pub reason: String,
+}
+
+/// How far from today a usage day may be: diaries are booked ahead, and late records happen.
+const USAGE_WINDOW_DAYS: i64 = 366;
+
+impl Store {
+    /// Records that a user worked on a day; a daily-seat user is charged once per day.
+    pub fn record_usage(&self, name: &str, kind: UsageKind, day: Option<NaiveDate>) -> Result<UsageOutcome> {
+        let today = self.today()?;
+        let day = day.unwrap_or(today);
+        if (day - today).num_days().abs() > USAGE_WINDOW_DAYS {
+            return Err(StoreError::Rule(format!(
+                "day {day} is more than a year from today ({today}); usage is recorded for days within a year"
+            )));
+        }
+        let user: User = self
+            .user(name)?
+            .filter(|u| u.state != UserState::Deleted)
+            .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
+        let Some(seat) = user.seat.clone().filter(|s| s.term == Term::Daily) else {
+            return Ok(UsageOutcome {
+                user: user.name,
+                day,
+                charged: false,
+                reason: "not on a daily seat: contracted and monthly seats are not charged per day".into(),
+            });
+        };
+        if user.state != UserState::Active {
+            return Err(StoreError::Rule(format!("{} is inactive: nothing recorded", user.name)));
+        }
+        let key = keys::day_charge(day, &user.name);
+        self.db.write("system", |tx| {
+            let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
+            let charged = existing.is_none();
+            let kinds = existing.as_ref().map(|c| c.kinds).unwrap_or(0) | kind.bit();
+            if existing.as_ref().map(|c| c.kinds) != Some(kinds) {
+                tx.put_rec(&key, &DayCharge { kinds, pool: seat.clone() })?;
+            }
+            Ok(UsageOutcome {
+                user: user.name.clone(),
+                day,
+                charged,
+                reason: if charged {
+                    format!("charged one user-day of {} for {day}", seat.label())
+                } else {
+                    format!("already charged for {day}: one charge per user-day")
+                },
+            })
+        })
+    }
+
+    /// Sets the storage in use, in bytes.
+    pub fn record_storage(&self, bytes: u64) -> Result<()> {
+        let allowance = self.storage_allowance_gb();
+        let month = YearMonth::of(self.today()?);
+        self.db.write("system", |tx| {
+            let before: u64 = tx.get_rec(&keys::meta(names::STORAGE), "storage")?.unwrap_or(0);
+            tx.put_rec(&keys::meta(names::STORAGE), &bytes)?;
+            let limit = allowance.saturating_mul(1_000_000_000);
+            if bytes > limit && before <= limit {
+                once_a_month(tx, month, "storage", |tx| {
+                    tx.system_event(
+                        "Storage over allowance",
+                        EventStatus::Warning,
+                        format!("{:.1} GB used of {} GB", bytes as f64 / 1e9, allowance),
+                        format!("Data usage {:.1} GB is over the pooled allowance of {allowance} GB (contracted and monthly seats x GB per seat). Buy seats or reduce data.", bytes as f64 / 1e9),
+                        None,
+                    );
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds `count` uses of a metered service to this month.
+    pub fn record_metered(&self, service: &str, count: u64) -> Result<u64> {
+        let licences = self.in_force();
+        let all: Vec<&licfile::MeteredService> =
+            licences.iter().flat_map(|l| l.licence.metered_services.iter()).collect();
+        let svc = all
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(service.trim()))
+            .copied()
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownService {
+                name: service.into(),
+                known: all.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", "),
+            })?;
+        let month = YearMonth::of(self.today()?);
+        let users = self.user_counts()?.active;
+        let threshold = svc.base_allowance.saturating_add(svc.allowance_per_user.saturating_mul(users));
+        self.db.write("system", |tx| {
+            let key = keys::metered(month, &svc.name);
+            let before = tx.counter(&key)?;
+            let after = before.saturating_add(count);
+            tx.put_rec(&key, &after)?;
+            if after > threshold && before <= threshold {
+                once_a_month(tx, month, &format!("metered:{}", svc.name), |tx| {
+                    tx.system_event(
+                        "Metered service over threshold",
+                        EventStatus::Warning,
+                        format!("{}: {} of {} free {} this month", svc.name, after, threshold, svc.unit),
+                        format!("{} passed its free threshold of {threshold} {} ({} + {} per user x {users} users) for {month}; each further unit costs {} on the next invoice.", svc.name, svc.unit, svc.base_allowance, svc.allowance_per_user, svc.overage_price.value()),
+                        None,
+                    );
+                })?;
+            }
+            Ok(after)
+        })
+    }
+
+    /// The pooled storage allowance in GB: contracted and monthly seats x GB per seat.
+    pub fn storage_allowance_gb(&self) -> u64 {
+        self.in_force()
+            .iter()
+            .flat_map(|l| l.licence.seat_pools.iter())
+            .filter(|p| p.term != Term::Daily)
+            .map(|p| u64::from(p.count) * u64::from(p.storage_gb_per_seat))
+            .sum()
+    }
+
+    /// Storage in use, bytes.
+    pub fn storage_used(&self) -> Result<u64> {
+        Ok(self.db.get_rec(&keys::meta(names::STORAGE), "storage")?.unwrap_or(0))
+    }
+
+    /// Uses of a metered service in a month.
+    pub fn metered_used(&self, month: YearMonth, service: &str) -> Result<u64> {
+        Ok(self.db.get_rec(&keys::metered(month, service), "metered")?.unwrap_or(0))
+    }
+
+    /// The charged days of every daily-seat user in a month: (user, pool, days).
+    pub fn daily_charges(&self, month: YearMonth) -> Result<Vec<(String, PoolKey, Vec<NaiveDate>)>> {
+        let mut by_user: std::collections::BTreeMap<String, (PoolKey, Vec<NaiveDate>)> = Default::default();
+        let mut day = month.first_day();
+        while day <= month.last_day() {
+            for kv in self.db.tree.scan_prefix(keys::day_charges(day)) {
+                let (k, v) = kv?;
+                let name = String::from_utf8_lossy(&k[6..]).into_owned();
+                let charge: DayCharge = crate::model::decode(&v, "day charge")?;
+                let display = self.user(&name)?.map(|u| u.name).unwrap_or(name);
+                by_user.entry(display).or_insert_with(|| (charge.pool.clone(), Vec::new())).1.push(day);
+            }
+            day = match day.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+        Ok(by_user.into_iter().map(|(u, (p, d))| (u, p, d)).collect())
+    }
+}
+
+/// Charges many daily-seat users for one day in one change (the demo's history).
+pub(crate) fn charge_days_in(tx: &mut crate::db::Tx<'_>, day: NaiveDate, users: &[(String, PoolKey, UsageKind)]) -> Result<()> {
+    for (name, pool, kind) in users {
+        let key = keys::day_charge(day, name);
+        let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
+        let kinds = existing.map(|c| c.kinds).unwrap_or(0) | kind.bit();
+        tx.put_rec(&key, &DayCharge { kinds, pool: pool.clone() })?;
+    }
+    Ok(())
+}
+
+/// Runs `f` unless it already ran for this month and topic.
+fn once_a_month(
+    tx: &mut crate::db::Tx<'_>,
+    month: YearMonth,
+    topic: &str,
+    f: impl FnOnce(&mut crate::db::Tx<'_>),
+) -> Result<()> {
+    let key = keys::meta(&format!("{}/{month}/{topic}", names::NOTICES));
+    if tx.get(&key)?.is_none() {
+        tx.put(key, Vec::new());
+        f(tx);
+    }
+    Ok(())
+}

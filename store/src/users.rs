@@ -1,0 +1,675 @@
+//! Users, seats, add-ons and over-allocation (seeds 000–004).
+//!
+//! Usernames are unique and never reused. A seat counts as in use while its
+//! holder is active. A user activated with no free seat is over-allocated: they
+//! keep working for the licence's overage grace, then the most recently
+//! activated over-allocated users are deactivated until the pool fits.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use licfile::Term;
+use serde::Serialize;
+
+use crate::db::Tx;
+use crate::error::{Result, StoreError};
+use crate::keys::{self, names};
+use crate::licences::{InForce, grace_days, pool_total, resolve_pool};
+use crate::model::{EventStatus, PoolKey, User, UserState};
+use crate::roles::Role;
+use crate::Store;
+
+/// Counts kept so that no view needs a scan of every user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UserCounts {
+    /// Users not deleted.
+    pub total: u64,
+    /// Active users.
+    pub active: u64,
+    /// Over-allocated users.
+    pub over_allocated: u64,
+}
+
+/// A user to add.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    /// Username.
+    pub name: String,
+    /// Role, as written (`engineer`, `'Owner/manager'`).
+    pub role: String,
+    /// Licence name, as written (`User`, `Jobs User`, `Sales Support`).
+    pub licence: Option<String>,
+    /// Term, as written.
+    pub term: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    /// New role.
+    pub role: Option<String>,
+    /// New licence (with `term`); `Some("")` or `Some("none")` removes the seat.
+    pub licence: Option<String>,
+    /// Term for the new licence.
+    pub term: Option<String>,
+    /// New e-mail address.
+    pub email: Option<String>,
+    /// Add-on modules to give.
+    pub add_ons: Vec<String>,
+    /// Add-on modules to take away.
+    pub remove_add_ons: Vec<String>,
+}
+
+/// What `check` says about a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// The user.
+    pub user: String,
+    /// Whether they may work.
+    pub allowed: bool,
+    /// Why, for people.
+    pub reason: String,
+    /// Their seat, if any.
+    pub seat: Option<String>,
+    /// Things to know even when allowed (grace, expiring licence).
+    pub warnings: Vec<String>,
+}
+
+pub(crate) fn parse_term(s: &str) -> Result<Term> {
+    Term::parse(s).ok_or_else(|| StoreError::Rule(format!("unknown term {s:?}; terms are contracted, monthly and daily")))
+}
+
+pub(crate) fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::UnknownRole(s.into()))
+}
+
+fn valid_username(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+fn valid_email(email: &str) -> bool {
+    email.is_empty()
+        || (email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
+}
+
+/// Pool keys compare by lower-case names: the licence may change its capitalisation.
+pub(crate) fn same_pool(a: &PoolKey, b: &PoolKey) -> bool {
+    keys::pool(a) == keys::pool(b)
+}
+
+/// The next store-wide activation number.
+fn next_activation(tx: &mut Tx<'_>) -> Result<u64> {
+    tx.add_counter(&keys::meta(names::ACTIVATIONS), 1)
+}
+
+fn counts(tx: &Tx<'_>) -> Result<UserCounts> {
+    Ok(tx.get_rec(&keys::meta(names::USER_COUNTS), "user counts")?.unwrap_or_default())
+}
+
+fn update_counts(tx: &mut Tx<'_>, f: impl FnOnce(&mut UserCounts)) -> Result<()> {
+    let mut c = counts(tx)?;
+    f(&mut c);
+    tx.put_rec(&keys::meta(names::USER_COUNTS), &c)
+}
+
+fn put_user(tx: &mut Tx<'_>, user: &User) -> Result<()> {
+    tx.put_rec(&keys::user(&user.name), user)
+}
+
+fn get_user(tx: &Tx<'_>, name: &str) -> Result<User> {
+    match tx.get_rec::<User>(&keys::user(name), "user")? {
+        Some(u) if u.state != UserState::Deleted => Ok(u),
+        _ => Err(StoreError::UnknownUser(name.into())),
+    }
+}
+
+/// Records the seat as in use: seat index, counter, the month's peak.
+fn occupy(tx: &mut Tx<'_>, user: &User, pool: &PoolKey) -> Result<()> {
+    tx.put(keys::seat(pool, user.activation, &user.name), Vec::new());
+    let in_use = tx.add_counter(&keys::counter(pool), 1)?;
+    let month = licfile::YearMonth::of(tx.now.date_naive());
+    let peak_key = keys::peak(month, pool);
+    if tx.counter(&peak_key)? < in_use {
+        tx.put_rec(&peak_key, &in_use)?;
+    }
+    Ok(())
+}
+
+/// Releases an in-use seat.
+fn vacate(tx: &mut Tx<'_>, user: &mut User, pool: &PoolKey) -> Result<()> {
+    tx.del(keys::seat(pool, user.activation, &user.name));
+    tx.add_counter(&keys::counter(pool), -1)?;
+    if let Some(since) = user.over_allocated_since.take() {
+        tx.del(keys::over(pool, since, &user.name));
+        update_counts(tx, |c| c.over_allocated = c.over_allocated.saturating_sub(1))?;
+    }
+    Ok(())
+}
+
+/// Makes the over-allocated users of a pool exactly its excess: the most
+/// recently activated active holders beyond the seat total (seed 003).
+pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -> Result<()> {
+    let total = u64::from(pool_total(licences, pool));
+    let in_use = tx.counter(&keys::counter(pool))?;
+    let excess = in_use.saturating_sub(total) as usize;
+    // Active holders, oldest activation first.
+    let holders: Vec<String> = tx
+        .scan(&keys::seats(pool))?
+        .into_iter()
+        .map(|(k, _)| {
+            let prefix = keys::seats(pool).len() + 8;
+            String::from_utf8_lossy(&k[prefix..]).into_owned()
+        })
+        .collect();
+    let should: BTreeSet<&String> = holders.iter().rev().take(excess).collect();
+    let grace = i64::from(grace_days(licences, pool));
+    for name in &holders {
+        let mut user = get_user(tx, name)?;
+        let marked = user.over_allocated_since.is_some();
+        let want = should.contains(name);
+        if want && !marked {
+            let since = tx.now.timestamp();
+            user.over_allocated_since = Some(since);
+            tx.put(keys::over(pool, since, &user.name), Vec::new());
+            update_counts(tx, |c| c.over_allocated += 1)?;
+            let deadline = deadline(since, grace);
+            tx.system_event(
+                "User over-allocated",
+                EventStatus::Warning,
+                format!("{} has no free seat in {}; deactivated on {} unless seats are bought", user.name, pool.label(), fmt_day(deadline)),
+                format!(
+                    "{} is active in {}, which has {} seats and {} in use. Buy seats or free one within {} days, or {} (the most recently activated) is deactivated on {}.",
+                    user.name, pool.label(), total, in_use, grace, user.name, fmt_day(deadline)
+                ),
+                Some(deadline),
+            );
+            put_user(tx, &user)?;
+        } else if !want && marked {
+            if let Some(since) = user.over_allocated_since.take() {
+                tx.del(keys::over(pool, since, &user.name));
+            }
+            update_counts(tx, |c| c.over_allocated = c.over_allocated.saturating_sub(1))?;
+            tx.system_event(
+                "Over-allocation resolved",
+                EventStatus::Completed,
+                format!("{} now has a seat in {}", user.name, pool.label()),
+                format!("{} has {} seats and {} in use; {} is no longer over-allocated.", pool.label(), total, in_use, user.name),
+                Some(tx.now.timestamp()),
+            );
+            put_user(tx, &user)?;
+        }
+    }
+    Ok(())
+}
+
+/// The moment an over-allocation's grace ends.
+pub(crate) fn deadline(since: i64, grace_days: i64) -> i64 {
+    since + grace_days * 86_400
+}
+
+fn fmt_day(t: i64) -> String {
+    DateTime::<Utc>::from_timestamp(t, 0).map(|t| t.date_naive().to_string()).unwrap_or_default()
+}
+
+impl Store {
+    /// The operator's record, if they may do `action`.
+    pub(crate) fn require(
+        &self,
+        operator: &str,
+        action: &str,
+        allowed: impl Fn(Role) -> bool,
+        why: &str,
+    ) -> Result<User> {
+        let user = self.user(operator)?.filter(|u| u.state == UserState::Active).ok_or_else(|| StoreError::NotAllowed {
+            operator: operator.into(),
+            action: action.into(),
+            why: format!("{operator} is not an active user of this store (the operator is the store user named like the login user)"),
+        })?;
+        if !allowed(user.role) {
+            return Err(StoreError::NotAllowed {
+                operator: operator.into(),
+                action: action.into(),
+                why: format!("{why}, and {operator} is {}", user.role.name()),
+            });
+        }
+        Ok(user)
+    }
+
+    fn require_owner(&self, operator: &str, action: &str) -> Result<User> {
+        self.require(operator, action, |r| r.manages_users(), "only Owner/manager assigns licences and roles")
+    }
+
+    /// A user by name (deleted users too).
+    pub fn user(&self, name: &str) -> Result<Option<User>> {
+        self.db.get_rec(&keys::user(name), "user")
+    }
+
+    /// User counts.
+    pub fn user_counts(&self) -> Result<UserCounts> {
+        Ok(self.db.get_rec(&keys::meta(names::USER_COUNTS), "user counts")?.unwrap_or_default())
+    }
+
+    /// Adds a user. Owner/manager only.
+    pub fn add_user(&self, operator: &str, new: &NewUser) -> Result<User> {
+        self.require_owner(operator, "add users")?;
+        let role = parse_role(&new.role)?;
+        let licences = self.in_force();
+        let seat = match (&new.licence, &new.term) {
+            (Some(l), t) => Some(resolve_pool(&licences, l, t.as_deref().map(parse_term).transpose()?)?),
+            (None, Some(_)) => return Err(StoreError::Rule("--term needs --licence".into())),
+            (None, None) => None,
+        };
+        let email = new.email.clone().unwrap_or_default();
+        if !valid_email(&email) {
+            return Err(StoreError::BadEmail(email));
+        }
+        let name = new.name.trim().to_string();
+        if !valid_username(&name) {
+            return Err(StoreError::BadUsername(name));
+        }
+        if let Some(seat) = &seat
+            && !role.fits_area(&seat.area)
+        {
+            return Err(StoreError::Rule(format!("a {} cannot hold a {} seat: {} seats are for the {} roles", role.name(), seat.licence_label(), seat.area, seat.area)));
+        }
+        self.db.write(operator, |tx| {
+            if let Some(existing) = tx.get_rec::<User>(&keys::user(&name), "user")? {
+                return Err(StoreError::UsernameTaken {
+                    name,
+                    why: if existing.state == UserState::Deleted { "belonged to a deleted user" } else { "is taken" },
+                });
+            }
+            add_user_in(tx, &name, role, seat.clone(), email.clone(), &licences)
+        })
+    }
+
+    /// Changes a user's role, licence, e-mail or add-ons. Owner/manager only.
+    pub fn set_user(&self, operator: &str, name: &str, change: &UserChange) -> Result<User> {
+        self.require_owner(operator, "change users")?;
+        let licences = self.in_force();
+        let role = change.role.as_deref().map(parse_role).transpose()?;
+        let seat: Option<Option<PoolKey>> = match &change.licence {
+            Some(l) if l.trim().is_empty() || l.eq_ignore_ascii_case("none") => Some(None),
+            Some(l) => Some(Some(resolve_pool(&licences, l, change.term.as_deref().map(parse_term).transpose()?)?)),
+            None if change.term.is_some() => {
+                // A new term for the same licence.
+                let user = self.user(name)?.filter(|u| u.state != UserState::Deleted).ok_or_else(|| StoreError::UnknownUser(name.into()))?;
+                let current = user.seat.ok_or_else(|| StoreError::Rule(format!("{name} holds no seat; give --licence with --term")))?;
+                let term = change.term.as_deref().map(parse_term).transpose()?;
+                Some(Some(resolve_pool(&licences, &current.licence_label(), term)?))
+            }
+            None => None,
+        };
+        if let Some(e) = &change.email
+            && !valid_email(e)
+        {
+            return Err(StoreError::BadEmail(e.clone()));
+        }
+        self.db.write(operator, |tx| {
+            let mut user = get_user(tx, name)?;
+            let mut what = Vec::new();
+            let new_role = role.unwrap_or(user.role);
+            if user.role == Role::OwnerManager && new_role != Role::OwnerManager {
+                last_owner_guard(tx, &user.name, "change the role of")?;
+            }
+            let new_seat = seat.clone().unwrap_or_else(|| user.seat.clone());
+            if let Some(s) = &new_seat
+                && !new_role.fits_area(&s.area)
+            {
+                return Err(StoreError::Rule(format!("a {} cannot hold a {} seat: {} seats are for the {} roles", new_role.name(), s.licence_label(), s.area, s.area)));
+            }
+            if new_role != user.role {
+                what.push(format!("role {} -> {}", user.role.name(), new_role.name()));
+                user.role = new_role;
+            }
+            if let Some(seat) = &seat {
+                let same = match (&user.seat, seat) {
+                    (Some(a), Some(b)) => same_pool(a, b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    let old = user.seat.clone();
+                    if let Some(old) = &old {
+                        tx.del(keys::holder(old, &user.name));
+                        if user.state == UserState::Active {
+                            vacate(tx, &mut user, old)?;
+                        }
+                    }
+                    user.seat = seat.clone();
+                    if let Some(new) = seat {
+                        tx.put(keys::holder(new, &user.name), Vec::new());
+                        if user.state == UserState::Active {
+                            occupy(tx, &user, new)?;
+                        }
+                    }
+                    put_user(tx, &user)?;
+                    what.push(format!(
+                        "licence {} -> {}",
+                        old.as_ref().map(PoolKey::label).unwrap_or_else(|| "none".into()),
+                        seat.as_ref().map(PoolKey::label).unwrap_or_else(|| "none".into())
+                    ));
+                    if let Some(old) = &old {
+                        reconcile(tx, old, &licences)?;
+                    }
+                    if let Some(new) = seat {
+                        reconcile(tx, new, &licences)?;
+                    }
+                    user = get_user(tx, name)?;
+                }
+            }
+            if let Some(e) = &change.email
+                && *e != user.email
+            {
+                what.push(format!("e-mail {} -> {}", if user.email.is_empty() { "none" } else { &user.email }, e));
+                user.email = e.clone();
+            }
+            for module in &change.add_ons {
+                let canonical = add_on_name(&licences, module)?;
+                if user.add_ons.iter().any(|a| a.eq_ignore_ascii_case(&canonical)) {
+                    continue;
+                }
+                let count = add_on_count(&licences, &canonical);
+                let held = tx.counter(&keys::add_on_counter(&canonical))?;
+                if held >= u64::from(count) {
+                    return Err(StoreError::Rule(format!("all {count} {canonical} licences are assigned; buy more or take one from another user")));
+                }
+                tx.add_counter(&keys::add_on_counter(&canonical), 1)?;
+                tx.put(keys::add_on(&canonical, &user.name), Vec::new());
+                user.add_ons.push(canonical.clone());
+                what.push(format!("add-on {canonical} given"));
+            }
+            for module in &change.remove_add_ons {
+                if let Some(pos) = user.add_ons.iter().position(|a| a.eq_ignore_ascii_case(module)) {
+                    let canonical = user.add_ons.remove(pos);
+                    tx.add_counter(&keys::add_on_counter(&canonical), -1)?;
+                    tx.del(keys::add_on(&canonical, &user.name));
+                    what.push(format!("add-on {canonical} taken away"));
+                } else {
+                    return Err(StoreError::Rule(format!("{} does not hold the add-on {module:?}", user.name)));
+                }
+            }
+            if what.is_empty() {
+                return Ok(user);
+            }
+            put_user(tx, &user)?;
+            tx.user_event("User changed", format!("{}: {}", user.name, what.join(", ")), format!("{} changed user {}: {}.", tx.operator, user.name, what.join("; ")));
+            Ok(user)
+        })
+    }
+
+    /// Deactivates a user: their seat is no longer in use. Owner/manager only.
+    pub fn deactivate(&self, operator: &str, name: &str) -> Result<User> {
+        self.require_owner(operator, "deactivate users")?;
+        let licences = self.in_force();
+        self.db.write(operator, |tx| {
+            let mut user = get_user(tx, name)?;
+            if user.state != UserState::Active {
+                return Err(StoreError::Rule(format!("{} is already inactive", user.name)));
+            }
+            if user.role == Role::OwnerManager {
+                last_owner_guard(tx, &user.name, "deactivate")?;
+            }
+            let reason = format!("deactivated by {}", tx.operator);
+            deactivate_in(tx, &mut user, &reason, &licences)?;
+            tx.user_event("User deactivated", format!("{} deactivated", user.name), format!("{} deactivated {}; their seat is free.", tx.operator, user.name));
+            Ok(user)
+        })
+    }
+
+    /// Activates a user. With no free seat they are over-allocated (seed 003).
+    pub fn activate(&self, operator: &str, name: &str) -> Result<User> {
+        self.require_owner(operator, "activate users")?;
+        let licences = self.in_force();
+        self.db.write(operator, |tx| {
+            let mut user = get_user(tx, name)?;
+            if user.state == UserState::Active {
+                return Err(StoreError::Rule(format!("{} is already active", user.name)));
+            }
+            user.state = UserState::Active;
+            user.activated_at = tx.now.timestamp();
+            user.activation = next_activation(tx)?;
+            user.deactivated_reason.clear();
+            update_counts(tx, |c| c.active += 1)?;
+            put_user(tx, &user)?;
+            if let Some(seat) = user.seat.clone() {
+                occupy(tx, &user, &seat)?;
+                reconcile(tx, &seat, &licences)?;
+            }
+            tx.user_event("User activated", format!("{} activated", user.name), format!("{} activated {}.", tx.operator, user.name));
+            get_user(tx, name)
+        })
+    }
+
+    /// Deletes a user: the seat and add-ons are freed, the name stays reserved. Owner/manager only.
+    pub fn delete_user(&self, operator: &str, name: &str) -> Result<()> {
+        self.require_owner(operator, "delete users")?;
+        let licences = self.in_force();
+        self.db.write(operator, |tx| {
+            let mut user = get_user(tx, name)?;
+            if user.role == Role::OwnerManager {
+                last_owner_guard(tx, &user.name, "delete")?;
+            }
+            if user.state == UserState::Active {
+                deactivate_in(tx, &mut user, "deleted", &licences)?;
+            }
+            if let Some(seat) = user.seat.take() {
+                tx.del(keys::holder(&seat, &user.name));
+            }
+            for module in std::mem::take(&mut user.add_ons) {
+                tx.add_counter(&keys::add_on_counter(&module), -1)?;
+                tx.del(keys::add_on(&module, &user.name));
+            }
+            user.state = UserState::Deleted;
+            update_counts(tx, |c| c.total = c.total.saturating_sub(1))?;
+            put_user(tx, &user)?;
+            tx.user_event("User deleted", format!("{} deleted", user.name), format!("{} deleted {}; the username stays reserved.", tx.operator, user.name));
+            Ok(())
+        })
+    }
+
+    /// Whether a user may work now (seed 004: active, a seat of a licence in force, or in grace).
+    pub fn check(&self, name: &str) -> Result<CheckResult> {
+        let now = self.db.effective_now()?;
+        let today = now.date_naive();
+        let user = self.user(name)?;
+        let deny = |reason: String, seat: Option<String>| CheckResult {
+            user: name.into(),
+            allowed: false,
+            reason,
+            seat,
+            warnings: Vec::new(),
+        };
+        let Some(user) = user.filter(|u| u.state != UserState::Deleted) else {
+            return Ok(deny(format!("no user named {name:?}"), None));
+        };
+        let licences = self.in_force();
+        let mut warnings = Vec::new();
+        let vendor_state = licences
+            .iter()
+            .find(|l| l.issuer.is_empty())
+            .map(|l| licfile::policy::licence_state(&l.licence, today));
+        if let Some(behind) = self.db.clock_behind()? {
+            warnings.push(format!("the clock is {} hours behind the latest time the store has seen", behind / 3600));
+        }
+        if user.state != UserState::Active {
+            return Ok(deny(format!("{} is inactive{}", user.name, if user.deactivated_reason.is_empty() { String::new() } else { format!(" ({})", user.deactivated_reason) }), user.seat.as_ref().map(PoolKey::label)));
+        }
+        match vendor_state {
+            Some(licfile::LicenceState::Terminated { since }) if user.role != Role::OwnerManager => {
+                return Ok(deny(format!("the licence was terminated on {since}; only the Owner/manager can work, to import a new licence"), user.seat.as_ref().map(PoolKey::label)));
+            }
+            Some(licfile::LicenceState::Grace { terminates, .. }) => {
+                warnings.push(format!("the licence has expired; it is terminated on {terminates}"));
+            }
+            Some(licfile::LicenceState::Expiring { expires, days_left }) => {
+                warnings.push(format!("the licence expires on {expires}, in {days_left} days"));
+            }
+            _ => {}
+        }
+        if user.role == Role::OwnerManager && user.seat.is_none() {
+            return Ok(CheckResult { user: user.name.clone(), allowed: true, reason: "Owner/manager: may always work, to administer".into(), seat: None, warnings });
+        }
+        let Some(seat) = user.seat.clone() else {
+            return Ok(deny(format!("{} holds no seat; assign one with `tessera users set {} --licence L --term T`", user.name, user.name), None));
+        };
+        let Some(issuer_licence) = licences.iter().find(|l| l.issuer == seat.issuer) else {
+            return Ok(deny(format!("no licence of {} is in force", if seat.issuer.is_empty() { "the vendor" } else { &seat.issuer }), Some(seat.label())));
+        };
+        if let licfile::LicenceState::Terminated { since } = licfile::policy::licence_state(&issuer_licence.licence, today)
+            && user.role != Role::OwnerManager
+        {
+            return Ok(deny(format!("the licence for {} was terminated on {since}", seat.label()), Some(seat.label())));
+        }
+        if let Some(since) = user.over_allocated_since {
+            let end = deadline(since, i64::from(grace_days(&licences, &seat)));
+            if now.timestamp() >= end {
+                return Ok(deny(format!("{} is over-allocated and the grace ended {}", user.name, fmt_day(end)), Some(seat.label())));
+            }
+            warnings.push(format!("over-allocated: no free seat in {}; deactivated on {} unless seats are bought", seat.label(), fmt_day(end)));
+            return Ok(CheckResult { user: user.name.clone(), allowed: true, reason: format!("in over-allocation grace until {}", fmt_day(end)), seat: Some(seat.label()), warnings });
+        }
+        Ok(CheckResult { user: user.name.clone(), allowed: true, reason: format!("active, seat in {}", seat.label()), seat: Some(seat.label()), warnings })
+    }
+}
+
+fn last_owner_guard(tx: &Tx<'_>, name: &str, verb: &str) -> Result<()> {
+    for (_, v) in tx.scan(keys::USERS)? {
+        let u: User = crate::model::decode(&v, "user")?;
+        if u.role == Role::OwnerManager && u.state == UserState::Active && !u.name.eq_ignore_ascii_case(name) {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Rule(format!("cannot {verb} {name}: the store must keep at least one active Owner/manager")))
+}
+
+pub(crate) fn add_user_in(
+    tx: &mut Tx<'_>,
+    name: &str,
+    role: Role,
+    seat: Option<PoolKey>,
+    email: String,
+    licences: &[InForce],
+) -> Result<User> {
+    let now = tx.now.timestamp();
+    let activation = next_activation(tx)?;
+    let user = User {
+        activation,
+        name: name.to_string(),
+        email,
+        role,
+        seat: seat.clone(),
+        add_ons: Vec::new(),
+        state: UserState::Active,
+        created_at: now,
+        activated_at: now,
+        over_allocated_since: None,
+        deactivated_reason: String::new(),
+    };
+    put_user(tx, &user)?;
+    update_counts(tx, |c| {
+        c.total += 1;
+        c.active += 1;
+    })?;
+    if let Some(seat) = &seat {
+        tx.put(keys::holder(seat, name), Vec::new());
+        occupy(tx, &user, seat)?;
+        reconcile(tx, seat, licences)?;
+    }
+    tx.user_event(
+        "User added",
+        format!("{name} added as {}", role.name()),
+        format!(
+            "{} added {name} as {}{}.",
+            tx.operator,
+            role.name(),
+            seat.as_ref().map(|s| format!(" with a seat in {}", s.label())).unwrap_or_else(|| " without a seat".into())
+        ),
+    );
+    get_user(tx, name)
+}
+
+pub(crate) fn deactivate_in(tx: &mut Tx<'_>, user: &mut User, reason: &str, licences: &[InForce]) -> Result<()> {
+    let seat = user.seat.clone();
+    if let Some(seat) = &seat {
+        vacate(tx, user, seat)?;
+    }
+    user.state = UserState::Inactive;
+    user.deactivated_reason = reason.to_string();
+    update_counts(tx, |c| c.active = c.active.saturating_sub(1))?;
+    put_user(tx, user)?;
+    if let Some(seat) = &seat {
+        reconcile(tx, seat, licences)?;
+    }
+    Ok(())
+}
+
+fn add_on_name(licences: &[InForce], module: &str) -> Result<String> {
+    let all: Vec<&str> = licences.iter().flat_map(|l| l.licence.add_ons.iter().map(|a| a.name.as_str())).collect();
+    all.iter()
+        .find(|a| a.eq_ignore_ascii_case(module.trim()))
+        .map(|a| a.to_string())
+        .ok_or_else(|| StoreError::UnknownAddOn { name: module.into(), known: all.join(", ") })
+}
+
+pub(crate) fn add_on_count(licences: &[InForce], module: &str) -> u32 {
+    licences
+        .iter()
+        .flat_map(|l| l.licence.add_ons.iter())
+        .filter(|a| a.name.eq_ignore_ascii_case(module))
+        .map(|a| a.count)
+        .sum()
+}
+
+/// A user for [`bulk_add_in`].
+pub(crate) struct BulkUser {
+    pub name: String,
+    pub role: Role,
+    pub seat: Option<PoolKey>,
+    pub email: String,
+}
+
+/// Adds many users in one change without per-user events or reconciliation:
+/// for the demo and for imports from HR systems. The caller reconciles the
+/// pools afterwards and records one event for the whole batch.
+pub(crate) fn bulk_add_in(tx: &mut Tx<'_>, users: &[BulkUser]) -> Result<()> {
+    let now = tx.now.timestamp();
+    let mut added = 0u64;
+    for (i, b) in users.iter().enumerate() {
+        if tx.get(&keys::user(&b.name))?.is_some() {
+            return Err(StoreError::UsernameTaken { name: b.name.clone(), why: "is taken" });
+        }
+        let activated = now + i as i64 / 1000;
+        let activation = next_activation(tx)?;
+        let user = User {
+            activation,
+            name: b.name.clone(),
+            email: b.email.clone(),
+            role: b.role,
+            seat: b.seat.clone(),
+            add_ons: Vec::new(),
+            state: UserState::Active,
+            created_at: activated,
+            activated_at: activated,
+            over_allocated_since: None,
+            deactivated_reason: String::new(),
+        };
+        put_user(tx, &user)?;
+        if let Some(seat) = &b.seat {
+            tx.put(keys::holder(seat, &user.name), Vec::new());
+            occupy(tx, &user, seat)?;
+        }
+        added += 1;
+    }
+    update_counts(tx, |c| {
+        c.total += added;
+        c.active += added;
+    })
+}

@@ -1,0 +1,441 @@
+//! What the console and `status`/`users list` show, computed here so that no
+//! caller touches sled and no view loads every user.
+
+use licfile::{LicenceState, Term, YearMonth};
+use serde::Serialize;
+
+use crate::error::{Result, StoreError};
+use crate::keys;
+use crate::licences::{InForce, pool_total};
+use crate::model::{Event, PoolKey, User, UserState};
+use crate::users::UserCounts;
+use crate::Store;
+
+/// One pool as the Licences screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PoolView {
+    /// Issuer ("" for the vendor).
+    pub issuer: String,
+    /// Product area.
+    pub area: String,
+    /// Licence with its area, e.g. "Jobs User", "Sales Support".
+    pub licence: String,
+    /// Licence name as the licence writes it, e.g. "User".
+    pub licence_name: String,
+    /// Term.
+    pub term: Term,
+    /// Seats granted.
+    pub total: u32,
+    /// Seats assigned to active users.
+    pub in_use: u64,
+    /// Seats free.
+    pub available: u64,
+    /// Seats bought and not yet granted by a licence.
+    pub pending: u64,
+    /// Active users beyond the total.
+    pub over_allocated: u64,
+    /// GB each seat brings.
+    pub storage_gb_per_seat: u32,
+    /// Price a seat a month, or a user-day.
+    pub price: String,
+}
+
+/// A metered service this month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MeteredView {
+    /// Service identifier.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Used this month.
+    pub used: u64,
+    /// Free this month: base + per-user x active users.
+    pub threshold: u64,
+    /// Past the threshold.
+    pub excess: u64,
+    /// Price of each excess unit.
+    pub overage_price: String,
+}
+
+/// The Status screen and `status --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusView {
+    /// Installation serial.
+    pub serial: String,
+    /// Licensee company.
+    pub licensee: String,
+    /// Where licence e-mails go.
+    pub licensee_email: String,
+    /// Plan name.
+    pub plan: String,
+    /// Contract start.
+    pub contract_start: Option<chrono::NaiveDate>,
+    /// Contract end.
+    pub contract_end: Option<chrono::NaiveDate>,
+    /// Whether the contract renews by itself.
+    pub auto_renew: bool,
+    /// Expiry day of a time-limited licence.
+    pub expires: Option<chrono::NaiveDate>,
+    /// valid, expiring, grace or terminated.
+    pub state: String,
+    /// The state for people.
+    pub state_detail: String,
+    /// Whether this is a demo store.
+    pub demo: bool,
+    /// central or satellite.
+    pub installation: String,
+    /// The Owner/manager who created the store.
+    pub owner: String,
+    /// The next expiry of any licence in force.
+    pub next_expiry: Option<chrono::NaiveDate>,
+    /// Hours the clock is behind the latest time seen, when more than a day.
+    pub clock_behind_hours: Option<i64>,
+    /// Today, by the rules.
+    pub today: chrono::NaiveDate,
+    /// User counts.
+    pub users: UserCounts,
+    /// Every pool of every licence in force.
+    pub pools: Vec<PoolView>,
+    /// The month metered services are counted for.
+    pub month: String,
+    /// Metered services this month.
+    pub metered: Vec<MeteredView>,
+    /// Storage used, bytes.
+    pub storage_used_bytes: u64,
+    /// Pooled storage allowance, GB.
+    pub storage_allowance_gb: u64,
+    /// Licence sequence in force (the vendor's).
+    pub sequence: u64,
+}
+
+/// A row of the Users screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRow {
+    /// Username.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Role name.
+    pub role: String,
+    /// The seat, e.g. "Jobs User (monthly)".
+    pub licence: Option<String>,
+    /// The seat's term.
+    pub term: Option<Term>,
+    /// Add-ons held.
+    pub add_ons: Vec<String>,
+    /// active, inactive.
+    pub state: String,
+    /// When over-allocated, the day the grace ends.
+    pub over_allocated_until: Option<chrono::NaiveDate>,
+}
+
+/// Which users to list.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Only holders of this licence (as administrators write it).
+    pub licence: Option<String>,
+    /// Only this term (with or without a licence).
+    pub term: Option<Term>,
+    /// Only users whose name, e-mail, role or licence contains this (any case).
+    pub search: Option<String>,
+    /// Start after this username (the previous page's `next`).
+    pub after: Option<String>,
+    /// Page size.
+    pub limit: usize,
+    /// Include deleted users.
+    pub include_deleted: bool,
+}
+
+/// A page of users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsersPage {
+    /// The rows.
+    pub users: Vec<UserRow>,
+    /// Users matching the query, when known without a full scan.
+    pub total: Option<u64>,
+    /// Pass as `after` for the next page.
+    pub next: Option<String>,
+}
+
+fn state_detail(state: Option<LicenceState>) -> (String, String) {
+    match state {
+        None => ("none".into(), "no licence in force".into()),
+        Some(s @ LicenceState::Valid) => (s.word().into(), "in force".into()),
+        Some(s @ LicenceState::Expiring { expires, days_left }) => {
+            (s.word().into(), format!("expires {expires}, in {days_left} days"))
+        }
+        Some(s @ LicenceState::Grace { expired, terminates }) => {
+            (s.word().into(), format!("expired {expired}; terminated from {terminates}"))
+        }
+        Some(s @ LicenceState::Terminated { since }) => (s.word().into(), format!("terminated since {since}")),
+    }
+}
+
+impl Store {
+    /// Seats of a pool in use now.
+    pub fn in_use(&self, pool: &PoolKey) -> Result<u64> {
+        Ok(self.db.get_rec(&keys::counter(pool), "counter")?.unwrap_or(0))
+    }
+
+    /// Every pool of every licence in force.
+    pub fn pools(&self) -> Result<Vec<PoolView>> {
+        let licences = self.in_force();
+        let pending = self.pending_by_pool()?;
+        let mut out = Vec::new();
+        for l in licences.iter() {
+            for (key, pool) in l.pools() {
+                let in_use = self.in_use(&key)?;
+                let total = pool_total(&licences, &key);
+                out.push(PoolView {
+                    issuer: l.issuer.clone(),
+                    area: key.area.clone(),
+                    licence: key.licence_label(),
+                    licence_name: key.licence.clone(),
+                    term: key.term,
+                    total,
+                    in_use,
+                    available: u64::from(total).saturating_sub(in_use),
+                    pending: pending
+                        .iter()
+                        .find(|(k, _)| keys::pool(k) == keys::pool(&key))
+                        .map(|(_, n)| *n)
+                        .unwrap_or(0),
+                    over_allocated: in_use.saturating_sub(u64::from(total)),
+                    storage_gb_per_seat: pool.storage_gb_per_seat,
+                    price: pool.price.to_string(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Seats pending per pool (purchases not yet granted). Filled by purchases.
+    pub fn pending_by_pool(&self) -> Result<Vec<(PoolKey, u64)>> {
+        Ok(Vec::new())
+    }
+
+    /// Metered services this month.
+    pub fn metered(&self) -> Result<Vec<MeteredView>> {
+        let month = YearMonth::of(self.today()?);
+        let users = self.user_counts()?.active;
+        let mut out = Vec::new();
+        for l in self.in_force().iter() {
+            for m in &l.licence.metered_services {
+                let used = self.metered_used(month, &m.name)?;
+                let threshold = m.base_allowance.saturating_add(m.allowance_per_user.saturating_mul(users));
+                out.push(MeteredView {
+                    name: m.name.clone(),
+                    unit: m.unit.clone(),
+                    used,
+                    threshold,
+                    excess: used.saturating_sub(threshold),
+                    overage_price: m.overage_price.value().to_string(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The Status screen.
+    pub fn status(&self) -> Result<StatusView> {
+        let inst = self.installation()?;
+        let today = self.today()?;
+        let licences = self.in_force();
+        let vendor = licences.iter().find(|l| l.issuer.is_empty());
+        let (state, detail) = state_detail(vendor.map(|l| licfile::policy::licence_state(&l.licence, today)));
+        Ok(StatusView {
+            serial: inst.serial.clone(),
+            licensee: vendor.map(|l| l.licence.licensee.company.clone()).unwrap_or_default(),
+            licensee_email: vendor.map(|l| l.licence.licensee.email.clone()).unwrap_or_default(),
+            plan: vendor.map(|l| l.licence.plan.name.clone()).unwrap_or_default(),
+            contract_start: vendor.map(|l| l.licence.contract.start),
+            contract_end: vendor.map(|l| l.licence.contract.end),
+            auto_renew: vendor.is_some_and(|l| l.licence.contract.auto_renew),
+            expires: vendor.and_then(|l| l.licence.expiry.map(|e| e.date)),
+            state,
+            state_detail: detail,
+            demo: inst.demo,
+            installation: inst.kind.word().into(),
+            owner: inst.owner.clone(),
+            next_expiry: licences.iter().filter_map(|l| l.licence.expiry.map(|e| e.date)).filter(|d| *d >= today).min(),
+            clock_behind_hours: self.clock_behind_hours()?,
+            today,
+            users: self.user_counts()?,
+            pools: self.pools()?,
+            month: YearMonth::of(today).to_string(),
+            metered: self.metered()?,
+            storage_used_bytes: self.storage_used()?,
+            storage_allowance_gb: self.storage_allowance_gb(),
+            sequence: vendor.map(|l| l.licence.sequence).unwrap_or(0),
+        })
+    }
+
+    fn row(&self, user: &User, licences: &[InForce]) -> UserRow {
+        let over = user.over_allocated_since.and_then(|since| {
+            let grace = user
+                .seat
+                .as_ref()
+                .map(|s| crate::licences::grace_days(licences, s))
+                .unwrap_or(7);
+            chrono::DateTime::<chrono::Utc>::from_timestamp(crate::users::deadline(since, i64::from(grace)), 0)
+                .map(|t| t.date_naive())
+        });
+        UserRow {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.name().into(),
+            licence: user.seat.as_ref().map(PoolKey::label),
+            term: user.seat.as_ref().map(|s| s.term),
+            add_ons: user.add_ons.clone(),
+            state: user.state.word().into(),
+            over_allocated_until: over,
+        }
+    }
+
+    /// A page of users, in name order.
+    pub fn users_page(&self, q: &UserQuery) -> Result<UsersPage> {
+        let limit = q.limit.clamp(1, 10_000);
+        let licences = self.in_force();
+        let after = q.after.as_deref().map(str::to_lowercase);
+        let search = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
+        let pools: Option<Vec<PoolKey>> = match (&q.licence, q.term) {
+            (Some(l), t) => {
+                let one = crate::licences::resolve_pool(&licences, l, Some(t.unwrap_or(Term::Contracted)));
+                let all: Vec<PoolKey> = licences
+                    .iter()
+                    .flat_map(|x| x.pools().map(|(k, _)| k))
+                    .filter(|k| match &one {
+                        Ok(p) => k.area == p.area && k.licence == p.licence && k.issuer == p.issuer && t.is_none_or(|t| k.term == t),
+                        Err(_) => false,
+                    })
+                    .collect();
+                if all.is_empty() {
+                    // Name the problem: unknown licence, or a term it does not offer.
+                    crate::licences::resolve_pool(&licences, l, t)?;
+                }
+                Some(all)
+            }
+            (None, Some(t)) => Some(licences.iter().flat_map(|x| x.pools().map(|(k, _)| k)).filter(|k| k.term == t).collect()),
+            (None, None) => None,
+        };
+        let keep = |u: &User| -> bool {
+            if u.state == UserState::Deleted && !q.include_deleted {
+                return false;
+            }
+            match &search {
+                None => true,
+                Some(s) => {
+                    u.name.to_lowercase().contains(s)
+                        || u.email.to_lowercase().contains(s)
+                        || u.role.name().to_lowercase().contains(s)
+                        || u.seat.as_ref().is_some_and(|p| p.label().to_lowercase().contains(s))
+                        || u.add_ons.iter().any(|a| a.to_lowercase().contains(s))
+                }
+            }
+        };
+        let mut rows = Vec::new();
+        let mut next = None;
+        let total;
+        match pools {
+            None => {
+                let start = match &after {
+                    Some(a) => {
+                        let mut k = keys::user(a);
+                        k.push(0);
+                        k
+                    }
+                    None => keys::USERS.to_vec(),
+                };
+                let mut matched = 0u64;
+                for kv in self.db.tree.range(start..) {
+                    let (k, v) = kv?;
+                    if !k.starts_with(keys::USERS) {
+                        break;
+                    }
+                    let u: User = crate::model::decode(&v, "user")?;
+                    if !keep(&u) {
+                        continue;
+                    }
+                    if rows.len() == limit {
+                        next = rows.last().map(|r: &UserRow| r.name.clone());
+                        if search.is_none() {
+                            break;
+                        }
+                        matched += 1;
+                        continue;
+                    }
+                    matched += 1;
+                    rows.push(self.row(&u, &licences));
+                }
+                total = if search.is_some() {
+                    (after.is_none()).then_some(matched)
+                } else if !q.include_deleted {
+                    Some(self.user_counts()?.total)
+                } else {
+                    None
+                };
+            }
+            Some(pools) => {
+                // Holders of each pool, merged in name order.
+                let mut names: Vec<String> = Vec::new();
+                for p in &pools {
+                    let prefix = keys::holders(p);
+                    for kv in self.db.tree.scan_prefix(&prefix) {
+                        let (k, _) = kv?;
+                        names.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+                    }
+                }
+                names.sort();
+                names.dedup();
+                let mut matched = 0u64;
+                for n in names.iter().filter(|n| after.as_ref().is_none_or(|a| *n > a)) {
+                    let Some(u) = self.user(n)? else { continue };
+                    if !keep(&u) {
+                        continue;
+                    }
+                    matched += 1;
+                    if rows.len() < limit {
+                        rows.push(self.row(&u, &licences));
+                    } else if next.is_none() {
+                        next = rows.last().map(|r| r.name.clone());
+                    }
+                }
+                total = after.is_none().then_some(matched);
+            }
+        }
+        Ok(UsersPage { users: rows, total, next })
+    }
+
+    /// Holders of an add-on module, by name.
+    pub fn add_on_holders(&self, module: &str) -> Result<Vec<String>> {
+        let prefix = keys::add_on_holders(module);
+        let mut out = Vec::new();
+        for kv in self.db.tree.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let name = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            out.push(self.user(&name)?.map(|u| u.name).unwrap_or(name));
+        }
+        Ok(out)
+    }
+
+    /// The latest events, newest first, starting before `before` (a sequence number).
+    pub fn events(&self, limit: usize, before: Option<u64>) -> Result<Vec<Event>> {
+        let end = keys::event(before.unwrap_or(u64::MAX));
+        let mut out = Vec::new();
+        for kv in self.db.tree.range(keys::EVENTS.to_vec()..end).rev() {
+            let (_, v) = kv?;
+            out.push(crate::model::decode(&v, "event")?);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One event by sequence number.
+    pub fn event(&self, seq: u64) -> Result<Event> {
+        self.db
+            .get_rec(&keys::event(seq), "event")?
+            .ok_or_else(|| StoreError::Rule(format!("no event {seq}")))
+    }
+}
