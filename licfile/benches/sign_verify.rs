@@ -9,7 +9,9 @@ use std::hint::black_box;
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use licfile::envelope::Envelope;
-use licfile::{Document, Policy, Roots, SecretKey, armor, encoding, policy, sample, signed, verify};
+use licfile::{
+    Document, Policy, Roots, SecretKey, armor, encoding, policy, sample, signed, verify,
+};
 
 fn benches(c: &mut Criterion) {
     let key = SecretKey::from_seed(&[1; 32]).expect("seed [1; 32] is a valid key");
@@ -50,7 +52,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function("decode payload", |b| {
         b.iter(|| encoding::decode_document(envelope.kind, black_box(&envelope.payload)))
     });
-    g.bench_function("validate", |b| b.iter(|| black_box(&doc.document).validate()));
+    g.bench_function("validate", |b| {
+        b.iter(|| black_box(&doc.document).validate())
+    });
     g.bench_function("verify signature (ed25519 strict)", |b| {
         b.iter(|| verify::verify_signature(black_box(&doc), &roots))
     });

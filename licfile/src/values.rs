@@ -178,7 +178,9 @@ impl FromStr for Timestamp {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // RFC 3339 has four-digit years; outside them, plain seconds read back.
-        let in_range = self.to_utc().is_some_and(|t| (0..=9999).contains(&t.year()));
+        let in_range = self
+            .to_utc()
+            .is_some_and(|t| (0..=9999).contains(&t.year()));
         if serializer.is_human_readable() && in_range {
             serializer.collect_str(self)
         } else {

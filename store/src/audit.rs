@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::Store;
 use crate::db::event_hash;
 use crate::error::Result;
 use crate::keys::{self, names};
 use crate::model::{Event, User, UserState};
 use crate::users::UserCounts;
-use crate::Store;
 
 /// What `audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,13 +45,22 @@ impl Store {
             };
             count += 1;
             if event.seq != expected_seq {
-                problems.push(format!("event {} found where {expected_seq} was expected: events are missing", event.seq));
+                problems.push(format!(
+                    "event {} found where {expected_seq} was expected: events are missing",
+                    event.seq
+                ));
             }
             if event.prev_hash != prev {
-                problems.push(format!("event {}: does not follow the event before it (the chain was altered)", event.seq));
+                problems.push(format!(
+                    "event {}: does not follow the event before it (the chain was altered)",
+                    event.seq
+                ));
             }
             if event_hash(&event)? != event.hash {
-                problems.push(format!("event {}: its content does not match its hash (it was altered)", event.seq));
+                problems.push(format!(
+                    "event {}: its content does not match its hash (it was altered)",
+                    event.seq
+                ));
             }
             prev = event.hash;
             expected_seq = event.seq + 1;
@@ -63,7 +72,9 @@ impl Store {
         if let Some((seq, hash)) = head
             && (seq != count || hash != prev)
         {
-            problems.push(format!("the chain head says {seq} events but {count} were found: events were removed"));
+            problems.push(format!(
+                "the chain head says {seq} events but {count} were found: events were removed"
+            ));
         }
 
         // Recount seats in use and users.
@@ -83,8 +94,16 @@ impl Store {
                 }
                 if let Some(seat) = &u.seat {
                     *seats.entry(keys::pool(seat)).or_default() += 1;
-                    if self.db.get(&keys::seat(seat, u.activation, &u.name))?.is_none() {
-                        problems.push(format!("{} holds a seat in {} that is not in the seat index", u.name, seat.label()));
+                    if self
+                        .db
+                        .get(&keys::seat(seat, u.activation, &u.name))?
+                        .is_none()
+                    {
+                        problems.push(format!(
+                            "{} holds a seat in {} that is not in the seat index",
+                            u.name,
+                            seat.label()
+                        ));
                     }
                 }
             }
@@ -113,6 +132,9 @@ impl Store {
                 String::from_utf8_lossy(&pool).replace('\u{1f}', "/")
             ));
         }
-        Ok(AuditReport { events: count, problems })
+        Ok(AuditReport {
+            events: count,
+            problems,
+        })
     }
 }

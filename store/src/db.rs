@@ -85,7 +85,12 @@ impl Lock {
             }
             Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
         }
-        let command: String = std::env::args().collect::<Vec<_>>().join(" ").chars().take(200).collect();
+        let command: String = std::env::args()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(200)
+            .collect();
         let info = format!(
             "pid={}\nuser={}\ncommand={}\nsince={}\n",
             std::process::id(),
@@ -222,7 +227,9 @@ impl Db {
 
     /// How many seconds the clock is behind the high-water mark, when more than the tolerance.
     pub(crate) fn clock_behind(&self) -> Result<Option<i64>> {
-        let behind = self.high_water()?.saturating_sub(self.clock.now().timestamp());
+        let behind = self
+            .high_water()?
+            .saturating_sub(self.clock.now().timestamp());
         Ok((behind > CLOCK_TOLERANCE_SECS).then_some(behind))
     }
 
@@ -236,7 +243,11 @@ impl Db {
 
     /// Runs `f` as one change: everything it writes, and its events, land
     /// together or not at all, and are on disk before this returns Ok.
-    pub(crate) fn write<R>(&self, operator: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+    pub(crate) fn write<R>(
+        &self,
+        operator: &str,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
+    ) -> Result<R> {
         let _guard = self.lock_writer();
         let now = self.effective_now()?;
         let mut tx = Tx {
@@ -251,7 +262,8 @@ impl Db {
         let installation_changed = tx.overlay.contains_key(&keys::meta(names::INSTALLATION));
         self.commit(tx)?;
         if installation_changed {
-            let inst = self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
+            let inst =
+                self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
             if let Ok(mut g) = self.installation.write() {
                 *g = inst;
             }
@@ -307,7 +319,8 @@ impl Db {
     pub(crate) fn sync(&self) -> Result<()> {
         self.tree.flush()?;
         if let Some(f) = &self.data_file {
-            f.sync_data().map_err(|e| StoreError::io(self.layout.db(), e))?;
+            f.sync_data()
+                .map_err(|e| StoreError::io(self.layout.db(), e))?;
         }
         Ok(())
     }
@@ -435,7 +448,8 @@ impl Tx<'_> {
         if hw.saturating_sub(real) <= CLOCK_TOLERANCE_SECS {
             return Ok(());
         }
-        let warned: Option<i64> = self.get_rec(&keys::meta(names::CLOCK_WARNED), "clock warning")?;
+        let warned: Option<i64> =
+            self.get_rec(&keys::meta(names::CLOCK_WARNED), "clock warning")?;
         if warned == Some(hw) {
             return Ok(());
         }

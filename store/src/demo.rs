@@ -8,13 +8,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use licfile::{Document, Licence, Term, Timestamp};
 
+use crate::Store;
 use crate::clock::{Clock, FixedClock};
 use crate::error::{Result, StoreError};
 use crate::model::{InstallationKind, PoolKey};
 use crate::roles::Role;
 use crate::usage::UsageKind;
 use crate::users::{BulkUser, NewUser, UserChange};
-use crate::Store;
 
 /// The serial of demo stores.
 pub const DEMO_SERIAL: &str = "DEMO-000001";
@@ -49,24 +49,36 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "alice", "ben", "chloe", "dan", "emma", "finn", "grace", "harry", "isla", "jack", "kate", "liam", "maya",
-    "noah", "olivia", "paul", "quinn", "ruby", "sam", "tess", "umar", "vera", "will", "xena", "yusuf", "zoe",
+    "alice", "ben", "chloe", "dan", "emma", "finn", "grace", "harry", "isla", "jack", "kate",
+    "liam", "maya", "noah", "olivia", "paul", "quinn", "ruby", "sam", "tess", "umar", "vera",
+    "will", "xena", "yusuf", "zoe",
 ];
 const LAST: &[&str] = &[
-    "morgan", "patel", "jones", "smith", "walsh", "khan", "evans", "price", "hughes", "byrne", "reid", "clarke",
-    "lewis", "shaw", "fox", "hill", "ward", "cole", "grant", "stone",
+    "morgan", "patel", "jones", "smith", "walsh", "khan", "evans", "price", "hughes", "byrne",
+    "reid", "clarke", "lewis", "shaw", "fox", "hill", "ward", "cole", "grant", "stone",
 ];
 
 fn username(i: usize) -> String {
     let f = FIRST[i % FIRST.len()];
     let l = LAST[(i / FIRST.len()) % LAST.len()];
     let round = i / (FIRST.len() * LAST.len());
-    if round == 0 { format!("{f}.{l}") } else { format!("{f}.{l}{round}") }
+    if round == 0 {
+        format!("{f}.{l}")
+    } else {
+        format!("{f}.{l}{round}")
+    }
 }
 
 /// The demo licence at a point in the simulated history: contract from `start`
 /// for a year, pools sized for `users`, sequence `sequence`.
-fn licence_for(serial: &str, start: NaiveDate, issued: DateTime<Utc>, users: usize, sequence: u64, grown: bool) -> Licence {
+fn licence_for(
+    serial: &str,
+    start: NaiveDate,
+    issued: DateTime<Utc>,
+    users: usize,
+    sequence: u64,
+    grown: bool,
+) -> Licence {
     let mut l = licfile::sample::licence(serial);
     l.sequence = sequence;
     l.licence_id = format!("{serial}-{sequence:04}");
@@ -102,7 +114,11 @@ fn licence_for(serial: &str, start: NaiveDate, issued: DateTime<Utc>, users: usi
 }
 
 /// Which role and seat the i-th demo user gets.
-fn plan_user(i: usize, n: usize, rng: &mut Rng) -> (Role, Option<(&'static str, &'static str, Term)>) {
+fn plan_user(
+    i: usize,
+    n: usize,
+    rng: &mut Rng,
+) -> (Role, Option<(&'static str, &'static str, Term)>) {
     let share = i as f64 / n.max(1) as f64;
     if share < 0.80 {
         let role = match rng.below(20) {
@@ -134,9 +150,17 @@ fn plan_user(i: usize, n: usize, rng: &mut Rng) -> (Role, Option<(&'static str, 
                 _ => Role::SalesDirector,
             }
         };
-        let licence = if support { "Sales Support" } else { "Sales Person" };
+        let licence = if support {
+            "Sales Support"
+        } else {
+            "Sales Person"
+        };
         let monthly_from = if support { 0.97 } else { 0.89 };
-        let term = if share >= monthly_from { Term::Monthly } else { Term::Contracted };
+        let term = if share >= monthly_from {
+            Term::Monthly
+        } else {
+            Term::Contracted
+        };
         (role, Some(("Sales", licence, term)))
     }
 }
@@ -145,20 +169,40 @@ fn plan_user(i: usize, n: usize, rng: &mut Rng) -> (Role, Option<(&'static str, 
 /// beyond this the demo adds users in batches.
 const ONE_BY_ONE: usize = 60;
 
-/// Makes a demo store at `dir` with `users` users (besides the owner) and about
-/// five months of history ending at `clock`'s now; `owner` becomes its Owner/manager.
-pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>) -> Result<Store> {
+/// Makes a demo store at `dir` with `users` users (besides the owner) and
+/// `months` months of history (1 to 12) ending at `clock`'s now; `owner`
+/// becomes its Owner/manager.
+pub fn create_demo(
+    dir: &Path,
+    users: usize,
+    months: u32,
+    owner: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Store> {
     let end = clock.now();
+    let months = months.clamp(1, 12);
     let start_day = {
-        let d = (end - Duration::days(150)).date_naive();
+        let d = (end - Duration::days(30 * i64::from(months))).date_naive();
         NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d)
     };
-    let start = start_day.and_hms_opt(9, 0, 0).map(|t| t.and_utc()).unwrap_or(end);
+    let start = start_day
+        .and_hms_opt(9, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(end);
     let sim = Arc::new(FixedClock::new(start));
     let text = sign(&licence_for(DEMO_SERIAL, start_day, start, users, 1, false))?;
-    let store = Store::create(dir, text.as_bytes(), InstallationKind::Central, owner, sim.clone())?;
+    let store = Store::create(
+        dir,
+        text.as_bytes(),
+        InstallationKind::Central,
+        owner,
+        sim.clone(),
+    )?;
     // Nothing is acknowledged to anyone until the demo is complete: sync once at the end.
-    store.db.bulk.store(true, std::sync::atomic::Ordering::Relaxed);
+    store
+        .db
+        .bulk
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let mut rng = Rng(0x7e55_e7a0 ^ users as u64);
 
     // Week one: the office sets people up.
@@ -197,7 +241,12 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
                         email: format!("{name}@northwind-heating.example"),
                         name,
                         role,
-                        seat: seat.map(|(a, l, t)| PoolKey { issuer: vendor.clone(), area: a.into(), licence: l.into(), term: t }),
+                        seat: seat.map(|(a, l, t)| PoolKey {
+                            issuer: vendor.clone(),
+                            area: a.into(),
+                            licence: l.into(),
+                            term: t,
+                        }),
                     }
                 })
                 .collect();
@@ -207,7 +256,11 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
                 tx.user_event(
                     "Users imported",
                     format!("{count} users imported from the HR system"),
-                    format!("{owner} imported {count} users ({} to {}) with their roles and seats.", batch[0].name, batch[count - 1].name),
+                    format!(
+                        "{owner} imported {count} users ({} to {}) with their roles and seats.",
+                        batch[0].name,
+                        batch[count - 1].name
+                    ),
                 );
                 Ok(())
             })?;
@@ -216,7 +269,10 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
     }
     // Bulk users were not reconciled one by one: do it per pool now.
     let licences = store.in_force();
-    let pools: Vec<PoolKey> = licences.iter().flat_map(|l| l.pools().map(|(k, _)| k)).collect();
+    let pools: Vec<PoolKey> = licences
+        .iter()
+        .flat_map(|l| l.pools().map(|(k, _)| k))
+        .collect();
     store.db.write(owner, |tx| {
         for p in &pools {
             crate::users::reconcile(tx, p, &licences)?;
@@ -224,9 +280,21 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
         Ok(())
     })?;
     // Add-ons for a few.
-    for (i, module) in [(1usize, "Outlook connector"), (2, "Outlook connector"), (3, "CRM module"), (5, "Outlook connector")] {
+    for (i, module) in [
+        (1usize, "Outlook connector"),
+        (2, "Outlook connector"),
+        (3, "CRM module"),
+        (5, "Outlook connector"),
+    ] {
         if i < n {
-            let _ = store.set_user(owner, &username(i), &UserChange { add_ons: vec![module.into()], ..Default::default() });
+            let _ = store.set_user(
+                owner,
+                &username(i),
+                &UserChange {
+                    add_ons: vec![module.into()],
+                    ..Default::default()
+                },
+            );
         }
     }
 
@@ -235,7 +303,15 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
         .iter()
         .enumerate()
         .filter_map(|(i, (_, s))| match s {
-            Some((a, l, Term::Daily)) => Some((username(i), PoolKey { issuer: String::new(), area: (*a).into(), licence: (*l).into(), term: Term::Daily })),
+            Some((a, l, Term::Daily)) => Some((
+                username(i),
+                PoolKey {
+                    issuer: String::new(),
+                    area: (*a).into(),
+                    licence: (*l).into(),
+                    term: Term::Daily,
+                },
+            )),
             _ => None,
         })
         .take(2000)
@@ -244,12 +320,20 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
     let mut renewed = false;
     let mut left = 0usize;
     while day < end.date_naive() {
-        sim.set(day.and_hms_opt(17, 30, 0).map(|t| t.and_utc()).unwrap_or(end));
+        sim.set(
+            day.and_hms_opt(17, 30, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(end),
+        );
         let weekday = day.weekday().num_days_from_monday() < 5;
         if weekday {
             let mut worked = Vec::new();
             for (name, pool) in &daily {
-                if rng.chance(45) && store.user(name)?.is_some_and(|u| u.state == crate::model::UserState::Active) {
+                if rng.chance(45)
+                    && store
+                        .user(name)?
+                        .is_some_and(|u| u.state == crate::model::UserState::Active)
+                {
                     let kind = match rng.below(3) {
                         0 => UsageKind::Login,
                         1 => UsageKind::DiaryBooked,
@@ -258,7 +342,9 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
                     worked.push((name.clone(), pool.clone(), kind));
                 }
             }
-            store.db.write("system", |tx| crate::usage::charge_days_in(tx, day, &worked))?;
+            store.db.write("system", |tx| {
+                crate::usage::charge_days_in(tx, day, &worked)
+            })?;
             let scale = (n as u64).max(40);
             store.record_metered("emails-sent", scale * (3 + rng.below(8)))?;
             store.record_metered("customer-centre-logins", scale / 4 + rng.below(20))?;
@@ -278,8 +364,11 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
             left += 1;
         }
         // Half way: the vendor's renewal with more monthly seats arrives.
-        if !renewed && (day - start_day).num_days() >= 75 {
-            let issued = day.and_hms_opt(10, 0, 0).map(|t| t.and_utc()).unwrap_or(end);
+        if !renewed && (day - start_day).num_days() >= 15 * i64::from(months) {
+            let issued = day
+                .and_hms_opt(10, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(end);
             let text = sign(&licence_for(DEMO_SERIAL, start_day, issued, users, 2, true))?;
             store.import(owner, text.as_bytes())?;
             renewed = true;
@@ -309,7 +398,10 @@ pub fn create_demo(dir: &Path, users: usize, owner: &str, clock: Arc<dyn Clock>)
             },
         );
     }
-    store.db.bulk.store(false, std::sync::atomic::Ordering::Relaxed);
+    store
+        .db
+        .bulk
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     store.db.sync()?;
     drop(store);
     Store::open(dir, clock)

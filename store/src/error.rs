@@ -36,7 +36,9 @@ pub enum StoreError {
     #[error("a store already exists at {0}; it is never overwritten")]
     AlreadyExists(PathBuf),
     /// Another process has the store open.
-    #[error("the store at {path} is in use by {holder}; wait for it to finish, or use `tessera serve` so that several clients can work at once")]
+    #[error(
+        "the store at {path} is in use by {holder}; wait for it to finish, or use `tessera serve` so that several clients can work at once"
+    )]
     Busy {
         /// The store.
         path: PathBuf,
@@ -68,7 +70,9 @@ pub enum StoreError {
         why: &'static str,
     },
     /// The username is not acceptable.
-    #[error("username {0:?} is not valid: use 1 to 64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit")]
+    #[error(
+        "username {0:?} is not valid: use 1 to 64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit"
+    )]
     BadUsername(String),
     /// An e-mail address is not acceptable.
     #[error("e-mail {0:?} is not an e-mail address")]
@@ -133,7 +137,9 @@ pub enum StoreError {
     #[error("the store's database failed: {0}; the store is unchanged")]
     Db(#[from] sled::Error),
     /// A record could not be decoded: the store was damaged or written by a newer Tessera.
-    #[error("the store holds a damaged record ({0}); run `tessera audit verify` and restore from backup if it fails")]
+    #[error(
+        "the store holds a damaged record ({0}); run `tessera audit verify` and restore from backup if it fails"
+    )]
     Corrupt(String),
     /// A key problem (the installation key).
     #[error("installation key: {0}")]

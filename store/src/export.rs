@@ -7,10 +7,10 @@ use std::path::Path;
 
 use licfile::Document;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::keys;
 use crate::model::StoredLicence;
-use crate::Store;
 
 impl Store {
     /// Every imported licence, oldest first.
@@ -38,7 +38,9 @@ impl Store {
             let opts = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated)
                 .unix_permissions(0o644);
-            let zerr = |e: zip::result::ZipError| StoreError::io(&tmp, std::io::Error::other(e.to_string()));
+            let zerr = |e: zip::result::ZipError| {
+                StoreError::io(&tmp, std::io::Error::other(e.to_string()))
+            };
             let mut index = format!(
                 "Signed licence contracts of installation {}{}\nExported {}\n\n",
                 inst.serial,
@@ -47,15 +49,23 @@ impl Store {
             );
             for s in &licences {
                 let base = format!("{:03}-{}", s.id, sanitise(&s.licence_id));
-                zip.start_file(format!("licences/{base}.lic"), opts).map_err(zerr)?;
-                zip.write_all(s.armored.as_bytes()).map_err(|e| StoreError::io(&tmp, e))?;
+                zip.start_file(format!("licences/{base}.lic"), opts)
+                    .map_err(zerr)?;
+                zip.write_all(s.armored.as_bytes())
+                    .map_err(|e| StoreError::io(&tmp, e))?;
                 let summary = summary(s);
-                zip.start_file(format!("licences/{base}.txt"), opts).map_err(zerr)?;
-                zip.write_all(summary.as_bytes()).map_err(|e| StoreError::io(&tmp, e))?;
-                index.push_str(&format!("{base}.lic  {}\n", summary.lines().next().unwrap_or_default()));
+                zip.start_file(format!("licences/{base}.txt"), opts)
+                    .map_err(zerr)?;
+                zip.write_all(summary.as_bytes())
+                    .map_err(|e| StoreError::io(&tmp, e))?;
+                index.push_str(&format!(
+                    "{base}.lic  {}\n",
+                    summary.lines().next().unwrap_or_default()
+                ));
             }
             zip.start_file("README.txt", opts).map_err(zerr)?;
-            zip.write_all(index.as_bytes()).map_err(|e| StoreError::io(&tmp, e))?;
+            zip.write_all(index.as_bytes())
+                .map_err(|e| StoreError::io(&tmp, e))?;
             let file = zip.finish().map_err(zerr)?;
             file.sync_all().map_err(|e| StoreError::io(&tmp, e))
         })();
@@ -73,7 +83,15 @@ impl Store {
 }
 
 fn sanitise(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn summary(s: &StoredLicence) -> String {
@@ -91,17 +109,32 @@ fn summary(s: &StoredLicence) -> String {
         "Licence {} sequence {} for {} (serial {})\n",
         l.licence_id, l.sequence, l.licensee.company, l.serial
     ));
-    out.push_str(&format!("Issuer: {}  key {}\n", if s.issuer.is_empty() { "vendor" } else { &s.issuer }, s.key_id));
+    out.push_str(&format!(
+        "Issuer: {}  key {}\n",
+        if s.issuer.is_empty() {
+            "vendor"
+        } else {
+            &s.issuer
+        },
+        s.key_id
+    ));
     out.push_str(&format!("Imported {imported} by {}\n", s.imported_by));
     out.push_str(&format!("Plan: {} (tier {})\n", l.plan.name, l.plan.tier));
     out.push_str(&format!(
         "Contract: {} to {}{}\n",
         l.contract.start,
         l.contract.end,
-        if l.contract.auto_renew { ", renews automatically" } else { "" }
+        if l.contract.auto_renew {
+            ", renews automatically"
+        } else {
+            ""
+        }
     ));
     match l.expiry {
-        Some(e) => out.push_str(&format!("Expires: {} (then {} days' grace)\n", e.date, e.grace_days)),
+        Some(e) => out.push_str(&format!(
+            "Expires: {} (then {} days' grace)\n",
+            e.date, e.grace_days
+        )),
         None => out.push_str("Expires: never\n"),
     }
     out.push_str("\nSeats:\n");
@@ -114,17 +147,28 @@ fn summary(s: &StoredLicence) -> String {
             p.count,
             p.price,
             l.currency,
-            if p.term == licfile::Term::Daily { "a user-day" } else { "a month" }
+            if p.term == licfile::Term::Daily {
+                "a user-day"
+            } else {
+                "a month"
+            }
         ));
     }
     for a in &l.add_ons {
-        out.push_str(&format!("  add-on {}: {} at {} {} a month\n", a.name, a.count, a.price, l.currency));
+        out.push_str(&format!(
+            "  add-on {}: {} at {} {} a month\n",
+            a.name, a.count, a.price, l.currency
+        ));
     }
     for i in &l.integrations {
         out.push_str(&format!(
             "  integration {}: {} at {} {} a month\n",
             i.name,
-            if i.follows_standard { "follows standard seats".to_string() } else { format!("{} seats", i.count) },
+            if i.follows_standard {
+                "follows standard seats".to_string()
+            } else {
+                format!("{} seats", i.count)
+            },
             i.price,
             l.currency
         ));

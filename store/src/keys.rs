@@ -71,7 +71,13 @@ pub fn split_pool(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Seats in use: active holders of a pool, ordered by activation number.
 pub fn seat(p: &PoolKey, activation: u64, name: &str) -> Vec<u8> {
-    [b"s/".as_slice(), &pool(p), &activation.to_be_bytes(), name.to_lowercase().as_bytes()].concat()
+    [
+        b"s/".as_slice(),
+        &pool(p),
+        &activation.to_be_bytes(),
+        name.to_lowercase().as_bytes(),
+    ]
+    .concat()
 }
 
 /// Prefix of a pool's seats in use.
@@ -96,7 +102,13 @@ pub fn counter(p: &PoolKey) -> Vec<u8> {
 
 /// Over-allocated users of a pool, by the time they became so.
 pub fn over(p: &PoolKey, since: i64, name: &str) -> Vec<u8> {
-    [b"o/".as_slice(), &pool(p), &since.to_be_bytes(), name.to_lowercase().as_bytes()].concat()
+    [
+        b"o/".as_slice(),
+        &pool(p),
+        &since.to_be_bytes(),
+        name.to_lowercase().as_bytes(),
+    ]
+    .concat()
 }
 
 /// Prefix of every over-allocation.
@@ -104,7 +116,13 @@ pub const OVER: &[u8] = b"o/";
 
 /// A holder of an add-on module.
 pub fn add_on(module: &str, name: &str) -> Vec<u8> {
-    [b"a/".as_slice(), module.to_lowercase().as_bytes(), &[SEP], name.to_lowercase().as_bytes()].concat()
+    [
+        b"a/".as_slice(),
+        module.to_lowercase().as_bytes(),
+        &[SEP],
+        name.to_lowercase().as_bytes(),
+    ]
+    .concat()
 }
 
 /// Prefix of an add-on's holders.
@@ -119,7 +137,12 @@ pub fn add_on_counter(module: &str) -> Vec<u8> {
 
 /// A charged user-day of a daily seat.
 pub fn day_charge(day: chrono::NaiveDate, name: &str) -> Vec<u8> {
-    [b"d/".as_slice(), &day_number(day).to_be_bytes(), name.to_lowercase().as_bytes()].concat()
+    [
+        b"d/".as_slice(),
+        &day_number(day).to_be_bytes(),
+        name.to_lowercase().as_bytes(),
+    ]
+    .concat()
 }
 
 /// Prefix of a day's charges.
@@ -135,12 +158,24 @@ pub fn day_number(day: chrono::NaiveDate) -> u32 {
 
 /// A metered service's count in a month.
 pub fn metered(month: licfile::YearMonth, service: &str) -> Vec<u8> {
-    [b"x/".as_slice(), month.to_string().as_bytes(), &[SEP], service.to_lowercase().as_bytes()].concat()
+    [
+        b"x/".as_slice(),
+        month.to_string().as_bytes(),
+        &[SEP],
+        service.to_lowercase().as_bytes(),
+    ]
+    .concat()
 }
 
 /// Peak seats in use of a pool in a month.
 pub fn peak(month: licfile::YearMonth, p: &PoolKey) -> Vec<u8> {
-    [b"pk/".as_slice(), month.to_string().as_bytes(), &[SEP], &pool(p)].concat()
+    [
+        b"pk/".as_slice(),
+        month.to_string().as_bytes(),
+        &[SEP],
+        &pool(p),
+    ]
+    .concat()
 }
 
 /// An event.

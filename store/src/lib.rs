@@ -51,7 +51,9 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Layout;
 pub use error::{Holder, Result, StoreError};
 pub use licences::{ImportOutcome, InForce};
-pub use model::{Event, EventKind, EventStatus, Installation, InstallationKind, PoolKey, User, UserState};
+pub use model::{
+    Event, EventKind, EventStatus, Installation, InstallationKind, PoolKey, User, UserState,
+};
 pub use roles::Role;
 pub use users::{CheckResult, NewUser, UserChange, UserCounts};
 
@@ -66,14 +68,22 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dir", &self.db.layout.dir).finish()
+        f.debug_struct("Store")
+            .field("dir", &self.db.layout.dir)
+            .finish()
     }
 }
 
 impl Store {
     /// Opens the store at `dir`.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
-        let db = Db::open(Layout { dir: dir.to_path_buf() }, clock, false)?;
+        let db = Db::open(
+            Layout {
+                dir: dir.to_path_buf(),
+            },
+            clock,
+            false,
+        )?;
         let store = Store {
             db,
             in_force: RwLock::new(Arc::new(Vec::new())),
@@ -101,7 +111,9 @@ impl Store {
             )));
         }
         let demo = v.issuer_label == trust::DEMO_ROOT_NAME;
-        let layout = Layout { dir: dir.to_path_buf() };
+        let layout = Layout {
+            dir: dir.to_path_buf(),
+        };
         let existed = dir.exists();
         let db = Db::open(layout.clone(), clock, true)?;
         let result = Self::initialise(db, &layout, &v, kind, owner, demo);
@@ -173,7 +185,9 @@ impl Store {
     /// The installation record.
     pub fn installation(&self) -> Result<Installation> {
         let cached = self.db.installation.read().ok().and_then(|g| g.clone());
-        cached.ok_or_else(|| StoreError::Corrupt("no installation record: the store was never finished".into()))
+        cached.ok_or_else(|| {
+            StoreError::Corrupt("no installation record: the store was never finished".into())
+        })
     }
 
     /// Now, by the rules: the clock, or the latest time seen if the clock is behind it.

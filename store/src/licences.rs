@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use licfile::{Document, Licence, LicenceState, Policy, Roots, Signer, Term, policy};
 
+use crate::Store;
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
 use crate::keys::{self, names};
 use crate::model::{EventStatus, PoolKey, StoredLicence};
-use crate::Store;
 
 /// A licence in force for one issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +81,18 @@ pub fn roots_for(demo: bool) -> Roots {
 }
 
 /// Verifies a licence file for an installation (serial given) or for a new one.
-pub(crate) fn verify(bytes: &[u8], roots: &Roots, serial: Option<&str>, date: NaiveDate) -> Result<Verified> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| StoreError::LicenceRefused("the file is not text; a licence file starts with -----BEGIN TESSERA LICENCE-----".into()))?;
+pub(crate) fn verify(
+    bytes: &[u8],
+    roots: &Roots,
+    serial: Option<&str>,
+    date: NaiveDate,
+) -> Result<Verified> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        StoreError::LicenceRefused(
+            "the file is not text; a licence file starts with -----BEGIN TESSERA LICENCE-----"
+                .into(),
+        )
+    })?;
     let verdict = policy::check(
         bytes,
         &Policy {
@@ -94,10 +103,16 @@ pub(crate) fn verify(bytes: &[u8], roots: &Roots, serial: Option<&str>, date: Na
         },
     );
     if let Some(f) = verdict.first_failure() {
-        return Err(StoreError::LicenceRefused(format!("{}: {}", f.name, f.detail)));
+        return Err(StoreError::LicenceRefused(format!(
+            "{}: {}",
+            f.name, f.detail
+        )));
     }
-    let (Some(doc), Some(signer), Some(state)) = (verdict.document, verdict.signer, verdict.state) else {
-        return Err(StoreError::LicenceRefused("the licence could not be read".into()));
+    let (Some(doc), Some(signer), Some(state)) = (verdict.document, verdict.signer, verdict.state)
+    else {
+        return Err(StoreError::LicenceRefused(
+            "the licence could not be read".into(),
+        ));
     };
     let Document::Licence(licence) = doc.document else {
         return Err(StoreError::LicenceRefused("this is not a licence".into()));
@@ -106,7 +121,9 @@ pub(crate) fn verify(bytes: &[u8], roots: &Roots, serial: Option<&str>, date: Na
         Signer::Root { name, .. } => (String::new(), name.clone()),
         Signer::Issuer { issuer, .. } => (issuer.clone(), issuer.clone()),
         Signer::Installation { .. } => {
-            return Err(StoreError::LicenceRefused("a licence is signed by a vendor, not an installation".into()));
+            return Err(StoreError::LicenceRefused(
+                "a licence is signed by a vendor, not an installation".into(),
+            ));
         }
     };
     Ok(Verified {
@@ -128,17 +145,26 @@ pub(crate) fn load_in_force(tree: &sled::Db, demo: bool) -> Result<Vec<InForce>>
         let id: u64 = crate::model::decode(&id, "in-force pointer")?;
         let stored: StoredLicence = match tree.get(keys::licence(id))? {
             Some(v) => crate::model::decode(&v, "stored licence")?,
-            None => return Err(StoreError::Corrupt(format!("licence {id} is in force but missing"))),
+            None => {
+                return Err(StoreError::Corrupt(format!(
+                    "licence {id} is in force but missing"
+                )));
+            }
         };
         // Verified at import; read again (not re-verified against the date) to get its content.
         let doc = licfile::signed::read(stored.armored.as_bytes())
             .map_err(|e| StoreError::Corrupt(format!("stored licence {id}: {e}")))?;
         let Document::Licence(licence) = doc.document else {
-            return Err(StoreError::Corrupt(format!("stored licence {id} is not a licence")));
+            return Err(StoreError::Corrupt(format!(
+                "stored licence {id} is not a licence"
+            )));
         };
         let issuer_label = if stored.issuer.is_empty() {
             let id = doc.envelope.key_id;
-            roots.find(id).map(|r| r.name.clone()).unwrap_or_else(|| "vendor".into())
+            roots
+                .find(id)
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| "vendor".into())
         } else {
             stored.issuer.clone()
         };
@@ -175,20 +201,35 @@ impl Store {
 
     /// The vendor's licence in force.
     pub fn vendor_licence(&self) -> Option<InForce> {
-        self.in_force().iter().find(|l| l.issuer.is_empty()).cloned()
+        self.in_force()
+            .iter()
+            .find(|l| l.issuer.is_empty())
+            .cloned()
     }
 
     /// Where the vendor's licence stands today (by the effective clock).
     pub fn licence_state(&self) -> Result<Option<LicenceState>> {
         let today = self.today()?;
-        Ok(self.vendor_licence().map(|l| licfile::policy::licence_state(&l.licence, today)))
+        Ok(self
+            .vendor_licence()
+            .map(|l| licfile::policy::licence_state(&l.licence, today)))
     }
 
     /// Imports a licence file. The operator must be Owner/manager or Financial office staff.
     pub fn import(&self, operator: &str, bytes: &[u8]) -> Result<ImportOutcome> {
-        self.require(operator, "import a licence", |r| r.manages_licences(), "only Owner/manager and Financial office staff change licences")?;
+        self.require(
+            operator,
+            "import a licence",
+            |r| r.manages_licences(),
+            "only Owner/manager and Financial office staff change licences",
+        )?;
         let inst = self.installation()?;
-        let v = verify(bytes, &roots_for(inst.demo), Some(&inst.serial), self.today()?)?;
+        let v = verify(
+            bytes,
+            &roots_for(inst.demo),
+            Some(&inst.serial),
+            self.today()?,
+        )?;
         if inst.demo != (v.issuer_label == crate::trust::DEMO_ROOT_NAME) && v.issuer.is_empty() {
             return Err(StoreError::LicenceRefused(if inst.demo {
                 "this is a DEMO store; a production licence goes into a real store: `tessera init --licence FILE --store DIR`".into()
@@ -214,12 +255,21 @@ impl Store {
                 )));
             }
         }
-        let replaced = self.in_force().iter().find(|l| l.issuer == v.issuer).map(|l| l.licence.sequence);
+        let replaced = self
+            .in_force()
+            .iter()
+            .find(|l| l.issuer == v.issuer)
+            .map(|l| l.licence.sequence);
         let issuer = v.issuer.clone();
         let sequence = v.licence.sequence;
-        self.db.write(operator, |tx| import_in(tx, &v, &self.in_force()))?;
+        self.db
+            .write(operator, |tx| import_in(tx, &v, &self.in_force()))?;
         self.reload_in_force()?;
-        Ok(ImportOutcome::Imported { issuer, sequence, replaced })
+        Ok(ImportOutcome::Imported {
+            issuer,
+            sequence,
+            replaced,
+        })
     }
 }
 
@@ -253,24 +303,40 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
             .and_then(|o| o.pools().find(|(k, _)| *k == key).map(|(_, p)| p.count))
             .unwrap_or(0);
         if before != pool.count {
-            changes.push(format!("{}: {} -> {} seats", key.label(), before, pool.count));
+            changes.push(format!(
+                "{}: {} -> {} seats",
+                key.label(),
+                before,
+                pool.count
+            ));
         }
     }
     if let Some(o) = old {
         for (key, pool) in o.pools() {
             if !new.pools().any(|(k, _)| k == key) {
-                changes.push(format!("{}: {} -> 0 seats (no longer licensed)", key.label(), pool.count));
+                changes.push(format!(
+                    "{}: {} -> 0 seats (no longer licensed)",
+                    key.label(),
+                    pool.count
+                ));
             }
         }
     }
-    let who = if v.issuer.is_empty() { "the vendor".to_string() } else { format!("issuer {}", v.issuer) };
+    let who = if v.issuer.is_empty() {
+        "the vendor".to_string()
+    } else {
+        format!("issuer {}", v.issuer)
+    };
     let expiry = match v.licence.expiry {
         Some(e) => format!("expires {} ({} days' grace)", e.date, e.grace_days),
         None => "not time-limited".to_string(),
     };
     tx.user_event(
         "Licence imported",
-        format!("licence {} sequence {} from {who}", v.licence.licence_id, v.licence.sequence),
+        format!(
+            "licence {} sequence {} from {who}",
+            v.licence.licence_id, v.licence.sequence
+        ),
         format!(
             "Licence {} (sequence {}) for {} on the {} plan, {expiry}, imported by {}.\n{}",
             v.licence.licence_id,
@@ -278,7 +344,11 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
             v.licence.licensee.company,
             v.licence.plan.name,
             tx.operator,
-            if changes.is_empty() { "Seat counts unchanged.".to_string() } else { changes.join("\n") }
+            if changes.is_empty() {
+                "Seat counts unchanged.".to_string()
+            } else {
+                changes.join("\n")
+            }
         ),
     );
     if let LicenceState::Expiring { expires, days_left } = v.state {
@@ -297,7 +367,11 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
     if let Some(o) = old {
         pools.extend(o.pools().map(|(k, _)| k));
     }
-    let mut all: Vec<InForce> = current.iter().filter(|l| l.issuer != v.issuer).cloned().collect();
+    let mut all: Vec<InForce> = current
+        .iter()
+        .filter(|l| l.issuer != v.issuer)
+        .cloned()
+        .collect();
     all.push(new);
     let mut seen = std::collections::BTreeSet::new();
     for key in pools {
@@ -329,10 +403,23 @@ pub(crate) fn grace_days(licences: &[InForce], key: &PoolKey) -> u32 {
 }
 
 /// Finds the pool an administrator means by a licence name and term.
-pub(crate) fn resolve_pool(licences: &[InForce], name: &str, term: Option<Term>) -> Result<PoolKey> {
-    let norm = |s: &str| s.split(|c: char| c.is_whitespace() || c == '/' || c == ':').filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ").to_lowercase();
+pub(crate) fn resolve_pool(
+    licences: &[InForce],
+    name: &str,
+    term: Option<Term>,
+) -> Result<PoolKey> {
+    let norm = |s: &str| {
+        s.split(|c: char| c.is_whitespace() || c == '/' || c == ':')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     let wanted = norm(name);
-    let all: Vec<PoolKey> = licences.iter().flat_map(|l| l.pools().map(|(k, _)| k)).collect();
+    let all: Vec<PoolKey> = licences
+        .iter()
+        .flat_map(|l| l.pools().map(|(k, _)| k))
+        .collect();
     let matches_name = |k: &PoolKey| {
         let lic = norm(&k.licence);
         let full = norm(&format!("{} {}", k.area, k.licence));
@@ -343,7 +430,10 @@ pub(crate) fn resolve_pool(licences: &[InForce], name: &str, term: Option<Term>)
     if named.is_empty() {
         let mut known: Vec<String> = all.iter().map(|k| k.licence_label()).collect();
         known.dedup();
-        return Err(StoreError::UnknownLicence { name: name.into(), known: known.join(", ") });
+        return Err(StoreError::UnknownLicence {
+            name: name.into(),
+            known: known.join(", "),
+        });
     }
     // One licence (area + name + issuer), possibly several terms.
     let mut licences_named: Vec<(String, String, String)> = named
@@ -357,7 +447,13 @@ pub(crate) fn resolve_pool(licences: &[InForce], name: &str, term: Option<Term>)
             name: name.into(),
             candidates: licences_named
                 .iter()
-                .map(|(i, a, l)| if i.is_empty() { format!("{a} {l}") } else { format!("{i}: {a} {l}") })
+                .map(|(i, a, l)| {
+                    if i.is_empty() {
+                        format!("{a} {l}")
+                    } else {
+                        format!("{i}: {a} {l}")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         });
@@ -366,18 +462,32 @@ pub(crate) fn resolve_pool(licences: &[InForce], name: &str, term: Option<Term>)
     match term {
         Some(t) => {
             named.retain(|k| k.term == t);
-            named.first().map(|k| (*k).clone()).ok_or_else(|| StoreError::TermNotOffered {
-                licence: licences_named[0].1.clone() + " " + &licences_named[0].2,
-                term: t.to_string(),
-                offered: format!("; offered: {}", offered.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")),
-            })
+            named
+                .first()
+                .map(|k| (*k).clone())
+                .ok_or_else(|| StoreError::TermNotOffered {
+                    licence: licences_named[0].1.clone() + " " + &licences_named[0].2,
+                    term: t.to_string(),
+                    offered: format!(
+                        "; offered: {}",
+                        offered
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
         }
         None if named.len() == 1 => Ok(named[0].clone()),
         None => Err(StoreError::Rule(format!(
             "{} {} is offered on several terms ({}); say which with --term",
             licences_named[0].1,
             licences_named[0].2,
-            offered.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            offered
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }

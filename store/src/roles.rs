@@ -297,29 +297,98 @@ pub struct Feature {
 
 /// The feature areas, in the order the matrix prints them.
 pub const FEATURES: &[Feature] = &[
-    Feature { name: "Assigned jobs", area: "Jobs" },
-    Feature { name: "Own diary", area: "Jobs" },
-    Feature { name: "Everyone's diary", area: "Jobs" },
-    Feature { name: "Invoices", area: "Jobs" },
-    Feature { name: "Jobs", area: "Jobs" },
-    Feature { name: "Customers", area: "Jobs" },
-    Feature { name: "Reporting", area: "Jobs" },
-    Feature { name: "Financial reporting", area: "Jobs" },
-    Feature { name: "Attached files", area: "Sales" },
-    Feature { name: "Customer database", area: "Sales" },
-    Feature { name: "Diary", area: "Sales" },
-    Feature { name: "Opportunities", area: "Sales" },
-    Feature { name: "Proposals", area: "Sales" },
-    Feature { name: "Opportunities dashboard", area: "Sales" },
-    Feature { name: "Communications", area: "Sales" },
-    Feature { name: "E-mail and SMS templates", area: "Sales" },
-    Feature { name: "Proposal finances", area: "Sales" },
-    Feature { name: "Sequences and templates", area: "Sales" },
-    Feature { name: "Proposal branding", area: "Sales" },
-    Feature { name: "Sales CRM setup", area: "Sales" },
-    Feature { name: "Licences", area: "Administration" },
-    Feature { name: "Users and roles", area: "Administration" },
-    Feature { name: "Settings", area: "Administration" },
+    Feature {
+        name: "Assigned jobs",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Own diary",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Everyone's diary",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Invoices",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Jobs",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Customers",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Reporting",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Financial reporting",
+        area: "Jobs",
+    },
+    Feature {
+        name: "Attached files",
+        area: "Sales",
+    },
+    Feature {
+        name: "Customer database",
+        area: "Sales",
+    },
+    Feature {
+        name: "Diary",
+        area: "Sales",
+    },
+    Feature {
+        name: "Opportunities",
+        area: "Sales",
+    },
+    Feature {
+        name: "Proposals",
+        area: "Sales",
+    },
+    Feature {
+        name: "Opportunities dashboard",
+        area: "Sales",
+    },
+    Feature {
+        name: "Communications",
+        area: "Sales",
+    },
+    Feature {
+        name: "E-mail and SMS templates",
+        area: "Sales",
+    },
+    Feature {
+        name: "Proposal finances",
+        area: "Sales",
+    },
+    Feature {
+        name: "Sequences and templates",
+        area: "Sales",
+    },
+    Feature {
+        name: "Proposal branding",
+        area: "Sales",
+    },
+    Feature {
+        name: "Sales CRM setup",
+        area: "Sales",
+    },
+    Feature {
+        name: "Licences",
+        area: "Administration",
+    },
+    Feature {
+        name: "Users and roles",
+        area: "Administration",
+    },
+    Feature {
+        name: "Settings",
+        area: "Administration",
+    },
 ];
 
 /// What each level adds to the level below it.
@@ -385,8 +454,14 @@ mod tests {
     fn roles_parse_as_administrators_write_them() {
         assert_eq!(Role::parse("engineer"), Some(Role::Engineer));
         assert_eq!(Role::parse("Owner/manager"), Some(Role::OwnerManager));
-        assert_eq!(Role::parse("engineer-with-diary"), Some(Role::EngineerWithDiary));
-        assert_eq!(Role::parse("FINANCIAL OFFICE STAFF"), Some(Role::FinancialOfficeStaff));
+        assert_eq!(
+            Role::parse("engineer-with-diary"),
+            Some(Role::EngineerWithDiary)
+        );
+        assert_eq!(
+            Role::parse("FINANCIAL OFFICE STAFF"),
+            Some(Role::FinancialOfficeStaff)
+        );
         assert_eq!(Role::parse("sales_support"), Some(Role::SalesSupport));
         assert_eq!(Role::parse("wizard"), None);
         assert_eq!(Role::parse(""), None);
@@ -398,12 +473,20 @@ mod tests {
             if let Some(below) = role.below() {
                 for p in below.permissions() {
                     let mine = role.access(p.feature);
-                    assert_eq!(mine.union(p.access), mine, "{role} lacks {} of {below}", p.feature);
+                    assert_eq!(
+                        mine.union(p.access),
+                        mine,
+                        "{role} lacks {} of {below}",
+                        p.feature
+                    );
                 }
             }
         }
         for p in Role::SalesDirector.permissions() {
-            assert_eq!(Role::OwnerManager.access(p.feature).union(p.access), Access::ALL);
+            assert_eq!(
+                Role::OwnerManager.access(p.feature).union(p.access),
+                Access::ALL
+            );
         }
     }
 
@@ -415,14 +498,29 @@ mod tests {
             .filter(|p| p.access.read)
             .map(|p| p.feature)
             .collect();
-        assert_eq!(areas, ["Attached files", "Customer database", "Diary", "Opportunities", "Proposals"]);
+        assert_eq!(
+            areas,
+            [
+                "Attached files",
+                "Customer database",
+                "Diary",
+                "Opportunities",
+                "Proposals"
+            ]
+        );
     }
 
     #[test]
     fn only_owner_and_finance_manage_licences_and_only_owner_manages_users() {
-        let licences: Vec<_> = Role::ALL.into_iter().filter(|r| r.manages_licences()).collect();
+        let licences: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.manages_licences())
+            .collect();
         assert_eq!(licences, [Role::FinancialOfficeStaff, Role::OwnerManager]);
-        let users: Vec<_> = Role::ALL.into_iter().filter(|r| r.manages_users()).collect();
+        let users: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.manages_users())
+            .collect();
         assert_eq!(users, [Role::OwnerManager]);
     }
 }

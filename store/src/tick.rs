@@ -4,12 +4,12 @@
 use licfile::LicenceState;
 use serde::Serialize;
 
+use crate::Store;
 use crate::error::Result;
 use crate::keys::{self, names};
 use crate::licences::{grace_days, pool_total};
 use crate::model::{EventStatus, PoolKey, User, UserState};
 use crate::users::{deactivate_in, deadline};
-use crate::Store;
 
 /// What a tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -9,10 +9,10 @@ use chrono::NaiveDate;
 use licfile::{Term, YearMonth};
 use serde::{Deserialize, Serialize};
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::keys::{self, names};
 use crate::model::{EventStatus, PoolKey, User, UserState};
-use crate::Store;
 
 /// What the product reports a user did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +81,12 @@ const USAGE_WINDOW_DAYS: i64 = 366;
 
 impl Store {
     /// Records that a user worked on a day; a daily-seat user is charged once per day.
-    pub fn record_usage(&self, name: &str, kind: UsageKind, day: Option<NaiveDate>) -> Result<UsageOutcome> {
+    pub fn record_usage(
+        &self,
+        name: &str,
+        kind: UsageKind,
+        day: Option<NaiveDate>,
+    ) -> Result<UsageOutcome> {
         let today = self.today()?;
         let day = day.unwrap_or(today);
         if (day - today).num_days().abs() > USAGE_WINDOW_DAYS {
@@ -98,11 +103,15 @@ impl Store {
                 user: user.name,
                 day,
                 charged: false,
-                reason: "not on a daily seat: contracted and monthly seats are not charged per day".into(),
+                reason: "not on a daily seat: contracted and monthly seats are not charged per day"
+                    .into(),
             });
         };
         if user.state != UserState::Active {
-            return Err(StoreError::Rule(format!("{} is inactive: nothing recorded", user.name)));
+            return Err(StoreError::Rule(format!(
+                "{} is inactive: nothing recorded",
+                user.name
+            )));
         }
         let key = keys::day_charge(day, &user.name);
         self.db.write("system", |tx| {
@@ -110,7 +119,13 @@ impl Store {
             let charged = existing.is_none();
             let kinds = existing.as_ref().map(|c| c.kinds).unwrap_or(0) | kind.bit();
             if existing.as_ref().map(|c| c.kinds) != Some(kinds) {
-                tx.put_rec(&key, &DayCharge { kinds, pool: seat.clone() })?;
+                tx.put_rec(
+                    &key,
+                    &DayCharge {
+                        kinds,
+                        pool: seat.clone(),
+                    },
+                )?;
             }
             Ok(UsageOutcome {
                 user: user.name.clone(),
@@ -151,8 +166,10 @@ impl Store {
     /// Adds `count` uses of a metered service to this month.
     pub fn record_metered(&self, service: &str, count: u64) -> Result<u64> {
         let licences = self.in_force();
-        let all: Vec<&licfile::MeteredService> =
-            licences.iter().flat_map(|l| l.licence.metered_services.iter()).collect();
+        let all: Vec<&licfile::MeteredService> = licences
+            .iter()
+            .flat_map(|l| l.licence.metered_services.iter())
+            .collect();
         let svc = all
             .iter()
             .find(|m| m.name.eq_ignore_ascii_case(service.trim()))
@@ -160,11 +177,17 @@ impl Store {
             .cloned()
             .ok_or_else(|| StoreError::UnknownService {
                 name: service.into(),
-                known: all.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", "),
+                known: all
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
         let month = YearMonth::of(self.today()?);
         let users = self.user_counts()?.active;
-        let threshold = svc.base_allowance.saturating_add(svc.allowance_per_user.saturating_mul(users));
+        let threshold = svc
+            .base_allowance
+            .saturating_add(svc.allowance_per_user.saturating_mul(users));
         self.db.write("system", |tx| {
             let key = keys::metered(month, &svc.name);
             let before = tx.counter(&key)?;
@@ -197,17 +220,27 @@ impl Store {
 
     /// Storage in use, bytes.
     pub fn storage_used(&self) -> Result<u64> {
-        Ok(self.db.get_rec(&keys::meta(names::STORAGE), "storage")?.unwrap_or(0))
+        Ok(self
+            .db
+            .get_rec(&keys::meta(names::STORAGE), "storage")?
+            .unwrap_or(0))
     }
 
     /// Uses of a metered service in a month.
     pub fn metered_used(&self, month: YearMonth, service: &str) -> Result<u64> {
-        Ok(self.db.get_rec(&keys::metered(month, service), "metered")?.unwrap_or(0))
+        Ok(self
+            .db
+            .get_rec(&keys::metered(month, service), "metered")?
+            .unwrap_or(0))
     }
 
     /// The charged days of every daily-seat user in a month: (user, pool, days).
-    pub fn daily_charges(&self, month: YearMonth) -> Result<Vec<(String, PoolKey, Vec<NaiveDate>)>> {
-        let mut by_user: std::collections::BTreeMap<String, (PoolKey, Vec<NaiveDate>)> = Default::default();
+    pub fn daily_charges(
+        &self,
+        month: YearMonth,
+    ) -> Result<Vec<(String, PoolKey, Vec<NaiveDate>)>> {
+        let mut by_user: std::collections::BTreeMap<String, (PoolKey, Vec<NaiveDate>)> =
+            Default::default();
         let mut day = month.first_day();
         while day <= month.last_day() {
             for kv in self.db.tree.scan_prefix(keys::day_charges(day)) {
@@ -215,7 +248,11 @@ impl Store {
                 let name = String::from_utf8_lossy(&k[6..]).into_owned();
                 let charge: DayCharge = crate::model::decode(&v, "day charge")?;
                 let display = self.user(&name)?.map(|u| u.name).unwrap_or(name);
-                by_user.entry(display).or_insert_with(|| (charge.pool.clone(), Vec::new())).1.push(day);
+                by_user
+                    .entry(display)
+                    .or_insert_with(|| (charge.pool.clone(), Vec::new()))
+                    .1
+                    .push(day);
             }
             day = match day.succ_opt() {
                 Some(d) => d,
@@ -227,12 +264,22 @@ impl Store {
 }
 
 /// Charges many daily-seat users for one day in one change (the demo's history).
-pub(crate) fn charge_days_in(tx: &mut crate::db::Tx<'_>, day: NaiveDate, users: &[(String, PoolKey, UsageKind)]) -> Result<()> {
+pub(crate) fn charge_days_in(
+    tx: &mut crate::db::Tx<'_>,
+    day: NaiveDate,
+    users: &[(String, PoolKey, UsageKind)],
+) -> Result<()> {
     for (name, pool, kind) in users {
         let key = keys::day_charge(day, name);
         let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
         let kinds = existing.map(|c| c.kinds).unwrap_or(0) | kind.bit();
-        tx.put_rec(&key, &DayCharge { kinds, pool: pool.clone() })?;
+        tx.put_rec(
+            &key,
+            &DayCharge {
+                kinds,
+                pool: pool.clone(),
+            },
+        )?;
     }
     Ok(())
 }

@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use licfile::Term;
 use serde::Serialize;
 
+use crate::Store;
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
 use crate::keys::{self, names};
 use crate::licences::{InForce, grace_days, pool_total, resolve_pool};
 use crate::model::{EventStatus, PoolKey, User, UserState};
 use crate::roles::Role;
-use crate::Store;
 
 /// Counts kept so that no view needs a scan of every user.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -78,7 +78,11 @@ pub struct CheckResult {
 }
 
 pub(crate) fn parse_term(s: &str) -> Result<Term> {
-    Term::parse(s).ok_or_else(|| StoreError::Rule(format!("unknown term {s:?}; terms are contracted, monthly and daily")))
+    Term::parse(s).ok_or_else(|| {
+        StoreError::Rule(format!(
+            "unknown term {s:?}; terms are contracted, monthly and daily"
+        ))
+    })
 }
 
 pub(crate) fn parse_role(s: &str) -> Result<Role> {
@@ -89,14 +93,18 @@ fn valid_username(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
 fn valid_email(email: &str) -> bool {
     email.is_empty()
         || (email.len() <= 254
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-            && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
+            && email
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
 }
 
 /// Pool keys compare by lower-case names: the licence may change its capitalisation.
@@ -110,7 +118,9 @@ fn next_activation(tx: &mut Tx<'_>) -> Result<u64> {
 }
 
 fn counts(tx: &Tx<'_>) -> Result<UserCounts> {
-    Ok(tx.get_rec(&keys::meta(names::USER_COUNTS), "user counts")?.unwrap_or_default())
+    Ok(tx
+        .get_rec(&keys::meta(names::USER_COUNTS), "user counts")?
+        .unwrap_or_default())
 }
 
 fn update_counts(tx: &mut Tx<'_>, f: impl FnOnce(&mut UserCounts)) -> Result<()> {
@@ -148,7 +158,9 @@ fn vacate(tx: &mut Tx<'_>, user: &mut User, pool: &PoolKey) -> Result<()> {
     tx.add_counter(&keys::counter(pool), -1)?;
     if let Some(since) = user.over_allocated_since.take() {
         tx.del(keys::over(pool, since, &user.name));
-        update_counts(tx, |c| c.over_allocated = c.over_allocated.saturating_sub(1))?;
+        update_counts(tx, |c| {
+            c.over_allocated = c.over_allocated.saturating_sub(1)
+        })?;
     }
     Ok(())
 }
@@ -195,12 +207,20 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
             if let Some(since) = user.over_allocated_since.take() {
                 tx.del(keys::over(pool, since, &user.name));
             }
-            update_counts(tx, |c| c.over_allocated = c.over_allocated.saturating_sub(1))?;
+            update_counts(tx, |c| {
+                c.over_allocated = c.over_allocated.saturating_sub(1)
+            })?;
             tx.system_event(
                 "Over-allocation resolved",
                 EventStatus::Completed,
                 format!("{} now has a seat in {}", user.name, pool.label()),
-                format!("{} has {} seats and {} in use; {} is no longer over-allocated.", pool.label(), total, in_use, user.name),
+                format!(
+                    "{} has {} seats and {} in use; {} is no longer over-allocated.",
+                    pool.label(),
+                    total,
+                    in_use,
+                    user.name
+                ),
                 Some(tx.now.timestamp()),
             );
             put_user(tx, &user)?;
@@ -215,7 +235,9 @@ pub(crate) fn deadline(since: i64, grace_days: i64) -> i64 {
 }
 
 fn fmt_day(t: i64) -> String {
-    DateTime::<Utc>::from_timestamp(t, 0).map(|t| t.date_naive().to_string()).unwrap_or_default()
+    DateTime::<Utc>::from_timestamp(t, 0)
+        .map(|t| t.date_naive().to_string())
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -242,8 +264,24 @@ impl Store {
         Ok(user)
     }
 
+    /// The operator's record, if they may see licences, users and the action log
+    /// (seed 000: Owner/manager and Financial office staff).
+    pub fn require_licence_reader(&self, operator: &str) -> Result<User> {
+        self.require(
+            operator,
+            "see licences",
+            |r| r.manages_licences(),
+            "only Owner/manager and Financial office staff see licences",
+        )
+    }
+
     fn require_owner(&self, operator: &str, action: &str) -> Result<User> {
-        self.require(operator, action, |r| r.manages_users(), "only Owner/manager assigns licences and roles")
+        self.require(
+            operator,
+            action,
+            |r| r.manages_users(),
+            "only Owner/manager assigns licences and roles",
+        )
     }
 
     /// A user by name (deleted users too).
@@ -253,7 +291,10 @@ impl Store {
 
     /// User counts.
     pub fn user_counts(&self) -> Result<UserCounts> {
-        Ok(self.db.get_rec(&keys::meta(names::USER_COUNTS), "user counts")?.unwrap_or_default())
+        Ok(self
+            .db
+            .get_rec(&keys::meta(names::USER_COUNTS), "user counts")?
+            .unwrap_or_default())
     }
 
     /// Adds a user. Owner/manager only.
@@ -262,7 +303,11 @@ impl Store {
         let role = parse_role(&new.role)?;
         let licences = self.in_force();
         let seat = match (&new.licence, &new.term) {
-            (Some(l), t) => Some(resolve_pool(&licences, l, t.as_deref().map(parse_term).transpose()?)?),
+            (Some(l), t) => Some(resolve_pool(
+                &licences,
+                l,
+                t.as_deref().map(parse_term).transpose()?,
+            )?),
             (None, Some(_)) => return Err(StoreError::Rule("--term needs --licence".into())),
             (None, None) => None,
         };
@@ -277,13 +322,23 @@ impl Store {
         if let Some(seat) = &seat
             && !role.fits_area(&seat.area)
         {
-            return Err(StoreError::Rule(format!("a {} cannot hold a {} seat: {} seats are for the {} roles", role.name(), seat.licence_label(), seat.area, seat.area)));
+            return Err(StoreError::Rule(format!(
+                "a {} cannot hold a {} seat: {} seats are for the {} roles",
+                role.name(),
+                seat.licence_label(),
+                seat.area,
+                seat.area
+            )));
         }
         self.db.write(operator, |tx| {
             if let Some(existing) = tx.get_rec::<User>(&keys::user(&name), "user")? {
                 return Err(StoreError::UsernameTaken {
                     name,
-                    why: if existing.state == UserState::Deleted { "belonged to a deleted user" } else { "is taken" },
+                    why: if existing.state == UserState::Deleted {
+                        "belonged to a deleted user"
+                    } else {
+                        "is taken"
+                    },
                 });
             }
             add_user_in(tx, &name, role, seat.clone(), email.clone(), &licences)
@@ -297,13 +352,26 @@ impl Store {
         let role = change.role.as_deref().map(parse_role).transpose()?;
         let seat: Option<Option<PoolKey>> = match &change.licence {
             Some(l) if l.trim().is_empty() || l.eq_ignore_ascii_case("none") => Some(None),
-            Some(l) => Some(Some(resolve_pool(&licences, l, change.term.as_deref().map(parse_term).transpose()?)?)),
+            Some(l) => Some(Some(resolve_pool(
+                &licences,
+                l,
+                change.term.as_deref().map(parse_term).transpose()?,
+            )?)),
             None if change.term.is_some() => {
                 // A new term for the same licence.
-                let user = self.user(name)?.filter(|u| u.state != UserState::Deleted).ok_or_else(|| StoreError::UnknownUser(name.into()))?;
-                let current = user.seat.ok_or_else(|| StoreError::Rule(format!("{name} holds no seat; give --licence with --term")))?;
+                let user = self
+                    .user(name)?
+                    .filter(|u| u.state != UserState::Deleted)
+                    .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
+                let current = user.seat.ok_or_else(|| {
+                    StoreError::Rule(format!("{name} holds no seat; give --licence with --term"))
+                })?;
                 let term = change.term.as_deref().map(parse_term).transpose()?;
-                Some(Some(resolve_pool(&licences, &current.licence_label(), term)?))
+                Some(Some(resolve_pool(
+                    &licences,
+                    &current.licence_label(),
+                    term,
+                )?))
             }
             None => None,
         };
@@ -412,14 +480,24 @@ impl Store {
         self.db.write(operator, |tx| {
             let mut user = get_user(tx, name)?;
             if user.state != UserState::Active {
-                return Err(StoreError::Rule(format!("{} is already inactive", user.name)));
+                return Err(StoreError::Rule(format!(
+                    "{} is already inactive",
+                    user.name
+                )));
             }
             if user.role == Role::OwnerManager {
                 last_owner_guard(tx, &user.name, "deactivate")?;
             }
             let reason = format!("deactivated by {}", tx.operator);
             deactivate_in(tx, &mut user, &reason, &licences)?;
-            tx.user_event("User deactivated", format!("{} deactivated", user.name), format!("{} deactivated {}; their seat is free.", tx.operator, user.name));
+            tx.user_event(
+                "User deactivated",
+                format!("{} deactivated", user.name),
+                format!(
+                    "{} deactivated {}; their seat is free.",
+                    tx.operator, user.name
+                ),
+            );
             Ok(user)
         })
     }
@@ -443,7 +521,11 @@ impl Store {
                 occupy(tx, &user, &seat)?;
                 reconcile(tx, &seat, &licences)?;
             }
-            tx.user_event("User activated", format!("{} activated", user.name), format!("{} activated {}.", tx.operator, user.name));
+            tx.user_event(
+                "User activated",
+                format!("{} activated", user.name),
+                format!("{} activated {}.", tx.operator, user.name),
+            );
             get_user(tx, name)
         })
     }
@@ -470,7 +552,14 @@ impl Store {
             user.state = UserState::Deleted;
             update_counts(tx, |c| c.total = c.total.saturating_sub(1))?;
             put_user(tx, &user)?;
-            tx.user_event("User deleted", format!("{} deleted", user.name), format!("{} deleted {}; the username stays reserved.", tx.operator, user.name));
+            tx.user_event(
+                "User deleted",
+                format!("{} deleted", user.name),
+                format!(
+                    "{} deleted {}; the username stays reserved.",
+                    tx.operator, user.name
+                ),
+            );
             Ok(())
         })
     }
@@ -497,57 +586,136 @@ impl Store {
             .find(|l| l.issuer.is_empty())
             .map(|l| licfile::policy::licence_state(&l.licence, today));
         if let Some(behind) = self.db.clock_behind()? {
-            warnings.push(format!("the clock is {} hours behind the latest time the store has seen", behind / 3600));
+            warnings.push(format!(
+                "the clock is {} hours behind the latest time the store has seen",
+                behind / 3600
+            ));
         }
         if user.state != UserState::Active {
-            return Ok(deny(format!("{} is inactive{}", user.name, if user.deactivated_reason.is_empty() { String::new() } else { format!(" ({})", user.deactivated_reason) }), user.seat.as_ref().map(PoolKey::label)));
+            return Ok(deny(
+                format!(
+                    "{} is inactive{}",
+                    user.name,
+                    if user.deactivated_reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", user.deactivated_reason)
+                    }
+                ),
+                user.seat.as_ref().map(PoolKey::label),
+            ));
         }
         match vendor_state {
-            Some(licfile::LicenceState::Terminated { since }) if user.role != Role::OwnerManager => {
-                return Ok(deny(format!("the licence was terminated on {since}; only the Owner/manager can work, to import a new licence"), user.seat.as_ref().map(PoolKey::label)));
+            Some(licfile::LicenceState::Terminated { since })
+                if user.role != Role::OwnerManager =>
+            {
+                return Ok(deny(
+                    format!(
+                        "the licence was terminated on {since}; only the Owner/manager can work, to import a new licence"
+                    ),
+                    user.seat.as_ref().map(PoolKey::label),
+                ));
             }
             Some(licfile::LicenceState::Grace { terminates, .. }) => {
-                warnings.push(format!("the licence has expired; it is terminated on {terminates}"));
+                warnings.push(format!(
+                    "the licence has expired; it is terminated on {terminates}"
+                ));
             }
             Some(licfile::LicenceState::Expiring { expires, days_left }) => {
-                warnings.push(format!("the licence expires on {expires}, in {days_left} days"));
+                warnings.push(format!(
+                    "the licence expires on {expires}, in {days_left} days"
+                ));
             }
             _ => {}
         }
         if user.role == Role::OwnerManager && user.seat.is_none() {
-            return Ok(CheckResult { user: user.name.clone(), allowed: true, reason: "Owner/manager: may always work, to administer".into(), seat: None, warnings });
+            return Ok(CheckResult {
+                user: user.name.clone(),
+                allowed: true,
+                reason: "Owner/manager: may always work, to administer".into(),
+                seat: None,
+                warnings,
+            });
         }
         let Some(seat) = user.seat.clone() else {
-            return Ok(deny(format!("{} holds no seat; assign one with `tessera users set {} --licence L --term T`", user.name, user.name), None));
+            return Ok(deny(
+                format!(
+                    "{} holds no seat; assign one with `tessera users set {} --licence L --term T`",
+                    user.name, user.name
+                ),
+                None,
+            ));
         };
         let Some(issuer_licence) = licences.iter().find(|l| l.issuer == seat.issuer) else {
-            return Ok(deny(format!("no licence of {} is in force", if seat.issuer.is_empty() { "the vendor" } else { &seat.issuer }), Some(seat.label())));
+            return Ok(deny(
+                format!(
+                    "no licence of {} is in force",
+                    if seat.issuer.is_empty() {
+                        "the vendor"
+                    } else {
+                        &seat.issuer
+                    }
+                ),
+                Some(seat.label()),
+            ));
         };
-        if let licfile::LicenceState::Terminated { since } = licfile::policy::licence_state(&issuer_licence.licence, today)
+        if let licfile::LicenceState::Terminated { since } =
+            licfile::policy::licence_state(&issuer_licence.licence, today)
             && user.role != Role::OwnerManager
         {
-            return Ok(deny(format!("the licence for {} was terminated on {since}", seat.label()), Some(seat.label())));
+            return Ok(deny(
+                format!("the licence for {} was terminated on {since}", seat.label()),
+                Some(seat.label()),
+            ));
         }
         if let Some(since) = user.over_allocated_since {
             let end = deadline(since, i64::from(grace_days(&licences, &seat)));
             if now.timestamp() >= end {
-                return Ok(deny(format!("{} is over-allocated and the grace ended {}", user.name, fmt_day(end)), Some(seat.label())));
+                return Ok(deny(
+                    format!(
+                        "{} is over-allocated and the grace ended {}",
+                        user.name,
+                        fmt_day(end)
+                    ),
+                    Some(seat.label()),
+                ));
             }
-            warnings.push(format!("over-allocated: no free seat in {}; deactivated on {} unless seats are bought", seat.label(), fmt_day(end)));
-            return Ok(CheckResult { user: user.name.clone(), allowed: true, reason: format!("in over-allocation grace until {}", fmt_day(end)), seat: Some(seat.label()), warnings });
+            warnings.push(format!(
+                "over-allocated: no free seat in {}; deactivated on {} unless seats are bought",
+                seat.label(),
+                fmt_day(end)
+            ));
+            return Ok(CheckResult {
+                user: user.name.clone(),
+                allowed: true,
+                reason: format!("in over-allocation grace until {}", fmt_day(end)),
+                seat: Some(seat.label()),
+                warnings,
+            });
         }
-        Ok(CheckResult { user: user.name.clone(), allowed: true, reason: format!("active, seat in {}", seat.label()), seat: Some(seat.label()), warnings })
+        Ok(CheckResult {
+            user: user.name.clone(),
+            allowed: true,
+            reason: format!("active, seat in {}", seat.label()),
+            seat: Some(seat.label()),
+            warnings,
+        })
     }
 }
 
 fn last_owner_guard(tx: &Tx<'_>, name: &str, verb: &str) -> Result<()> {
     for (_, v) in tx.scan(keys::USERS)? {
         let u: User = crate::model::decode(&v, "user")?;
-        if u.role == Role::OwnerManager && u.state == UserState::Active && !u.name.eq_ignore_ascii_case(name) {
+        if u.role == Role::OwnerManager
+            && u.state == UserState::Active
+            && !u.name.eq_ignore_ascii_case(name)
+        {
             return Ok(());
         }
     }
-    Err(StoreError::Rule(format!("cannot {verb} {name}: the store must keep at least one active Owner/manager")))
+    Err(StoreError::Rule(format!(
+        "cannot {verb} {name}: the store must keep at least one active Owner/manager"
+    )))
 }
 
 pub(crate) fn add_user_in(
@@ -590,13 +758,20 @@ pub(crate) fn add_user_in(
             "{} added {name} as {}{}.",
             tx.operator,
             role.name(),
-            seat.as_ref().map(|s| format!(" with a seat in {}", s.label())).unwrap_or_else(|| " without a seat".into())
+            seat.as_ref()
+                .map(|s| format!(" with a seat in {}", s.label()))
+                .unwrap_or_else(|| " without a seat".into())
         ),
     );
     get_user(tx, name)
 }
 
-pub(crate) fn deactivate_in(tx: &mut Tx<'_>, user: &mut User, reason: &str, licences: &[InForce]) -> Result<()> {
+pub(crate) fn deactivate_in(
+    tx: &mut Tx<'_>,
+    user: &mut User,
+    reason: &str,
+    licences: &[InForce],
+) -> Result<()> {
     let seat = user.seat.clone();
     if let Some(seat) = &seat {
         vacate(tx, user, seat)?;
@@ -612,11 +787,17 @@ pub(crate) fn deactivate_in(tx: &mut Tx<'_>, user: &mut User, reason: &str, lice
 }
 
 fn add_on_name(licences: &[InForce], module: &str) -> Result<String> {
-    let all: Vec<&str> = licences.iter().flat_map(|l| l.licence.add_ons.iter().map(|a| a.name.as_str())).collect();
+    let all: Vec<&str> = licences
+        .iter()
+        .flat_map(|l| l.licence.add_ons.iter().map(|a| a.name.as_str()))
+        .collect();
     all.iter()
         .find(|a| a.eq_ignore_ascii_case(module.trim()))
         .map(|a| a.to_string())
-        .ok_or_else(|| StoreError::UnknownAddOn { name: module.into(), known: all.join(", ") })
+        .ok_or_else(|| StoreError::UnknownAddOn {
+            name: module.into(),
+            known: all.join(", "),
+        })
 }
 
 pub(crate) fn add_on_count(licences: &[InForce], module: &str) -> u32 {
@@ -644,7 +825,10 @@ pub(crate) fn bulk_add_in(tx: &mut Tx<'_>, users: &[BulkUser]) -> Result<()> {
     let mut added = 0u64;
     for (i, b) in users.iter().enumerate() {
         if tx.get(&keys::user(&b.name))?.is_some() {
-            return Err(StoreError::UsernameTaken { name: b.name.clone(), why: "is taken" });
+            return Err(StoreError::UsernameTaken {
+                name: b.name.clone(),
+                why: "is taken",
+            });
         }
         let activated = now + i as i64 / 1000;
         let activation = next_activation(tx)?;

@@ -4,12 +4,12 @@
 use licfile::{LicenceState, Term, YearMonth};
 use serde::Serialize;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::keys;
 use crate::licences::{InForce, pool_total};
 use crate::model::{Event, PoolKey, User, UserState};
 use crate::users::UserCounts;
-use crate::Store;
 
 /// One pool as the Licences screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,20 +161,32 @@ fn state_detail(state: Option<LicenceState>) -> (String, String) {
     match state {
         None => ("none".into(), "no licence in force".into()),
         Some(s @ LicenceState::Valid) => (s.word().into(), "in force".into()),
-        Some(s @ LicenceState::Expiring { expires, days_left }) => {
-            (s.word().into(), format!("expires {expires}, in {days_left} days"))
+        Some(s @ LicenceState::Expiring { expires, days_left }) => (
+            s.word().into(),
+            format!("expires {expires}, in {days_left} days"),
+        ),
+        Some(
+            s @ LicenceState::Grace {
+                expired,
+                terminates,
+            },
+        ) => (
+            s.word().into(),
+            format!("expired {expired}; terminated from {terminates}"),
+        ),
+        Some(s @ LicenceState::Terminated { since }) => {
+            (s.word().into(), format!("terminated since {since}"))
         }
-        Some(s @ LicenceState::Grace { expired, terminates }) => {
-            (s.word().into(), format!("expired {expired}; terminated from {terminates}"))
-        }
-        Some(s @ LicenceState::Terminated { since }) => (s.word().into(), format!("terminated since {since}")),
     }
 }
 
 impl Store {
     /// Seats of a pool in use now.
     pub fn in_use(&self, pool: &PoolKey) -> Result<u64> {
-        Ok(self.db.get_rec(&keys::counter(pool), "counter")?.unwrap_or(0))
+        Ok(self
+            .db
+            .get_rec(&keys::counter(pool), "counter")?
+            .unwrap_or(0))
     }
 
     /// Every pool of every licence in force.
@@ -222,7 +234,9 @@ impl Store {
         for l in self.in_force().iter() {
             for m in &l.licence.metered_services {
                 let used = self.metered_used(month, &m.name)?;
-                let threshold = m.base_allowance.saturating_add(m.allowance_per_user.saturating_mul(users));
+                let threshold = m
+                    .base_allowance
+                    .saturating_add(m.allowance_per_user.saturating_mul(users));
                 out.push(MeteredView {
                     name: m.name.clone(),
                     unit: m.unit.clone(),
@@ -242,12 +256,19 @@ impl Store {
         let today = self.today()?;
         let licences = self.in_force();
         let vendor = licences.iter().find(|l| l.issuer.is_empty());
-        let (state, detail) = state_detail(vendor.map(|l| licfile::policy::licence_state(&l.licence, today)));
+        let (state, detail) =
+            state_detail(vendor.map(|l| licfile::policy::licence_state(&l.licence, today)));
         Ok(StatusView {
             serial: inst.serial.clone(),
-            licensee: vendor.map(|l| l.licence.licensee.company.clone()).unwrap_or_default(),
-            licensee_email: vendor.map(|l| l.licence.licensee.email.clone()).unwrap_or_default(),
-            plan: vendor.map(|l| l.licence.plan.name.clone()).unwrap_or_default(),
+            licensee: vendor
+                .map(|l| l.licence.licensee.company.clone())
+                .unwrap_or_default(),
+            licensee_email: vendor
+                .map(|l| l.licence.licensee.email.clone())
+                .unwrap_or_default(),
+            plan: vendor
+                .map(|l| l.licence.plan.name.clone())
+                .unwrap_or_default(),
             contract_start: vendor.map(|l| l.licence.contract.start),
             contract_end: vendor.map(|l| l.licence.contract.end),
             auto_renew: vendor.is_some_and(|l| l.licence.contract.auto_renew),
@@ -257,7 +278,11 @@ impl Store {
             demo: inst.demo,
             installation: inst.kind.word().into(),
             owner: inst.owner.clone(),
-            next_expiry: licences.iter().filter_map(|l| l.licence.expiry.map(|e| e.date)).filter(|d| *d >= today).min(),
+            next_expiry: licences
+                .iter()
+                .filter_map(|l| l.licence.expiry.map(|e| e.date))
+                .filter(|d| *d >= today)
+                .min(),
             clock_behind_hours: self.clock_behind_hours()?,
             today,
             users: self.user_counts()?,
@@ -277,8 +302,11 @@ impl Store {
                 .as_ref()
                 .map(|s| crate::licences::grace_days(licences, s))
                 .unwrap_or(7);
-            chrono::DateTime::<chrono::Utc>::from_timestamp(crate::users::deadline(since, i64::from(grace)), 0)
-                .map(|t| t.date_naive())
+            chrono::DateTime::<chrono::Utc>::from_timestamp(
+                crate::users::deadline(since, i64::from(grace)),
+                0,
+            )
+            .map(|t| t.date_naive())
         });
         UserRow {
             name: user.name.clone(),
@@ -297,15 +325,28 @@ impl Store {
         let limit = q.limit.clamp(1, 10_000);
         let licences = self.in_force();
         let after = q.after.as_deref().map(str::to_lowercase);
-        let search = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
+        let search = q
+            .search
+            .as_deref()
+            .map(str::to_lowercase)
+            .filter(|s| !s.is_empty());
         let pools: Option<Vec<PoolKey>> = match (&q.licence, q.term) {
             (Some(l), t) => {
-                let one = crate::licences::resolve_pool(&licences, l, Some(t.unwrap_or(Term::Contracted)));
+                let one = crate::licences::resolve_pool(
+                    &licences,
+                    l,
+                    Some(t.unwrap_or(Term::Contracted)),
+                );
                 let all: Vec<PoolKey> = licences
                     .iter()
                     .flat_map(|x| x.pools().map(|(k, _)| k))
                     .filter(|k| match &one {
-                        Ok(p) => k.area == p.area && k.licence == p.licence && k.issuer == p.issuer && t.is_none_or(|t| k.term == t),
+                        Ok(p) => {
+                            k.area == p.area
+                                && k.licence == p.licence
+                                && k.issuer == p.issuer
+                                && t.is_none_or(|t| k.term == t)
+                        }
                         Err(_) => false,
                     })
                     .collect();
@@ -315,7 +356,13 @@ impl Store {
                 }
                 Some(all)
             }
-            (None, Some(t)) => Some(licences.iter().flat_map(|x| x.pools().map(|(k, _)| k)).filter(|k| k.term == t).collect()),
+            (None, Some(t)) => Some(
+                licences
+                    .iter()
+                    .flat_map(|x| x.pools().map(|(k, _)| k))
+                    .filter(|k| k.term == t)
+                    .collect(),
+            ),
             (None, None) => None,
         };
         let keep = |u: &User| -> bool {
@@ -328,7 +375,9 @@ impl Store {
                     u.name.to_lowercase().contains(s)
                         || u.email.to_lowercase().contains(s)
                         || u.role.name().to_lowercase().contains(s)
-                        || u.seat.as_ref().is_some_and(|p| p.label().to_lowercase().contains(s))
+                        || u.seat
+                            .as_ref()
+                            .is_some_and(|p| p.label().to_lowercase().contains(s))
                         || u.add_ons.iter().any(|a| a.to_lowercase().contains(s))
                 }
             }
@@ -388,7 +437,10 @@ impl Store {
                 names.sort();
                 names.dedup();
                 let mut matched = 0u64;
-                for n in names.iter().filter(|n| after.as_ref().is_none_or(|a| *n > a)) {
+                for n in names
+                    .iter()
+                    .filter(|n| after.as_ref().is_none_or(|a| *n > a))
+                {
                     let Some(u) = self.user(n)? else { continue };
                     if !keep(&u) {
                         continue;
@@ -403,7 +455,11 @@ impl Store {
                 total = after.is_none().then_some(matched);
             }
         }
-        Ok(UsersPage { users: rows, total, next })
+        Ok(UsersPage {
+            users: rows,
+            total,
+            next,
+        })
     }
 
     /// Holders of an add-on module, by name.

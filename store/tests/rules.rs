@@ -15,7 +15,12 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn sign(l: &Licence) -> String {
-    licfile::signed::sign(&Document::Licence(l.clone()), &store::trust::demo_secret().unwrap(), None).unwrap()
+    licfile::signed::sign(
+        &Document::Licence(l.clone()),
+        &store::trust::demo_secret().unwrap(),
+        None,
+    )
+    .unwrap()
 }
 
 fn licence() -> Licence {
@@ -39,10 +44,19 @@ fn site(date: &str) -> Site {
         clock.clone(),
     )
     .unwrap();
-    Site { _dir: dir, clock, store }
+    Site {
+        _dir: dir,
+        clock,
+        store,
+    }
 }
 
-fn add(s: &Store, name: &str, role: &str, licence: Option<(&str, &str)>) -> Result<store::User, StoreError> {
+fn add(
+    s: &Store,
+    name: &str,
+    role: &str,
+    licence: Option<(&str, &str)>,
+) -> Result<store::User, StoreError> {
     s.add_user(
         "owner",
         &NewUser {
@@ -69,12 +83,19 @@ fn a_store_starts_from_the_vendor_licence_with_its_creator_as_owner() {
     assert_eq!(status.contract_end.unwrap().to_string(), "2026-12-31");
     let owner = s.store.user("owner").unwrap().unwrap();
     assert_eq!(owner.role, store::Role::OwnerManager);
-    let pool = status.pools.iter().find(|p| p.licence == "Jobs User" && p.term == Term::Contracted).unwrap();
+    let pool = status
+        .pools
+        .iter()
+        .find(|p| p.licence == "Jobs User" && p.term == Term::Contracted)
+        .unwrap();
     assert_eq!((pool.total, pool.in_use, pool.available), (25, 0, 25));
     assert!(s.store.audit_verify().unwrap().ok());
     // The installation key is kept 0600 in the store.
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(s.store.layout().installation_key()).unwrap().permissions().mode();
+    let mode = std::fs::metadata(s.store.layout().installation_key())
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
 
@@ -85,11 +106,21 @@ fn imports_bind_to_the_serial_and_never_go_backwards() {
 
     let mut other = licence();
     other.serial = "XX-999".into();
-    let err = s.store.import("owner", sign(&other).as_bytes()).unwrap_err();
-    assert!(err.to_string().contains("but this installation is NW-000123"), "{err}");
+    let err = s
+        .store
+        .import("owner", sign(&other).as_bytes())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("but this installation is NW-000123"),
+        "{err}"
+    );
 
     // The same file again is a no-op.
-    let same = s.store.import("owner", sign(&licence()).as_bytes()).unwrap();
+    let same = s
+        .store
+        .import("owner", sign(&licence()).as_bytes())
+        .unwrap();
     assert_eq!(same, store::ImportOutcome::AlreadyImported { sequence: 1 });
 
     let mut newer = licence();
@@ -101,19 +132,33 @@ fn imports_bind_to_the_serial_and_never_go_backwards() {
 
     let mut older = licence();
     older.sequence = 2;
-    let err = s.store.import("owner", sign(&older).as_bytes()).unwrap_err();
-    assert!(err.to_string().contains("older than the licence in force"), "{err}");
+    let err = s
+        .store
+        .import("owner", sign(&older).as_bytes())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("older than the licence in force"),
+        "{err}"
+    );
 
     let mut same_seq = licence();
     same_seq.sequence = 3;
-    let err = s.store.import("owner", sign(&same_seq).as_bytes()).unwrap_err();
-    assert!(err.to_string().contains("different licence with sequence 3"), "{err}");
+    let err = s
+        .store
+        .import("owner", sign(&same_seq).as_bytes())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("different licence with sequence 3"),
+        "{err}"
+    );
 
     // Tampered and untrusted files.
     let tampered = sign(&newer).replacen("Expires: 2027-01-31", "Expires: 2099-01-31", 1);
     assert!(s.store.import("owner", tampered.as_bytes()).is_err());
     let stranger = licfile::SecretKey::from_seed(&[9; 32]).unwrap();
-    let untrusted = licfile::signed::sign(&Document::Licence(newer.clone()), &stranger, None).unwrap();
+    let untrusted =
+        licfile::signed::sign(&Document::Licence(newer.clone()), &stranger, None).unwrap();
     let err = s.store.import("owner", untrusted.as_bytes()).unwrap_err();
     assert!(err.to_string().contains("not a trusted root"), "{err}");
     assert!(s.store.import("owner", b"garbage").is_err());
@@ -121,68 +166,173 @@ fn imports_bind_to_the_serial_and_never_go_backwards() {
     // Refusals change nothing.
     assert_eq!(event_count(&s.store), after_import);
     let pools = s.store.pools().unwrap();
-    assert_eq!(pools.iter().find(|p| p.licence == "Jobs User" && p.term == Term::Monthly).unwrap().total, 9);
+    assert_eq!(
+        pools
+            .iter()
+            .find(|p| p.licence == "Jobs User" && p.term == Term::Monthly)
+            .unwrap()
+            .total,
+        9
+    );
     assert!(s.store.audit_verify().unwrap().ok());
 }
 
 #[test]
 fn usernames_are_unique_and_never_reused() {
     let s = site("2026-03-02T09:00:00Z");
-    add(&s.store, "bob", "engineer", Some(("Jobs User", "contracted"))).unwrap();
+    add(
+        &s.store,
+        "bob",
+        "engineer",
+        Some(("Jobs User", "contracted")),
+    )
+    .unwrap();
     let err = add(&s.store, "BOB", "engineer", None).unwrap_err();
     assert!(err.to_string().contains("is taken"), "{err}");
     s.store.delete_user("owner", "bob").unwrap();
     let err = add(&s.store, "bob", "engineer", None).unwrap_err();
     assert!(err.to_string().contains("deleted user"), "{err}");
-    assert!(matches!(add(&s.store, "bad name", "engineer", None), Err(StoreError::BadUsername(_))));
+    assert!(matches!(
+        add(&s.store, "bad name", "engineer", None),
+        Err(StoreError::BadUsername(_))
+    ));
 }
 
 #[test]
 fn names_are_accepted_as_administrators_write_them_and_mistakes_are_named() {
     let s = site("2026-03-02T09:00:00Z");
-    add(&s.store, "a", "Engineer with diary", Some(("jobs user", "Monthly"))).unwrap();
-    add(&s.store, "b", "sales-person", Some(("Sales Person", "contracted"))).unwrap();
+    add(
+        &s.store,
+        "a",
+        "Engineer with diary",
+        Some(("jobs user", "Monthly")),
+    )
+    .unwrap();
+    add(
+        &s.store,
+        "b",
+        "sales-person",
+        Some(("Sales Person", "contracted")),
+    )
+    .unwrap();
     add(&s.store, "c", "'Owner/manager'".trim_matches('\''), None).unwrap();
-    assert!(matches!(add(&s.store, "d", "wizard", None), Err(StoreError::UnknownRole(_))));
-    assert!(matches!(add(&s.store, "d", "engineer", Some(("Plumbing", "monthly"))), Err(StoreError::UnknownLicence { .. })));
-    let err = add(&s.store, "d", "sales person", Some(("Sales Person", "daily"))).unwrap_err();
+    assert!(matches!(
+        add(&s.store, "d", "wizard", None),
+        Err(StoreError::UnknownRole(_))
+    ));
+    assert!(matches!(
+        add(&s.store, "d", "engineer", Some(("Plumbing", "monthly"))),
+        Err(StoreError::UnknownLicence { .. })
+    ));
+    let err = add(
+        &s.store,
+        "d",
+        "sales person",
+        Some(("Sales Person", "daily")),
+    )
+    .unwrap_err();
     assert!(matches!(err, StoreError::TermNotOffered { .. }), "{err}");
-    assert!(err.to_string().contains("offered: contracted, monthly"), "{err}");
-    let err = add(&s.store, "d", "engineer", Some(("Sales Person", "contracted"))).unwrap_err();
+    assert!(
+        err.to_string().contains("offered: contracted, monthly"),
+        "{err}"
+    );
+    let err = add(
+        &s.store,
+        "d",
+        "engineer",
+        Some(("Sales Person", "contracted")),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("cannot hold"), "{err}");
 }
 
 #[test]
 fn only_the_right_roles_manage_licences_and_users() {
     let s = site("2026-03-02T09:00:00Z");
-    add(&s.store, "fin", "financial office staff", Some(("Jobs User", "contracted"))).unwrap();
-    add(&s.store, "eng", "engineer", Some(("Jobs User", "contracted"))).unwrap();
+    add(
+        &s.store,
+        "fin",
+        "financial office staff",
+        Some(("Jobs User", "contracted")),
+    )
+    .unwrap();
+    add(
+        &s.store,
+        "eng",
+        "engineer",
+        Some(("Jobs User", "contracted")),
+    )
+    .unwrap();
     let mut newer = licence();
     newer.sequence = 2;
     let err = s.store.import("eng", sign(&newer).as_bytes()).unwrap_err();
     assert!(matches!(err, StoreError::NotAllowed { .. }), "{err}");
-    let err = s.store.add_user("fin", &NewUser { name: "x".into(), role: "engineer".into(), ..Default::default() }).unwrap_err();
-    assert!(err.to_string().contains("only Owner/manager assigns"), "{err}");
+    let err = s
+        .store
+        .add_user(
+            "fin",
+            &NewUser {
+                name: "x".into(),
+                role: "engineer".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("only Owner/manager assigns"),
+        "{err}"
+    );
     s.store.import("fin", sign(&newer).as_bytes()).unwrap();
-    let err = s.store.import("nobody", sign(&newer).as_bytes()).unwrap_err();
+    let err = s
+        .store
+        .import("nobody", sign(&newer).as_bytes())
+        .unwrap_err();
     assert!(err.to_string().contains("not an active user"), "{err}");
     // The last Owner/manager cannot be removed.
     let err = s.store.deactivate("owner", "owner").unwrap_err();
-    assert!(err.to_string().contains("at least one active Owner/manager"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("at least one active Owner/manager"),
+        "{err}"
+    );
 }
 
 #[test]
 fn over_allocated_users_work_through_the_grace_then_the_latest_are_deactivated() {
     let s = site("2026-03-02T09:00:00Z");
     // Sales Support monthly has 1 seat.
-    add(&s.store, "s1", "sales support", Some(("Sales Support", "monthly"))).unwrap();
+    add(
+        &s.store,
+        "s1",
+        "sales support",
+        Some(("Sales Support", "monthly")),
+    )
+    .unwrap();
     s.clock.advance(Duration::hours(1));
-    let u2 = add(&s.store, "s2", "sales support", Some(("Sales Support", "monthly"))).unwrap();
+    let u2 = add(
+        &s.store,
+        "s2",
+        "sales support",
+        Some(("Sales Support", "monthly")),
+    )
+    .unwrap();
     assert!(u2.over_allocated_since.is_some());
     s.clock.advance(Duration::hours(1));
-    let u3 = add(&s.store, "s3", "sales support", Some(("Sales Support", "monthly"))).unwrap();
+    let u3 = add(
+        &s.store,
+        "s3",
+        "sales support",
+        Some(("Sales Support", "monthly")),
+    )
+    .unwrap();
     assert!(u3.over_allocated_since.is_some());
-    let pool = s.store.pools().unwrap().into_iter().find(|p| p.licence == "Sales Support" && p.term == Term::Monthly).unwrap();
+    let pool = s
+        .store
+        .pools()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.licence == "Sales Support" && p.term == Term::Monthly)
+        .unwrap();
     assert_eq!((pool.total, pool.in_use, pool.over_allocated), (1, 3, 2));
 
     let check = s.store.check("s3").unwrap();
@@ -197,22 +347,61 @@ fn over_allocated_users_work_through_the_grace_then_the_latest_are_deactivated()
     assert_eq!(report.deactivated, ["s3", "s2"]);
     assert!(!s.store.check("s3").unwrap().allowed);
     assert!(s.store.check("s1").unwrap().allowed);
-    assert!(s.store.events(10, None).unwrap().iter().any(|e| e.name == "User deactivated"));
+    assert!(
+        s.store
+            .events(10, None)
+            .unwrap()
+            .iter()
+            .any(|e| e.name == "User deactivated")
+    );
     assert!(s.store.audit_verify().unwrap().ok());
 }
 
 #[test]
 fn freeing_a_seat_clears_an_over_allocation() {
     let s = site("2026-03-02T09:00:00Z");
-    add(&s.store, "s1", "sales support", Some(("Sales Support", "monthly"))).unwrap();
-    add(&s.store, "s2", "sales support", Some(("Sales Support", "monthly"))).unwrap();
-    assert!(s.store.user("s2").unwrap().unwrap().over_allocated_since.is_some());
+    add(
+        &s.store,
+        "s1",
+        "sales support",
+        Some(("Sales Support", "monthly")),
+    )
+    .unwrap();
+    add(
+        &s.store,
+        "s2",
+        "sales support",
+        Some(("Sales Support", "monthly")),
+    )
+    .unwrap();
+    assert!(
+        s.store
+            .user("s2")
+            .unwrap()
+            .unwrap()
+            .over_allocated_since
+            .is_some()
+    );
     s.store.deactivate("owner", "s1").unwrap();
-    assert!(s.store.user("s2").unwrap().unwrap().over_allocated_since.is_none());
+    assert!(
+        s.store
+            .user("s2")
+            .unwrap()
+            .unwrap()
+            .over_allocated_since
+            .is_none()
+    );
     assert_eq!(s.store.user_counts().unwrap().over_allocated, 0);
     // A licence with fewer seats over-allocates the most recently activated.
     s.store.activate("owner", "s1").unwrap();
-    assert!(s.store.user("s1").unwrap().unwrap().over_allocated_since.is_some());
+    assert!(
+        s.store
+            .user("s1")
+            .unwrap()
+            .unwrap()
+            .over_allocated_since
+            .is_some()
+    );
     assert!(s.store.audit_verify().unwrap().ok());
 }
 
@@ -220,27 +409,57 @@ fn freeing_a_seat_clears_an_over_allocation() {
 fn a_smaller_licence_over_allocates_the_most_recently_activated() {
     let s = site("2026-03-02T09:00:00Z");
     for i in 0..5 {
-        add(&s.store, &format!("m{i}"), "engineer", Some(("Jobs User", "monthly"))).unwrap();
+        add(
+            &s.store,
+            &format!("m{i}"),
+            "engineer",
+            Some(("Jobs User", "monthly")),
+        )
+        .unwrap();
         s.clock.advance(Duration::minutes(5));
     }
     let mut smaller = licence();
     smaller.sequence = 2;
     smaller.seat_pools[1].count = 3;
     s.store.import("owner", sign(&smaller).as_bytes()).unwrap();
-    let over: Vec<_> = (0..5).filter(|i| s.store.user(&format!("m{i}")).unwrap().unwrap().over_allocated_since.is_some()).collect();
+    let over: Vec<_> = (0..5)
+        .filter(|i| {
+            s.store
+                .user(&format!("m{i}"))
+                .unwrap()
+                .unwrap()
+                .over_allocated_since
+                .is_some()
+        })
+        .collect();
     assert_eq!(over, [3, 4]);
 }
 
 #[test]
 fn check_follows_expiry_grace_and_termination() {
     let s = site("2027-01-10T09:00:00Z");
-    add(&s.store, "bob", "engineer", Some(("Jobs User", "contracted"))).unwrap();
+    add(
+        &s.store,
+        "bob",
+        "engineer",
+        Some(("Jobs User", "contracted")),
+    )
+    .unwrap();
     let c = s.store.check("bob").unwrap();
     assert!(c.allowed);
-    assert!(c.warnings.iter().any(|w| w.contains("expires on 2027-01-31")));
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("expires on 2027-01-31"))
+    );
     s.clock.set(at("2027-02-05T09:00:00Z"));
     let c = s.store.check("bob").unwrap();
-    assert!(c.allowed && c.warnings.iter().any(|w| w.contains("terminated on 2027-02-15")));
+    assert!(
+        c.allowed
+            && c.warnings
+                .iter()
+                .any(|w| w.contains("terminated on 2027-02-15"))
+    );
     s.clock.set(at("2027-02-15T09:00:00Z"));
     let c = s.store.check("bob").unwrap();
     assert!(!c.allowed);
@@ -249,7 +468,10 @@ fn check_follows_expiry_grace_and_termination() {
     assert_eq!(s.store.status().unwrap().state, "terminated");
     let report = s.store.tick().unwrap();
     assert!(report.notices.iter().any(|n| n.contains("terminated")));
-    assert!(s.store.tick().unwrap().notices.is_empty(), "notices are given once");
+    assert!(
+        s.store.tick().unwrap().notices.is_empty(),
+        "notices are given once"
+    );
     // The Owner/manager can still import a renewal.
     let mut renewed = licence();
     renewed.sequence = 2;
@@ -263,8 +485,20 @@ fn check_follows_expiry_grace_and_termination() {
 fn inactive_and_seatless_users_may_not_work() {
     let s = site("2026-03-02T09:00:00Z");
     add(&s.store, "nos", "engineer", None).unwrap();
-    assert!(s.store.check("nos").unwrap().reason.contains("holds no seat"));
-    add(&s.store, "bob", "engineer", Some(("Jobs User", "contracted"))).unwrap();
+    assert!(
+        s.store
+            .check("nos")
+            .unwrap()
+            .reason
+            .contains("holds no seat")
+    );
+    add(
+        &s.store,
+        "bob",
+        "engineer",
+        Some(("Jobs User", "contracted")),
+    )
+    .unwrap();
     s.store.deactivate("owner", "bob").unwrap();
     assert!(s.store.check("bob").unwrap().reason.contains("inactive"));
     assert!(!s.store.check("ghost").unwrap().allowed);
@@ -277,50 +511,120 @@ fn daily_users_are_charged_once_per_user_day() {
     add(&s.store, "c", "engineer", Some(("Jobs User", "contracted"))).unwrap();
     let first = s.store.record_usage("d", UsageKind::Login, None).unwrap();
     assert!(first.charged);
-    let again = s.store.record_usage("d", UsageKind::DiaryActioned, None).unwrap();
+    let again = s
+        .store
+        .record_usage("d", UsageKind::DiaryActioned, None)
+        .unwrap();
     assert!(!again.charged);
-    let booked = s.store.record_usage("d", UsageKind::DiaryBooked, Some("2026-03-05".parse().unwrap())).unwrap();
+    let booked = s
+        .store
+        .record_usage(
+            "d",
+            UsageKind::DiaryBooked,
+            Some("2026-03-05".parse().unwrap()),
+        )
+        .unwrap();
     assert!(booked.charged);
-    assert!(!s.store.record_usage("c", UsageKind::Login, None).unwrap().charged);
+    assert!(
+        !s.store
+            .record_usage("c", UsageKind::Login, None)
+            .unwrap()
+            .charged
+    );
     let month = licfile::YearMonth::new(2026, 3).unwrap();
     let charges = s.store.daily_charges(month).unwrap();
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0].2.len(), 2);
-    assert!(s.store.record_usage("d", UsageKind::Login, Some("2028-01-01".parse().unwrap())).is_err());
+    assert!(
+        s.store
+            .record_usage("d", UsageKind::Login, Some("2028-01-01".parse().unwrap()))
+            .is_err()
+    );
 }
 
 #[test]
 fn metered_services_and_storage_count_against_their_thresholds() {
     let s = site("2026-03-02T09:00:00Z");
     for i in 0..3 {
-        add(&s.store, &format!("u{i}"), "engineer", Some(("Jobs User", "contracted"))).unwrap();
+        add(
+            &s.store,
+            &format!("u{i}"),
+            "engineer",
+            Some(("Jobs User", "contracted")),
+        )
+        .unwrap();
     }
     // emails-sent: 5000 + 200 per user; 4 active users (owner included).
     assert_eq!(s.store.record_metered("emails-sent", 5000).unwrap(), 5000);
     s.store.record_metered("EMAILS-SENT", 900).unwrap();
-    let m = s.store.metered().unwrap().into_iter().find(|m| m.name == "emails-sent").unwrap();
+    let m = s
+        .store
+        .metered()
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "emails-sent")
+        .unwrap();
     assert_eq!((m.used, m.threshold, m.excess), (5900, 5800, 100));
-    assert!(s.store.events(5, None).unwrap().iter().any(|e| e.name == "Metered service over threshold"));
-    assert!(matches!(s.store.record_metered("faxes", 1), Err(StoreError::UnknownService { .. })));
+    assert!(
+        s.store
+            .events(5, None)
+            .unwrap()
+            .iter()
+            .any(|e| e.name == "Metered service over threshold")
+    );
+    assert!(matches!(
+        s.store.record_metered("faxes", 1),
+        Err(StoreError::UnknownService { .. })
+    ));
     // Storage allowance: contracted and monthly seats x GB per seat; daily seats bring none.
-    assert_eq!(s.store.storage_allowance_gb(), 25 * 20 + 5 * 20 + 6 * 50 + 2 * 50 + 3 * 50 + 50);
+    assert_eq!(
+        s.store.storage_allowance_gb(),
+        25 * 20 + 5 * 20 + 6 * 50 + 2 * 50 + 3 * 50 + 50
+    );
     s.store.record_storage(2_000_000_000_000).unwrap();
-    assert!(s.store.events(5, None).unwrap().iter().any(|e| e.name == "Storage over allowance"));
+    assert!(
+        s.store
+            .events(5, None)
+            .unwrap()
+            .iter()
+            .any(|e| e.name == "Storage over allowance")
+    );
 }
 
 #[test]
 fn a_clock_moved_backwards_is_reported_and_time_checks_use_the_later_time() {
     let s = site("2027-02-10T09:00:00Z");
-    add(&s.store, "bob", "engineer", Some(("Jobs User", "contracted"))).unwrap();
+    add(
+        &s.store,
+        "bob",
+        "engineer",
+        Some(("Jobs User", "contracted")),
+    )
+    .unwrap();
     s.clock.set(at("2027-02-20T09:00:00Z"));
     add(&s.store, "ann", "engineer", None).unwrap();
-    assert!(!s.store.check("bob").unwrap().allowed, "terminated after 2027-02-15");
+    assert!(
+        !s.store.check("bob").unwrap().allowed,
+        "terminated after 2027-02-15"
+    );
     s.clock.set(at("2026-06-01T09:00:00Z"));
     let c = s.store.check("bob").unwrap();
-    assert!(!c.allowed, "winding the clock back does not revive the licence");
-    assert_eq!(s.store.clock_behind_hours().unwrap().map(|h| h > 24), Some(true));
+    assert!(
+        !c.allowed,
+        "winding the clock back does not revive the licence"
+    );
+    assert_eq!(
+        s.store.clock_behind_hours().unwrap().map(|h| h > 24),
+        Some(true)
+    );
     add(&s.store, "eve", "engineer", None).unwrap();
-    assert!(s.store.events(5, None).unwrap().iter().any(|e| e.name == "Clock moved backwards"));
+    assert!(
+        s.store
+            .events(5, None)
+            .unwrap()
+            .iter()
+            .any(|e| e.name == "Clock moved backwards")
+    );
 }
 
 #[test]
@@ -352,27 +656,88 @@ fn audit_verify_finds_an_altered_event() {
     let reopened = Store::open(&dir, clock).unwrap();
     let report = reopened.audit_verify().unwrap();
     assert!(!report.ok());
-    assert!(report.problems[0].contains("event 2"), "{:?}", report.problems);
+    assert!(
+        report.problems[0].contains("event 2"),
+        "{:?}",
+        report.problems
+    );
 }
 
 #[test]
 fn users_page_filters_searches_and_pages() {
     let s = site("2026-03-02T09:00:00Z");
     for i in 0..12 {
-        add(&s.store, &format!("eng{i:02}"), "engineer", Some(("Jobs User", if i % 2 == 0 { "contracted" } else { "monthly" }))).unwrap();
+        add(
+            &s.store,
+            &format!("eng{i:02}"),
+            "engineer",
+            Some((
+                "Jobs User",
+                if i % 2 == 0 { "contracted" } else { "monthly" },
+            )),
+        )
+        .unwrap();
     }
-    add(&s.store, "sally", "sales person", Some(("Sales Person", "contracted"))).unwrap();
-    let page = s.store.users_page(&UserQuery { limit: 5, ..Default::default() }).unwrap();
+    add(
+        &s.store,
+        "sally",
+        "sales person",
+        Some(("Sales Person", "contracted")),
+    )
+    .unwrap();
+    let page = s
+        .store
+        .users_page(&UserQuery {
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(page.users.len(), 5);
     assert_eq!(page.total, Some(14));
-    let next = s.store.users_page(&UserQuery { limit: 5, after: page.next.clone(), ..Default::default() }).unwrap();
+    let next = s
+        .store
+        .users_page(&UserQuery {
+            limit: 5,
+            after: page.next.clone(),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(next.users[0].name, "eng05");
-    let monthly = s.store.users_page(&UserQuery { licence: Some("Jobs User".into()), term: Some(Term::Monthly), limit: 50, ..Default::default() }).unwrap();
+    let monthly = s
+        .store
+        .users_page(&UserQuery {
+            licence: Some("Jobs User".into()),
+            term: Some(Term::Monthly),
+            limit: 50,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(monthly.users.len(), 6);
-    let all_jobs = s.store.users_page(&UserQuery { licence: Some("jobs user".into()), limit: 50, ..Default::default() }).unwrap();
+    let all_jobs = s
+        .store
+        .users_page(&UserQuery {
+            licence: Some("jobs user".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(all_jobs.users.len(), 12);
-    let found = s.store.users_page(&UserQuery { search: Some("SALES".into()), limit: 50, ..Default::default() }).unwrap();
-    assert_eq!(found.users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(), ["sally"]);
+    let found = s
+        .store
+        .users_page(&UserQuery {
+            search: Some("SALES".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        found
+            .users
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect::<Vec<_>>(),
+        ["sally"]
+    );
 }
 
 #[test]
@@ -384,10 +749,23 @@ fn add_ons_are_limited_to_their_count() {
     s.store.import("owner", sign(&l).as_bytes()).unwrap();
     add(&s.store, "a", "engineer", None).unwrap();
     add(&s.store, "b", "engineer", None).unwrap();
-    let give = |n: &str| s.store.set_user("owner", n, &UserChange { add_ons: vec!["crm module".into()], ..Default::default() });
+    let give = |n: &str| {
+        s.store.set_user(
+            "owner",
+            n,
+            &UserChange {
+                add_ons: vec!["crm module".into()],
+                ..Default::default()
+            },
+        )
+    };
     give("a").unwrap();
     let err = give("b").unwrap_err();
-    assert!(err.to_string().contains("all 1 CRM module licences are assigned"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("all 1 CRM module licences are assigned"),
+        "{err}"
+    );
     assert_eq!(s.store.add_on_holders("CRM module").unwrap(), ["a"]);
 }
 
@@ -403,7 +781,10 @@ fn contracts_export_holds_every_imported_file_as_signed() {
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
     let mut text = String::new();
     use std::io::Read;
-    zip.by_name("licences/002-NW-000123-0001.lic").unwrap().read_to_string(&mut text).unwrap();
+    zip.by_name("licences/002-NW-000123-0001.lic")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     assert_eq!(text, second);
     assert!(zip.by_name("README.txt").is_ok());
     assert!(s.store.export_contracts(&out).is_err(), "never overwritten");
@@ -413,15 +794,29 @@ fn contracts_export_holds_every_imported_file_as_signed() {
 fn the_demo_looks_like_a_real_site_and_is_sound() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at("2026-11-22T10:00:00Z")));
-    let s = store::demo::create_demo(&dir.path().join("demo"), 80, "owner", clock).unwrap();
+    let s = store::demo::create_demo(&dir.path().join("demo"), 80, 5, "owner", clock).unwrap();
     let status = s.status().unwrap();
     assert!(status.demo);
     assert_eq!(status.sequence, 2);
     assert!(status.users.total > 80);
     assert!(status.users.over_allocated >= 1, "{:?}", status.users);
-    assert!(status.pools.iter().any(|p| p.term == Term::Daily && p.in_use > 0));
+    assert!(
+        status
+            .pools
+            .iter()
+            .any(|p| p.term == Term::Daily && p.in_use > 0)
+    );
     assert!(status.metered.iter().all(|m| m.used > 0));
-    let roles: std::collections::HashSet<_> = s.users_page(&UserQuery { limit: 1000, ..Default::default() }).unwrap().users.into_iter().map(|u| u.role).collect();
+    let roles: std::collections::HashSet<_> = s
+        .users_page(&UserQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap()
+        .users
+        .into_iter()
+        .map(|u| u.role)
+        .collect();
     assert!(roles.len() >= 8, "{roles:?}");
     assert!(s.events(1000, None).unwrap().len() > 50);
     let audit = s.audit_verify().unwrap();

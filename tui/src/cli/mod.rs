@@ -3,8 +3,20 @@
 //!
 //! Exit codes: 0 ok, 1 refused or invalid, 2 usage error.
 
+mod audit;
+mod check;
+mod demo;
 mod describe;
+mod export;
+mod import;
+mod init;
 mod inspect;
+mod roles;
+mod site;
+mod status;
+mod tick;
+mod usage;
+mod users;
 mod util;
 mod vendor;
 mod verify;
@@ -42,6 +54,31 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Check a document: format, key, signature, endorsement, serial, dates.
     Verify(verify::Args),
+    /// Create the store from the vendor's licence; you become its Owner/manager.
+    Init(init::Args),
+    /// Import a licence file (Owner/manager, Financial office staff).
+    Import(import::Args),
+    /// The installation: licence state, pools, users, metered services.
+    Status(status::Args),
+    /// Users, their roles, seats and add-ons.
+    #[command(subcommand)]
+    Users(users::Cmd),
+    /// The roles' permission matrix.
+    Roles(roles::Args),
+    /// May this user work now? Exit 0 yes, 1 no (for the licensed product).
+    Check(check::Args),
+    /// Record usage (for the licensed product).
+    #[command(subcommand)]
+    Usage(usage::Cmd),
+    /// Apply what time has made due: grace ends, expiries.
+    Tick(tick::Args),
+    /// The action log, or `audit verify` to check it.
+    Audit(audit::Args),
+    /// Export the signed contracts.
+    #[command(subcommand)]
+    Export(export::Cmd),
+    /// Make a demo store with a demo licence, users and months of history.
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -55,11 +92,23 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let st = cli.store.as_deref();
     let result = match cli.command {
         None => print_overview(),
         Some(Command::Vendor(cmd)) => vendor::run(cmd),
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Init(args)) => init::run(st, args),
+        Some(Command::Import(args)) => import::run(st, args),
+        Some(Command::Status(args)) => status::run(st, args),
+        Some(Command::Users(cmd)) => users::run(st, cmd),
+        Some(Command::Roles(args)) => roles::run(args),
+        Some(Command::Check(args)) => check::run(st, args),
+        Some(Command::Usage(cmd)) => usage::run(st, cmd),
+        Some(Command::Tick(args)) => tick::run(st, args),
+        Some(Command::Audit(args)) => audit::run(st, args),
+        Some(Command::Export(cmd)) => export::run(st, cmd),
+        Some(Command::Demo(args)) => demo::run(st, args),
     };
     match result {
         Ok(code) => code,

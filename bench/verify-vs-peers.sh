@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Whole-process cost of checking one signed file: `tessera verify` against
+# `minisign -V` and `ssh-keygen -Y verify` on files of the same size, each
+# called N times (default 300) from a bash loop, interleaved round by round so
+# that background noise falls on every tool alike. Prints per-call medians and
+# the ratio to minisign. Target (docs/PERFORMANCE.md): tessera <= 1.0 x minisign.
+#
+#   bench/verify-vs-peers.sh            # N=300
+#   N=1000 bench/verify-vs-peers.sh
+#   TESSERA=path/to/tessera bench/verify-vs-peers.sh   # skip the build, time this binary
+#
+# Installs minisign and openssh-client with apt-get when they are missing
+# (needs root, as on the project's machines). Builds tessera as it ships: the
+# `dist` profile (fat LTO, strip, panic=abort) with static glibc. Everything
+# else (keys, files) is made in a temporary directory that is removed on exit.
+set -euo pipefail
+
+N=${N:-300}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=x86_64-unknown-linux-gnu
+
+say() { printf '%s\n' "$*" >&2; }
+
+# --- tools ------------------------------------------------------------------
+apt_updated=
+apt_install() {
+    local pkg=$1
+    if [ "$(id -u)" != 0 ]; then
+        say "error: $pkg is missing and this is not root: apt-get install -y $pkg"
+        exit 1
+    fi
+    if [ -z "$apt_updated" ]; then
+        say "apt-get update (once)"
+        apt-get update -qq >&2
+        apt_updated=1
+    fi
+    if ! apt-cache policy "$pkg" | grep -q 'Candidate: [0-9]'; then
+        say "error: no installable $pkg package in the configured Debian sources"
+        exit 1
+    fi
+    say "installing $pkg"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
+}
+command -v minisign >/dev/null || apt_install minisign
+command -v ssh-keygen >/dev/null || apt_install openssh-client
+
+if ((BASH_VERSINFO[0] < 5)); then
+    say "error: needs bash 5 (for \$EPOCHREALTIME)"
+    exit 1
+fi
+
+# --- tessera, as it ships ---------------------------------------------------
+if [ -z "${TESSERA:-}" ]; then
+    say "building tessera (dist profile, static glibc)"
+    # An explicit --target keeps RUSTFLAGS away from build scripts and proc-macros.
+    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
+        cargo build --quiet --profile dist --target "$TARGET" -p tui)
+    TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/$TARGET/dist/tessera"
+fi
+[ -x "$TESSERA" ] || { say "error: no tessera binary at $TESSERA"; exit 1; }
+
+# --- keys and files -----------------------------------------------------------
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP"
+
+"$TESSERA" vendor keygen --out vendor >/dev/null
+# The example spec, issued on a fixed day and judged on a fixed day, so that the
+# licence (expiring 2027-01-31) is valid whatever the machine's date.
+{ echo 'issued_at = "2026-01-05T10:00:00Z"'; grep -v '^issued_at' "$ROOT/examples/licence.toml"; } >spec.toml
+AT=2026-06-01
+"$TESSERA" vendor issue --key vendor.key --out licence.lic spec.toml >/dev/null
+SIZE=$(wc -c <licence.lic)
+"$TESSERA" verify --trust vendor.pub --at "$AT" licence.lic >/dev/null ||
+    { say "error: tessera refuses its own licence:"; "$TESSERA" verify --trust vendor.pub --at "$AT" licence.lic; exit 1; }
+
+# A text file of the same size for the peers.
+head -c "$SIZE" /dev/urandom | base64 -w 64 | head -c "$SIZE" >data.txt
+
+minisign -G -W -p mini.pub -s mini.key >/dev/null 2>&1
+minisign -S -s mini.key -m data.txt >/dev/null 2>&1
+minisign -V -q -p mini.pub -m data.txt
+
+ssh-keygen -q -t ed25519 -N '' -C bench@tessera -f ssh_key
+printf 'bench@tessera %s\n' "$(cut -d' ' -f1,2 ssh_key.pub)" >allowed_signers
+ssh-keygen -q -Y sign -f ssh_key -n file data.txt 2>/dev/null
+ssh-keygen -q -Y verify -f allowed_signers -I bench@tessera -n file -s data.txt.sig <data.txt >/dev/null
+
+# --- timing -------------------------------------------------------------------
+run_true()     { /bin/true; }
+run_tessera()  { "$TESSERA" verify --trust vendor.pub --at "$AT" licence.lic >/dev/null; }
+run_minisign() { minisign -V -q -p mini.pub -m data.txt; }
+run_ssh()      { ssh-keygen -Y verify -f allowed_signers -I bench@tessera -n file -s data.txt.sig <data.txt >/dev/null 2>&1; }
+
+TOOLS=(true tessera minisign ssh)
+declare -A LABEL=(
+    [true]="/bin/true (process start)"
+    [tessera]="tessera verify"
+    [minisign]="minisign -V"
+    [ssh]="ssh-keygen -Y verify"
+)
+for t in "${TOOLS[@]}"; do : >"times.$t"; done
+
+# Warm the page cache and the dynamic loader's caches.
+for _ in 1 2 3 4 5 6 7 8 9 10; do for t in "${TOOLS[@]}"; do "run_$t"; done; done
+
+say "timing $N calls of each (file of $SIZE bytes)"
+# Microseconds from $EPOCHREALTIME ("seconds.micros"), without forking date(1).
+us() { local s=${1%.*} f=${1#*.}; echo $((s * 1000000 + 10#$f)); }
+for ((i = 0; i < N; i++)); do
+    for t in "${TOOLS[@]}"; do
+        t0=$EPOCHREALTIME
+        "run_$t"
+        t1=$EPOCHREALTIME
+        echo $(($(us "$t1") - $(us "$t0"))) >>"times.$t"
+    done
+done
+
+# Median, 10th and 90th percentile of a file of integers, in microseconds.
+pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int((NR-1)*p+0.5)+1; print a[i]}'; }
+ms() { awk -v u="$1" 'BEGIN {printf "%.3f", u / 1000}'; }
+
+MINI=$(pct times.minisign 0.5)
+printf '\n%s, %s calls each, file of %s bytes, %s\n\n' "$(date -u +%Y-%m-%d)" "$N" "$SIZE" "$(nproc) cores"
+printf '%-28s %10s %10s %10s %12s\n' "command" "median ms" "p10 ms" "p90 ms" "/ minisign"
+for t in "${TOOLS[@]}"; do
+    med=$(pct "times.$t" 0.5)
+    printf '%-28s %10s %10s %10s %12s\n' "${LABEL[$t]}" "$(ms "$med")" \
+        "$(ms "$(pct "times.$t" 0.1)")" "$(ms "$(pct "times.$t" 0.9)")" \
+        "$(awk -v a="$med" -v b="$MINI" 'BEGIN {printf "%.2f", a / b}')"
+done
+TES=$(pct times.tessera 0.5)
+echo
+if awk -v a="$TES" -v b="$MINI" 'BEGIN {exit !(a <= b)}'; then
+    echo "target met: tessera verify is no slower per call than minisign -V"
+else
+    echo "OVER TARGET: tessera verify is slower per call than minisign -V"
+    exit 1
+fi

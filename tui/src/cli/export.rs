@@ -1,0 +1,39 @@
+//! `tessera export contracts --out FILE.zip`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::site;
+use super::util::{self, Failure};
+
+/// What to export.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Every imported licence file as signed, with a readable summary of each, in a zip.
+    Contracts(ContractsArgs),
+}
+
+/// Arguments of `export contracts`.
+#[derive(Debug, clap::Args)]
+pub struct ContractsArgs {
+    /// The zip to write (never overwritten).
+    #[arg(long, value_name = "FILE.zip")]
+    out: PathBuf,
+}
+
+/// Writes the export.
+pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Failure> {
+    let Cmd::Contracts(a) = cmd;
+    let store = site::open(store_arg)?;
+    store
+        .require_licence_reader(&site::operator())
+        .map_err(site::refused)?;
+    let n = store.export_contracts(&a.out).map_err(site::refused)?;
+    util::print(&format!(
+        "wrote {n} signed licences to {}\n",
+        a.out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
