@@ -396,6 +396,62 @@ impl Tx<'_> {
         Ok(merged.into_iter().collect())
     }
 
+    /// Visits the keys under `prefix` from the last, with this change's writes
+    /// applied, until `f` returns false. Reads only as far as it goes.
+    pub(crate) fn scan_rev(
+        &self,
+        prefix: &[u8],
+        mut f: impl FnMut(&[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let mut tree = self
+            .db
+            .tree
+            .range(prefix.to_vec()..)
+            .rev()
+            .filter_map(|kv| match kv {
+                Ok((k, _)) if k.starts_with(prefix) => Some(Ok(k.to_vec())),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            });
+        let mut overlay = self
+            .overlay
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .peekable();
+        let mut next_tree = tree.next().transpose()?;
+        loop {
+            let from_overlay = match (overlay.peek(), &next_tree) {
+                (None, None) => return Ok(()),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((ok, _)), Some(tk)) => ok.as_slice() >= tk.as_slice(),
+            };
+            let key = if from_overlay {
+                let (k, v) = overlay
+                    .next()
+                    .map(|(k, v)| (k.clone(), v.is_some()))
+                    .unwrap_or_default();
+                if next_tree.as_deref() == Some(k.as_slice()) {
+                    next_tree = tree.next().transpose()?;
+                }
+                if !v {
+                    continue;
+                }
+                k
+            } else {
+                let k = next_tree.take().unwrap_or_default();
+                next_tree = tree.next().transpose()?;
+                k
+            };
+            if !f(&key)? {
+                return Ok(());
+            }
+        }
+    }
+
     /// A counter stored as a u64.
     pub(crate) fn counter(&self, key: &[u8]) -> Result<u64> {
         Ok(self.get_rec::<u64>(key, "counter")?.unwrap_or(0))

@@ -126,9 +126,8 @@ fn plan_user(
             8..=10 => Role::EngineerWithDiary,
             11..=12 => Role::EngineerWithInvoice,
             13..=14 => Role::SeniorEngineer,
-            15..=17 => Role::OfficeStaff,
-            18 => Role::FinancialOfficeStaff,
-            _ => Role::OwnerManager,
+            15..=18 => Role::OfficeStaff,
+            _ => Role::FinancialOfficeStaff,
         };
         let term = if share < 0.50 {
             Term::Contracted

@@ -5,8 +5,6 @@
 //! keep working for the licence's overage grace, then the most recently
 //! activated over-allocated users are deactivated until the pool fits.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 use licfile::Term;
 use serde::Serialize;
@@ -165,45 +163,31 @@ fn vacate(tx: &mut Tx<'_>, user: &mut User, pool: &PoolKey) -> Result<()> {
     Ok(())
 }
 
-/// Makes the over-allocated users of a pool exactly its excess: the most
+/// Keeps the over-allocated users of a pool equal to its excess: the most
 /// recently activated active holders beyond the seat total (seed 003).
+///
+/// Marks only ever go to the newest activations and are cleared oldest first,
+/// so the marked users are always the newest `excess` holders; this touches
+/// the marked users and, when more are needed, the newest holders only.
 pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -> Result<()> {
     let total = u64::from(pool_total(licences, pool));
     let in_use = tx.counter(&keys::counter(pool))?;
     let excess = in_use.saturating_sub(total) as usize;
-    // Active holders, oldest activation first.
-    let holders: Vec<String> = tx
-        .scan(&keys::seats(pool))?
-        .into_iter()
-        .map(|(k, _)| {
-            let prefix = keys::seats(pool).len() + 8;
-            String::from_utf8_lossy(&k[prefix..]).into_owned()
-        })
-        .collect();
-    let should: BTreeSet<&String> = holders.iter().rev().take(excess).collect();
+    let over_prefix = [b"o/".as_slice(), &keys::pool(pool)].concat();
+    let mut marked: Vec<User> = Vec::new();
+    for (k, _) in tx.scan(&over_prefix)? {
+        if k.len() < over_prefix.len() + 8 {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&k[over_prefix.len() + 8..]).into_owned();
+        marked.push(get_user(tx, &name)?);
+    }
     let grace = i64::from(grace_days(licences, pool));
-    for name in &holders {
-        let mut user = get_user(tx, name)?;
-        let marked = user.over_allocated_since.is_some();
-        let want = should.contains(name);
-        if want && !marked {
-            let since = tx.now.timestamp();
-            user.over_allocated_since = Some(since);
-            tx.put(keys::over(pool, since, &user.name), Vec::new());
-            update_counts(tx, |c| c.over_allocated += 1)?;
-            let deadline = deadline(since, grace);
-            tx.system_event(
-                "User over-allocated",
-                EventStatus::Warning,
-                format!("{} has no free seat in {}; deactivated on {} unless seats are bought", user.name, pool.label(), fmt_day(deadline)),
-                format!(
-                    "{} is active in {}, which has {} seats and {} in use. Buy seats or free one within {} days, or {} (the most recently activated) is deactivated on {}.",
-                    user.name, pool.label(), total, in_use, grace, user.name, fmt_day(deadline)
-                ),
-                Some(deadline),
-            );
-            put_user(tx, &user)?;
-        } else if !want && marked {
+    if marked.len() > excess {
+        // Seats came free: the earliest-activated over-allocated users get them.
+        marked.sort_by_key(|u| u.activation);
+        let clear = marked.len() - excess;
+        for mut user in marked.into_iter().take(clear) {
             if let Some(since) = user.over_allocated_since.take() {
                 tx.del(keys::over(pool, since, &user.name));
             }
@@ -222,6 +206,39 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
                     user.name
                 ),
                 Some(tx.now.timestamp()),
+            );
+            put_user(tx, &user)?;
+        }
+    } else if marked.len() < excess {
+        // Too few seats: the newest unmarked holders are over-allocated.
+        let need = excess - marked.len();
+        let seats_prefix = keys::seats(pool);
+        let mut newest: Vec<String> = Vec::new();
+        tx.scan_rev(&seats_prefix, |k| {
+            if k.len() >= seats_prefix.len() + 8 {
+                let name = String::from_utf8_lossy(&k[seats_prefix.len() + 8..]).into_owned();
+                if !marked.iter().any(|u| u.name.eq_ignore_ascii_case(&name)) {
+                    newest.push(name);
+                }
+            }
+            Ok(newest.len() < need)
+        })?;
+        for name in newest {
+            let mut user = get_user(tx, &name)?;
+            let since = tx.now.timestamp();
+            user.over_allocated_since = Some(since);
+            tx.put(keys::over(pool, since, &user.name), Vec::new());
+            update_counts(tx, |c| c.over_allocated += 1)?;
+            let deadline = deadline(since, grace);
+            tx.system_event(
+                "User over-allocated",
+                EventStatus::Warning,
+                format!("{} has no free seat in {}; deactivated on {} unless seats are bought", user.name, pool.label(), fmt_day(deadline)),
+                format!(
+                    "{} is active in {}, which has {} seats and {} in use. Buy seats or free one within {} days, or {} (the most recently activated) is deactivated on {}.",
+                    user.name, pool.label(), total, in_use, grace, user.name, fmt_day(deadline)
+                ),
+                Some(deadline),
             );
             put_user(tx, &user)?;
         }
@@ -773,6 +790,9 @@ pub(crate) fn deactivate_in(
     licences: &[InForce],
 ) -> Result<()> {
     let seat = user.seat.clone();
+    // A marked user leaving takes their mark and one excess seat with them:
+    // the pool's marks still equal its excess, with nothing to reconcile.
+    let was_marked = user.over_allocated_since.is_some();
     if let Some(seat) = &seat {
         vacate(tx, user, seat)?;
     }
@@ -780,7 +800,9 @@ pub(crate) fn deactivate_in(
     user.deactivated_reason = reason.to_string();
     update_counts(tx, |c| c.active = c.active.saturating_sub(1))?;
     put_user(tx, user)?;
-    if let Some(seat) = &seat {
+    if let Some(seat) = &seat
+        && !was_marked
+    {
         reconcile(tx, seat, licences)?;
     }
     Ok(())

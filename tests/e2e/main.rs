@@ -1,5 +1,7 @@
 //! End-to-end tests of the built `tessera` binary, compiled into one test binary.
 
+mod crash;
+mod site;
 mod util;
 mod vendor;
 mod verify;

@@ -89,3 +89,145 @@ pub fn stdout(out: &std::process::Output) -> String {
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// A site store made from a demo licence: `Dir::site` issues `site.lic` from the
+/// example spec (expiry moved to 2099 so that no test depends on today) and runs
+/// `tessera --store st init --licence site.lic`.
+pub const STORE: &str = "st";
+
+impl Dir {
+    /// Writes the example spec to `rel` with its issue time fixed and its expiry
+    /// in 2099, after `edit` has changed what a test needs.
+    pub fn spec(&self, rel: &str, edit: impl FnOnce(&mut toml::Table)) {
+        let text = std::fs::read_to_string(repo("examples/licence.toml")).expect("example spec");
+        let mut spec: toml::Table = text.parse().expect("the example spec is TOML");
+        spec.insert(
+            "issued_at".into(),
+            toml::Value::String("2026-01-05T10:00:00Z".into()),
+        );
+        let expiry = spec
+            .get_mut("expiry")
+            .and_then(toml::Value::as_table_mut)
+            .expect("the example spec has [expiry]");
+        expiry.insert("date".into(), toml::Value::String("2099-01-31".into()));
+        edit(&mut spec);
+        self.write(rel, toml::to_string(&spec).expect("spec to TOML"));
+    }
+
+    /// Signs `spec` with the demo key (a demo store trusts it) into `out`.
+    pub fn issue_demo(&self, spec: &str, out: &str) {
+        let key = repo("keys/demo/demo.key");
+        self.cmd(&[
+            "vendor",
+            "issue",
+            "--key",
+            key.to_str().expect("utf-8 path"),
+            spec,
+            "--out",
+            out,
+        ])
+        .assert()
+        .success();
+    }
+
+    /// Issues the example licence as sequence `seq` (with `edit` applied) into `out`.
+    pub fn issue_sequence(&self, seq: i64, out: &str, edit: impl FnOnce(&mut toml::Table)) {
+        let spec = format!("{out}.toml");
+        self.spec(&spec, |s| {
+            s.insert("sequence".into(), toml::Value::Integer(seq));
+            s.insert(
+                "licence_id".into(),
+                toml::Value::String(format!("NW-000123-{seq:04}")),
+            );
+            edit(s);
+        });
+        self.issue_demo(&spec, out);
+    }
+
+    /// Makes the store `st` from the example licence (sequence 2).
+    pub fn site(&self) {
+        self.issue_sequence(2, "site.lic", |_| {});
+        self.cmd(&["--store", STORE, "init", "--licence", "site.lic"])
+            .assert()
+            .success();
+    }
+
+    /// `tessera --store st ARGS…` run inside the directory.
+    pub fn st(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(&["--store", STORE]);
+        cmd.args(args);
+        cmd
+    }
+
+    /// `tessera --store st ARGS…` as a plain process, to be spawned and killed.
+    pub fn st_process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+        cmd.env_remove("TESSERA_STORE")
+            .env("NO_COLOR", "1")
+            .current_dir(self.tmp.path())
+            .arg("--store")
+            .arg(STORE)
+            .args(args);
+        cmd
+    }
+
+    /// Runs `tessera --store st ARGS… --json` (the caller includes `--json`),
+    /// requires success and parses standard output.
+    pub fn st_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.st(args).output().expect("run tessera");
+        assert!(
+            out.status.success(),
+            "tessera {args:?} failed: {}",
+            stderr(&out)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON on standard output")
+    }
+
+    /// What a refused command must leave as it was: the status (without the
+    /// day it was asked on), the number of events, and every user, deleted ones too.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut status = self.st_json(&["status", "--json"]);
+        if let Some(o) = status.as_object_mut() {
+            o.remove("today");
+        }
+        let verify = self.st_json(&["audit", "--json", "verify"]);
+        let users = self.st_json(&["users", "list", "--json", "--deleted", "--limit", "100000"]);
+        Snapshot {
+            status,
+            events: verify["events"].as_u64().expect("event count"),
+            users,
+        }
+    }
+}
+
+/// The state of a store as its reader sees it (see [`Dir::snapshot`]).
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    /// `status --json` without `today`.
+    pub status: serde_json::Value,
+    /// Events in the chain.
+    pub events: u64,
+    /// `users list --json --deleted`.
+    pub users: serde_json::Value,
+}
+
+/// Asserts a command was refused: exit 1, a message on standard error that
+/// contains every one of `words` (any case), and no panic.
+pub fn assert_refused(out: &std::process::Output, words: &[&str]) -> String {
+    let err = stderr(out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1; stdout: {} stderr: {err}",
+        stdout(out)
+    );
+    assert!(!err.contains("panicked"), "a panic: {err}");
+    let lower = err.to_lowercase();
+    for w in words {
+        assert!(
+            lower.contains(&w.to_lowercase()),
+            "the message does not name {w:?}: {err}"
+        );
+    }
+    err
+}

@@ -13,10 +13,20 @@ pub fn store_dir(arg: Option<&Path>) -> PathBuf {
         .unwrap_or_else(store::default_dir)
 }
 
+/// A store opened for one command, never torn down.
+///
+/// Every change is flushed and synced before it is reported, so at the end of
+/// a command there is nothing left to write; tearing down sled's in-memory page
+/// table would cost a sixth of a short command's time, so the process exits
+/// without it (the kernel releases the lock file).
+pub type Opened = std::mem::ManuallyDrop<Store>;
+
 /// Opens the store on the machine's clock.
-pub fn open(arg: Option<&Path>) -> Result<Store, Failure> {
+pub fn open(arg: Option<&Path>) -> Result<Opened, Failure> {
     let dir = store_dir(arg);
-    Store::open(&dir, Arc::new(SystemClock)).map_err(refused)
+    Store::open(&dir, Arc::new(SystemClock))
+        .map(std::mem::ManuallyDrop::new)
+        .map_err(refused)
 }
 
 /// The operator: the store user named like the login user.

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Time `tessera vendor issue --batch` of N licence specs (default 10,000):
+# a JSON Lines file derived from `tessera inspect --json` of an issued licence,
+# one line per serial. Runs RUNS times (default 3) into fresh directories and
+# prints each time and the median. Target (docs/PERFORMANCE.md): < 2 s.
+#
+#   bench/issue-batch.sh
+#   N=1000 RUNS=5 bench/issue-batch.sh
+#   TESSERA=path/to/tessera bench/issue-batch.sh   # skip the build, time this binary
+set -euo pipefail
+
+N=${N:-10000}
+RUNS=${RUNS:-3}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=x86_64-unknown-linux-gnu
+
+say() { printf '%s\n' "$*" >&2; }
+
+if ((BASH_VERSINFO[0] < 5)); then
+    say "error: needs bash 5 (for \$EPOCHREALTIME)"
+    exit 1
+fi
+
+if [ -z "${TESSERA:-}" ]; then
+    say "building tessera (dist profile, static glibc)"
+    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
+        cargo build --quiet --profile dist --target "$TARGET" -p tui)
+    TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/$TARGET/dist/tessera"
+fi
+[ -x "$TESSERA" ] || { say "error: no tessera binary at $TESSERA"; exit 1; }
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP"
+
+"$TESSERA" vendor keygen --out vendor >/dev/null
+# The example spec, issued on a fixed day and checked on a fixed day, so that the
+# check below holds whatever the machine's date.
+{ echo 'issued_at = "2026-01-05T10:00:00Z"'; grep -v '^issued_at' "$ROOT/examples/licence.toml"; } >spec.toml
+AT=2026-06-01
+"$TESSERA" vendor issue --key vendor.key --out template.lic spec.toml >/dev/null
+
+# `inspect --json` of a licence is a valid spec. Pretty JSON never breaks a line
+# inside a string, so stripping indentation and newlines makes it one JSON line.
+"$TESSERA" inspect --json template.lic >template.json
+SERIAL=$(sed -n 's/^  "serial": "\(.*\)",\{0,1\}$/\1/p' template.json)
+[ -n "$SERIAL" ] || { say "error: no serial in inspect --json output"; exit 1; }
+LINE=$(sed 's/^ *//' template.json | tr -d '\n')
+
+# One spec per serial BT-000001 … : the serial and the licence id (SERIAL-SEQUENCE) change.
+awk -v n="$N" -v line="$LINE" -v old="\"$SERIAL" 'BEGIN {
+    for (i = 1; i <= n; i++) {
+        new = sprintf("\"BT-%06d", i)
+        s = line; out = ""
+        while ((p = index(s, old)) > 0) { out = out substr(s, 1, p - 1) new; s = substr(s, p + length(old)) }
+        print out s
+    }
+}' >specs.jsonl
+say "specs.jsonl: $(wc -l <specs.jsonl) specs, $(wc -c <specs.jsonl) bytes"
+
+us() { local s=${1%.*} f=${1#*.}; echo $((s * 1000000 + 10#$f)); }
+: >times
+for ((r = 1; r <= RUNS; r++)); do
+    rm -rf out && mkdir out
+    sync
+    t0=$EPOCHREALTIME
+    "$TESSERA" vendor issue --key vendor.key --batch specs.jsonl --out-dir out >/dev/null
+    t1=$EPOCHREALTIME
+    files=$(find out -name '*.lic' | wc -l)
+    [ "$files" -eq "$N" ] || { say "error: $files licence files written, expected $N"; exit 1; }
+    dt=$(($(us "$t1") - $(us "$t0")))
+    echo "$dt" >>times
+    say "run $r: $(awk -v u="$dt" 'BEGIN {printf "%.3f s", u / 1e6}')"
+done
+"$TESSERA" verify --trust vendor.pub --at "$AT" --serial BT-000001 out/BT-000001-*.lic >/dev/null ||
+    { say "error: a batch licence does not verify"; exit 1; }
+
+MED=$(sort -n times | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+printf '\n%s, %s cores: vendor issue --batch of %s licences (%s bytes each): median %.3f s over %s runs, %.1f µs a licence\n' \
+    "$(date -u +%Y-%m-%d)" "$(nproc)" "$N" "$(wc -c <out/BT-000001-*.lic | tr -d ' ')" \
+    "$(awk -v u="$MED" 'BEGIN {print u / 1e6}')" "$RUNS" "$(awk -v u="$MED" -v n="$N" 'BEGIN {print u / n}')"
+if [ "$MED" -lt 2000000 ]; then
+    echo "target met: < 2 s"
+else
+    echo "OVER TARGET: 2 s"
+    exit 1
+fi
