@@ -114,6 +114,18 @@ impl Store {
             )));
         }
         let key = keys::day_charge(day, &user.name);
+        // The product reports the same day many times: a repeat changes
+        // nothing, so it costs a read, not a synced write.
+        if let Some(c) = self.db.get_rec::<DayCharge>(&key, "day charge")?
+            && c.kinds & kind.bit() != 0
+        {
+            return Ok(UsageOutcome {
+                user: user.name,
+                day,
+                charged: false,
+                reason: format!("already charged for {day}: one charge per user-day"),
+            });
+        }
         self.db.write("system", |tx| {
             let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
             let charged = existing.is_none();
