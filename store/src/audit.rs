@@ -118,7 +118,7 @@ impl Store {
         for kv in self.db.tree.scan_prefix(b"c/") {
             let (k, v) = kv?;
             let kept: u64 = crate::model::decode(&v, "counter")?;
-            let real = seats.remove(&k[2..].to_vec()).unwrap_or(0);
+            let real = seats.remove(&k[2..]).unwrap_or(0);
             if kept != real {
                 problems.push(format!(
                     "seat counter {} says {kept} in use; a recount finds {real}",

@@ -78,6 +78,12 @@ impl Lock {
             Err(fs::TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
+                if text.is_empty() {
+                    // The holder takes the lock before it writes its name: give it a moment.
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    let _ = file.rewind();
+                    let _ = file.read_to_string(&mut text);
+                }
                 return Err(StoreError::Busy {
                     path: layout.dir.clone(),
                     holder: parse_holder(&text),

@@ -35,6 +35,9 @@ pub enum StoreError {
     /// A store already exists where one was to be created.
     #[error("a store already exists at {0}; it is never overwritten")]
     AlreadyExists(PathBuf),
+    /// A file that would be overwritten.
+    #[error("{0} already exists; it is never overwritten (choose another name)")]
+    FileExists(PathBuf),
     /// Another process has the store open.
     #[error(
         "the store at {path} is in use by {holder}; wait for it to finish, or use `tessera serve` so that several clients can work at once"

@@ -27,10 +27,16 @@ impl Store {
     pub fn export_contracts(&self, out: &Path) -> Result<usize> {
         let licences = self.imported_licences()?;
         let inst = self.installation()?;
-        let tmp = out.with_extension("zip.part");
+        if out.exists() {
+            return Err(StoreError::FileExists(out.to_path_buf()));
+        }
+        // Written beside the target and renamed into place; the pid keeps a
+        // file left by a killed export from blocking this one.
+        let tmp = out.with_extension(format!("zip.part-{}", std::process::id()));
         let file = OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .open(&tmp)
             .map_err(|e| StoreError::io(&tmp, e))?;
         let result = (|| -> Result<()> {
@@ -75,7 +81,7 @@ impl Store {
         }
         if out.exists() {
             let _ = fs::remove_file(&tmp);
-            return Err(StoreError::AlreadyExists(out.to_path_buf()));
+            return Err(StoreError::FileExists(out.to_path_buf()));
         }
         fs::rename(&tmp, out).map_err(|e| StoreError::io(out, e))?;
         Ok(licences.len())

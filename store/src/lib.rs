@@ -27,6 +27,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod costs;
 mod db;
 pub mod demo;
 pub mod error;
@@ -114,14 +115,46 @@ impl Store {
         let layout = Layout {
             dir: dir.to_path_buf(),
         };
-        let existed = dir.exists();
-        let db = Db::open(layout.clone(), clock, true)?;
-        let result = Self::initialise(db, &layout, &v, kind, owner, demo);
-        if result.is_err() && !existed {
-            // Nothing was acknowledged: leave no half-made store behind.
-            let _ = std::fs::remove_dir_all(dir);
+        if layout.exists() {
+            return Err(StoreError::AlreadyExists(dir.to_path_buf()));
         }
-        result
+        if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(StoreError::Rule(format!(
+                "{} exists and is not empty; a store is made in a new or empty directory",
+                dir.display()
+            )));
+        }
+        // Built beside its place and renamed into it once complete and synced:
+        // a creation killed half-way leaves no half-made store where one is looked for.
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "store".into());
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = Layout {
+            dir: parent.join(format!(".{name}.creating-{}", std::process::id())),
+        };
+        let _ = std::fs::remove_dir_all(&tmp.dir);
+        let built = Db::open(tmp.clone(), clock.clone(), true)
+            .and_then(|db| Self::initialise(db, &tmp, &v, kind, owner, demo));
+        match built {
+            Ok(store) => drop(store),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp.dir);
+                return Err(e);
+            }
+        }
+        if let Err(e) = std::fs::rename(&tmp.dir, dir) {
+            let _ = std::fs::remove_dir_all(&tmp.dir);
+            return Err(StoreError::io(dir, e));
+        }
+        if let Ok(d) = std::fs::File::open(&parent) {
+            let _ = d.sync_all();
+        }
+        Store::open(dir, clock)
     }
 
     fn initialise(

@@ -466,7 +466,10 @@ pub(crate) fn resolve_pool(
                 .first()
                 .map(|k| (*k).clone())
                 .ok_or_else(|| StoreError::TermNotOffered {
-                    licence: licences_named[0].1.clone() + " " + &licences_named[0].2,
+                    licence: crate::model::licence_label(
+                        &licences_named[0].1,
+                        &licences_named[0].2,
+                    ),
                     term: t.to_string(),
                     offered: format!(
                         "; offered: {}",

@@ -44,7 +44,7 @@ impl Store {
                 }
             }
             // Most recently activated first, until the pool fits (seed 003).
-            due.sort_by(|a, b| b.1.activation.cmp(&a.1.activation));
+            due.sort_by_key(|d| std::cmp::Reverse(d.1.activation));
             for (pool, mut user) in due {
                 let total = u64::from(pool_total(&licences, &pool));
                 let in_use = tx.counter(&keys::counter(&pool))?;

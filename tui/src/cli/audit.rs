@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, default_value_t = 50)]
     limit: usize,
     /// Print JSON.
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
 }
 

@@ -9,7 +9,7 @@ use super::util::{self, Failure};
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// How many users besides the owner (up to 200,000).
+    /// How many users to make (up to 200,000), besides the owner and a few new starters.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=200_000))]
     users: u32,
     /// Months of history to simulate (1 to 12).
