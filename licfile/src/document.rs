@@ -365,6 +365,8 @@ pub struct PoolUsage {
     pub total: u32,
     /// Most seats assigned at once during the month.
     pub peak_in_use: u32,
+    /// Price a seat a month (contracted, monthly) or a user-day (daily), from the licence.
+    pub price: Money,
 }
 
 /// The days one daily-licence user was charged for.

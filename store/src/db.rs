@@ -279,6 +279,19 @@ impl Db {
 
     fn commit(&self, mut tx: Tx<'_>) -> Result<()> {
         let now = tx.now.timestamp();
+        // A new month starts every pool's peak at its seats in use, so that a
+        // month in which nobody was activated still reports them.
+        let month = licfile::YearMonth::of(tx.now.date_naive());
+        let last: Option<String> = tx.get_rec(&keys::meta(names::MONTH), "month")?;
+        if last.as_deref() != Some(month.to_string().as_str()) {
+            tx.put_rec(&keys::meta(names::MONTH), &month.to_string())?;
+            for (k, v) in tx.scan(b"c/")? {
+                let peak = keys::peak_raw(month, &k[2..]);
+                if tx.get(&peak)?.is_none() {
+                    tx.put(peak, v);
+                }
+            }
+        }
         let hw = self.high_water()?;
         if now > hw {
             tx.put_rec(&keys::meta(names::HIGH_WATER), &now)?;
@@ -471,10 +484,21 @@ impl Tx<'_> {
 
     /// Appends an event caused by the operator.
     pub(crate) fn user_event(&mut self, name: &str, message: String, description: String) {
+        self.user_event_with(name, EventStatus::Completed, message, description);
+    }
+
+    /// Appends an event caused by the operator, with its status.
+    pub(crate) fn user_event_with(
+        &mut self,
+        name: &str,
+        status: EventStatus,
+        message: String,
+        description: String,
+    ) {
         let by = self.operator.clone();
         self.events.push(NewEvent {
             name: name.into(),
-            status: EventStatus::Completed,
+            status,
             message,
             description,
             finished_at: Some(self.now.timestamp()),

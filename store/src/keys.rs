@@ -114,6 +114,42 @@ pub fn over(p: &PoolKey, since: i64, name: &str) -> Vec<u8> {
 /// Prefix of every over-allocation.
 pub const OVER: &[u8] = b"o/";
 
+/// A pending purchase of a pool, by request id.
+pub fn pending(p: &PoolKey, request: &str) -> Vec<u8> {
+    [b"p/".as_slice(), &pool(p), request.as_bytes()].concat()
+}
+
+/// Prefix of a pool's pending purchases.
+pub fn pendings(p: &PoolKey) -> Vec<u8> {
+    [b"p/".as_slice(), &pool(p)].concat()
+}
+
+/// Prefix of every pending purchase.
+pub const PENDING: &[u8] = b"p/";
+
+/// A scheduled seat reduction of a pool, by request id.
+pub fn reduction(p: &PoolKey, request: &str) -> Vec<u8> {
+    [b"r/".as_slice(), &pool(p), request.as_bytes()].concat()
+}
+
+/// Prefix of a pool's reductions.
+pub fn reductions(p: &PoolKey) -> Vec<u8> {
+    [b"r/".as_slice(), &pool(p)].concat()
+}
+
+/// Prefix of every reduction.
+pub const REDUCTIONS: &[u8] = b"r/";
+
+/// A licence request as signed, by id.
+pub fn request(id: &str) -> Vec<u8> {
+    [b"q/".as_slice(), id.as_bytes()].concat()
+}
+
+/// A usage report as signed, by month.
+pub fn report(month: licfile::YearMonth) -> Vec<u8> {
+    [b"rp/".as_slice(), month.to_string().as_bytes()].concat()
+}
+
 /// A holder of an add-on module.
 pub fn add_on(module: &str, name: &str) -> Vec<u8> {
     [
@@ -178,6 +214,22 @@ pub fn peak(month: licfile::YearMonth, p: &PoolKey) -> Vec<u8> {
     .concat()
 }
 
+/// Peak seats of a pool in a month, from the pool's key bytes (as in counters).
+pub fn peak_raw(month: licfile::YearMonth, pool_bytes: &[u8]) -> Vec<u8> {
+    [
+        b"pk/".as_slice(),
+        month.to_string().as_bytes(),
+        &[SEP],
+        pool_bytes,
+    ]
+    .concat()
+}
+
+/// The most storage used in a month.
+pub fn storage_month(month: licfile::YearMonth) -> Vec<u8> {
+    [b"sm/".as_slice(), month.to_string().as_bytes()].concat()
+}
+
 /// An event.
 pub fn event(seq: u64) -> Vec<u8> {
     [b"e/".as_slice(), &seq.to_be_bytes()].concat()
@@ -206,6 +258,12 @@ pub mod names {
     pub const NOTICES: &str = "notices";
     /// The last activation number given.
     pub const ACTIVATIONS: &str = "activations";
+    /// The last licence request number given.
+    pub const REQUEST_SEQ: &str = "request-seq";
+    /// The last usage report number given.
+    pub const REPORT_SEQ: &str = "report-seq";
+    /// The month of the last change (peaks are seeded when it turns).
+    pub const MONTH: &str = "month";
     /// Format version of the store's records.
     pub const SCHEMA: &str = "schema";
 }

@@ -255,6 +255,39 @@ impl Store {
                 )));
             }
         }
+        let email = crate::outbox::Email::new(
+            &v.licence.licensee.email,
+            &format!(
+                "Licence {} sequence {} imported",
+                v.licence.licence_id, v.licence.sequence
+            ),
+            &format!(
+                "{operator} imported licence {} (sequence {}) for {} (serial {}) on the {} plan.\r\nContract {} to {}; {}.\r\n\r\nSeats:\r\n{}",
+                v.licence.licence_id,
+                v.licence.sequence,
+                v.licence.licensee.company,
+                v.licence.serial,
+                v.licence.plan.name,
+                v.licence.contract.start,
+                v.licence.contract.end,
+                match v.licence.expiry {
+                    Some(e) => format!("expires {}", e.date),
+                    None => "not time-limited".into(),
+                },
+                v.licence
+                    .seat_pools
+                    .iter()
+                    .map(|p| format!(
+                        "  {} ({}): {}\r\n",
+                        crate::model::licence_label(&p.area, &p.licence),
+                        p.term,
+                        p.count
+                    ))
+                    .collect::<String>()
+            ),
+        );
+        let tag = format!("import-{}-{}", v.licence.serial, v.licence.sequence);
+        let written = crate::outbox::write(&self.db.layout, &email, self.now()?, &tag)?;
         let replaced = self
             .in_force()
             .iter()
@@ -262,8 +295,14 @@ impl Store {
             .map(|l| l.licence.sequence);
         let issuer = v.issuer.clone();
         let sequence = v.licence.sequence;
-        self.db
-            .write(operator, |tx| import_in(tx, &v, &self.in_force()))?;
+        if let Err(e) = self
+            .db
+            .write(operator, |tx| import_in(tx, &v, &self.in_force()))
+        {
+            // Nothing was imported: the confirmation must not stay behind.
+            let _ = std::fs::remove_file(&written.path);
+            return Err(e);
+        }
         self.reload_in_force()?;
         Ok(ImportOutcome::Imported {
             issuer,
@@ -367,6 +406,7 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
     if let Some(o) = old {
         pools.extend(o.pools().map(|(k, _)| k));
     }
+    crate::purchases::settle_on_import(tx, &new)?;
     let mut all: Vec<InForce> = current
         .iter()
         .filter(|l| l.issuer != v.issuer)

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::Store;
 use crate::error::Result;
 use crate::keys::{self, names};
-use crate::licences::{grace_days, pool_total};
+use crate::licences::grace_days;
 use crate::model::{EventStatus, PoolKey, User, UserState};
 use crate::users::{deactivate_in, deadline};
 
@@ -28,6 +28,12 @@ impl Store {
         self.db.write("system", |tx| {
             let mut report = TickReport::default();
             let now = tx.now.timestamp();
+            // Purchases that lapsed and reductions now due; fewer seats may over-allocate.
+            let (notes, shrunk) = crate::purchases::tick_in(tx)?;
+            report.notices.extend(notes);
+            for pool in shrunk {
+                crate::users::reconcile(tx, &pool, &licences)?;
+            }
             // Over-allocations whose grace has ended, grouped by pool.
             let mut due: Vec<(PoolKey, User)> = Vec::new();
             for (k, _) in tx.scan(keys::OVER)? {
@@ -46,7 +52,7 @@ impl Store {
             // Most recently activated first, until the pool fits (seed 003).
             due.sort_by_key(|d| std::cmp::Reverse(d.1.activation));
             for (pool, mut user) in due {
-                let total = u64::from(pool_total(&licences, &pool));
+                let total = u64::from(crate::purchases::total_in(tx, &licences, &pool)?);
                 let in_use = tx.counter(&keys::counter(&pool))?;
                 if in_use <= total {
                     continue;

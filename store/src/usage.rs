@@ -159,6 +159,10 @@ impl Store {
         self.db.write("system", |tx| {
             let before: u64 = tx.get_rec(&keys::meta(names::STORAGE), "storage")?.unwrap_or(0);
             tx.put_rec(&keys::meta(names::STORAGE), &bytes)?;
+            let month_key = keys::storage_month(month);
+            if tx.counter(&month_key)? < bytes {
+                tx.put_rec(&month_key, &bytes)?;
+            }
             let limit = allowance.saturating_mul(1_000_000_000);
             if bytes > limit && before <= limit {
                 once_a_month(tx, month, "storage", |tx| {

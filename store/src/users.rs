@@ -13,7 +13,7 @@ use crate::Store;
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
 use crate::keys::{self, names};
-use crate::licences::{InForce, grace_days, pool_total, resolve_pool};
+use crate::licences::{InForce, grace_days, resolve_pool};
 use crate::model::{EventStatus, PoolKey, User, UserState};
 use crate::roles::Role;
 
@@ -170,7 +170,7 @@ fn vacate(tx: &mut Tx<'_>, user: &mut User, pool: &PoolKey) -> Result<()> {
 /// so the marked users are always the newest `excess` holders; this touches
 /// the marked users and, when more are needed, the newest holders only.
 pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -> Result<()> {
-    let total = u64::from(pool_total(licences, pool));
+    let total = u64::from(crate::purchases::total_in(tx, licences, pool)?);
     let in_use = tx.counter(&keys::counter(pool))?;
     let excess = in_use.saturating_sub(total) as usize;
     let over_prefix = [b"o/".as_slice(), &keys::pool(pool)].concat();

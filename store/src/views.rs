@@ -9,6 +9,7 @@ use crate::error::{Result, StoreError};
 use crate::keys;
 use crate::licences::{InForce, pool_total};
 use crate::model::{Event, PoolKey, User, UserState};
+use crate::purchases::effective_total;
 use crate::users::UserCounts;
 
 /// One pool as the Licences screen shows it.
@@ -34,10 +35,23 @@ pub struct PoolView {
     pub pending: u64,
     /// Active users beyond the total.
     pub over_allocated: u64,
+    /// Seats the licence grants (the total less reductions already due).
+    pub licensed: u32,
+    /// The next scheduled reduction: the seats from a date.
+    pub scheduled: Option<Scheduled>,
     /// GB each seat brings.
     pub storage_gb_per_seat: u32,
     /// Price a seat a month, or a user-day.
     pub price: String,
+}
+
+/// A reduction scheduled for a later billing period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scheduled {
+    /// Seats from that day.
+    pub seats: u32,
+    /// The day.
+    pub from: chrono::NaiveDate,
 }
 
 /// A metered service this month.
@@ -197,7 +211,14 @@ impl Store {
         for l in licences.iter() {
             for (key, pool) in l.pools() {
                 let in_use = self.in_use(&key)?;
-                let total = pool_total(&licences, &key);
+                let licensed = pool_total(&licences, &key);
+                let reductions = self.reductions(&key)?;
+                let today = self.today()?;
+                let total = effective_total(licensed, &reductions, today);
+                let scheduled = reductions
+                    .iter()
+                    .filter(|r| r.effective > today)
+                    .min_by_key(|r| r.effective);
                 out.push(PoolView {
                     issuer: l.issuer.clone(),
                     area: key.area.clone(),
@@ -213,6 +234,11 @@ impl Store {
                         .map(|(_, n)| *n)
                         .unwrap_or(0),
                     over_allocated: in_use.saturating_sub(u64::from(total)),
+                    licensed,
+                    scheduled: scheduled.map(|r| Scheduled {
+                        seats: r.target,
+                        from: r.effective,
+                    }),
                     storage_gb_per_seat: pool.storage_gb_per_seat,
                     price: pool.price.to_string(),
                 });
@@ -221,9 +247,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Seats pending per pool (purchases not yet granted). Filled by purchases.
+    /// Seats pending per pool (purchases not yet granted by a licence).
     pub fn pending_by_pool(&self) -> Result<Vec<(PoolKey, u64)>> {
-        Ok(Vec::new())
+        let mut out: Vec<(PoolKey, u64)> = Vec::new();
+        for p in self.pending()? {
+            match out
+                .iter_mut()
+                .find(|(k, _)| keys::pool(k) == keys::pool(&p.pool))
+            {
+                Some((_, n)) => *n += u64::from(p.count),
+                None => out.push((p.pool, u64::from(p.count))),
+            }
+        }
+        Ok(out)
     }
 
     /// Metered services this month.

@@ -224,16 +224,19 @@ fn request(s: &mut String, r: &LicenceRequest) {
         };
         let _ = writeln!(
             s,
-            "  {verb} {} {} / {} ({}) from {}",
-            c.count, c.area, c.licence, c.term, c.effective
+            "  {verb} {} {} ({}) seats from {}",
+            c.count,
+            store::model::licence_label(&c.area, &c.licence),
+            c.term,
+            c.effective
         );
     }
     if !r.costs.is_empty() {
         let _ = writeln!(s, "\nCost breakdown ({})", r.currency);
         for c in &r.costs {
-            let _ = writeln!(s, "  {:<60} {:>10}", c.description, c.amount.value());
+            let _ = writeln!(s, "  {:<78} {:>10}", c.description, c.amount);
         }
-        let _ = writeln!(s, "  {:<60} {:>10}", "Total", r.total);
+        let _ = writeln!(s, "  {:<78} {:>10}", "Total", r.total);
     }
     if !r.note.is_empty() {
         field(s, "Note", &r.note);

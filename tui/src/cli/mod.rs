@@ -11,6 +11,9 @@ mod export;
 mod import;
 mod init;
 mod inspect;
+mod outbox;
+mod report;
+mod request;
 mod roles;
 mod site;
 mod status;
@@ -79,6 +82,14 @@ pub enum Command {
     Export(export::Cmd),
     /// Make a demo store with a demo licence, users and months of history.
     Demo(demo::Args),
+    /// Ask the vendor for seats, or give seats back (a signed licence request).
+    #[command(subcommand)]
+    Request(request::Cmd),
+    /// Make a signed report for the vendor.
+    #[command(subcommand)]
+    Report(report::Cmd),
+    /// The confirmation e-mails written to the outbox.
+    Outbox(outbox::Args),
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -109,6 +120,9 @@ pub fn main() -> ExitCode {
         Some(Command::Audit(args)) => audit::run(st, args),
         Some(Command::Export(cmd)) => export::run(st, cmd),
         Some(Command::Demo(args)) => demo::run(st, args),
+        Some(Command::Request(cmd)) => request::run(st, cmd),
+        Some(Command::Report(cmd)) => report::run(st, cmd),
+        Some(Command::Outbox(args)) => outbox::run(st, args),
     };
     match result {
         Ok(code) => code,

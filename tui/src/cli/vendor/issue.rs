@@ -33,6 +33,12 @@ pub struct Args {
     /// With --batch: the directory the licences are written to, as SERIAL-SEQUENCE.lic.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+    /// Issue the next licence (sequence + 1) granting what this licence request asks;
+    /// SPEC is the licence in force at the site.
+    #[arg(long, value_name = "REQUEST", conflicts_with = "batch")]
+    fulfil: Option<PathBuf>,
+    #[command(flatten)]
+    registry: super::installation::RegistryArgs,
 }
 
 /// The largest spec file read: a licence spec is a few kilobytes.
@@ -61,7 +67,14 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let text = util::read_text(spec_path, MAX_SPEC_BYTES, "licence spec")?;
     let spec = LicenceSpec::parse(&text)
         .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
-    let licence = spec.into_licence(chrono::Utc::now());
+    let mut licence = spec.into_licence(chrono::Utc::now());
+    if let Some(request) = &args.fulfil {
+        let (fulfilled, notes) = fulfil(licence, request, &args.registry)?;
+        licence = fulfilled;
+        for n in notes {
+            eprintln_note(&n);
+        }
+    }
     if let Some(e) = &endorsement {
         check_covers(e, &licence)
             .map_err(|m| Failure::refused(format!("{}: {m}", spec_path.display())))?;
@@ -99,6 +112,78 @@ fn read_endorsement(path: &Path) -> Result<SignedDocument, Failure> {
         )));
     }
     Ok(doc)
+}
+
+fn eprintln_note(n: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "tessera: note: {n}");
+}
+
+/// The next licence after `current`, granting what the request asks.
+fn fulfil(
+    current: licfile::Licence,
+    request_path: &Path,
+    registry: &super::installation::RegistryArgs,
+) -> Result<(licfile::Licence, Vec<String>), Failure> {
+    let doc = super::installation::read(request_path, licfile::DocumentKind::Request)?;
+    let licfile::Document::Request(req) = &doc.document else {
+        return Err(Failure::refused("not a licence request"));
+    };
+    let shown = request_path.display();
+    if req.serial != current.serial {
+        return Err(Failure::refused(format!(
+            "{shown}: request {} is from serial {}, but the spec is for serial {}",
+            req.request_id, req.serial, current.serial
+        )));
+    }
+    if req.licence_sequence != current.sequence {
+        return Err(Failure::refused(format!(
+            "{shown}: request {} was made against licence sequence {}, but the spec is sequence {}; use the spec of the licence in force at the site",
+            req.request_id, req.licence_sequence, current.sequence
+        )));
+    }
+    // Checked before anything is issued: a request is fulfilled once.
+    super::installation::register(registry, &doc.document, false)?;
+    let today = chrono::Utc::now().date_naive();
+    let mut next = current.clone();
+    let mut notes = Vec::new();
+    for c in &req.changes {
+        let pool = next
+            .seat_pools
+            .iter_mut()
+            .find(|p| {
+                p.term == c.term
+                    && p.area.eq_ignore_ascii_case(&c.area)
+                    && p.licence.eq_ignore_ascii_case(&c.licence)
+            })
+            .ok_or_else(|| {
+                Failure::refused(format!(
+                    "{shown}: the licence does not offer {} {} ({}) seats",
+                    c.area, c.licence, c.term
+                ))
+            })?;
+        match c.action {
+            licfile::SeatAction::Add => pool.count = pool.count.saturating_add(c.count),
+            licfile::SeatAction::Remove if c.effective <= today => {
+                if pool.count < c.count {
+                    return Err(Failure::refused(format!(
+                        "{shown}: asks to remove {} {} {} seats, but the licence grants {}",
+                        c.count, c.area, c.licence, pool.count
+                    )));
+                }
+                pool.count -= c.count;
+            }
+            licfile::SeatAction::Remove => notes.push(format!(
+                "removing {} {} {} ({}) seats takes effect on {}: the site applies it then; issue the licence with fewer seats from that date",
+                c.count, c.area, c.licence, c.term, c.effective
+            )),
+        }
+    }
+    next.sequence = current.sequence + 1;
+    next.licence_id = format!("{}-{:04}", next.serial, next.sequence);
+    next.issued_at = licfile::Timestamp::from(chrono::Utc::now());
+    super::installation::register(registry, &doc.document, true)?;
+    Ok((next, notes))
 }
 
 /// A licence the endorsement does not cover would be refused by every site:

@@ -1,8 +1,12 @@
 //! `tessera vendor …`: what a vendor runs on its build server or sales tooling.
 
 mod endorse;
+mod installation;
+mod invoice;
 mod issue;
 mod keygen;
+mod verify_report;
+mod verify_request;
 
 use std::process::ExitCode;
 
@@ -19,6 +23,12 @@ pub enum Cmd {
     Issue(issue::Args),
     /// Endorse an issuer key with a root key for named products until a date.
     Endorse(endorse::Args),
+    /// Check a site's licence request (signature, installation key) and show what it asks.
+    VerifyRequest(verify_request::Args),
+    /// Check a site's usage report (signature, installation key) and show what it reports.
+    VerifyReport(verify_report::Args),
+    /// The invoice lines of a usage report.
+    Invoice(invoice::Args),
 }
 
 /// Runs a vendor subcommand.
@@ -27,5 +37,8 @@ pub fn run(cmd: Cmd) -> Result<ExitCode, Failure> {
         Cmd::Keygen(args) => keygen::run(args),
         Cmd::Issue(args) => issue::run(args),
         Cmd::Endorse(args) => endorse::run(args),
+        Cmd::VerifyRequest(args) => verify_request::run(args),
+        Cmd::VerifyReport(args) => verify_report::run(args),
+        Cmd::Invoice(args) => invoice::run(args),
     }
 }

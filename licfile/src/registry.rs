@@ -1,0 +1,173 @@
+//! The vendor's memory of installations: each serial's installation key, seen
+//! first on its first request or report and required of every later one
+//! (trust on first use), and the request and report ids already seen, so that
+//! a file sent twice is not acted on twice.
+//!
+//! Values in and out; where the registry is kept (a JSON file) is the caller's business.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::Document;
+use crate::keys::KeyId;
+use crate::values::{RawPublicKey, Timestamp};
+
+/// What the vendor knows of one installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Known {
+    /// The installation key.
+    pub installation_key: RawPublicKey,
+    /// When it was first seen.
+    pub first_seen: Timestamp,
+    /// Request ids already acted on.
+    #[serde(default)]
+    pub requests: Vec<String>,
+    /// Report ids already acted on.
+    #[serde(default)]
+    pub reports: Vec<String>,
+}
+
+/// Every installation the vendor has heard from, by serial.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registry {
+    /// By serial.
+    pub installations: BTreeMap<String, Known>,
+}
+
+/// How a document stands against the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The first document of this serial: its key will be remembered.
+    FirstSight,
+    /// The key is the one remembered.
+    KnownKey,
+    /// The key differs and the caller said to accept it (a reinstalled site).
+    KeyReplaced,
+}
+
+/// Why the registry refuses a document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// Another key than the one remembered for the serial.
+    #[error(
+        "serial {serial} is known with installation key {known}, but this file is signed by key {presented}: it comes from another installation, or the site was reinstalled (then accept the new key explicitly)"
+    )]
+    KeyChanged {
+        /// The serial.
+        serial: String,
+        /// The key remembered.
+        known: KeyId,
+        /// The key presented.
+        presented: KeyId,
+    },
+    /// The id was seen before.
+    #[error("{kind} {id} of serial {serial} was already acted on: this is a replay or a duplicate")]
+    Replayed {
+        /// "request" or "report".
+        kind: &'static str,
+        /// The id.
+        id: String,
+        /// The serial.
+        serial: String,
+    },
+    /// Only requests and reports are registered.
+    #[error("a {0} is not registered; only licence requests and usage reports are")]
+    NotRegistered(&'static str),
+}
+
+fn parts(doc: &Document) -> Result<(&str, RawPublicKey, &'static str, &str), RegistryError> {
+    match doc {
+        Document::Request(r) => Ok((&r.serial, r.installation_key, "request", &r.request_id)),
+        Document::UsageReport(r) => Ok((&r.serial, r.installation_key, "report", &r.report_id)),
+        other => Err(RegistryError::NotRegistered(other.kind().describe())),
+    }
+}
+
+impl Registry {
+    /// How `doc` stands, without changing anything.
+    pub fn check(&self, doc: &Document, accept_new_key: bool) -> Result<Standing, RegistryError> {
+        let (serial, key, kind, id) = parts(doc)?;
+        let Some(known) = self.installations.get(serial) else {
+            return Ok(Standing::FirstSight);
+        };
+        let seen = if kind == "request" {
+            &known.requests
+        } else {
+            &known.reports
+        };
+        if seen.iter().any(|s| s == id) {
+            return Err(RegistryError::Replayed {
+                kind,
+                id: id.to_string(),
+                serial: serial.to_string(),
+            });
+        }
+        if known.installation_key != key {
+            if accept_new_key {
+                return Ok(Standing::KeyReplaced);
+            }
+            return Err(RegistryError::KeyChanged {
+                serial: serial.to_string(),
+                known: KeyId::of(&known.installation_key.0),
+                presented: KeyId::of(&key.0),
+            });
+        }
+        Ok(Standing::KnownKey)
+    }
+
+    /// Checks `doc` and remembers its key on first sight (or when accepted), not its id:
+    /// for verifying a document that is not acted on yet.
+    pub fn remember_key(
+        &mut self,
+        doc: &Document,
+        now: Timestamp,
+        accept_new_key: bool,
+    ) -> Result<Standing, RegistryError> {
+        let standing = self.check(doc, accept_new_key)?;
+        let (serial, key, _, _) = parts(doc)?;
+        let entry = self
+            .installations
+            .entry(serial.to_string())
+            .or_insert_with(|| Known {
+                installation_key: key,
+                first_seen: now,
+                requests: Vec::new(),
+                reports: Vec::new(),
+            });
+        if standing == Standing::KeyReplaced {
+            entry.installation_key = key;
+        }
+        Ok(standing)
+    }
+
+    /// Checks `doc` and remembers it as acted on: its key on first sight (or when accepted), its id always.
+    pub fn record(
+        &mut self,
+        doc: &Document,
+        now: Timestamp,
+        accept_new_key: bool,
+    ) -> Result<Standing, RegistryError> {
+        let standing = self.check(doc, accept_new_key)?;
+        let (serial, key, kind, id) = parts(doc)?;
+        let entry = self
+            .installations
+            .entry(serial.to_string())
+            .or_insert_with(|| Known {
+                installation_key: key,
+                first_seen: now,
+                requests: Vec::new(),
+                reports: Vec::new(),
+            });
+        if standing == Standing::KeyReplaced {
+            entry.installation_key = key;
+        }
+        if kind == "request" {
+            entry.requests.push(id.to_string());
+        } else {
+            entry.reports.push(id.to_string());
+        }
+        Ok(standing)
+    }
+}

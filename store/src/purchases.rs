@@ -1,0 +1,536 @@
+//! Buying and giving back seats where no network reaches (seeds 000, 001, 003).
+//!
+//! A purchase records a pending entry and writes a licence request, signed by
+//! the installation key, for the vendor; pending seats are shown, not usable and
+//! not charged, expire after 30 days, and are fulfilled when a licence that
+//! grants them is imported. A reduction is scheduled for the next billing
+//! period (contracted: the renewal; monthly: the next month; daily: at once)
+//! and, once due, limits the pool locally until the vendor's licence reflects it.
+
+use chrono::{Duration, NaiveDate};
+use licfile::{CostLine, Document, LicenceRequest, Money, SeatAction, SeatChange, Term};
+use serde::{Deserialize, Serialize};
+
+use crate::Store;
+use crate::costs::{self, Breakdown};
+use crate::db::Tx;
+use crate::error::{Result, StoreError};
+use crate::keys::{self, names};
+use crate::licences::{InForce, resolve_pool};
+use crate::model::{EventStatus, PoolKey};
+
+/// Days a pending purchase waits for its licence (seed 000).
+pub const PENDING_DAYS: i64 = 30;
+
+/// Seats bought and not yet granted by a licence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The request that asked for them.
+    pub request_id: String,
+    /// The pool.
+    pub pool: PoolKey,
+    /// Seats asked for.
+    pub count: u32,
+    /// The pool's licensed seats when asked: fulfilled by a licence granting base + count.
+    pub base_total: u32,
+    /// When (seconds).
+    pub requested_at: i64,
+    /// When it lapses unfulfilled (seconds).
+    pub expires_at: i64,
+    /// Who asked.
+    pub requested_by: String,
+}
+
+/// Seats given back from a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reduction {
+    /// The request that asked for it.
+    pub request_id: String,
+    /// The pool.
+    pub pool: PoolKey,
+    /// Seats given back.
+    pub count: u32,
+    /// The pool's seats from `effective` on.
+    pub target: u32,
+    /// The first day it applies (the next billing period).
+    pub effective: NaiveDate,
+    /// When it was asked for (seconds).
+    pub requested_at: i64,
+    /// Who asked.
+    pub requested_by: String,
+    /// Whether the tick has applied it (and said so).
+    pub applied: bool,
+}
+
+/// What a seat request did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestOutcome {
+    /// The request's id.
+    pub request_id: String,
+    /// The pool, e.g. "Jobs User (monthly)".
+    pub pool: String,
+    /// add or remove.
+    pub action: SeatAction,
+    /// How many seats.
+    pub count: u32,
+    /// When it takes effect.
+    pub effective: NaiveDate,
+    /// The cost breakdown.
+    pub breakdown: Breakdown,
+    /// The signed licence request for the vendor.
+    pub armored: String,
+    /// The confirmation e-mail written to the outbox.
+    pub email: Option<String>,
+    /// Things the administrator should know.
+    pub notes: Vec<String>,
+}
+
+/// The seats of a pool on `day`: what the licence grants, less reductions due by then.
+pub(crate) fn effective_total(licensed: u32, reductions: &[Reduction], day: NaiveDate) -> u32 {
+    reductions
+        .iter()
+        .filter(|r| r.effective <= day)
+        .map(|r| r.target)
+        .fold(licensed, u32::min)
+}
+
+pub(crate) fn reductions_in(tx: &Tx<'_>, pool: &PoolKey) -> Result<Vec<Reduction>> {
+    tx.scan(&keys::reductions(pool))?
+        .into_iter()
+        .map(|(_, v)| crate::model::decode(&v, "reduction"))
+        .collect()
+}
+
+/// The pool's seats today, inside a change.
+pub(crate) fn total_in(tx: &Tx<'_>, licences: &[InForce], pool: &PoolKey) -> Result<u32> {
+    let licensed = crate::licences::pool_total(licences, pool);
+    Ok(effective_total(
+        licensed,
+        &reductions_in(tx, pool)?,
+        tx.now.date_naive(),
+    ))
+}
+
+fn next_month_start(day: NaiveDate) -> NaiveDate {
+    licfile::YearMonth::of(day).next().first_day()
+}
+
+impl Store {
+    /// Scheduled and applied reductions of a pool.
+    pub fn reductions(&self, pool: &PoolKey) -> Result<Vec<Reduction>> {
+        let mut out = Vec::new();
+        for kv in self.db.tree.scan_prefix(keys::reductions(pool)) {
+            let (_, v) = kv?;
+            out.push(crate::model::decode(&v, "reduction")?);
+        }
+        Ok(out)
+    }
+
+    /// Pending purchases, every pool.
+    pub fn pending(&self) -> Result<Vec<Pending>> {
+        let mut out = Vec::new();
+        for kv in self.db.tree.scan_prefix(keys::PENDING) {
+            let (_, v) = kv?;
+            out.push(crate::model::decode(&v, "pending")?);
+        }
+        Ok(out)
+    }
+
+    /// Asks the vendor for more seats, or gives seats back: checks the rules,
+    /// prices it, records it, signs the request and writes the confirmation e-mail.
+    pub fn request_seats(
+        &self,
+        operator: &str,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+        note: &str,
+    ) -> Result<RequestOutcome> {
+        self.require(
+            operator,
+            "buy or give back seats",
+            |r| r.manages_licences(),
+            "only Owner/manager and Financial office staff change licences",
+        )?;
+        if count == 0 || count > 100_000 {
+            return Err(StoreError::Rule(
+                "the number of seats must be 1 to 100000".into(),
+            ));
+        }
+        let term = crate::users::parse_term(term)?;
+        let licences = self.in_force();
+        let pool = resolve_pool(&licences, licence, Some(term))?;
+        let owner = licences
+            .iter()
+            .find(|l| l.issuer == pool.issuer)
+            .ok_or_else(|| StoreError::Rule("no licence of that issuer is in force".into()))?
+            .clone();
+        let lic = &owner.licence;
+        let spec = owner
+            .pools()
+            .find(|(k, _)| crate::users::same_pool(k, &pool))
+            .map(|(_, p)| p.clone())
+            .ok_or_else(|| StoreError::Rule(format!("{} is not in the licence", pool.label())))?;
+        let today = self.today()?;
+        let inst = self.installation()?;
+        let key = self.installation_key()?;
+        let label = pool.licence_label();
+        let in_use = self.in_use(&pool)?;
+        let licensed = spec.count;
+        let reductions = self.reductions(&pool)?;
+        let mut notes = Vec::new();
+
+        let (effective, breakdown) = match action {
+            SeatAction::Add => (
+                today,
+                costs::purchase(
+                    term,
+                    count,
+                    spec.price,
+                    today,
+                    lic.contract.end,
+                    &label,
+                    &lic.currency,
+                ),
+            ),
+            SeatAction::Remove => {
+                let effective = match term {
+                    Term::Contracted => {
+                        let window_start = lic.contract.end
+                            - Duration::days(i64::from(lic.contract.renewal_window_days));
+                        if today < window_start || today > lic.contract.end {
+                            return Err(StoreError::Rule(format!(
+                                "contracted seats can be reduced only in the renewal window, {window_start} to {}, taking effect at renewal; they cannot be deleted during the contract",
+                                lic.contract.end
+                            )));
+                        }
+                        lic.contract.end.succ_opt().unwrap_or(lic.contract.end)
+                    }
+                    Term::Monthly => next_month_start(today),
+                    Term::Daily => today,
+                };
+                let at_effective = effective_total(licensed, &reductions, effective);
+                if term != Term::Contracted {
+                    let unassigned = u64::from(at_effective).saturating_sub(in_use);
+                    if u64::from(count) > unassigned {
+                        return Err(StoreError::Rule(format!(
+                            "only {unassigned} of the {at_effective} {} seats are unassigned; {term} seats assigned to active users cannot be removed: deactivate users or move them to another licence first",
+                            pool.label()
+                        )));
+                    }
+                } else if u64::from(at_effective.saturating_sub(count)) < in_use {
+                    notes.push(format!(
+                        "{in_use} users hold these seats: at renewal the most recently activated beyond {} are over-allocated, then deactivated after the grace",
+                        at_effective.saturating_sub(count)
+                    ));
+                }
+                let all: u64 = owner
+                    .pools()
+                    .map(|(k, p)| {
+                        let r = if crate::users::same_pool(&k, &pool) {
+                            reductions.clone()
+                        } else {
+                            self.reductions(&k).unwrap_or_default()
+                        };
+                        u64::from(effective_total(p.count, &r, effective))
+                    })
+                    .sum();
+                if all.saturating_sub(u64::from(count)) < 1 {
+                    return Err(StoreError::Rule(
+                        "at least one seat must remain in total; to end the subscription, contact the vendor".into(),
+                    ));
+                }
+                if count > at_effective {
+                    return Err(StoreError::Rule(format!(
+                        "{} has only {at_effective} seats",
+                        pool.label()
+                    )));
+                }
+                let mut b = Breakdown {
+                    lines: Vec::new(),
+                    total: costs::round(rust_decimal::Decimal::ZERO),
+                    currency: lic.currency.clone(),
+                };
+                let saving = spec.price.value() * rust_decimal::Decimal::from(count);
+                b.lines.push(costs::Line {
+                    description: match term {
+                        Term::Daily => format!("{label} x {count} removed from {effective}: daily seats are billed only when used"),
+                        _ => format!("{label} x {count} removed from {effective}: {} a month less from then", costs::round(saving)),
+                    },
+                    amount: rust_decimal::Decimal::ZERO,
+                    in_total: true,
+                });
+                (effective, b)
+            }
+        };
+
+        let number = self
+            .db
+            .get_rec::<u64>(&keys::meta(names::REQUEST_SEQ), "request number")?
+            .unwrap_or(0)
+            + 1;
+        let request_id = format!("{}-R{number:05}", inst.serial);
+        let mut cost_lines: Vec<CostLine> = breakdown
+            .lines
+            .iter()
+            .map(|l| CostLine {
+                description: if l.in_total {
+                    l.description.clone()
+                } else {
+                    format!("later: {}", l.description)
+                },
+                amount: Money::new(l.amount),
+            })
+            .collect();
+        cost_lines.truncate(60);
+        let doc = LicenceRequest {
+            serial: inst.serial.clone(),
+            request_id: request_id.clone(),
+            created_at: licfile::Timestamp::from(self.now()?),
+            installation_key: key.public().raw(),
+            licensee: lic.licensee.clone(),
+            product: lic.product.clone(),
+            licence_sequence: lic.sequence,
+            changes: vec![SeatChange {
+                area: pool.area.clone(),
+                licence: pool.licence.clone(),
+                term,
+                action,
+                count,
+                effective,
+            }],
+            costs: cost_lines,
+            total: Money::new(breakdown.total),
+            currency: lic.currency.clone(),
+            note: note
+                .trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(1000)
+                .collect(),
+        };
+        let armored = licfile::signed::sign(&Document::Request(doc), &key, None)
+            .map_err(|e| StoreError::Rule(format!("cannot sign the request: {e}")))?;
+
+        let verb = match action {
+            SeatAction::Add => "buy",
+            SeatAction::Remove => "give back",
+        };
+        let subject = format!(
+            "Licence request {request_id}: {verb} {count} {} seats",
+            pool.label()
+        );
+        let mut body = format!(
+            "{operator} asked to {verb} {count} {} seats for {} (serial {}), effective {effective}.\r\n\r\nCost breakdown ({}):\r\n",
+            pool.label(),
+            lic.licensee.company,
+            inst.serial,
+            lic.currency
+        );
+        for l in &breakdown.lines {
+            body.push_str(&format!(
+                "  {}{}  {}\r\n",
+                if l.in_total { "" } else { "(later) " },
+                l.description,
+                costs::round(l.amount)
+            ));
+        }
+        body.push_str(&format!(
+            "  Total now: {} {}\r\n\r\n",
+            breakdown.total, lic.currency
+        ));
+        body.push_str(match action {
+            SeatAction::Add => "The seats are pending until the vendor's licence that grants them is imported; pending seats are not usable and not charged, and lapse after 30 days.\r\nSend the request below to the vendor, and sign this purchase by replying to this e-mail.\r\n\r\n",
+            SeatAction::Remove => "The reduction applies from the date above. Send the request below to the vendor.\r\n\r\n",
+        });
+        body.push_str(&armored.replace('\n', "\r\n"));
+        let email = crate::outbox::Email::new(&lic.licensee.email, &subject, &body);
+        let written = crate::outbox::write(&self.db.layout, &email, self.now()?, &request_id)?;
+
+        let result = self.db.write(operator, |tx| {
+            tx.put_rec(&keys::meta(names::REQUEST_SEQ), &number)?;
+            tx.put(keys::request(&request_id), armored.clone().into_bytes());
+            let now = tx.now.timestamp();
+            match action {
+                SeatAction::Add => {
+                    // Seed 003: a purchase after a scheduled reduction resets the next period to the purchased count.
+                    for r in reductions_in(tx, &pool)? {
+                        if !r.applied {
+                            tx.del(keys::reduction(&pool, &r.request_id));
+                            tx.user_event(
+                                "Seat reduction cancelled",
+                                format!("{}: the reduction by {} seats from {} is cancelled by purchase {request_id}", pool.label(), r.count, r.effective),
+                                format!("A purchase after a scheduled reduction resets the next period to the purchased count. Request {} no longer applies; give seats back again if still wanted.", r.request_id),
+                            );
+                        }
+                    }
+                    tx.put_rec(
+                        &keys::pending(&pool, &request_id),
+                        &Pending {
+                            request_id: request_id.clone(),
+                            pool: pool.clone(),
+                            count,
+                            base_total: licensed,
+                            requested_at: now,
+                            expires_at: now + PENDING_DAYS * 86_400,
+                            requested_by: tx.operator.clone(),
+                        },
+                    )?;
+                    tx.user_event_with(
+                        "Seats requested",
+                        EventStatus::Pending,
+                        format!("{request_id}: {count} {} seats pending, {} {} now", pool.label(), breakdown.total, lic.currency),
+                        format!("{} asked the vendor for {count} {} seats (request {request_id}). They are pending until the licence granting them is imported, and lapse on {}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), (tx.now + Duration::days(PENDING_DAYS)).date_naive(), written.file_name, lic.licensee.email),
+                    );
+                }
+                SeatAction::Remove => {
+                    let base = effective_total(licensed, &reductions_in(tx, &pool)?, effective);
+                    tx.put_rec(
+                        &keys::reduction(&pool, &request_id),
+                        &Reduction {
+                            request_id: request_id.clone(),
+                            pool: pool.clone(),
+                            count,
+                            target: base.saturating_sub(count),
+                            effective,
+                            requested_at: now,
+                            requested_by: tx.operator.clone(),
+                            applied: false,
+                        },
+                    )?;
+                    tx.user_event(
+                        "Seat reduction scheduled",
+                        format!("{request_id}: {} from {base} to {} seats from {effective}", pool.label(), base.saturating_sub(count)),
+                        format!("{} gave back {count} {} seats (request {request_id}), effective {effective}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), written.file_name, lic.licensee.email),
+                    );
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            // Nothing was recorded: the confirmation must not stay behind.
+            let _ = std::fs::remove_file(&written.path);
+            return Err(e);
+        }
+        // A reduction effective today (daily seats) applies at once.
+        if action == SeatAction::Remove && effective <= today {
+            self.tick()?;
+        }
+        Ok(RequestOutcome {
+            request_id,
+            pool: pool.label(),
+            action,
+            count,
+            effective,
+            breakdown,
+            armored,
+            email: Some(written.file_name),
+            notes,
+        })
+    }
+
+    /// A licence request the site made, as signed.
+    pub fn request_text(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .db
+            .get(&keys::request(id))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+}
+
+/// On import: purchases the new licence grants are fulfilled, reductions it reflects are done.
+pub(crate) fn settle_on_import(tx: &mut Tx<'_>, new: &InForce) -> Result<()> {
+    for (key, pool) in new.pools() {
+        for (k, v) in tx.scan(&keys::pendings(&key))? {
+            let p: Pending = crate::model::decode(&v, "pending")?;
+            if pool.count >= p.base_total.saturating_add(p.count) {
+                tx.del(k);
+                tx.system_event(
+                    "Purchase fulfilled",
+                    EventStatus::Completed,
+                    format!("{}: {} seats of request {} are now licensed", key.label(), p.count, p.request_id),
+                    format!("Licence {} sequence {} grants {} {} seats ({} before the request, {} asked): the pending seats are usable.", new.licence.licence_id, new.licence.sequence, pool.count, key.label(), p.base_total, p.count),
+                    Some(tx.now.timestamp()),
+                );
+            }
+        }
+        for (k, v) in tx.scan(&keys::reductions(&key))? {
+            let r: Reduction = crate::model::decode(&v, "reduction")?;
+            if pool.count <= r.target {
+                tx.del(k);
+                tx.system_event(
+                    "Seat reduction licensed",
+                    EventStatus::Completed,
+                    format!(
+                        "{}: licence sequence {} grants {} seats, as request {} asked",
+                        key.label(),
+                        new.licence.sequence,
+                        pool.count,
+                        r.request_id
+                    ),
+                    format!(
+                        "The vendor's licence now reflects the reduction of request {}.",
+                        r.request_id
+                    ),
+                    Some(tx.now.timestamp()),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// On tick: purchases that waited 30 days lapse; reductions that are due apply.
+/// Returns what happened, for the tick report, and the pools whose seats fell.
+pub(crate) fn tick_in(tx: &mut Tx<'_>) -> Result<(Vec<String>, Vec<PoolKey>)> {
+    let now = tx.now.timestamp();
+    let today = tx.now.date_naive();
+    let mut notes = Vec::new();
+    let mut shrunk = Vec::new();
+    for (k, v) in tx.scan(keys::PENDING)? {
+        let p: Pending = crate::model::decode(&v, "pending")?;
+        if now >= p.expires_at {
+            tx.del(k);
+            let msg = format!(
+                "request {}: {} {} seats lapsed unfulfilled after {PENDING_DAYS} days",
+                p.request_id,
+                p.count,
+                p.pool.label()
+            );
+            tx.system_event(
+                "Purchase expired",
+                EventStatus::Warning,
+                msg.clone(),
+                format!("No licence granting the {} {} seats of request {} was imported within {PENDING_DAYS} days, so they are no longer pending and were never charged. Ask again with `tessera request seats` if they are still needed.", p.count, p.pool.label(), p.request_id),
+                Some(now),
+            );
+            notes.push(msg);
+        }
+    }
+    for (k, v) in tx.scan(keys::REDUCTIONS)? {
+        let mut r: Reduction = crate::model::decode(&v, "reduction")?;
+        if !r.applied && r.effective <= today {
+            r.applied = true;
+            tx.put_rec(&k, &r)?;
+            let msg = format!(
+                "{}: {} seats given back from {} (request {}); {} seats now",
+                r.pool.label(),
+                r.count,
+                r.effective,
+                r.request_id,
+                r.target
+            );
+            tx.system_event(
+                "Seat reduction applied",
+                EventStatus::Completed,
+                msg.clone(),
+                format!("The reduction of request {} took effect on {}. Users beyond the seats are over-allocated, and the most recently activated are deactivated after the grace.", r.request_id, r.effective),
+                Some(now),
+            );
+            notes.push(msg);
+            shrunk.push(r.pool.clone());
+        }
+    }
+    Ok((notes, shrunk))
+}

@@ -1,0 +1,142 @@
+//! `tessera report usage`: what the site used in a month, signed by the
+//! installation key for the vendor's invoice (seeds 000, 002, 004).
+
+use licfile::{Document, MeteredUsage, PoolUsage, Term, UsageReport, UserDays, YearMonth};
+
+use crate::Store;
+use crate::error::{Result, StoreError};
+use crate::keys::{self, names};
+use crate::purchases::effective_total;
+
+impl Store {
+    /// Makes, signs and keeps the usage report of `month`; returns it with its armored text.
+    pub fn usage_report(&self, operator: &str, month: YearMonth) -> Result<(UsageReport, String)> {
+        self.require_licence_reader(operator)?;
+        let today = self.today()?;
+        let current = YearMonth::of(today);
+        if month > current {
+            return Err(StoreError::Rule(format!(
+                "{month} has not started yet; the current month is {current}"
+            )));
+        }
+        let inst = self.installation()?;
+        let created = chrono::DateTime::<chrono::Utc>::from_timestamp(inst.created_at, 0)
+            .map(|t| YearMonth::of(t.date_naive()))
+            .unwrap_or(current);
+        if month < created {
+            return Err(StoreError::Rule(format!(
+                "this store was created in {created}; it has no usage for {month}"
+            )));
+        }
+        let licences = self.in_force();
+        let vendor = self
+            .vendor_licence()
+            .ok_or_else(|| StoreError::Rule("no licence of the vendor is in force".into()))?;
+        let until = if month == current {
+            today
+        } else {
+            month.last_day()
+        };
+        let mut pools = Vec::new();
+        for l in licences.iter() {
+            for (key, p) in l.pools() {
+                let total = effective_total(p.count, &self.reductions(&key)?, until);
+                let mut peak: u64 = self
+                    .db
+                    .get_rec(&keys::peak(month, &key), "peak")?
+                    .unwrap_or(0);
+                if month == current {
+                    peak = peak.max(self.in_use(&key)?);
+                }
+                pools.push(PoolUsage {
+                    area: key.area.clone(),
+                    licence: key.licence.clone(),
+                    term: key.term,
+                    total,
+                    peak_in_use: u32::try_from(peak).unwrap_or(u32::MAX),
+                    price: p.price,
+                });
+            }
+        }
+        let daily_user_days = self
+            .daily_charges(month)?
+            .into_iter()
+            .filter(|(_, pool, _)| pool.term == Term::Daily)
+            .map(|(user, pool, days)| UserDays {
+                user,
+                area: pool.area,
+                licence: pool.licence,
+                days,
+            })
+            .collect();
+        let users = self.user_counts()?.active;
+        let mut metered = Vec::new();
+        for l in licences.iter() {
+            for m in &l.licence.metered_services {
+                let used = self.metered_used(month, &m.name)?;
+                let threshold = m
+                    .base_allowance
+                    .saturating_add(m.allowance_per_user.saturating_mul(users));
+                metered.push(MeteredUsage {
+                    name: m.name.clone(),
+                    used,
+                    threshold,
+                    excess: used.saturating_sub(threshold),
+                    overage_price: m.overage_price,
+                });
+            }
+        }
+        let storage: Option<u64> = self.db.get_rec(&keys::storage_month(month), "storage")?;
+        let key = self.installation_key()?;
+        let number = self
+            .db
+            .get_rec::<u64>(&keys::meta(names::REPORT_SEQ), "report number")?
+            .unwrap_or(0)
+            + 1;
+        let report = UsageReport {
+            serial: inst.serial.clone(),
+            report_id: format!(
+                "{}-U{}{:02}-{number}",
+                inst.serial,
+                month.year(),
+                month.month()
+            ),
+            created_at: licfile::Timestamp::from(self.now()?),
+            installation_key: key.public().raw(),
+            month,
+            licence_sequence: vendor.licence.sequence,
+            pools,
+            daily_user_days,
+            metered,
+            storage_used_bytes: match storage {
+                Some(s) => s,
+                None => self.storage_used()?,
+            },
+            storage_allowance_gb: self.storage_allowance_gb(),
+            currency: vendor.licence.currency.clone(),
+        };
+        let armored = licfile::signed::sign(&Document::UsageReport(report.clone()), &key, None)
+            .map_err(|e| StoreError::Rule(format!("cannot sign the report: {e}")))?;
+        let days: usize = report.daily_user_days.iter().map(|u| u.days.len()).sum();
+        self.db.write(operator, |tx| {
+            tx.put_rec(&keys::meta(names::REPORT_SEQ), &number)?;
+            tx.put(keys::report(month), armored.clone().into_bytes());
+            tx.user_event(
+                "Usage report",
+                format!("report {} for {month}: {days} daily user-days", report.report_id),
+                format!(
+                    "{} made the usage report {} for {month}: peak seats of {} pools, {days} charged user-days of {} daily users, {} metered services, {:.1} GB of {} GB storage.",
+                    tx.operator,
+                    report.report_id,
+                    report.pools.len(),
+                    report.daily_user_days.len(),
+                    report.metered.len(),
+                    report.storage_used_bytes as f64 / 1e9,
+                    report.storage_allowance_gb
+                ),
+            );
+            Ok(())
+        })?;
+        Ok((report, armored))
+    }
+}

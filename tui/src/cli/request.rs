@@ -1,0 +1,147 @@
+//! `tessera request seats --licence L --term T (--add N | --remove N) [--out FILE] [--json]`
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use licfile::SeatAction;
+
+use super::site;
+use super::util::{self, Failure};
+
+/// What to request.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Buy seats, or give seats back, with the cost shown first.
+    Seats(SeatsArgs),
+}
+
+/// Arguments of `request seats`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).args(["add", "remove"])))]
+pub struct SeatsArgs {
+    /// The licence, e.g. "Jobs User", "Sales Support".
+    #[arg(long, value_name = "L")]
+    licence: String,
+    /// The term: contracted, monthly or daily.
+    #[arg(long, value_name = "T")]
+    term: String,
+    /// Seats to buy.
+    #[arg(long, value_name = "N")]
+    add: Option<u32>,
+    /// Seats to give back.
+    #[arg(long, value_name = "N")]
+    remove: Option<u32>,
+    /// A note for the vendor.
+    #[arg(long, default_value = "")]
+    note: String,
+    /// Write the signed request here (never overwritten) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print the outcome as JSON (the breakdown's amounts as decimal strings).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Records the request and writes it.
+pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Failure> {
+    let Cmd::Seats(a) = cmd;
+    let (action, count) = match (a.add, a.remove) {
+        (Some(n), None) => (SeatAction::Add, n),
+        (None, Some(n)) => (SeatAction::Remove, n),
+        _ => return Err(Failure::usage("give one of --add N or --remove N")),
+    };
+    if let Some(out) = &a.out
+        && out.exists()
+    {
+        return Err(Failure::refused(format!(
+            "{} already exists; it is never overwritten",
+            out.display()
+        )));
+    }
+    let store = site::open(store_arg)?;
+    let r = store
+        .request_seats(
+            &site::operator(),
+            &a.licence,
+            &a.term,
+            action,
+            count,
+            &a.note,
+        )
+        .map_err(site::refused)?;
+    if let Some(out) = &a.out {
+        util::write_new(out, r.armored.as_bytes(), false)?;
+    }
+    if a.json {
+        let lines: Vec<_> = r
+            .breakdown
+            .lines
+            .iter()
+            .map(|l| serde_json::json!({"description": l.description, "amount": store::costs::round(l.amount).to_string(), "exact": l.amount.normalize().to_string(), "in_total": l.in_total}))
+            .collect();
+        util::print_json(&serde_json::json!({
+            "request_id": r.request_id,
+            "pool": r.pool,
+            "action": r.action,
+            "count": r.count,
+            "effective": r.effective,
+            "lines": lines,
+            "total": r.breakdown.total.to_string(),
+            "currency": r.breakdown.currency,
+            "email": r.email,
+            "request_file": a.out.as_ref().map(|p| p.display().to_string()),
+            // Without --out the signed request travels in the JSON, so nothing is lost.
+            "request": if a.out.is_none() { Some(r.armored.clone()) } else { None },
+            "notes": r.notes,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut s = String::new();
+    let verb = if action == SeatAction::Add {
+        "buy"
+    } else {
+        "give back"
+    };
+    let _ = writeln!(
+        s,
+        "Request {}: {verb} {} {} seats, effective {}",
+        r.request_id, r.count, r.pool, r.effective
+    );
+    let _ = writeln!(s, "\nCost breakdown ({})", r.breakdown.currency);
+    for l in &r.breakdown.lines {
+        let amount = store::costs::round(l.amount);
+        if l.in_total {
+            let _ = writeln!(s, "  {:<78} {:>10}", l.description, amount);
+        } else {
+            let _ = writeln!(
+                s,
+                "  {:<78} {:>10}",
+                format!("(later) {}", l.description),
+                ""
+            );
+        }
+    }
+    let _ = writeln!(s, "  {:<78} {:>10}", "Total now", r.breakdown.total);
+    for n in &r.notes {
+        let _ = writeln!(s, "\nnote: {n}");
+    }
+    if let Some(e) = &r.email {
+        let _ = writeln!(s, "\nconfirmation e-mail written to the outbox: {e}");
+    }
+    match &a.out {
+        Some(out) => {
+            let _ = writeln!(
+                s,
+                "signed request written to {}: send it to the vendor",
+                out.display()
+            );
+        }
+        None => {
+            let _ = writeln!(s, "\n{}", r.armored);
+        }
+    }
+    util::print(&s)?;
+    Ok(ExitCode::SUCCESS)
+}

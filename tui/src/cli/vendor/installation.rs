@@ -1,0 +1,91 @@
+//! Reading what installations send: requests and reports signed by their
+//! installation keys, checked against the vendor's registry.
+
+use std::path::{Path, PathBuf};
+
+use licfile::registry::{Registry, Standing};
+use licfile::{Document, DocumentKind, Roots, SignedDocument};
+
+use crate::cli::util::{self, Failure};
+
+/// Registry options shared by the vendor commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryArgs {
+    /// The vendor's registry of installation keys (JSON; made on first use).
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// Accept a different installation key for a known serial (a reinstalled site).
+    #[arg(long, requires = "registry")]
+    pub accept_new_key: bool,
+}
+
+/// The largest registry read.
+const MAX_REGISTRY_BYTES: usize = 256 * 1024 * 1024;
+
+/// Reads the registry, or an empty one if the file does not exist yet.
+pub fn load(path: &Path) -> Result<Registry, Failure> {
+    if !path.exists() {
+        return Ok(Registry::default());
+    }
+    let text = util::read_text(path, MAX_REGISTRY_BYTES, "registry (JSON)")?;
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::refused(format!("{}: not a Tessera registry: {e}", path.display())))
+}
+
+/// Writes the registry atomically (a new file renamed over the old).
+pub fn save(path: &Path, registry: &Registry) -> Result<(), Failure> {
+    let text =
+        serde_json::to_string_pretty(registry).map_err(|e| Failure::refused(e.to_string()))?;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    util::write_new(&tmp, text.as_bytes(), true)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Failure::refused(format!("cannot write {}: {e}", path.display()))
+    })
+}
+
+/// Reads and verifies a document an installation signed, of the kind expected.
+pub fn read(path: &Path, expected: DocumentKind) -> Result<SignedDocument, Failure> {
+    let bytes = util::read_limited(
+        path,
+        licfile::constants::MAX_FILE_BYTES,
+        expected.describe(),
+    )?;
+    let (doc, _) = licfile::verify::read_verified(&bytes, expected, &Roots::new())
+        .map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
+    Ok(doc)
+}
+
+/// Checks the document against the registry and remembers its key; with
+/// `acted`, remembers its id too (the request was fulfilled, the report invoiced).
+pub fn register(
+    args: &RegistryArgs,
+    doc: &Document,
+    acted: bool,
+) -> Result<Option<Standing>, Failure> {
+    let Some(path) = &args.registry else {
+        return Ok(None);
+    };
+    let mut reg = load(path)?;
+    let now = licfile::Timestamp::from(chrono::Utc::now());
+    let standing = if acted {
+        reg.record(doc, now, args.accept_new_key)
+    } else {
+        reg.remember_key(doc, now, args.accept_new_key)
+    }
+    .map_err(|e| Failure::refused(e.to_string()))?;
+    save(path, &reg)?;
+    Ok(Some(standing))
+}
+
+/// A line for people about the registry's verdict.
+pub fn standing_note(s: Option<Standing>) -> &'static str {
+    match s {
+        None => "installation key not checked (no --registry): anyone could have made this file",
+        Some(Standing::FirstSight) => {
+            "first file from this serial: its installation key is now remembered"
+        }
+        Some(Standing::KnownKey) => "installation key matches the one remembered for this serial",
+        Some(Standing::KeyReplaced) => "installation key REPLACED in the registry, as asked",
+    }
+}
