@@ -171,3 +171,63 @@ impl Registry {
         Ok(standing)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{LicenceRequest, Licensee};
+    use crate::values::Money;
+
+    fn request(id: &str, key: u8) -> Document {
+        Document::Request(LicenceRequest {
+            serial: "S-1".into(),
+            request_id: id.into(),
+            created_at: Timestamp(0),
+            installation_key: RawPublicKey([key; 32]),
+            licensee: Licensee {
+                company: "C".into(),
+                email: "a@b.example".into(),
+            },
+            product: "p".into(),
+            licence_sequence: 1,
+            changes: vec![],
+            costs: vec![],
+            total: Money::ZERO,
+            currency: "GBP".into(),
+            note: String::new(),
+        })
+    }
+
+    #[test]
+    fn keys_are_remembered_on_first_sight_and_required_after() {
+        let mut r = Registry::default();
+        assert_eq!(
+            r.remember_key(&request("R1", 1), Timestamp(0), false),
+            Ok(Standing::FirstSight)
+        );
+        assert_eq!(r.check(&request("R2", 1), false), Ok(Standing::KnownKey));
+        assert!(matches!(
+            r.check(&request("R2", 2), false),
+            Err(RegistryError::KeyChanged { .. })
+        ));
+        assert_eq!(
+            r.record(&request("R2", 2), Timestamp(0), true),
+            Ok(Standing::KeyReplaced)
+        );
+        assert_eq!(r.check(&request("R3", 2), false), Ok(Standing::KnownKey));
+    }
+
+    #[test]
+    fn an_id_acted_on_is_a_replay() {
+        let mut r = Registry::default();
+        r.record(&request("R1", 1), Timestamp(0), false).unwrap();
+        assert!(matches!(
+            r.check(&request("R1", 1), false),
+            Err(RegistryError::Replayed { .. })
+        ));
+        // Verifying (not acting) leaves the id free.
+        r.remember_key(&request("R2", 1), Timestamp(0), false)
+            .unwrap();
+        assert_eq!(r.check(&request("R2", 1), false), Ok(Standing::KnownKey));
+    }
+}

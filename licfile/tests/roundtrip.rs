@@ -322,15 +322,24 @@ fn year_month() -> impl Strategy<Value = YearMonth> {
 }
 
 fn usage_report() -> impl Strategy<Value = UsageReport> {
-    let pool = (text(), text(), term(), any::<u32>(), any::<u32>()).prop_map(
-        |(area, licence, term, total, peak_in_use)| PoolUsage {
-            area,
-            licence,
-            term,
-            total,
-            peak_in_use,
-        },
-    );
+    let pool = (
+        text(),
+        text(),
+        term(),
+        any::<u32>(),
+        any::<u32>(),
+        any_money(),
+    )
+        .prop_map(
+            |(area, licence, term, total, peak_in_use, price)| PoolUsage {
+                area,
+                licence,
+                term,
+                total,
+                peak_in_use,
+                price,
+            },
+        );
     let user = (text(), text(), text(), vec(1u32..=31, 0..6));
     let metered = (ident(), any::<u64>(), any::<u64>(), any_money()).prop_map(
         |(name, used, threshold, overage_price)| MeteredUsage {

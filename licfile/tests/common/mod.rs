@@ -126,6 +126,7 @@ pub fn usage_report(key: &SecretKey) -> UsageReport {
                 term: Term::Contracted,
                 total: 25,
                 peak_in_use: 24,
+                price: "45.00".parse().expect("a price"),
             },
             PoolUsage {
                 area: "Jobs".into(),
@@ -133,6 +134,7 @@ pub fn usage_report(key: &SecretKey) -> UsageReport {
                 term: Term::Daily,
                 total: 4,
                 peak_in_use: 3,
+                price: "3.50".parse().expect("a price"),
             },
         ],
         daily_user_days: vec![UserDays {
