@@ -12,7 +12,7 @@ use crate::model::{Event, User, UserState};
 use crate::users::UserCounts;
 
 /// What `audit verify` found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuditReport {
     /// Events checked.
     pub events: u64,

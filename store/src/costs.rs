@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 /// One line of a breakdown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Line {
     /// What it is for.
     pub description: String,
@@ -27,7 +27,7 @@ pub struct Line {
 }
 
 /// A cost breakdown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Breakdown {
     /// The lines.
     pub lines: Vec<Line>,

@@ -128,6 +128,17 @@ fn parse_holder(text: &str) -> Holder {
     }
 }
 
+/// Where group commit stands.
+#[derive(Debug, Default)]
+struct Durability {
+    /// Changes applied to the tree.
+    applied: u64,
+    /// Changes known to be on disk.
+    synced: u64,
+    /// Whether a thread is syncing now.
+    syncing: bool,
+}
+
 /// An event to append; the sequence and hashes are filled in at commit.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -157,6 +168,9 @@ pub(crate) struct Db {
     /// While set, changes are flushed but not synced: for building a demo store,
     /// where nothing is acknowledged to anyone until the end.
     pub(crate) bulk: std::sync::atomic::AtomicBool,
+    /// Group commit: changes applied, changes synced, and whether a sync runs.
+    durability: Mutex<Durability>,
+    synced: std::sync::Condvar,
     _lock: Lock,
     pub(crate) installation: RwLock<Option<Installation>>,
 }
@@ -192,6 +206,8 @@ impl Db {
             writer: Mutex::new(()),
             data_file,
             bulk: std::sync::atomic::AtomicBool::new(false),
+            durability: Mutex::new(Durability::default()),
+            synced: std::sync::Condvar::new(),
             _lock: lock,
             installation: RwLock::new(None),
         };
@@ -249,32 +265,71 @@ impl Db {
 
     /// Runs `f` as one change: everything it writes, and its events, land
     /// together or not at all, and are on disk before this returns Ok.
-    pub(crate) fn write<R>(
-        &self,
-        operator: &str,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
-    ) -> Result<R> {
-        let _guard = self.lock_writer();
-        let now = self.effective_now()?;
-        let mut tx = Tx {
-            db: self,
-            overlay: BTreeMap::new(),
-            events: Vec::new(),
-            now,
-            operator: operator.to_string(),
+    pub(crate) fn write<R>(&self, operator: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        let (out, installation_changed, ticket) = {
+            let _guard = self.lock_writer();
+            let now = self.effective_now()?;
+            let mut tx = Tx {
+                db: self,
+                overlay: BTreeMap::new(),
+                events: Vec::new(),
+                now,
+                operator: operator.to_string(),
+            };
+            tx.note_clock()?;
+            let out = f(&mut tx)?;
+            let installation_changed = tx.overlay.contains_key(&keys::meta(names::INSTALLATION));
+            self.commit(tx)?;
+            let ticket = match self.durability.lock() {
+                Ok(mut d) => {
+                    d.applied += 1;
+                    d.applied
+                }
+                Err(p) => {
+                    let mut d = p.into_inner();
+                    d.applied += 1;
+                    d.applied
+                }
+            };
+            (out, installation_changed, ticket)
         };
-        tx.note_clock()?;
-        let out = f(&mut tx)?;
-        let installation_changed = tx.overlay.contains_key(&keys::meta(names::INSTALLATION));
-        self.commit(tx)?;
+        // Outside the writer lock: others apply their changes while this one
+        // waits, and one sync covers them all.
+        if !self.bulk.load(std::sync::atomic::Ordering::Relaxed) {
+            self.durable(ticket)?;
+        }
         if installation_changed {
-            let inst =
-                self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
+            let inst = self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
             if let Ok(mut g) = self.installation.write() {
                 *g = inst;
             }
         }
         Ok(out)
+    }
+
+    /// Returns once change `ticket` is on disk, syncing if no one else is.
+    fn durable(&self, ticket: u64) -> Result<()> {
+        let mut d = self.durability.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if d.synced >= ticket {
+                return Ok(());
+            }
+            if !d.syncing {
+                d.syncing = true;
+                let target = d.applied;
+                drop(d);
+                let result = self.sync();
+                d = self.durability.lock().unwrap_or_else(|p| p.into_inner());
+                d.syncing = false;
+                if result.is_ok() {
+                    d.synced = d.synced.max(target);
+                }
+                self.synced.notify_all();
+                result?;
+                continue;
+            }
+            d = self.synced.wait(d).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     fn commit(&self, mut tx: Tx<'_>) -> Result<()> {
@@ -327,10 +382,7 @@ impl Db {
             }
         }
         self.tree.apply_batch(batch)?;
-        if self.bulk.load(std::sync::atomic::Ordering::Relaxed) {
-            return Ok(());
-        }
-        self.sync()
+        Ok(())
     }
 
     /// Flushes sled and syncs its data file: sled's flush alone survives a

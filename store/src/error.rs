@@ -144,6 +144,12 @@ pub enum StoreError {
         "the store holds a damaged record ({0}); run `tessera audit verify` and restore from backup if it fails"
     )]
     Corrupt(String),
+    /// The service refused the request; its message, as the store said it.
+    #[error("{0}")]
+    Remote(String),
+    /// Talking to the service failed.
+    #[error("the service failed: {0}")]
+    Service(String),
     /// A key problem (the installation key).
     #[error("installation key: {0}")]
     Key(#[from] licfile::KeyError),
@@ -161,7 +167,7 @@ impl StoreError {
     pub fn is_refusal(&self) -> bool {
         !matches!(
             self,
-            StoreError::Io { .. } | StoreError::Db(_) | StoreError::Corrupt(_)
+            StoreError::Io { .. } | StoreError::Db(_) | StoreError::Corrupt(_) | StoreError::Service(_)
         )
     }
 }

@@ -23,69 +23,71 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes the contracts zip to `out`, which must not exist. Returns how many licences it holds.
-    pub fn export_contracts(&self, out: &Path) -> Result<usize> {
+    /// The contracts zip, in memory: every imported licence file as signed, a
+    /// readable summary of each, and an index.
+    pub fn contracts_zip(&self) -> Result<Vec<u8>> {
         let licences = self.imported_licences()?;
         let inst = self.installation()?;
-        if out.exists() {
-            return Err(StoreError::FileExists(out.to_path_buf()));
+        let zerr = |e: zip::result::ZipError| StoreError::Rule(format!("cannot build the zip: {e}"));
+        let ioerr = |e: std::io::Error| StoreError::Rule(format!("cannot build the zip: {e}"));
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(0o644);
+        let mut index = format!(
+            "Signed licence contracts of installation {}{}\nExported {}\n\n",
+            inst.serial,
+            if inst.demo { " (DEMO)" } else { "" },
+            self.now()?.format("%Y-%m-%d %H:%M UTC")
+        );
+        for s in &licences {
+            let base = format!("{:03}-{}", s.id, sanitise(&s.licence_id));
+            zip.start_file(format!("licences/{base}.lic"), opts).map_err(zerr)?;
+            zip.write_all(s.armored.as_bytes()).map_err(ioerr)?;
+            let summary = summary(s);
+            zip.start_file(format!("licences/{base}.txt"), opts).map_err(zerr)?;
+            zip.write_all(summary.as_bytes()).map_err(ioerr)?;
+            index.push_str(&format!("{base}.lic  {}\n", summary.lines().next().unwrap_or_default()));
         }
-        // Written beside the target and renamed into place; the pid keeps a
-        // file left by a killed export from blocking this one.
-        let tmp = out.with_extension(format!("zip.part-{}", std::process::id()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(|e| StoreError::io(&tmp, e))?;
-        let result = (|| -> Result<()> {
-            let mut zip = zip::ZipWriter::new(file);
-            let opts = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated)
-                .unix_permissions(0o644);
-            let zerr = |e: zip::result::ZipError| {
-                StoreError::io(&tmp, std::io::Error::other(e.to_string()))
-            };
-            let mut index = format!(
-                "Signed licence contracts of installation {}{}\nExported {}\n\n",
-                inst.serial,
-                if inst.demo { " (DEMO)" } else { "" },
-                self.now()?.format("%Y-%m-%d %H:%M UTC")
-            );
-            for s in &licences {
-                let base = format!("{:03}-{}", s.id, sanitise(&s.licence_id));
-                zip.start_file(format!("licences/{base}.lic"), opts)
-                    .map_err(zerr)?;
-                zip.write_all(s.armored.as_bytes())
-                    .map_err(|e| StoreError::io(&tmp, e))?;
-                let summary = summary(s);
-                zip.start_file(format!("licences/{base}.txt"), opts)
-                    .map_err(zerr)?;
-                zip.write_all(summary.as_bytes())
-                    .map_err(|e| StoreError::io(&tmp, e))?;
-                index.push_str(&format!(
-                    "{base}.lic  {}\n",
-                    summary.lines().next().unwrap_or_default()
-                ));
-            }
-            zip.start_file("README.txt", opts).map_err(zerr)?;
-            zip.write_all(index.as_bytes())
-                .map_err(|e| StoreError::io(&tmp, e))?;
-            let file = zip.finish().map_err(zerr)?;
-            file.sync_all().map_err(|e| StoreError::io(&tmp, e))
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        if out.exists() {
-            let _ = fs::remove_file(&tmp);
-            return Err(StoreError::FileExists(out.to_path_buf()));
-        }
-        fs::rename(&tmp, out).map_err(|e| StoreError::io(out, e))?;
-        Ok(licences.len())
+        zip.start_file("README.txt", opts).map_err(zerr)?;
+        zip.write_all(index.as_bytes()).map_err(ioerr)?;
+        Ok(zip.finish().map_err(zerr)?.into_inner())
     }
+
+    /// Writes the contracts zip to `out`, which must not exist. Returns how many licences it holds.
+    pub fn export_contracts(&self, out: &Path) -> Result<usize> {
+        let bytes = self.contracts_zip()?;
+        write_new_file(out, &bytes)?;
+        Ok(self.imported_licences()?.len())
+    }
+}
+
+/// Writes `bytes` to a new file at `out` (never overwriting), through a
+/// temporary file beside it renamed into place.
+pub fn write_new_file(out: &Path, bytes: &[u8]) -> Result<()> {
+    if out.exists() {
+        return Err(StoreError::FileExists(out.to_path_buf()));
+    }
+    // The pid keeps a file left by a killed export from blocking this one.
+    let tmp = out.with_extension(format!("part-{}", std::process::id()));
+    let written = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(StoreError::io(&tmp, e));
+    }
+    if out.exists() {
+        let _ = fs::remove_file(&tmp);
+        return Err(StoreError::FileExists(out.to_path_buf()));
+    }
+    fs::rename(&tmp, out).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        StoreError::io(out, e)
+    })
 }
 
 fn sanitise(s: &str) -> String {

@@ -25,7 +25,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod audit;
+pub mod client;
 pub mod clock;
 pub mod costs;
 mod db;
@@ -37,9 +39,11 @@ mod keys;
 pub mod licences;
 pub mod model;
 pub mod outbox;
+pub mod protocol;
 pub mod purchases;
 pub mod report;
 pub mod roles;
+pub mod service;
 pub mod tick;
 pub mod trust;
 pub mod usage;
@@ -51,6 +55,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
 
+pub use api::{Api, Local};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Layout;
 pub use error::{Holder, Result, StoreError};
@@ -206,6 +211,11 @@ impl Store {
         };
         store.reload_in_force()?;
         Ok(store)
+    }
+
+    /// Flushes and syncs everything written so far.
+    pub fn sync(&self) -> Result<()> {
+        self.db.sync()
     }
 
     /// The store directory.

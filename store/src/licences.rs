@@ -43,7 +43,7 @@ impl InForce {
 }
 
 /// The outcome of an import.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ImportOutcome {
     /// The licence is now in force.
     Imported {

@@ -45,7 +45,7 @@ pub struct Written {
 }
 
 /// One e-mail in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct OutboxEntry {
     /// File name.
     pub file: String,

@@ -63,7 +63,7 @@ pub struct Reduction {
 }
 
 /// What a seat request did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RequestOutcome {
     /// The request's id.
     pub request_id: String,

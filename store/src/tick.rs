@@ -12,7 +12,7 @@ use crate::model::{EventStatus, PoolKey, User, UserState};
 use crate::users::{deactivate_in, deadline};
 
 /// What a tick did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TickReport {
     /// Users deactivated because their over-allocation grace ended.
     pub deactivated: Vec<String>,

@@ -64,7 +64,7 @@ pub struct DayCharge {
 }
 
 /// The outcome of recording usage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UsageOutcome {
     /// The user.
     pub user: String,

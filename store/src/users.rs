@@ -29,7 +29,7 @@ pub struct UserCounts {
 }
 
 /// A user to add.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewUser {
     /// Username.
     pub name: String,
@@ -44,7 +44,7 @@ pub struct NewUser {
 }
 
 /// Changes to a user; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct UserChange {
     /// New role.
     pub role: Option<String>,
@@ -61,7 +61,7 @@ pub struct UserChange {
 }
 
 /// What `check` says about a user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CheckResult {
     /// The user.
     pub user: String,

@@ -13,7 +13,7 @@ use crate::purchases::effective_total;
 use crate::users::UserCounts;
 
 /// One pool as the Licences screen shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PoolView {
     /// Issuer ("" for the vendor).
     pub issuer: String,
@@ -46,7 +46,7 @@ pub struct PoolView {
 }
 
 /// A reduction scheduled for a later billing period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Scheduled {
     /// Seats from that day.
     pub seats: u32,
@@ -55,7 +55,7 @@ pub struct Scheduled {
 }
 
 /// A metered service this month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MeteredView {
     /// Service identifier.
     pub name: String,
@@ -72,7 +72,7 @@ pub struct MeteredView {
 }
 
 /// The Status screen and `status --json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StatusView {
     /// Installation serial.
     pub serial: String,
@@ -123,7 +123,7 @@ pub struct StatusView {
 }
 
 /// A row of the Users screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserRow {
     /// Username.
     pub name: String,
@@ -144,7 +144,7 @@ pub struct UserRow {
 }
 
 /// Which users to list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct UserQuery {
     /// Only holders of this licence (as administrators write it).
     pub licence: Option<String>,
@@ -161,7 +161,7 @@ pub struct UserQuery {
 }
 
 /// A page of users.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UsersPage {
     /// The rows.
     pub users: Vec<UserRow>,
@@ -524,10 +524,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Watches the action log: every event appended from now on.
+    pub fn watch_events(&self) -> EventWatch {
+        EventWatch(self.db.tree.watch_prefix(keys::EVENTS))
+    }
+
     /// One event by sequence number.
     pub fn event(&self, seq: u64) -> Result<Event> {
         self.db
             .get_rec(&keys::event(seq), "event")?
             .ok_or_else(|| StoreError::Rule(format!("no event {seq}")))
+    }
+}
+
+/// New events as they are appended (see [`Store::watch_events`]).
+pub struct EventWatch(sled::Subscriber);
+
+impl EventWatch {
+    /// The next new event, waiting at most `timeout`; `None` when none came.
+    pub fn next(&mut self, timeout: std::time::Duration) -> Option<Event> {
+        loop {
+            match self.0.next_timeout(timeout) {
+                Ok(sled::Event::Insert { value, .. }) => {
+                    if let Ok(e) = crate::model::decode::<Event>(&value, "event") {
+                        return Some(e);
+                    }
+                }
+                Ok(sled::Event::Remove { .. }) => continue,
+                Err(_) => return None,
+            }
+        }
     }
 }

@@ -231,3 +231,54 @@ pub fn assert_refused(out: &std::process::Output, words: &[&str]) -> String {
     }
     err
 }
+
+/// Runs under libfaketime (Debian package `faketime`): the binary reads only the
+/// real clock, so a test that needs another date moves that clock for one process,
+/// exactly as a real clock change would reach it.
+impl Dir {
+    /// `tessera ARGS…` run inside the directory with the clock starting at
+    /// `when` ("YYYY-MM-DD HH:MM:SS", UTC) and running on from there.
+    pub fn at(&self, when: &str, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new("faketime");
+        cmd.env_remove("TESSERA_STORE")
+            .env("NO_COLOR", "1")
+            .env("TZ", "UTC")
+            .current_dir(self.tmp.path())
+            .arg(when)
+            .arg(env!("CARGO_BIN_EXE_tessera"))
+            .args(args);
+        cmd
+    }
+
+    /// Runs `tessera ARGS…` at `when` and returns what happened.
+    pub fn run_at(&self, when: &str, args: &[&str]) -> std::process::Output {
+        match self.at(when, args).output() {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+                "faketime is not installed: install the Debian package `faketime` (.ci/run does)"
+            ),
+            Err(e) => panic!("cannot run faketime: {e}"),
+        }
+    }
+
+    /// Runs `tessera ARGS…` at `when`, requires exit 0 and returns standard output.
+    pub fn ok_at(&self, when: &str, args: &[&str]) -> String {
+        let out = self.run_at(when, args);
+        assert!(
+            out.status.success(),
+            "tessera {args:?} at {when} failed ({:?}): {}{}",
+            out.status.code(),
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    /// Runs `tessera ARGS…` at `when` (the caller includes `--json`), requires
+    /// exit 0 and parses standard output.
+    pub fn json_at(&self, when: &str, args: &[&str]) -> serde_json::Value {
+        let out = self.ok_at(when, args);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("tessera {args:?}: not JSON ({e}): {out}"))
+    }
+}
