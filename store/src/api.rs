@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use licfile::{SeatAction, UsageReport, YearMonth};
 
+use crate::Store;
 use crate::audit::AuditReport;
 use crate::error::Result;
 use crate::licences::ImportOutcome;
@@ -18,7 +19,6 @@ use crate::tick::TickReport;
 use crate::usage::{UsageKind, UsageOutcome};
 use crate::users::{CheckResult, NewUser, UserChange};
 use crate::views::{StatusView, UserQuery, UsersPage};
-use crate::Store;
 
 /// Everything a client can ask of the store.
 pub trait Api: Send + Sync {
@@ -51,7 +51,12 @@ pub trait Api: Send + Sync {
     /// May this user work now?
     fn check(&self, user: &str) -> Result<CheckResult>;
     /// A user worked on a day.
-    fn record_usage(&self, user: &str, kind: UsageKind, day: Option<NaiveDate>) -> Result<UsageOutcome>;
+    fn record_usage(
+        &self,
+        user: &str,
+        kind: UsageKind,
+        day: Option<NaiveDate>,
+    ) -> Result<UsageOutcome>;
     /// Storage in use; returns the pooled allowance in GB.
     fn record_storage(&self, bytes: u64) -> Result<u64>;
     /// Uses of a metered service; returns the month's total.
@@ -65,7 +70,14 @@ pub trait Api: Send + Sync {
     /// Checks the chain and the counters.
     fn audit_verify(&self) -> Result<AuditReport>;
     /// Buys or gives back seats.
-    fn request_seats(&self, licence: &str, term: &str, action: SeatAction, count: u32, note: &str) -> Result<RequestOutcome>;
+    fn request_seats(
+        &self,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+        note: &str,
+    ) -> Result<RequestOutcome>;
     /// Makes the signed usage report of a month.
     fn usage_report(&self, month: YearMonth) -> Result<(UsageReport, String)>;
     /// The confirmation e-mails.
@@ -93,7 +105,9 @@ impl<S: std::ops::Deref<Target = Store> + Send + Sync> Api for Local<S> {
         self.store.installation()
     }
     fn require_licence_reader(&self) -> Result<()> {
-        self.store.require_licence_reader(&self.operator).map(|_| ())
+        self.store
+            .require_licence_reader(&self.operator)
+            .map(|_| ())
     }
     fn status(&self) -> Result<StatusView> {
         self.require_licence_reader()?;
@@ -128,7 +142,12 @@ impl<S: std::ops::Deref<Target = Store> + Send + Sync> Api for Local<S> {
     fn check(&self, user: &str) -> Result<CheckResult> {
         self.store.check(user)
     }
-    fn record_usage(&self, user: &str, kind: UsageKind, day: Option<NaiveDate>) -> Result<UsageOutcome> {
+    fn record_usage(
+        &self,
+        user: &str,
+        kind: UsageKind,
+        day: Option<NaiveDate>,
+    ) -> Result<UsageOutcome> {
         self.store.record_usage(user, kind, day)
     }
     fn record_storage(&self, bytes: u64) -> Result<u64> {
@@ -152,8 +171,16 @@ impl<S: std::ops::Deref<Target = Store> + Send + Sync> Api for Local<S> {
         self.require_licence_reader()?;
         self.store.audit_verify()
     }
-    fn request_seats(&self, licence: &str, term: &str, action: SeatAction, count: u32, note: &str) -> Result<RequestOutcome> {
-        self.store.request_seats(&self.operator, licence, term, action, count, note)
+    fn request_seats(
+        &self,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+        note: &str,
+    ) -> Result<RequestOutcome> {
+        self.store
+            .request_seats(&self.operator, licence, term, action, count, note)
     }
     fn usage_report(&self, month: YearMonth) -> Result<(UsageReport, String)> {
         self.store.usage_report(&self.operator, month)

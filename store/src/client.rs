@@ -46,9 +46,15 @@ fn service_err(e: impl std::fmt::Display) -> StoreError {
 
 fn read_line(reader: &mut BufReader<UnixStream>) -> Result<String> {
     let mut line = String::new();
-    let n = reader.by_ref().take(MAX_FRAME as u64 * 64).read_line(&mut line).map_err(service_err)?;
+    let n = reader
+        .by_ref()
+        .take(MAX_FRAME as u64 * 64)
+        .read_line(&mut line)
+        .map_err(service_err)?;
     if n == 0 {
-        return Err(StoreError::Service("the service closed the connection".into()));
+        return Err(StoreError::Service(
+            "the service closed the connection".into(),
+        ));
     }
     Ok(line)
 }
@@ -58,8 +64,11 @@ use std::io::Read as _;
 impl Remote {
     /// Connects, and reads the service's greeting.
     pub fn connect(socket: &Path) -> Result<Remote> {
-        let stream = UnixStream::connect(socket).map_err(|e| StoreError::Service(format!("{}: {e}", socket.display())))?;
-        stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(service_err)?;
+        let stream = UnixStream::connect(socket)
+            .map_err(|e| StoreError::Service(format!("{}: {e}", socket.display())))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .map_err(service_err)?;
         let writer = stream.try_clone().map_err(service_err)?;
         let mut reader = BufReader::new(stream);
         let first = read_line(&mut reader)?;
@@ -67,14 +76,26 @@ impl Remote {
             Ok(h) => h,
             Err(_) => {
                 // A refusal comes as an error response instead of a greeting.
-                let r: Response = serde_json::from_str(&first).map_err(|e| StoreError::Service(format!("not a Tessera service: {e}")))?;
-                return Err(StoreError::Remote(r.error.map(|e| e.message).unwrap_or_else(|| "refused".into())));
+                let r: Response = serde_json::from_str(&first)
+                    .map_err(|e| StoreError::Service(format!("not a Tessera service: {e}")))?;
+                return Err(StoreError::Remote(
+                    r.error
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| "refused".into()),
+                ));
             }
         };
         if hello.protocol != VERSION {
-            return Err(StoreError::Service(format!("the service speaks protocol {}, this client {VERSION}", hello.protocol)));
+            return Err(StoreError::Service(format!(
+                "the service speaks protocol {}, this client {VERSION}",
+                hello.protocol
+            )));
         }
-        Ok(Remote { conn: Mutex::new(Conn { reader, writer }), next_id: AtomicU64::new(1), hello })
+        Ok(Remote {
+            conn: Mutex::new(Conn { reader, writer }),
+            next_id: AtomicU64::new(1),
+            hello,
+        })
     }
 
     /// The service's greeting (who it takes the caller to be).
@@ -85,7 +106,12 @@ impl Remote {
     /// Sends a request and waits for its response.
     pub fn call<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut line = serde_json::to_vec(&Frame { v: VERSION, id, request }).map_err(service_err)?;
+        let mut line = serde_json::to_vec(&Frame {
+            v: VERSION,
+            id,
+            request,
+        })
+        .map_err(service_err)?;
         line.push(b'\n');
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.writer.write_all(&line).map_err(service_err)?;
@@ -94,15 +120,20 @@ impl Remote {
             if serde_json::from_str::<Push>(&text).is_ok() {
                 continue;
             }
-            let r: Response = serde_json::from_str(&text).map_err(|e| StoreError::Service(format!("unreadable response: {e}")))?;
+            let r: Response = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Service(format!("unreadable response: {e}")))?;
             if r.id != id && r.id != 0 {
                 continue;
             }
             if r.ok {
                 let v = r.result.unwrap_or(serde_json::Value::Null);
-                return serde_json::from_value(v).map_err(|e| StoreError::Service(format!("unexpected result: {e}")));
+                return serde_json::from_value(v)
+                    .map_err(|e| StoreError::Service(format!("unexpected result: {e}")));
             }
-            let e = r.error.unwrap_or(crate::protocol::WireError { kind: ErrorKind::Internal, message: "failed".into() });
+            let e = r.error.unwrap_or(crate::protocol::WireError {
+                kind: ErrorKind::Internal,
+                message: "failed".into(),
+            });
             return Err(match e.kind {
                 ErrorKind::Refused => StoreError::Remote(e.message),
                 _ => StoreError::Service(e.message),
@@ -112,20 +143,36 @@ impl Remote {
 
     /// Subscribes this connection to events after `after`; then [`Remote::next_event`] yields them.
     pub fn subscribe(&self, after: Option<u64>) -> Result<()> {
-        self.call::<serde_json::Value>(Request::Subscribe { after }).map(|_| ())
+        self.call::<serde_json::Value>(Request::Subscribe { after })
+            .map(|_| ())
     }
 
     /// The next pushed event, waiting up to `timeout`; `None` when none came.
     pub fn next_event(&self, timeout: Duration) -> Result<Option<Event>> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        conn.reader.get_ref().set_read_timeout(Some(timeout)).map_err(service_err)?;
+        conn.reader
+            .get_ref()
+            .set_read_timeout(Some(timeout))
+            .map_err(service_err)?;
         let mut line = String::new();
         let got = conn.reader.read_line(&mut line);
-        let _ = conn.reader.get_ref().set_read_timeout(Some(Duration::from_secs(120)));
+        let _ = conn
+            .reader
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_secs(120)));
         match got {
-            Ok(0) => Err(StoreError::Service("the service closed the connection".into())),
+            Ok(0) => Err(StoreError::Service(
+                "the service closed the connection".into(),
+            )),
             Ok(_) => Ok(serde_json::from_str::<Push>(&line).ok().map(|p| p.event)),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => Ok(None),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(service_err(e)),
         }
     }
@@ -157,7 +204,10 @@ impl Api for Remote {
         self.call(Request::AddUser(new.clone()))
     }
     fn set_user(&self, name: &str, change: &UserChange) -> Result<User> {
-        self.call(Request::SetUser { name: name.into(), change: change.clone() })
+        self.call(Request::SetUser {
+            name: name.into(),
+            change: change.clone(),
+        })
     }
     fn deactivate(&self, name: &str) -> Result<User> {
         self.call(Request::Deactivate { name: name.into() })
@@ -169,24 +219,44 @@ impl Api for Remote {
         self.call(Request::DeleteUser { name: name.into() })
     }
     fn add_on_holders(&self, module: &str) -> Result<Vec<String>> {
-        self.call(Request::AddOnHolders { module: module.into() })
+        self.call(Request::AddOnHolders {
+            module: module.into(),
+        })
     }
     fn check(&self, user: &str) -> Result<CheckResult> {
         self.call(Request::Check { user: user.into() })
     }
-    fn record_usage(&self, user: &str, kind: UsageKind, day: Option<NaiveDate>) -> Result<UsageOutcome> {
-        self.call(Request::RecordUsage { user: user.into(), kind, day })
+    fn record_usage(
+        &self,
+        user: &str,
+        kind: UsageKind,
+        day: Option<NaiveDate>,
+    ) -> Result<UsageOutcome> {
+        self.call(Request::RecordUsage {
+            user: user.into(),
+            kind,
+            day,
+        })
     }
     fn record_storage(&self, bytes: u64) -> Result<u64> {
         self.call(Request::RecordStorage { bytes })
     }
     fn record_metered(&self, service: &str, count: u64) -> Result<u64> {
-        self.call(Request::RecordMetered { service: service.into(), count })
+        self.call(Request::RecordMetered {
+            service: service.into(),
+            count,
+        })
     }
     fn import(&self, licence: &[u8]) -> Result<ImportOutcome> {
-        let text = std::str::from_utf8(licence)
-            .map_err(|_| StoreError::LicenceRefused("the file is not text; a licence file starts with -----BEGIN TESSERA LICENCE-----".into()))?;
-        self.call(Request::Import { licence: text.into() })
+        let text = std::str::from_utf8(licence).map_err(|_| {
+            StoreError::LicenceRefused(
+                "the file is not text; a licence file starts with -----BEGIN TESSERA LICENCE-----"
+                    .into(),
+            )
+        })?;
+        self.call(Request::Import {
+            licence: text.into(),
+        })
     }
     fn tick(&self) -> Result<TickReport> {
         self.call(Request::Tick)
@@ -197,8 +267,21 @@ impl Api for Remote {
     fn audit_verify(&self) -> Result<AuditReport> {
         self.call(Request::AuditVerify)
     }
-    fn request_seats(&self, licence: &str, term: &str, action: SeatAction, count: u32, note: &str) -> Result<RequestOutcome> {
-        self.call(Request::RequestSeats { licence: licence.into(), term: term.into(), action, count, note: note.into() })
+    fn request_seats(
+        &self,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+        note: &str,
+    ) -> Result<RequestOutcome> {
+        self.call(Request::RequestSeats {
+            licence: licence.into(),
+            term: term.into(),
+            action,
+            count,
+            note: note.into(),
+        })
     }
     fn usage_report(&self, month: YearMonth) -> Result<(UsageReport, String)> {
         self.call(Request::UsageReport { month })

@@ -265,7 +265,11 @@ impl Db {
 
     /// Runs `f` as one change: everything it writes, and its events, land
     /// together or not at all, and are on disk before this returns Ok.
-    pub(crate) fn write<R>(&self, operator: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+    pub(crate) fn write<R>(
+        &self,
+        operator: &str,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
+    ) -> Result<R> {
         let (out, installation_changed, ticket) = {
             let _guard = self.lock_writer();
             let now = self.effective_now()?;
@@ -299,7 +303,8 @@ impl Db {
             self.durable(ticket)?;
         }
         if installation_changed {
-            let inst = self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
+            let inst =
+                self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
             if let Ok(mut g) = self.installation.write() {
                 *g = inst;
             }

@@ -167,7 +167,10 @@ impl StoreError {
     pub fn is_refusal(&self) -> bool {
         !matches!(
             self,
-            StoreError::Io { .. } | StoreError::Db(_) | StoreError::Corrupt(_) | StoreError::Service(_)
+            StoreError::Io { .. }
+                | StoreError::Db(_)
+                | StoreError::Corrupt(_)
+                | StoreError::Service(_)
         )
     }
 }

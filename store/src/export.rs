@@ -28,7 +28,8 @@ impl Store {
     pub fn contracts_zip(&self) -> Result<Vec<u8>> {
         let licences = self.imported_licences()?;
         let inst = self.installation()?;
-        let zerr = |e: zip::result::ZipError| StoreError::Rule(format!("cannot build the zip: {e}"));
+        let zerr =
+            |e: zip::result::ZipError| StoreError::Rule(format!("cannot build the zip: {e}"));
         let ioerr = |e: std::io::Error| StoreError::Rule(format!("cannot build the zip: {e}"));
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let opts = zip::write::SimpleFileOptions::default()
@@ -42,12 +43,17 @@ impl Store {
         );
         for s in &licences {
             let base = format!("{:03}-{}", s.id, sanitise(&s.licence_id));
-            zip.start_file(format!("licences/{base}.lic"), opts).map_err(zerr)?;
+            zip.start_file(format!("licences/{base}.lic"), opts)
+                .map_err(zerr)?;
             zip.write_all(s.armored.as_bytes()).map_err(ioerr)?;
             let summary = summary(s);
-            zip.start_file(format!("licences/{base}.txt"), opts).map_err(zerr)?;
+            zip.start_file(format!("licences/{base}.txt"), opts)
+                .map_err(zerr)?;
             zip.write_all(summary.as_bytes()).map_err(ioerr)?;
-            index.push_str(&format!("{base}.lic  {}\n", summary.lines().next().unwrap_or_default()));
+            index.push_str(&format!(
+                "{base}.lic  {}\n",
+                summary.lines().next().unwrap_or_default()
+            ));
         }
         zip.start_file("README.txt", opts).map_err(zerr)?;
         zip.write_all(index.as_bytes()).map_err(ioerr)?;

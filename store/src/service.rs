@@ -18,10 +18,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+use crate::Store;
 use crate::api::{Api, Local};
 use crate::error::{Result, StoreError};
-use crate::protocol::{ErrorKind, Frame, Hello, MAX_FRAME, Push, Request, Response, VERSION, WireError};
-use crate::Store;
+use crate::protocol::{
+    ErrorKind, Frame, Hello, MAX_FRAME, Push, Request, Response, VERSION, WireError,
+};
 
 /// How the service runs.
 #[derive(Debug, Clone)]
@@ -48,23 +50,38 @@ pub fn serve(store: Store, options: &Options, shutdown: Arc<AtomicBool>, log: Lo
     let socket = &options.socket;
     if socket.exists() {
         if UnixStream::connect(socket).is_ok() {
-            return Err(StoreError::Rule(format!("a service already answers on {}", socket.display())));
+            return Err(StoreError::Rule(format!(
+                "a service already answers on {}",
+                socket.display()
+            )));
         }
         // Left by a service that was killed: nobody answers on it.
         std::fs::remove_file(socket).map_err(|e| StoreError::io(socket, e))?;
     }
     let listener = UnixListener::bind(socket).map_err(|e| StoreError::io(socket, e))?;
-    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660)).map_err(|e| StoreError::io(socket, e))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| StoreError::io(socket, e))?;
     if let Some(gid) = options.group {
         std::os::unix::fs::chown(socket, None, Some(gid)).map_err(|e| StoreError::io(socket, e))?;
     }
-    listener.set_nonblocking(true).map_err(|e| StoreError::io(socket, e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| StoreError::io(socket, e))?;
     let store = Arc::new(store);
     let serial = store.installation()?.serial;
-    log(&format!("serving store {} (serial {serial}) on {}", store.dir().display(), socket.display()));
+    log(&format!(
+        "serving store {} (serial {serial}) on {}",
+        store.dir().display(),
+        socket.display()
+    ));
 
     let ticker = {
-        let (store, shutdown, log, every) = (store.clone(), shutdown.clone(), log.clone(), options.tick_every);
+        let (store, shutdown, log, every) = (
+            store.clone(),
+            shutdown.clone(),
+            log.clone(),
+            options.tick_every,
+        );
         std::thread::spawn(move || {
             let mut last = Instant::now() - every;
             while !shutdown.load(Ordering::Relaxed) {
@@ -73,7 +90,9 @@ pub fn serve(store: Store, options: &Options, shutdown: Arc<AtomicBool>, log: Lo
                     match store.tick() {
                         Ok(r) => {
                             for u in &r.deactivated {
-                                log(&format!("tick: deactivated {u}: over-allocation grace ended"));
+                                log(&format!(
+                                    "tick: deactivated {u}: over-allocation grace ended"
+                                ));
                             }
                             for n in &r.notices {
                                 log(&format!("tick: {n}"));
@@ -91,8 +110,11 @@ pub fn serve(store: Store, options: &Options, shutdown: Arc<AtomicBool>, log: Lo
     while !shutdown.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
-                let (store, shutdown, log, serial) = (store.clone(), shutdown.clone(), log.clone(), serial.clone());
-                connections.push(std::thread::spawn(move || connection(store, stream, &shutdown, &log, &serial)));
+                let (store, shutdown, log, serial) =
+                    (store.clone(), shutdown.clone(), log.clone(), serial.clone());
+                connections.push(std::thread::spawn(move || {
+                    connection(store, stream, &shutdown, &log, &serial)
+                }));
                 connections.retain(|h| !h.is_finished());
             }
             Err(e) if e.kind() == IoKind::WouldBlock || e.kind() == IoKind::Interrupted => {
@@ -143,7 +165,14 @@ impl Lines {
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Line::Closed,
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if matches!(e.kind(), IoKind::WouldBlock | IoKind::TimedOut | IoKind::Interrupted) => return Line::Idle,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        IoKind::WouldBlock | IoKind::TimedOut | IoKind::Interrupted
+                    ) =>
+                {
+                    return Line::Idle;
+                }
                 Err(_) => return Line::Closed,
             }
         }
@@ -151,20 +180,37 @@ impl Lines {
 }
 
 fn send(writer: &Mutex<UnixStream>, value: &impl serde::Serialize) -> bool {
-    let Ok(mut line) = serde_json::to_vec(value) else { return false };
+    let Ok(mut line) = serde_json::to_vec(value) else {
+        return false;
+    };
     line.push(b'\n');
-    let Ok(mut w) = writer.lock() else { return false };
+    let Ok(mut w) = writer.lock() else {
+        return false;
+    };
     w.write_all(&line).and_then(|_| w.flush()).is_ok()
 }
 
 fn error(id: u64, kind: ErrorKind, message: String) -> Response {
-    Response { id, ok: false, result: None, error: Some(WireError { kind, message }) }
+    Response {
+        id,
+        ok: false,
+        result: None,
+        error: Some(WireError { kind, message }),
+    }
 }
 
-fn connection(store: Arc<Store>, stream: UnixStream, shutdown: &AtomicBool, log: &Log, serial: &str) {
+fn connection(
+    store: Arc<Store>,
+    stream: UnixStream,
+    shutdown: &AtomicBool,
+    log: &Log,
+    serial: &str,
+) {
     let _ = stream.set_read_timeout(Some(POLL));
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let Ok(write_half) = stream.try_clone() else { return };
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
     let writer = Arc::new(Mutex::new(write_half));
     let uid = match rustix::net::sockopt::socket_peercred(&stream) {
         Ok(c) => c.uid.as_raw(),
@@ -175,10 +221,22 @@ fn connection(store: Arc<Store>, stream: UnixStream, shutdown: &AtomicBool, log:
     };
     let Some(user) = crate::identity::name_of_uid(uid) else {
         log(&format!("refused uid {uid}: no login name on this host"));
-        send(&writer, &error(0, ErrorKind::Refused, format!("uid {uid} has no login name on this host; the service acts only for known users")));
+        send(
+            &writer,
+            &error(
+                0,
+                ErrorKind::Refused,
+                format!(
+                    "uid {uid} has no login name on this host; the service acts only for known users"
+                ),
+            ),
+        );
         return;
     };
-    let api = Local { store: store.clone(), operator: user.clone() };
+    let api = Local {
+        store: store.clone(),
+        operator: user.clone(),
+    };
     let hello = Hello {
         service: "tessera".into(),
         protocol: VERSION,
@@ -189,7 +247,10 @@ fn connection(store: Arc<Store>, stream: UnixStream, shutdown: &AtomicBool, log:
     if !send(&writer, &hello) {
         return;
     }
-    let mut lines = Lines { stream, buf: Vec::new() };
+    let mut lines = Lines {
+        stream,
+        buf: Vec::new(),
+    };
     let mut subscription: Option<JoinHandle<()>> = None;
     let alive = Arc::new(AtomicBool::new(true));
     loop {
@@ -202,7 +263,16 @@ fn connection(store: Arc<Store>, stream: UnixStream, shutdown: &AtomicBool, log:
             }
             Line::TooLarge => {
                 // The rest of the line cannot be told from the next request: answer and hang up.
-                send(&writer, &error(0, ErrorKind::BadRequest, format!("request line longer than {MAX_FRAME} bytes; the connection is closed")));
+                send(
+                    &writer,
+                    &error(
+                        0,
+                        ErrorKind::BadRequest,
+                        format!(
+                            "request line longer than {MAX_FRAME} bytes; the connection is closed"
+                        ),
+                    ),
+                );
                 break;
             }
             Line::Frame(bytes) => {
@@ -217,31 +287,63 @@ fn connection(store: Arc<Store>, stream: UnixStream, shutdown: &AtomicBool, log:
                             .ok()
                             .and_then(|v| v.get("id").and_then(|i| i.as_u64()))
                             .unwrap_or(0);
-                        if !send(&writer, &error(id, ErrorKind::BadRequest, format!("not a request: {e}"))) {
+                        if !send(
+                            &writer,
+                            &error(id, ErrorKind::BadRequest, format!("not a request: {e}")),
+                        ) {
                             break;
                         }
                         continue;
                     }
                 };
                 if frame.v != VERSION {
-                    send(&writer, &error(frame.id, ErrorKind::BadRequest, format!("protocol version {} is not spoken here; this service speaks {VERSION}", frame.v)));
+                    send(
+                        &writer,
+                        &error(
+                            frame.id,
+                            ErrorKind::BadRequest,
+                            format!(
+                                "protocol version {} is not spoken here; this service speaks {VERSION}",
+                                frame.v
+                            ),
+                        ),
+                    );
                     continue;
                 }
                 if let Request::Subscribe { after } = frame.request {
                     if subscription.is_none() {
                         let (store, writer, alive) = (store.clone(), writer.clone(), alive.clone());
-                        subscription = Some(std::thread::spawn(move || subscribe(&store, &writer, after, &alive)));
+                        subscription = Some(std::thread::spawn(move || {
+                            subscribe(&store, &writer, after, &alive)
+                        }));
                     }
-                    if !send(&writer, &Response { id: frame.id, ok: true, result: Some(serde_json::Value::Null), error: None }) {
+                    if !send(
+                        &writer,
+                        &Response {
+                            id: frame.id,
+                            ok: true,
+                            result: Some(serde_json::Value::Null),
+                            error: None,
+                        },
+                    ) {
                         break;
                     }
                     continue;
                 }
                 let response = match dispatch(&api, frame.request) {
-                    Ok(result) => Response { id: frame.id, ok: true, result: Some(result), error: None },
+                    Ok(result) => Response {
+                        id: frame.id,
+                        ok: true,
+                        result: Some(result),
+                        error: None,
+                    },
                     Err(e) => error(
                         frame.id,
-                        if e.is_refusal() { ErrorKind::Refused } else { ErrorKind::Internal },
+                        if e.is_refusal() {
+                            ErrorKind::Refused
+                        } else {
+                            ErrorKind::Internal
+                        },
                         e.to_string(),
                     ),
                 };
@@ -287,7 +389,8 @@ fn subscribe(store: &Store, writer: &Mutex<UnixStream>, after: Option<u64>, aliv
 
 fn value<T: serde::Serialize>(r: Result<T>) -> Result<serde_json::Value> {
     let v = r?;
-    serde_json::to_value(v).map_err(|e| StoreError::Service(format!("cannot encode the result: {e}")))
+    serde_json::to_value(v)
+        .map_err(|e| StoreError::Service(format!("cannot encode the result: {e}")))
 }
 
 /// Carries out one request as the connection's user.
@@ -312,14 +415,21 @@ pub fn dispatch(api: &dyn Api, request: Request) -> Result<serde_json::Value> {
         Request::Tick => value(api.tick()),
         Request::Events { limit, before } => value(api.events(limit.min(10_000), before)),
         Request::AuditVerify => value(api.audit_verify()),
-        Request::RequestSeats { licence, term, action, count, note } => {
-            value(api.request_seats(&licence, &term, action, count, &note))
-        }
+        Request::RequestSeats {
+            licence,
+            term,
+            action,
+            count,
+            note,
+        } => value(api.request_seats(&licence, &term, action, count, &note)),
         Request::UsageReport { month } => value(api.usage_report(month)),
         Request::Outbox => value(api.outbox()),
-        Request::ExportContracts => {
-            value(api.export_contracts().map(|b| base64::engine::general_purpose::STANDARD.encode(b)))
-        }
-        Request::Subscribe { .. } => Err(StoreError::Rule("subscribe is answered by the connection, not dispatched".into())),
+        Request::ExportContracts => value(
+            api.export_contracts()
+                .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        ),
+        Request::Subscribe { .. } => Err(StoreError::Rule(
+            "subscribe is answered by the connection, not dispatched".into(),
+        )),
     }
 }

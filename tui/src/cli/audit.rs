@@ -36,11 +36,9 @@ fn time(t: i64) -> String {
 }
 
 /// Prints or checks the action log.
-pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, Failure> {
-    let store = site::open(store_arg)?;
-    store
-        .require_licence_reader(&site::operator())
-        .map_err(site::refused)?;
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
+    let store = site::connect(ctx)?;
+    store.require_licence_reader().map_err(site::refused)?;
     if let Some(Cmd::Verify) = args.cmd {
         let report = store.audit_verify().map_err(site::refused)?;
         if args.json {

@@ -16,8 +16,8 @@ pub struct Args {
 }
 
 /// Answers whether the user may work, and why.
-pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, Failure> {
-    let store = site::open(store_arg)?;
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
+    let store = site::connect(ctx)?;
     let r = store.check(&args.user).map_err(site::refused)?;
     if args.json {
         let value = serde_json::to_value(&r).map_err(|e| Failure::refused(e.to_string()))?;

@@ -24,15 +24,15 @@ pub struct ContractsArgs {
 }
 
 /// Writes the export.
-pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Failure> {
+pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
     let Cmd::Contracts(a) = cmd;
-    let store = site::open(store_arg)?;
-    store
-        .require_licence_reader(&site::operator())
-        .map_err(site::refused)?;
-    let n = store.export_contracts(&a.out).map_err(site::refused)?;
+    let store = site::connect(ctx)?;
+    store.require_licence_reader().map_err(site::refused)?;
+    let zip = store.export_contracts().map_err(site::refused)?;
+    store::export::write_new_file(&a.out, &zip).map_err(site::refused)?;
     util::print(&format!(
-        "wrote {n} signed licences to {}\n",
+        "wrote the signed contracts ({} bytes) to {}\n",
+        zip.len(),
         a.out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

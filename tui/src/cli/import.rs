@@ -17,14 +17,14 @@ pub struct Args {
 }
 
 /// Imports a licence file into the store.
-pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, Failure> {
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     let bytes = util::read_limited(
         &args.file,
         licfile::constants::MAX_FILE_BYTES,
         "licence file",
     )?;
-    let store = site::open(store_arg)?;
-    let outcome = store.import(&site::operator(), &bytes).map_err(|e| {
+    let store = site::connect(ctx)?;
+    let outcome = store.import(&bytes).map_err(|e| {
         Failure::refused(format!(
             "{}: {e}; the store is unchanged",
             args.file.display()

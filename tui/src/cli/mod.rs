@@ -15,6 +15,7 @@ mod outbox;
 mod report;
 mod request;
 mod roles;
+mod serve;
 mod site;
 mod status;
 mod tick;
@@ -41,6 +42,10 @@ pub struct Cli {
     /// The store directory (default: $TESSERA_STORE, else the per-user data directory).
     #[arg(long, global = true, env = "TESSERA_STORE", value_name = "DIR")]
     pub store: Option<PathBuf>,
+
+    /// The service's socket (default: tessera.sock in the store directory).
+    #[arg(long, global = true, env = "TESSERA_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -90,6 +95,8 @@ pub enum Command {
     Report(report::Cmd),
     /// The confirmation e-mails written to the outbox.
     Outbox(outbox::Args),
+    /// Own the store and answer clients on a Unix socket (SIGTERM or SIGINT stops it cleanly).
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -104,25 +111,30 @@ pub fn main() -> ExitCode {
         }
     };
     let st = cli.store.as_deref();
+    let ctx = site::Ctx {
+        store: cli.store.clone(),
+        socket: cli.socket.clone(),
+    };
     let result = match cli.command {
         None => print_overview(),
         Some(Command::Vendor(cmd)) => vendor::run(cmd),
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Init(args)) => init::run(st, args),
-        Some(Command::Import(args)) => import::run(st, args),
-        Some(Command::Status(args)) => status::run(st, args),
-        Some(Command::Users(cmd)) => users::run(st, cmd),
+        Some(Command::Import(args)) => import::run(&ctx, args),
+        Some(Command::Status(args)) => status::run(&ctx, args),
+        Some(Command::Users(cmd)) => users::run(&ctx, cmd),
         Some(Command::Roles(args)) => roles::run(args),
-        Some(Command::Check(args)) => check::run(st, args),
-        Some(Command::Usage(cmd)) => usage::run(st, cmd),
-        Some(Command::Tick(args)) => tick::run(st, args),
-        Some(Command::Audit(args)) => audit::run(st, args),
-        Some(Command::Export(cmd)) => export::run(st, cmd),
+        Some(Command::Check(args)) => check::run(&ctx, args),
+        Some(Command::Usage(cmd)) => usage::run(&ctx, cmd),
+        Some(Command::Tick(args)) => tick::run(&ctx, args),
+        Some(Command::Audit(args)) => audit::run(&ctx, args),
+        Some(Command::Export(cmd)) => export::run(&ctx, cmd),
         Some(Command::Demo(args)) => demo::run(st, args),
-        Some(Command::Request(cmd)) => request::run(st, cmd),
-        Some(Command::Report(cmd)) => report::run(st, cmd),
-        Some(Command::Outbox(args)) => outbox::run(st, args),
+        Some(Command::Request(cmd)) => request::run(&ctx, cmd),
+        Some(Command::Report(cmd)) => report::run(&ctx, cmd),
+        Some(Command::Outbox(args)) => outbox::run(&ctx, args),
+        Some(Command::Serve(args)) => serve::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -15,22 +15,16 @@ pub struct Args {
 }
 
 /// Lists the outbox.
-pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, Failure> {
-    let store = site::open(store_arg)?;
-    store
-        .require_licence_reader(&site::operator())
-        .map_err(site::refused)?;
-    let entries = store::outbox::list(store.layout()).map_err(site::refused)?;
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
+    let store = site::connect(ctx)?;
+    store.require_licence_reader().map_err(site::refused)?;
+    let entries = store.outbox().map_err(site::refused)?;
     if args.json {
         let value = serde_json::to_value(&entries).map_err(|e| Failure::refused(e.to_string()))?;
         util::print_json(&value)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut s = format!(
-        "{} e-mails in {}\n",
-        entries.len(),
-        store.layout().outbox().display()
-    );
+    let mut s = format!("{} e-mails in the store's outbox\n", entries.len());
     for e in &entries {
         let _ = writeln!(s, "{:<40} {:<32} {}", e.file, e.to, e.subject);
     }

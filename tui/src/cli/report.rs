@@ -32,7 +32,7 @@ fn parse_month(s: &str) -> Result<YearMonth, String> {
 }
 
 /// Makes and writes the report.
-pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Failure> {
+pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
     let Cmd::Usage(a) = cmd;
     if let Some(out) = &a.out
         && out.exists()
@@ -42,10 +42,8 @@ pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Fa
             out.display()
         )));
     }
-    let store = site::open(store_arg)?;
-    let (report, armored) = store
-        .usage_report(&site::operator(), a.month)
-        .map_err(site::refused)?;
+    let store = site::connect(ctx)?;
+    let (report, armored) = store.usage_report(a.month).map_err(site::refused)?;
     match &a.out {
         Some(out) => {
             util::write_new(out, armored.as_bytes(), false)?;

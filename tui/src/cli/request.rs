@@ -45,7 +45,7 @@ pub struct SeatsArgs {
 }
 
 /// Records the request and writes it.
-pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Failure> {
+pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
     let Cmd::Seats(a) = cmd;
     let (action, count) = match (a.add, a.remove) {
         (Some(n), None) => (SeatAction::Add, n),
@@ -60,16 +60,9 @@ pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Fa
             out.display()
         )));
     }
-    let store = site::open(store_arg)?;
+    let store = site::connect(ctx)?;
     let r = store
-        .request_seats(
-            &site::operator(),
-            &a.licence,
-            &a.term,
-            action,
-            count,
-            &a.note,
-        )
+        .request_seats(&a.licence, &a.term, action, count, &a.note)
         .map_err(site::refused)?;
     if let Some(out) = &a.out {
         util::write_new(out, r.armored.as_bytes(), false)?;

@@ -1,16 +1,34 @@
-//! What the site's commands share: finding and opening the store, and who the operator is.
+//! What the site's commands share: finding the store, talking to the service
+//! when it answers, and who the operator is.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use store::{Store, StoreError, SystemClock};
+use store::client::Remote;
+use store::{Api, Local, Store, StoreError, SystemClock};
 
 use super::util::Failure;
+
+/// Where the store and its service are.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    /// `--store`.
+    pub store: Option<PathBuf>,
+    /// `--socket`.
+    pub socket: Option<PathBuf>,
+}
 
 /// The store directory: `--store`, `TESSERA_STORE`, or the default.
 pub fn store_dir(arg: Option<&Path>) -> PathBuf {
     arg.map(Path::to_path_buf)
         .unwrap_or_else(store::default_dir)
+}
+
+/// The service's socket: `--socket`, `TESSERA_SOCKET`, or `tessera.sock` in the store directory.
+pub fn socket_path(ctx: &Ctx) -> PathBuf {
+    ctx.socket
+        .clone()
+        .unwrap_or_else(|| store_dir(ctx.store.as_deref()).join("tessera.sock"))
 }
 
 /// A store opened for one command, never torn down.
@@ -21,12 +39,31 @@ pub fn store_dir(arg: Option<&Path>) -> PathBuf {
 /// without it (the kernel releases the lock file).
 pub type Opened = std::mem::ManuallyDrop<Store>;
 
-/// Opens the store on the machine's clock.
-pub fn open(arg: Option<&Path>) -> Result<Opened, Failure> {
-    let dir = store_dir(arg);
+/// Opens the store directly, on the machine's clock.
+pub fn open_direct(ctx: &Ctx) -> Result<Opened, Failure> {
+    let dir = store_dir(ctx.store.as_deref());
     Store::open(&dir, Arc::new(SystemClock))
         .map(std::mem::ManuallyDrop::new)
         .map_err(refused)
+}
+
+/// The store through `tessera serve` when it answers, else directly.
+pub fn connect(ctx: &Ctx) -> Result<Box<dyn Api>, Failure> {
+    let socket = socket_path(ctx);
+    if socket.exists() {
+        match Remote::connect(&socket) {
+            Ok(remote) => return Ok(Box::new(remote)),
+            // The service answered and refused us: that is its word.
+            Err(StoreError::Remote(msg)) => return Err(Failure::Refused(msg)),
+            // Nobody answers (a stale socket, or not ours to use): go direct.
+            Err(_) => {}
+        }
+    }
+    let store = open_direct(ctx)?;
+    Ok(Box::new(Local {
+        store,
+        operator: operator(),
+    }))
 }
 
 /// The operator: the store user named like the login user.

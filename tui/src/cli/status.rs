@@ -15,11 +15,9 @@ pub struct Args {
 }
 
 /// Prints the installation's status.
-pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, Failure> {
-    let store = site::open(store_arg)?;
-    store
-        .require_licence_reader(&site::operator())
-        .map_err(site::refused)?;
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
+    let store = site::connect(ctx)?;
+    store.require_licence_reader().map_err(site::refused)?;
     let v = store.status().map_err(site::refused)?;
     if args.json {
         let value = serde_json::to_value(&v).map_err(|e| Failure::refused(e.to_string()))?;

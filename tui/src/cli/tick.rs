@@ -14,8 +14,8 @@ pub struct Args {
 }
 
 /// Runs the time-driven rules once.
-pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, Failure> {
-    let store = site::open(store_arg)?;
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
+    let store = site::connect(ctx)?;
     let report = store.tick().map_err(site::refused)?;
     if args.json {
         let value = serde_json::to_value(&report).map_err(|e| Failure::refused(e.to_string()))?;

@@ -59,8 +59,8 @@ fn parse_kind(s: &str) -> Result<UsageKind, String> {
 }
 
 /// Records the usage.
-pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Failure> {
-    let store = site::open(store_arg)?;
+pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
+    let store = site::connect(ctx)?;
     match cmd {
         Cmd::Record(a) => {
             let out = store
@@ -75,11 +75,10 @@ pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Fa
             }
         }
         Cmd::Storage(a) => {
-            store.record_storage(a.bytes).map_err(site::refused)?;
+            let allowance = store.record_storage(a.bytes).map_err(site::refused)?;
             util::print(&format!(
-                "storage: {:.2} GB of {} GB\n",
-                a.bytes as f64 / 1e9,
-                store.storage_allowance_gb()
+                "storage: {:.2} GB of {allowance} GB\n",
+                a.bytes as f64 / 1e9
             ))?;
         }
         Cmd::Metered(a) => {

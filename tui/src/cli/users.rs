@@ -105,23 +105,19 @@ pub struct SetArgs {
 }
 
 /// Runs a users subcommand.
-pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Failure> {
-    let store = site::open(store_arg)?;
-    let op = site::operator();
+pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
+    let store = site::connect(ctx)?;
     match cmd {
-        Cmd::List(a) => list(&store, a),
+        Cmd::List(a) => list(store.as_ref(), a),
         Cmd::Add(a) => {
             let u = store
-                .add_user(
-                    &op,
-                    &NewUser {
-                        name: a.name,
-                        role: a.role,
-                        licence: a.licence,
-                        term: a.term,
-                        email: a.email,
-                    },
-                )
+                .add_user(&NewUser {
+                    name: a.name,
+                    role: a.role,
+                    licence: a.licence,
+                    term: a.term,
+                    email: a.email,
+                })
                 .map_err(site::refused)?;
             let mut msg = format!(
                 "added {} as {}{}\n",
@@ -141,7 +137,6 @@ pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Fa
         Cmd::Set(a) => {
             let u = store
                 .set_user(
-                    &op,
                     &a.name,
                     &UserChange {
                         role: a.role,
@@ -170,12 +165,12 @@ pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Fa
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Deactivate(a) => {
-            let u = store.deactivate(&op, &a.name).map_err(site::refused)?;
+            let u = store.deactivate(&a.name).map_err(site::refused)?;
             util::print(&format!("{} deactivated\n", u.name))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Activate(a) => {
-            let u = store.activate(&op, &a.name).map_err(site::refused)?;
+            let u = store.activate(&a.name).map_err(site::refused)?;
             let warn = if u.over_allocated_since.is_some() {
                 " (over-allocated: no free seat)"
             } else {
@@ -185,7 +180,7 @@ pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Fa
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Delete(a) => {
-            store.delete_user(&op, &a.name).map_err(site::refused)?;
+            store.delete_user(&a.name).map_err(site::refused)?;
             util::print(&format!(
                 "{} deleted; the username stays reserved\n",
                 a.name
@@ -195,10 +190,8 @@ pub fn run(store_arg: Option<&std::path::Path>, cmd: Cmd) -> Result<ExitCode, Fa
     }
 }
 
-fn list(store: &store::Store, a: ListArgs) -> Result<ExitCode, Failure> {
-    store
-        .require_licence_reader(&site::operator())
-        .map_err(site::refused)?;
+fn list(store: &dyn store::Api, a: ListArgs) -> Result<ExitCode, Failure> {
+    store.require_licence_reader().map_err(site::refused)?;
     let term = a
         .term
         .as_deref()

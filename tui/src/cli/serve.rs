@@ -1,0 +1,58 @@
+//! `tessera serve [--socket PATH] [--group NAME]`: own the store and answer clients.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use super::site;
+use super::util::Failure;
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Give the socket to this group (mode 0660), so its members can connect.
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
+    /// Seconds between runs of the time-driven rules.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    tick_every: u64,
+}
+
+fn gid_of(group: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _ = f.next()?;
+        let gid = f.next()?.parse().ok()?;
+        (name == group).then_some(gid)
+    })
+}
+
+/// Serves until SIGTERM or SIGINT.
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
+    let group = match &args.group {
+        Some(g) => {
+            Some(gid_of(g).ok_or_else(|| Failure::usage(format!("no group {g:?} in /etc/group")))?)
+        }
+        None => None,
+    };
+    let shutdown = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, shutdown.clone())
+            .map_err(|e| Failure::refused(format!("cannot handle signals: {e}")))?;
+    }
+    let store = std::mem::ManuallyDrop::into_inner(site::open_direct(ctx)?);
+    let options = store::service::Options {
+        socket: site::socket_path(ctx),
+        group,
+        tick_every: Duration::from_secs(args.tick_every),
+    };
+    let log: store::service::Log = Arc::new(|line: &str| {
+        let _ = writeln!(std::io::stderr(), "tessera serve: {line}");
+    });
+    store::service::serve(store, &options, shutdown, log).map_err(site::refused)?;
+    Ok(ExitCode::SUCCESS)
+}
