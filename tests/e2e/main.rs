@@ -1,5 +1,6 @@
 //! End-to-end tests of the built `tessera` binary, compiled into one test binary.
 
+mod airgap;
 mod crash;
 mod site;
 mod util;

@@ -8,6 +8,7 @@ mod check;
 mod demo;
 mod describe;
 mod export;
+mod generate;
 mod import;
 mod init;
 mod inspect;
@@ -40,11 +41,23 @@ pub use util::Failure;
 #[command(name = "tessera", version, max_term_width = 100)]
 pub struct Cli {
     /// The store directory (default: $TESSERA_STORE, else the per-user data directory).
-    #[arg(long, global = true, env = "TESSERA_STORE", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_STORE",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub store: Option<PathBuf>,
 
     /// The service's socket (default: tessera.sock in the store directory).
-    #[arg(long, global = true, env = "TESSERA_SOCKET", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_SOCKET",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub socket: Option<PathBuf>,
 
     /// What to do.
@@ -97,6 +110,9 @@ pub enum Command {
     Outbox(outbox::Args),
     /// Own the store and answer clients on a Unix socket (SIGTERM or SIGINT stops it cleanly).
     Serve(serve::Args),
+    /// The man page and shell completions, generated from this command line.
+    #[command(subcommand, hide = true)]
+    Generate(generate::Cmd),
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -135,6 +151,7 @@ pub fn main() -> ExitCode {
         Some(Command::Report(cmd)) => report::run(&ctx, cmd),
         Some(Command::Outbox(args)) => outbox::run(&ctx, args),
         Some(Command::Serve(args)) => serve::run(&ctx, args),
+        Some(Command::Generate(cmd)) => generate::run(cmd),
     };
     match result {
         Ok(code) => code,

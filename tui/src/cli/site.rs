@@ -24,11 +24,22 @@ pub fn store_dir(arg: Option<&Path>) -> PathBuf {
         .unwrap_or_else(store::default_dir)
 }
 
-/// The service's socket: `--socket`, `TESSERA_SOCKET`, or `tessera.sock` in the store directory.
+/// The system store, and the socket the packaged service answers on for it.
+const SYSTEM_STORE: &str = "/var/lib/tessera";
+const SYSTEM_SOCKET: &str = "/run/tessera/tessera.sock";
+
+/// The service's socket: `--socket`, `TESSERA_SOCKET`, `/run/tessera/tessera.sock` for the
+/// system store (its directory is the service's own, mode 0700), or `tessera.sock` in the store directory.
 pub fn socket_path(ctx: &Ctx) -> PathBuf {
-    ctx.socket
-        .clone()
-        .unwrap_or_else(|| store_dir(ctx.store.as_deref()).join("tessera.sock"))
+    if let Some(s) = &ctx.socket {
+        return s.clone();
+    }
+    let dir = store_dir(ctx.store.as_deref());
+    if dir == Path::new(SYSTEM_STORE) {
+        PathBuf::from(SYSTEM_SOCKET)
+    } else {
+        dir.join("tessera.sock")
+    }
 }
 
 /// A store opened for one command, never torn down.

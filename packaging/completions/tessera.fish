@@ -1,0 +1,346 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_tessera_global_optspecs
+    string join \n store= socket= h/help V/version
+end
+
+function __fish_tessera_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_tessera_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_tessera_using_subcommand
+    set -l cmd (__fish_tessera_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c tessera -n "__fish_tessera_needs_command" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_needs_command" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tessera -n "__fish_tessera_needs_command" -s V -l version -d 'Print version'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "vendor" -d 'The vendor\'s tools: keys, issuing licences, endorsing issuers'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "inspect" -d 'Show what any Tessera document says, without trusting it'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "verify" -d 'Check a document: format, key, signature, endorsement, serial, dates'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "init" -d 'Create the store from the vendor\'s licence; you become its Owner/manager'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "import" -d 'Import a licence file (Owner/manager, Financial office staff)'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "status" -d 'The installation: licence state, pools, users, metered services'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "users" -d 'Users, their roles, seats and add-ons'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "roles" -d 'The roles\' permission matrix'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "check" -d 'May this user work now? Exit 0 yes, 1 no (for the licensed product)'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "usage" -d 'Record usage (for the licensed product)'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "tick" -d 'Apply what time has made due: grace ends, expiries'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "audit" -d 'The action log, or `audit verify` to check it'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "export" -d 'Export the signed contracts'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "demo" -d 'Make a demo store with a demo licence, users and months of history'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "request" -d 'Ask the vendor for seats, or give seats back (a signed licence request)'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "report" -d 'Make a signed report for the vendor'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "outbox" -d 'The confirmation e-mails written to the outbox'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "serve" -d 'Own the store and answer clients on a Unix socket (SIGTERM or SIGINT stops it cleanly)'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "generate" -d 'The man page and shell completions, generated from this command line'
+complete -c tessera -n "__fish_tessera_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "keygen" -d 'Make a key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "issue" -d 'Sign a licence from a TOML or JSON spec (or many, with --batch)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "endorse" -d 'Endorse an issuer key with a root key for named products until a date'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "verify-request" -d 'Check a site\'s licence request (signature, installation key) and show what it asks'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "verify-report" -d 'Check a site\'s usage report (signature, installation key) and show what it reports'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "invoice" -d 'The invoice lines of a usage report'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from keygen" -l out -d 'Path prefix: writes PREFIX.key and PREFIX.pub; neither may exist yet' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from keygen" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from keygen" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l key -d 'The signing key: a root key, or an issuer key with --endorsement' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l endorsement -d 'The root\'s endorsement of the issuer key, carried in every licence it signs' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l out -d 'Write the licence here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l batch -d 'Issue one licence per line of a JSON Lines file' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l out-dir -d 'With --batch: the directory the licences are written to, as SERIAL-SEQUENCE.lic' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l fulfil -d 'Issue the next licence (sequence + 1) granting what this licence request asks; SPEC is the licence in force at the site' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l registry -d 'The vendor\'s registry of installation keys (JSON; made on first use)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -l accept-new-key -d 'Accept a different installation key for a known serial (a reinstalled site)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -l key -d 'The root\'s secret key (PKCS#8 PEM)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -l issuer -d 'The issuer\'s name, shown beside its licences' -r
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -l products -d 'Products the issuer may license, comma-separated' -r
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -l until -d 'Last day the endorsement holds (YYYY-MM-DD)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -l out -d 'Write the endorsement here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from endorse" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-request" -l registry -d 'The vendor\'s registry of installation keys (JSON; made on first use)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-request" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-request" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-request" -l accept-new-key -d 'Accept a different installation key for a known serial (a reinstalled site)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-request" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-request" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-report" -l registry -d 'The vendor\'s registry of installation keys (JSON; made on first use)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-report" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-report" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-report" -l accept-new-key -d 'Accept a different installation key for a known serial (a reinstalled site)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-report" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from verify-report" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -l registry -d 'The vendor\'s registry of installation keys (JSON; made on first use)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -l accept-new-key -d 'Accept a different installation key for a known serial (a reinstalled site)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -l json -d 'Print JSON (amounts as decimal strings)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Make a key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Sign a licence from a TOML or JSON spec (or many, with --batch)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "endorse" -d 'Endorse an issuer key with a root key for named products until a date'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "verify-request" -d 'Check a site\'s licence request (signature, installation key) and show what it asks'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "verify-report" -d 'Check a site\'s usage report (signature, installation key) and show what it reports'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "invoice" -d 'The invoice lines of a usage report'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand inspect" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand inspect" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand inspect" -l json -d 'Print JSON; for a licence this is a valid `vendor issue` spec'
+complete -c tessera -n "__fish_tessera_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -l trust -d 'Also trust this root public key (SPKI PEM); may be repeated' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -l serial -d 'The installation serial the document must be for' -r
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -l at -d 'Judge as of this day instead of today (YYYY-MM-DD)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -l demo -d 'Also trust the demo root (for demo licences only)'
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand init" -l licence -d 'The vendor\'s licence for this installation; its serial becomes the installation\'s' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand init" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand init" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand init" -l central -d 'This is the central database (the default)'
+complete -c tessera -n "__fish_tessera_using_subcommand init" -l satellite -d 'This is a satellite of a central database'
+complete -c tessera -n "__fish_tessera_using_subcommand init" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand import" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand import" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand import" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand status" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand status" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand status" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand status" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "add" -d 'Add a user (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "activate" -d 'Activate a user; with no free seat they are over-allocated (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "delete" -d 'Delete a user; the username stays reserved (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l licence -d 'Only holders of this licence, e.g. "Jobs User" or "Sales Support"' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l term -d 'Only this term: contracted, monthly or daily' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l search -d 'Only users whose name, e-mail, role, licence or add-ons contain this' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l limit -d 'Users per page' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l after -d 'Start after this username (the previous page\'s last)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l deleted -d 'Include deleted users'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l role -d 'Role, e.g. engineer, "Office staff", "Owner/manager", "sales person"' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l licence -d 'Licence of the seat, e.g. "Jobs User", "Sales Support"' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l term -d 'Term of the seat: contracted, monthly or daily' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l email -d 'E-mail address' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l role -d 'New role' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l licence -d 'New licence ("none" removes the seat)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l term -d 'New term' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l email -d 'New e-mail address' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l add-on -d 'Give an add-on module (may be repeated)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l remove-add-on -d 'Take an add-on module away (may be repeated)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from deactivate" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from deactivate" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from deactivate" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from activate" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from activate" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from activate" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from delete" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from delete" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a user (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "activate" -d 'Activate a user; with no free seat they are over-allocated (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a user; the username stays reserved (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -l csv -d 'Print CSV (one row per role and feature: role, ladder level, feature, read, write, update, delete)'
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand check" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand check" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand check" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand check" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -f -a "record" -d 'A user worked: daily-seat users are charged once per user-day'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -f -a "storage" -d 'The storage in use now'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -f -a "metered" -d 'Uses of a metered service to add to this month'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from record" -l kind -d 'What happened: login, diary-booked or diary-actioned' -r
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from record" -l day -d 'The day it is for (default today)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from record" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from record" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from record" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from storage" -l bytes -d 'Bytes in use' -r
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from storage" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from storage" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from storage" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from metered" -l count -d 'How many uses to add' -r
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from metered" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from metered" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from metered" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "record" -d 'A user worked: daily-seat users are charged once per user-day'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "storage" -d 'The storage in use now'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "metered" -d 'Uses of a metered service to add to this month'
+complete -c tessera -n "__fish_tessera_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand tick" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand tick" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand tick" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand tick" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l limit -d 'How many events, newest first' -r
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -f -a "verify" -d 'Check the hash chain of events and recount seats and users; exit 1 if anything is wrong'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_subcommand_from verify" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain of events and recount seats and users; exit 1 if anything is wrong'
+complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l out -d 'The zip to write (never overwritten)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand demo" -l users -d 'How many users to make (up to 200,000), besides the owner and a few new starters' -r
+complete -c tessera -n "__fish_tessera_using_subcommand demo" -l months -d 'Months of history to simulate (1 to 12)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand demo" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand demo" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand demo" -l no-console -d 'Make the store and stop (the console does not exist yet, so this is what happens anyway)'
+complete -c tessera -n "__fish_tessera_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l licence -d 'The licence, e.g. "Jobs User", "Sales Support"' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l term -d 'The term: contracted, monthly or daily' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l add -d 'Seats to buy' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l remove -d 'Seats to give back' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l note -d 'A note for the vendor' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l out -d 'Write the signed request here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l json -d 'Print the outcome as JSON (the breakdown\'s amounts as decimal strings)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'
+complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l month -d 'The month, YYYY-MM' -r
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l out -d 'Write the report here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand outbox" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand outbox" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand outbox" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand outbox" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l group -d 'Give the socket to this group (mode 0660), so its members can connect' -r
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l tick-every -d 'Seconds between runs of the time-driven rules' -r
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "man" -d 'The man page (roff), for man(1)'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "completions" -d 'Shell completions'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from man" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from man" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from man" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from completions" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from completions" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'The man page (roff), for man(1)'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Shell completions'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "vendor" -d 'The vendor\'s tools: keys, issuing licences, endorsing issuers'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "inspect" -d 'Show what any Tessera document says, without trusting it'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "verify" -d 'Check a document: format, key, signature, endorsement, serial, dates'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "init" -d 'Create the store from the vendor\'s licence; you become its Owner/manager'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "import" -d 'Import a licence file (Owner/manager, Financial office staff)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "status" -d 'The installation: licence state, pools, users, metered services'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "users" -d 'Users, their roles, seats and add-ons'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "roles" -d 'The roles\' permission matrix'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "check" -d 'May this user work now? Exit 0 yes, 1 no (for the licensed product)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "usage" -d 'Record usage (for the licensed product)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "tick" -d 'Apply what time has made due: grace ends, expiries'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "audit" -d 'The action log, or `audit verify` to check it'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "export" -d 'Export the signed contracts'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "demo" -d 'Make a demo store with a demo licence, users and months of history'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "request" -d 'Ask the vendor for seats, or give seats back (a signed licence request)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "report" -d 'Make a signed report for the vendor'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "outbox" -d 'The confirmation e-mails written to the outbox'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "serve" -d 'Own the store and answer clients on a Unix socket (SIGTERM or SIGINT stops it cleanly)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "generate" -d 'The man page and shell completions, generated from this command line'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "keygen" -d 'Make a key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "issue" -d 'Sign a licence from a TOML or JSON spec (or many, with --batch)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "endorse" -d 'Endorse an issuer key with a root key for named products until a date'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "verify-request" -d 'Check a site\'s licence request (signature, installation key) and show what it asks'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "verify-report" -d 'Check a site\'s usage report (signature, installation key) and show what it reports'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "invoice" -d 'The invoice lines of a usage report'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "add" -d 'Add a user (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "activate" -d 'Activate a user; with no free seat they are over-allocated (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "delete" -d 'Delete a user; the username stays reserved (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "record" -d 'A user worked: daily-seat users are charged once per user-day'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "storage" -d 'The storage in use now'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "metered" -d 'Uses of a metered service to add to this month'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain of events and recount seats and users; exit 1 if anything is wrong'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man page (roff), for man(1)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Shell completions'
