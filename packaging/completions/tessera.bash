@@ -1366,13 +1366,17 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__init)
-            opts="-h --licence --central --satellite --store --socket --help"
+            opts="-h --licence --central --satellite --owner --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --licence)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

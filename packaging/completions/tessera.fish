@@ -119,6 +119,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand verify" -l demo -d 'Also
 complete -c tessera -n "__fish_tessera_using_subcommand verify" -l json -d 'Print JSON'
 complete -c tessera -n "__fish_tessera_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand init" -l licence -d 'The vendor\'s licence for this installation; its serial becomes the installation\'s' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand init" -l owner -d 'The login name of the Owner/manager (default: you). Use it when the store is made as the service\'s user for an administrator' -r
 complete -c tessera -n "__fish_tessera_using_subcommand init" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand init" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand init" -l central -d 'This is the central database (the default)'

@@ -21,6 +21,10 @@ pub struct Args {
     /// This is a satellite of a central database.
     #[arg(long)]
     satellite: bool,
+    /// The login name of the Owner/manager (default: you). Use it when the store is
+    /// made as the service's user for an administrator.
+    #[arg(long, value_name = "NAME")]
+    owner: Option<String>,
 }
 
 /// Creates the store; the login user becomes its Owner/manager.
@@ -54,7 +58,7 @@ pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, 
     } else {
         InstallationKind::Central
     };
-    let owner = site::operator();
+    let owner = args.owner.clone().unwrap_or_else(site::operator);
     let store =
         Store::create(&dir, &bytes, kind, &owner, Arc::new(SystemClock)).map_err(site::refused)?;
     let inst = store.installation().map_err(site::refused)?;
