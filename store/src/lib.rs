@@ -111,6 +111,9 @@ impl Store {
         owner: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Store> {
+        if !users::valid_username(owner) {
+            return Err(StoreError::BadUsername(owner.to_string()));
+        }
         let today = clock.now().date_naive();
         let v = licences::verify(licence, &licences::roots_for(true), None, today)?;
         if !v.issuer.is_empty() {
