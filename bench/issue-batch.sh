@@ -58,28 +58,29 @@ awk -v n="$N" -v line="$LINE" -v old="\"$SERIAL" 'BEGIN {
 }' >specs.jsonl
 say "specs.jsonl: $(wc -l <specs.jsonl) specs, $(wc -c <specs.jsonl) bytes"
 
-us() { local s=${1%.*} f=${1#*.}; echo $((s * 1000000 + 10#$f)); }
+# Each run writes into a new directory: writing 10,000 files right after
+# deleting 10,000 others measures ext4's block reuse (with the `discard` mount
+# option, many times slower), not tessera. All are removed at exit.
+TIMEFORMAT='%R %U %S'
 : >times
 for ((r = 1; r <= RUNS; r++)); do
-    rm -rf out && mkdir out
+    mkdir "out.$r"
     sync
-    t0=$EPOCHREALTIME
-    "$TESSERA" vendor issue --key vendor.key --batch specs.jsonl --out-dir out >/dev/null
-    t1=$EPOCHREALTIME
-    files=$(find out -name '*.lic' | wc -l)
+    { time "$TESSERA" vendor issue --key vendor.key --batch specs.jsonl --out-dir "out.$r" >/dev/null; } 2>>times
+    files=$(find "out.$r" -name '*.lic' | wc -l)
     [ "$files" -eq "$N" ] || { say "error: $files licence files written, expected $N"; exit 1; }
-    dt=$(($(us "$t1") - $(us "$t0")))
-    echo "$dt" >>times
-    say "run $r: $(awk -v u="$dt" 'BEGIN {printf "%.3f s", u / 1e6}')"
+    say "run $r: $(tail -1 times | awk '{printf "%.3f s (user %.3f s, sys %.3f s)", $1, $2, $3}')"
 done
-"$TESSERA" verify --trust vendor.pub --at "$AT" --serial BT-000001 out/BT-000001-*.lic >/dev/null ||
+"$TESSERA" verify --trust vendor.pub --at "$AT" --serial BT-000001 out.1/BT-000001-*.lic >/dev/null ||
     { say "error: a batch licence does not verify"; exit 1; }
 
-MED=$(sort -n times | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-printf '\n%s, %s cores: vendor issue --batch of %s licences (%s bytes each): median %.3f s over %s runs, %.1f µs a licence\n' \
-    "$(date -u +%Y-%m-%d)" "$(nproc)" "$N" "$(wc -c <out/BT-000001-*.lic | tr -d ' ')" \
-    "$(awk -v u="$MED" 'BEGIN {print u / 1e6}')" "$RUNS" "$(awk -v u="$MED" -v n="$N" 'BEGIN {print u / n}')"
-if [ "$MED" -lt 2000000 ]; then
+MED=$(sort -n times | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+read -r REAL USER SYS <<<"$MED"
+printf '\n%s, %s cores: vendor issue --batch of %s licences (%s bytes each)\n' \
+    "$(date -u +%Y-%m-%d)" "$(nproc)" "$N" "$(wc -c <out.1/BT-000001-*.lic | tr -d ' ')"
+printf 'median of %s runs: %.3f s wall (user %.3f s, sys %.3f s), %.1f µs a licence\n' \
+    "$RUNS" "$REAL" "$USER" "$SYS" "$(awk -v r="$REAL" -v n="$N" 'BEGIN {print r * 1e6 / n}')"
+if awk -v r="$REAL" 'BEGIN {exit !(r < 2)}'; then
     echo "target met: < 2 s"
 else
     echo "OVER TARGET: 2 s"

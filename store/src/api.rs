@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::licences::ImportOutcome;
 use crate::model::{Event, Installation, User};
 use crate::outbox::OutboxEntry;
-use crate::purchases::RequestOutcome;
+use crate::purchases::{Quote, RequestOutcome};
 use crate::tick::TickReport;
 use crate::usage::{UsageKind, UsageOutcome};
 use crate::users::{CheckResult, NewUser, UserChange};
@@ -69,6 +69,14 @@ pub trait Api: Send + Sync {
     fn events(&self, limit: usize, before: Option<u64>) -> Result<Vec<Event>>;
     /// Checks the chain and the counters.
     fn audit_verify(&self) -> Result<AuditReport>;
+    /// Checks and prices a seat request without recording it.
+    fn quote_seats(
+        &self,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<Quote>;
     /// Buys or gives back seats.
     fn request_seats(
         &self,
@@ -170,6 +178,16 @@ impl<S: std::ops::Deref<Target = Store> + Send + Sync> Api for Local<S> {
     fn audit_verify(&self) -> Result<AuditReport> {
         self.require_licence_reader()?;
         self.store.audit_verify()
+    }
+    fn quote_seats(
+        &self,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<Quote> {
+        self.store
+            .quote_seats(&self.operator, licence, term, action, count)
     }
     fn request_seats(
         &self,

@@ -22,7 +22,7 @@ use crate::licences::ImportOutcome;
 use crate::model::{Event, Installation, User};
 use crate::outbox::OutboxEntry;
 use crate::protocol::{ErrorKind, Frame, Hello, MAX_FRAME, Push, Request, Response, VERSION};
-use crate::purchases::RequestOutcome;
+use crate::purchases::{Quote, RequestOutcome};
 use crate::tick::TickReport;
 use crate::usage::{UsageKind, UsageOutcome};
 use crate::users::{CheckResult, NewUser, UserChange};
@@ -266,6 +266,20 @@ impl Api for Remote {
     }
     fn audit_verify(&self) -> Result<AuditReport> {
         self.call(Request::AuditVerify)
+    }
+    fn quote_seats(
+        &self,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<Quote> {
+        self.call(Request::QuoteSeats {
+            licence: licence.into(),
+            term: term.into(),
+            action,
+            count,
+        })
     }
     fn request_seats(
         &self,

@@ -119,6 +119,17 @@ pub enum Request {
     },
     /// Checks the chain and the counters.
     AuditVerify,
+    /// Checks and prices a seat request without recording it.
+    QuoteSeats {
+        /// Licence.
+        licence: String,
+        /// Term.
+        term: String,
+        /// add or remove.
+        action: SeatAction,
+        /// Seats.
+        count: u32,
+    },
     /// Buys or gives back seats.
     RequestSeats {
         /// Licence.

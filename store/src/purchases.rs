@@ -85,6 +85,35 @@ pub struct RequestOutcome {
     pub notes: Vec<String>,
 }
 
+/// A seat request that passed the rules, priced.
+struct Plan {
+    pool: PoolKey,
+    term: Term,
+    licence: licfile::Licence,
+    licensed: u32,
+    today: NaiveDate,
+    effective: NaiveDate,
+    breakdown: Breakdown,
+    notes: Vec<String>,
+}
+
+/// What a seat request would cost and when it would take effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The pool, e.g. "Jobs User (monthly)".
+    pub pool: String,
+    /// add or remove.
+    pub action: SeatAction,
+    /// How many seats.
+    pub count: u32,
+    /// When it would take effect.
+    pub effective: NaiveDate,
+    /// The cost breakdown.
+    pub breakdown: Breakdown,
+    /// Things the administrator should know.
+    pub notes: Vec<String>,
+}
+
 /// The seats of a pool on `day`: what the licence grants, less reductions due by then.
 pub(crate) fn effective_total(licensed: u32, reductions: &[Reduction], day: NaiveDate) -> u32 {
     reductions
@@ -136,17 +165,35 @@ impl Store {
         Ok(out)
     }
 
-    /// Asks the vendor for more seats, or gives seats back: checks the rules,
-    /// prices it, records it, signs the request and writes the confirmation e-mail.
-    pub fn request_seats(
+    /// Checks a seat request against every rule and prices it, writing nothing:
+    /// what the console shows before the administrator confirms.
+    pub fn quote_seats(
         &self,
         operator: &str,
         licence: &str,
         term: &str,
         action: SeatAction,
         count: u32,
-        note: &str,
-    ) -> Result<RequestOutcome> {
+    ) -> Result<Quote> {
+        let plan = self.plan_seats(operator, licence, term, action, count)?;
+        Ok(Quote {
+            pool: plan.pool.label(),
+            action,
+            count,
+            effective: plan.effective,
+            breakdown: plan.breakdown,
+            notes: plan.notes,
+        })
+    }
+
+    fn plan_seats(
+        &self,
+        operator: &str,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<Plan> {
         self.require(
             operator,
             "buy or give back seats",
@@ -173,8 +220,6 @@ impl Store {
             .map(|(_, p)| p.clone())
             .ok_or_else(|| StoreError::Rule(format!("{} is not in the licence", pool.label())))?;
         let today = self.today()?;
-        let inst = self.installation()?;
-        let key = self.installation_key()?;
         let label = pool.licence_label();
         let in_use = self.in_use(&pool)?;
         let licensed = spec.count;
@@ -265,6 +310,42 @@ impl Store {
             }
         };
 
+        Ok(Plan {
+            pool,
+            term,
+            licence: lic.clone(),
+            licensed,
+            today,
+            effective,
+            breakdown,
+            notes,
+        })
+    }
+
+    /// Asks the vendor for more seats, or gives seats back: checks the rules,
+    /// prices it, records it, signs the request and writes the confirmation e-mail.
+    pub fn request_seats(
+        &self,
+        operator: &str,
+        licence: &str,
+        term: &str,
+        action: SeatAction,
+        count: u32,
+        note: &str,
+    ) -> Result<RequestOutcome> {
+        let Plan {
+            pool,
+            term,
+            licence: lic,
+            licensed,
+            today,
+            effective,
+            breakdown,
+            notes,
+        } = self.plan_seats(operator, licence, term, action, count)?;
+        let lic = &lic;
+        let inst = self.installation()?;
+        let key = self.installation_key()?;
         let number = self
             .db
             .get_rec::<u64>(&keys::meta(names::REQUEST_SEQ), "request number")?

@@ -46,7 +46,12 @@ const POLL: Duration = Duration::from_millis(200);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until `shutdown` is set, then finishes in-flight requests, syncs and returns.
-pub fn serve(store: Store, options: &Options, shutdown: Arc<AtomicBool>, log: Log) -> Result<()> {
+pub fn serve(
+    store: Arc<Store>,
+    options: &Options,
+    shutdown: Arc<AtomicBool>,
+    log: Log,
+) -> Result<()> {
     let socket = &options.socket;
     if socket.exists() {
         if UnixStream::connect(socket).is_ok() {
@@ -67,7 +72,6 @@ pub fn serve(store: Store, options: &Options, shutdown: Arc<AtomicBool>, log: Lo
     listener
         .set_nonblocking(true)
         .map_err(|e| StoreError::io(socket, e))?;
-    let store = Arc::new(store);
     let serial = store.installation()?.serial;
     log(&format!(
         "serving store {} (serial {serial}) on {}",
@@ -415,6 +419,12 @@ pub fn dispatch(api: &dyn Api, request: Request) -> Result<serde_json::Value> {
         Request::Tick => value(api.tick()),
         Request::Events { limit, before } => value(api.events(limit.min(10_000), before)),
         Request::AuditVerify => value(api.audit_verify()),
+        Request::QuoteSeats {
+            licence,
+            term,
+            action,
+            count,
+        } => value(api.quote_seats(&licence, &term, action, count)),
         Request::RequestSeats {
             licence,
             term,

@@ -1147,26 +1147,36 @@ fn a_tampered_request_or_report_is_refused() {
     );
     current_spec(&d, "2026-11-22 09:03:00", "site.lic", "current.json");
     let when = "2026-11-22 10:00:00";
-    // One base64 character changed, at places all through the body.
     for (file, verify, act) in [
         ("req.lic", "verify-request", "fulfil"),
         ("nov.rpt", "verify-report", "invoice"),
     ] {
+        let refused = |bad: &str, words: &[&str]| {
+            let out = d.run_at(when, &["vendor", verify, bad, "--registry", "reg.json"]);
+            assert_refused(&out, words);
+            let out = if act == "fulfil" {
+                fulfil(&d, when, "current.json", bad, true, "next.lic")
+            } else {
+                d.run_at(when, &["vendor", "invoice", bad, "--registry", "reg.json"])
+            };
+            assert_refused(&out, words);
+            assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+            assert!(!d.path("next.lic").exists(), "nothing issued from {bad}");
+        };
+        // One base64 character of the signature changed (the last full line
+        // of the body ends in the signature's 64 bytes).
         let lines = full_body_lines(&d, file);
         assert!(lines >= 4, "{file}: {lines} body lines");
+        tamper(&d, file, "tampered.txt", lines - 1, 50);
+        refused(
+            "tampered.txt",
+            &["tampered.txt", "signature does not match", "altered"],
+        );
+        // One character anywhere in the body: refused, whatever it hit.
         for line in 0..lines {
-            for col in [5, 37, 60] {
-                let bad = format!("t{line}-{col}-{file}");
-                tamper(&d, file, &bad, line, col);
-                let out = d.run_at(when, &["vendor", verify, &bad, "--registry", "reg.json"]);
-                assert_refused(&out, &[&bad, "altered"]);
-                let out = if act == "fulfil" {
-                    fulfil(&d, when, "current.json", &bad, true, "next.lic")
-                } else {
-                    d.run_at(when, &["vendor", "invoice", &bad, "--registry", "reg.json"])
-                };
-                assert_refused(&out, &[&bad, "altered"]);
-                assert!(!d.path("next.lic").exists(), "nothing issued from {bad}");
+            for col in [5, 37] {
+                tamper(&d, file, "tampered.txt", line, col);
+                refused("tampered.txt", &["tampered.txt"]);
             }
         }
     }
@@ -1682,5 +1692,54 @@ fn two_reductions_from_one_day_are_shown_together_in_the_status() {
         shown,
         serde_json::json!({"seats": 22, "from": "2027-01-01"}),
         "25 less 1 less 2 from renewal"
+    );
+}
+
+/// A request changed in transit is refused as altered or damaged wherever the
+/// change falls: its signature is checked before what it says is believed.
+/// Today a change that still decodes is judged on its content first, so the
+/// vendor reads "serial \"NT\\r000123\" must be…", "the readable header says
+/// Licensee … but the signed content says …", or "upgrade Tessera".
+#[test]
+fn a_request_changed_anywhere_is_refused_as_altered() {
+    let d = Dir::new();
+    site_at(&d, "2026-11-22 09:00:00", |_| {});
+    st(
+        &d,
+        "2026-11-22 09:01:00",
+        &[
+            "request",
+            "seats",
+            "--licence",
+            "Jobs User",
+            "--term",
+            "monthly",
+            "--add",
+            "1",
+            "--out",
+            "req.lic",
+        ],
+    );
+    let mut misleading = Vec::new();
+    for line in 0..full_body_lines(&d, "req.lic") {
+        for col in (0..64).step_by(3) {
+            tamper(&d, "req.lic", "tampered.txt", line, col);
+            let out = d
+                .cmd(&["vendor", "verify-request", "tampered.txt"])
+                .output()
+                .unwrap();
+            assert_refused(&out, &["tampered.txt"]);
+            let err = stderr(&out);
+            let says_altered = err.contains("altered") || err.contains("damaged");
+            if !says_altered || err.contains("signed content") || err.contains("upgrade") {
+                misleading.push(format!("line {line} column {col}: {}", err.trim()));
+            }
+        }
+    }
+    assert!(
+        misleading.is_empty(),
+        "{} one-character changes are not called altered:\n{}",
+        misleading.len(),
+        misleading.join("\n")
     );
 }

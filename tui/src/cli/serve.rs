@@ -53,6 +53,6 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     let log: store::service::Log = Arc::new(|line: &str| {
         let _ = writeln!(std::io::stderr(), "tessera serve: {line}");
     });
-    store::service::serve(store, &options, shutdown, log).map_err(site::refused)?;
+    store::service::serve(Arc::new(store), &options, shutdown, log).map_err(site::refused)?;
     Ok(ExitCode::SUCCESS)
 }
