@@ -8,6 +8,7 @@
 #   bench/verify-vs-peers.sh            # N=300
 #   N=1000 bench/verify-vs-peers.sh
 #   TESSERA=path/to/tessera bench/verify-vs-peers.sh   # skip the build, time this binary
+#   EXTRA_RUSTFLAGS="-C relocation-model=static" bench/verify-vs-peers.sh   # try a build flag
 #
 # Installs minisign and openssh-client with apt-get when they are missing
 # (needs root, as on the project's machines). Builds tessera as it ships: the
@@ -53,7 +54,7 @@ fi
 if [ -z "${TESSERA:-}" ]; then
     say "building tessera (dist profile, static glibc)"
     # An explicit --target keeps RUSTFLAGS away from build scripts and proc-macros.
-    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
+    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static ${EXTRA_RUSTFLAGS:-}" \
         cargo build --quiet --profile dist --target "$TARGET" -p tui)
     TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/$TARGET/dist/tessera"
 fi

@@ -361,7 +361,7 @@ pub struct PoolUsage {
     pub licence: String,
     /// Term.
     pub term: Term,
-    /// Seats granted at the end of the month.
+    /// Seats in force from the first day of the next month: what is billed ahead.
     pub total: u32,
     /// Most seats assigned at once during the month.
     pub peak_in_use: u32,

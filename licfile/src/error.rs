@@ -79,7 +79,7 @@ pub enum DecodeError {
     )]
     BadMagic,
     /// A newer (or unknown) format version.
-    #[error("format version {0} is not known to this version of Tessera, which reads version {known}; upgrade Tessera to read it", known = crate::constants::FORMAT_VERSION)]
+    #[error("{}", unknown_version(*.0))]
     UnknownVersion(u8),
     /// The envelope's kind byte is not one of the four documents.
     #[error(
@@ -95,13 +95,15 @@ pub enum DecodeError {
         inner: &'static str,
     },
     /// The envelope ends early.
-    #[error("the envelope is truncated: {0}")]
+    #[error("the envelope is truncated ({0}): the file was cut short, altered or damaged")]
     Truncated(&'static str),
     /// Bytes after the signature.
     #[error("{0} unexpected bytes after the signature; the file was altered")]
     TrailingEnvelopeBytes(usize),
     /// The payload length is over the limit.
-    #[error("payload of {0} bytes is larger than any document")]
+    #[error(
+        "the envelope claims a payload of {0} bytes, larger than any document: the file was altered or damaged"
+    )]
     PayloadTooLarge(usize),
     /// bincode refused the payload.
     #[error("the {kind} payload cannot be decoded ({detail}); the file was altered or damaged")]
@@ -267,4 +269,16 @@ pub enum VerifyError {
         /// Key id of the embedded installation key.
         inner: KeyId,
     },
+}
+
+/// A newer version is named as such; an older one than any Tessera wrote is damage.
+fn unknown_version(v: u8) -> String {
+    if v > crate::constants::FORMAT_VERSION {
+        format!(
+            "format version {v} is newer than this version of Tessera reads (version {}); upgrade Tessera to read it",
+            crate::constants::FORMAT_VERSION
+        )
+    } else {
+        format!("format version {v} was never written by Tessera: the file was altered or damaged")
+    }
 }

@@ -198,7 +198,7 @@ fn check_names(kind: Option<DocumentKind>) -> &'static [&'static str] {
 /// that depend on it.
 pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
     let mut list = List(Vec::new());
-    let doc = match signed::read(input) {
+    let doc = match signed::read_structure(input) {
         Ok(doc) => doc,
         Err(e) => {
             list.push("format", Status::Fail, e.to_string());
@@ -233,6 +233,25 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
             state: None,
         };
     }
+    // The signature is checked before the content: when both fail, the file
+    // was altered, and that is what the reader needs to hear.
+    let signature = verify_signature(&doc, policy.roots);
+    if signature.is_ok()
+        && let Err(e) = signed::check_content(&doc)
+    {
+        list.push(
+            "format",
+            Status::Fail,
+            format!("signed, but not valid: {e}"),
+        );
+        list.skip_rest(names);
+        return Verdict {
+            checks: list.0,
+            document: Some(doc),
+            signer: None,
+            state: None,
+        };
+    }
     list.push(
         "format",
         Status::Pass,
@@ -243,7 +262,7 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
         ),
     );
 
-    let signer = match verify_signature(&doc, policy.roots) {
+    let signer = match signature {
         Ok(s) => s,
         Err(e) => {
             // Key problems and signature problems are different lines, so the

@@ -26,6 +26,10 @@ pub struct Known {
     /// Report ids already acted on.
     #[serde(default)]
     pub reports: Vec<String>,
+    /// Months invoiced, with the report that was: a month is invoiced once,
+    /// whichever report of it comes.
+    #[serde(default)]
+    pub invoiced: Vec<(String, String)>,
 }
 
 /// Every installation the vendor has heard from, by serial.
@@ -71,6 +75,18 @@ pub enum RegistryError {
         id: String,
         /// The serial.
         serial: String,
+    },
+    /// The month was invoiced from another report already.
+    #[error(
+        "{month} of serial {serial} was already invoiced, from report {report}; a month is invoiced once"
+    )]
+    AlreadyInvoiced {
+        /// The serial.
+        serial: String,
+        /// The month.
+        month: String,
+        /// The report it was invoiced from.
+        report: String,
     },
     /// Only requests and reports are registered.
     #[error("a {0} is not registered; only licence requests and usage reports are")]
@@ -135,6 +151,7 @@ impl Registry {
                 first_seen: now,
                 requests: Vec::new(),
                 reports: Vec::new(),
+                invoiced: Vec::new(),
             });
         if standing == Standing::KeyReplaced {
             entry.installation_key = key;
@@ -150,6 +167,19 @@ impl Registry {
         accept_new_key: bool,
     ) -> Result<Standing, RegistryError> {
         let standing = self.check(doc, accept_new_key)?;
+        if let Document::UsageReport(r) = doc
+            && let Some(known) = self.installations.get(&r.serial)
+            && let Some((_, report)) = known
+                .invoiced
+                .iter()
+                .find(|(m, _)| *m == r.month.to_string())
+        {
+            return Err(RegistryError::AlreadyInvoiced {
+                serial: r.serial.clone(),
+                month: r.month.to_string(),
+                report: report.clone(),
+            });
+        }
         let (serial, key, kind, id) = parts(doc)?;
         let entry = self
             .installations
@@ -159,6 +189,7 @@ impl Registry {
                 first_seen: now,
                 requests: Vec::new(),
                 reports: Vec::new(),
+                invoiced: Vec::new(),
             });
         if standing == Standing::KeyReplaced {
             entry.installation_key = key;
@@ -167,6 +198,9 @@ impl Registry {
             entry.requests.push(id.to_string());
         } else {
             entry.reports.push(id.to_string());
+        }
+        if let Document::UsageReport(r) = doc {
+            entry.invoiced.push((r.month.to_string(), id.to_string()));
         }
         Ok(standing)
     }

@@ -61,6 +61,43 @@ pub fn read(input: &[u8]) -> Result<SignedDocument, DecodeError> {
 
 /// Reads a document, or names the unknown version it is in.
 pub fn inspect(input: &[u8]) -> Result<Inspected, DecodeError> {
+    let inspected = inspect_structure(input)?;
+    if let Inspected::Document(doc) = &inspected {
+        check_content(doc)?;
+    }
+    Ok(inspected)
+}
+
+/// Reads a document's structure (armor, envelope, payload) without judging its
+/// content: for checking the signature before saying what is wrong inside, so
+/// that an altered file is reported as altered rather than as odd content.
+pub fn read_structure(input: &[u8]) -> Result<SignedDocument, DecodeError> {
+    match inspect_structure(input)? {
+        Inspected::Document(d) => Ok(*d),
+        Inspected::UnknownVersion { version, .. } => Err(DecodeError::UnknownVersion(version)),
+    }
+}
+
+/// The content rules and the readable header, checked after the structure.
+pub fn check_content(doc: &SignedDocument) -> Result<(), DecodeError> {
+    doc.document
+        .validate()
+        .map_err(|source| DecodeError::Invalid {
+            kind: doc.envelope.kind.describe(),
+            source,
+        })?;
+    if let Some(c) = &doc.endorsement {
+        c.endorsement.validate().map_err(|source| {
+            DecodeError::Endorsement(Box::new(DecodeError::Invalid {
+                kind: crate::document::DocumentKind::Endorsement.describe(),
+                source,
+            }))
+        })?;
+    }
+    check_headers(&doc.headers, &doc.envelope, &doc.document)
+}
+
+fn inspect_structure(input: &[u8]) -> Result<Inspected, DecodeError> {
     let armored = armor::parse(input)?;
     let envelope = match Envelope::parse(&armored.body)? {
         Versioned::V1(e) => e,
@@ -84,7 +121,6 @@ pub fn inspect(input: &[u8]) -> Result<Inspected, DecodeError> {
             read_endorsement_envelope(bytes).map_err(|e| DecodeError::Endorsement(Box::new(e)))?,
         ),
     };
-    check_headers(&armored.headers, &envelope, &document)?;
     Ok(Inspected::Document(Box::new(SignedDocument {
         headers: armored.headers,
         raw: armored.body,
@@ -95,12 +131,7 @@ pub fn inspect(input: &[u8]) -> Result<Inspected, DecodeError> {
 }
 
 fn decode_payload(envelope: &Envelope) -> Result<Document, DecodeError> {
-    let document = encoding::decode_document(envelope.kind, &envelope.payload)?;
-    document.validate().map_err(|source| DecodeError::Invalid {
-        kind: envelope.kind.describe(),
-        source,
-    })?;
-    Ok(document)
+    encoding::decode_document(envelope.kind, &envelope.payload)
 }
 
 fn read_endorsement_envelope(bytes: &[u8]) -> Result<CarriedEndorsement, DecodeError> {

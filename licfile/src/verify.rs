@@ -196,7 +196,9 @@ pub fn read_verified(
     expected: DocumentKind,
     roots: &Roots,
 ) -> Result<(SignedDocument, Signer), VerifyError> {
-    let doc = crate::signed::read(input)?;
+    // The signature is checked before the content, so that an altered file is
+    // reported as altered, not as a strange serial or a header that disagrees.
+    let doc = crate::signed::read_structure(input)?;
     if doc.envelope.kind != expected {
         return Err(VerifyError::WrongKind {
             expected: expected.describe(),
@@ -204,5 +206,6 @@ pub fn read_verified(
         });
     }
     let signer = verify_signature(&doc, roots)?;
+    crate::signed::check_content(&doc)?;
     Ok((doc, signer))
 }

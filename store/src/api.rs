@@ -18,7 +18,7 @@ use crate::purchases::{Quote, RequestOutcome};
 use crate::tick::TickReport;
 use crate::usage::{UsageKind, UsageOutcome};
 use crate::users::{CheckResult, NewUser, UserChange};
-use crate::views::{StatusView, UserQuery, UsersPage};
+use crate::views::{LicenceView, StatusView, UserQuery, UsersPage};
 
 /// Everything a client can ask of the store.
 pub trait Api: Send + Sync {
@@ -32,6 +32,8 @@ pub trait Api: Send + Sync {
     fn require_licence_reader(&self) -> Result<()>;
     /// The Status screen.
     fn status(&self) -> Result<StatusView>;
+    /// Every licence in force, the vendor's first.
+    fn licences(&self) -> Result<Vec<LicenceView>>;
     /// A page of users.
     fn users_page(&self, q: &UserQuery) -> Result<UsersPage>;
     /// One user.
@@ -120,6 +122,10 @@ impl<S: std::ops::Deref<Target = Store> + Send + Sync> Api for Local<S> {
     fn status(&self) -> Result<StatusView> {
         self.require_licence_reader()?;
         self.store.status()
+    }
+    fn licences(&self) -> Result<Vec<LicenceView>> {
+        self.require_licence_reader()?;
+        self.store.licence_views()
     }
     fn users_page(&self, q: &UserQuery) -> Result<UsersPage> {
         self.require_licence_reader()?;

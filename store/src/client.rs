@@ -26,7 +26,7 @@ use crate::purchases::{Quote, RequestOutcome};
 use crate::tick::TickReport;
 use crate::usage::{UsageKind, UsageOutcome};
 use crate::users::{CheckResult, NewUser, UserChange};
-use crate::views::{StatusView, UserQuery, UsersPage};
+use crate::views::{LicenceView, StatusView, UserQuery, UsersPage};
 
 /// A connection to `tessera serve`.
 pub struct Remote {
@@ -193,6 +193,9 @@ impl Api for Remote {
     }
     fn status(&self) -> Result<StatusView> {
         self.call(Request::Status)
+    }
+    fn licences(&self) -> Result<Vec<LicenceView>> {
+        self.call(Request::Licences)
     }
     fn users_page(&self, q: &UserQuery) -> Result<UsersPage> {
         self.call(Request::UsersPage(q.clone()))

@@ -39,6 +39,8 @@ pub enum Request {
     RequireLicenceReader,
     /// The Status screen.
     Status,
+    /// Every licence in force.
+    Licences,
     /// A page of users.
     UsersPage(UserQuery),
     /// One user.

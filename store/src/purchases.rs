@@ -452,7 +452,15 @@ impl Store {
                             request_id: request_id.clone(),
                             pool: pool.clone(),
                             count,
-                            base_total: licensed,
+                            // Seats already pending come first: this purchase is
+                            // granted by a licence with them and these.
+                            base_total: licensed.saturating_add(
+                                tx.scan(&keys::pendings(&pool))?
+                                    .iter()
+                                    .filter_map(|(_, v)| crate::model::decode::<Pending>(v, "pending").ok())
+                                    .map(|p| p.count)
+                                    .sum::<u32>(),
+                            ),
                             requested_at: now,
                             expires_at: now + PENDING_DAYS * 86_400,
                             requested_by: tx.operator.clone(),

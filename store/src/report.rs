@@ -32,11 +32,9 @@ impl Store {
         let vendor = self
             .vendor_licence()
             .ok_or_else(|| StoreError::Rule("no licence of the vendor is in force".into()))?;
-        let until = if month == current {
-            today
-        } else {
-            month.last_day()
-        };
+        // Seats are billed ahead: the count that matters is the one in force
+        // on the first day of the next month (reductions due then included).
+        let until = month.next().first_day();
         let mut pools = Vec::new();
         for l in licences.iter() {
             for (key, p) in l.pools() {

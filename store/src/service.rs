@@ -258,6 +258,11 @@ fn connection(
     let mut subscription: Option<JoinHandle<()>> = None;
     let alive = Arc::new(AtomicBool::new(true));
     loop {
+        // Stopping: what was in flight has been answered; a client that keeps
+        // sending must not keep the service up.
+        if shutdown.load(Ordering::Relaxed) {
+            break;
+        }
         match lines.next() {
             Line::Closed => break,
             Line::Idle => {
@@ -403,6 +408,7 @@ pub fn dispatch(api: &dyn Api, request: Request) -> Result<serde_json::Value> {
         Request::Installation => value(api.installation()),
         Request::RequireLicenceReader => value(api.require_licence_reader()),
         Request::Status => value(api.status()),
+        Request::Licences => value(api.licences()),
         Request::UsersPage(q) => value(api.users_page(&q)),
         Request::User { name } => value(api.user(&name)),
         Request::AddUser(new) => value(api.add_user(&new)),

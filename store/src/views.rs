@@ -122,6 +122,69 @@ pub struct StatusView {
     pub sequence: u64,
 }
 
+/// An add-on module with its assignments.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AddOnView {
+    /// Module name.
+    pub name: String,
+    /// Licences of it.
+    pub count: u32,
+    /// Users holding it.
+    pub assigned: u64,
+    /// Price a month.
+    pub price: String,
+}
+
+/// An integration licence.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IntegrationView {
+    /// Integration name.
+    pub name: String,
+    /// Whether it follows the standard seat count.
+    pub follows_standard: bool,
+    /// Its seats: its own count, or the standard seats it follows.
+    pub seats: u64,
+    /// Price a month.
+    pub price: String,
+}
+
+/// One issuer's licence in force, as the Licences screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LicenceView {
+    /// Issuer ("" for the vendor).
+    pub issuer: String,
+    /// The issuer's name for people.
+    pub issuer_label: String,
+    /// Licence id.
+    pub licence_id: String,
+    /// Sequence.
+    pub sequence: u64,
+    /// Product.
+    pub product: String,
+    /// Plan name.
+    pub plan: String,
+    /// Contract start.
+    pub contract_start: chrono::NaiveDate,
+    /// Contract end.
+    pub contract_end: chrono::NaiveDate,
+    /// Auto-renewal.
+    pub auto_renew: bool,
+    /// Expiry, if time-limited.
+    pub expires: Option<chrono::NaiveDate>,
+    /// valid, expiring, grace, terminated.
+    pub state: String,
+    /// The state for people.
+    pub state_detail: String,
+    /// System licences: name and description.
+    pub system_licences: Vec<(String, String)>,
+    /// Add-on modules.
+    pub add_ons: Vec<AddOnView>,
+    /// Integrations.
+    pub integrations: Vec<IntegrationView>,
+    /// Currency.
+    pub currency: String,
+}
+
 /// A row of the Users screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserRow {
@@ -236,7 +299,8 @@ impl Store {
                     over_allocated: in_use.saturating_sub(u64::from(total)),
                     licensed,
                     scheduled: scheduled.map(|r| Scheduled {
-                        seats: r.target,
+                        // Every reduction due by that day counts.
+                        seats: effective_total(licensed, &reductions, r.effective),
                         from: r.effective,
                     }),
                     storage_gb_per_seat: pool.storage_gb_per_seat,
@@ -496,6 +560,73 @@ impl Store {
             total,
             next,
         })
+    }
+
+    /// Every licence in force, the vendor's first.
+    pub fn licence_views(&self) -> Result<Vec<LicenceView>> {
+        let today = self.today()?;
+        let mut out = Vec::new();
+        for l in self.in_force().iter() {
+            let (state, state_detail) =
+                state_detail(Some(licfile::policy::licence_state(&l.licence, today)));
+            let standard: u64 = l
+                .licence
+                .seat_pools
+                .iter()
+                .filter(|p| p.term != Term::Daily)
+                .map(|p| u64::from(p.count))
+                .sum();
+            let mut add_ons = Vec::new();
+            for a in &l.licence.add_ons {
+                add_ons.push(AddOnView {
+                    name: a.name.clone(),
+                    count: a.count,
+                    assigned: self
+                        .db
+                        .get_rec(&keys::add_on_counter(&a.name), "counter")?
+                        .unwrap_or(0),
+                    price: a.price.to_string(),
+                });
+            }
+            out.push(LicenceView {
+                issuer: l.issuer.clone(),
+                issuer_label: l.issuer_label.clone(),
+                licence_id: l.licence.licence_id.clone(),
+                sequence: l.licence.sequence,
+                product: l.licence.product.clone(),
+                plan: l.licence.plan.name.clone(),
+                contract_start: l.licence.contract.start,
+                contract_end: l.licence.contract.end,
+                auto_renew: l.licence.contract.auto_renew,
+                expires: l.licence.expiry.map(|e| e.date),
+                state,
+                state_detail,
+                system_licences: l
+                    .licence
+                    .system_licences
+                    .iter()
+                    .map(|s| (s.name.clone(), s.description.clone()))
+                    .collect(),
+                add_ons,
+                integrations: l
+                    .licence
+                    .integrations
+                    .iter()
+                    .map(|i| IntegrationView {
+                        name: i.name.clone(),
+                        follows_standard: i.follows_standard,
+                        seats: if i.follows_standard {
+                            standard
+                        } else {
+                            u64::from(i.count)
+                        },
+                        price: i.price.to_string(),
+                    })
+                    .collect(),
+                currency: l.licence.currency.clone(),
+            });
+        }
+        Ok(out)
     }
 
     /// Holders of an add-on module, by name.

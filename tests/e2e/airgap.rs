@@ -1348,8 +1348,10 @@ fn a_request_for_another_serial_or_another_sequence_is_refused() {
     let out = fulfil(&d, when, "other.toml", "req.lic", true, "next.lic");
     assert_refused(&out, &["serial NW-000123", "serial NW-000999"]);
     assert!(!d.path("next.lic").exists());
-    // The site's licence, but older or newer than the one the request was made against.
-    for seq in [1, 3] {
+    // The site's licence, but older than the one the request was made against.
+    // (A newer one is fine: another request was fulfilled since; see
+    // `a_second_request_is_fulfilled_on_top_of_the_first`.)
+    for seq in [1] {
         let spec = format!("seq{seq}.toml");
         d.spec(&spec, |s| {
             s.insert("sequence".into(), toml::Value::Integer(seq));
@@ -1369,6 +1371,57 @@ fn a_request_for_another_serial_or_another_sequence_is_refused() {
     current_spec(&d, when, "site.lic", "current.json");
     let out = fulfil(&d, when, "current.json", "req.lic", true, "next.lic");
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Two requests made against the same licence: the vendor fulfils the first,
+/// then the second on top of it, and the site ends with both purchases.
+#[test]
+fn a_second_request_is_fulfilled_on_top_of_the_first() {
+    let d = Dir::new();
+    site_at(&d, "2026-11-22 09:00:00", |_| {});
+    for (n, out) in [("3", "req1.lic"), ("2", "req2.lic")] {
+        st(
+            &d,
+            "2026-11-22 09:01:00",
+            &[
+                "request",
+                "seats",
+                "--licence",
+                "Jobs User",
+                "--term",
+                "monthly",
+                "--add",
+                n,
+                "--out",
+                out,
+            ],
+        );
+    }
+    let when = "2026-11-22 10:00:00";
+    current_spec(&d, when, "site.lic", "current.json");
+    let out = fulfil(&d, when, "current.json", "req1.lic", true, "next1.lic");
+    assert!(out.status.success(), "{}", stderr(&out));
+    current_spec(&d, when, "next1.lic", "next1.json");
+    let out = fulfil(&d, when, "next1.json", "req2.lic", true, "next2.lic");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("applied on top of sequence 3"),
+        "{}",
+        stderr(&out)
+    );
+    // The site imports the second licence: 5 + 3 + 2 monthly seats, nothing pending.
+    st(&d, "2026-11-22 11:00:00", &["import", "next2.lic"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&st(&d, "2026-11-22 11:01:00", &["status", "--json"])).unwrap();
+    let monthly = status["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["licence"] == "Jobs User" && p["term"] == "monthly")
+        .unwrap()
+        .clone();
+    assert_eq!(monthly["total"], 10);
+    assert_eq!(monthly["pending"], 0);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod airgap;
 mod crash;
+mod serve;
 mod site;
 mod util;
 mod vendor;

@@ -68,9 +68,19 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let spec = LicenceSpec::parse(&text)
         .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
     let mut licence = spec.into_licence(chrono::Utc::now());
+    if let Some(out) = &args.out
+        && out.exists()
+    {
+        return Err(Failure::refused(format!(
+            "{} already exists; it is never overwritten (nothing was issued)",
+            out.display()
+        )));
+    }
+    let mut fulfilled_request = None;
     if let Some(request) = &args.fulfil {
-        let (fulfilled, notes) = fulfil(licence, request, &args.registry)?;
+        let (fulfilled, notes, doc) = fulfil(licence, request, &args.registry)?;
         licence = fulfilled;
+        fulfilled_request = Some(doc);
         for n in notes {
             eprintln_note(&n);
         }
@@ -92,6 +102,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             ))?;
         }
         None => util::print(&armored)?,
+    }
+    // Only a request whose licence was written counts as fulfilled.
+    if let Some(doc) = fulfilled_request {
+        super::installation::register(&args.registry, &doc, true)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -119,12 +133,13 @@ fn eprintln_note(n: &str) {
     let _ = writeln!(std::io::stderr(), "tessera: note: {n}");
 }
 
-/// The next licence after `current`, granting what the request asks.
+/// The next licence after `current`, granting what the request asks, and the
+/// request (to be recorded as fulfilled once the licence is written).
 fn fulfil(
     current: licfile::Licence,
     request_path: &Path,
     registry: &super::installation::RegistryArgs,
-) -> Result<(licfile::Licence, Vec<String>), Failure> {
+) -> Result<(licfile::Licence, Vec<String>, licfile::Document), Failure> {
     let doc = super::installation::read(request_path, licfile::DocumentKind::Request)?;
     let licfile::Document::Request(req) = &doc.document else {
         return Err(Failure::refused("not a licence request"));
@@ -136,17 +151,24 @@ fn fulfil(
             req.request_id, req.serial, current.serial
         )));
     }
-    if req.licence_sequence != current.sequence {
+    if current.sequence < req.licence_sequence {
         return Err(Failure::refused(format!(
-            "{shown}: request {} was made against licence sequence {}, but the spec is sequence {}; use the spec of the licence in force at the site",
+            "{shown}: request {} was made against licence sequence {}, but the spec is the older sequence {}; use the spec of the licence in force at the site",
             req.request_id, req.licence_sequence, current.sequence
         )));
+    }
+    let mut notes = Vec::new();
+    if current.sequence > req.licence_sequence {
+        // Another request was fulfilled since: its seats are in the spec, and this one adds to them.
+        notes.push(format!(
+            "request {} was made against sequence {}; it is applied on top of sequence {}",
+            req.request_id, req.licence_sequence, current.sequence
+        ));
     }
     // Checked before anything is issued: a request is fulfilled once.
     super::installation::register(registry, &doc.document, false)?;
     let today = chrono::Utc::now().date_naive();
     let mut next = current.clone();
-    let mut notes = Vec::new();
     for c in &req.changes {
         let pool = next
             .seat_pools
@@ -182,8 +204,7 @@ fn fulfil(
     next.sequence = current.sequence + 1;
     next.licence_id = format!("{}-{:04}", next.serial, next.sequence);
     next.issued_at = licfile::Timestamp::from(chrono::Utc::now());
-    super::installation::register(registry, &doc.document, true)?;
-    Ok((next, notes))
+    Ok((next, notes, doc.document))
 }
 
 /// A licence the endorsement does not cover would be refused by every site:

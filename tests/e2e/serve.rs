@@ -1,0 +1,1270 @@
+//! `tessera serve`: one process owns the store and answers on a Unix socket.
+//!
+//! Each test makes a demo store, starts `tessera --store st serve --tick-every 1`
+//! as a child process and talks to it through the CLI, through
+//! `store::client::Remote` and through raw sockets: commands go through the
+//! service; many clients at once lose nothing (the counters equal a recount and
+//! every acknowledged write is there); a client killed mid-request, garbage,
+//! oversized frames and a reader that never reads hold up only themselves; a uid
+//! with no login name is refused; SIGTERM and SIGINT stop it cleanly; after
+//! SIGKILL and a restart everything acknowledged is there.
+//!
+//! Some cases need a second process speaking the protocol (to kill it
+//! mid-request, or to run it under another uid): this test binary runs itself
+//! with `TESSERA_E2E_HELPER` set, see [`helper`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use licfile::YearMonth;
+use serde_json::Value;
+use store::client::Remote;
+use store::usage::UsageKind;
+use store::views::UserQuery;
+use store::{Api, NewUser, Store, StoreError, SystemClock, UserState};
+
+use crate::util::{Dir, STORE, stderr, stdout};
+
+/// The metered service the tests count.
+const METERED: &str = "emails-sent";
+
+/// How long the service may take to answer after it starts.
+const START_LIMIT: Duration = Duration::from_secs(20);
+
+/// A running `tessera serve`, killed if a test panics before stopping it.
+struct Service {
+    child: Option<Child>,
+    socket: PathBuf,
+    log: PathBuf,
+}
+
+impl Service {
+    /// Starts `tessera --store st serve --tick-every 1` in `dir` on the default socket.
+    fn start(dir: &Dir) -> Service {
+        Service::start_on(dir, None)
+    }
+
+    /// Starts the service, on `socket` if given, and waits until it answers.
+    fn start_on(dir: &Dir, socket: Option<&Path>) -> Service {
+        let log = dir.path("serve.log");
+        let err = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("serve log");
+        let mut args: Vec<String> = vec!["serve".into(), "--tick-every".into(), "1".into()];
+        if let Some(s) = socket {
+            args.push("--socket".into());
+            args.push(s.to_str().expect("utf-8 path").into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let child = dir
+            .st_process(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("spawn tessera serve");
+        let mut service = Service {
+            child: Some(child),
+            socket: socket
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| dir.path(STORE).join("tessera.sock")),
+            log,
+        };
+        let start = Instant::now();
+        loop {
+            if let Some(status) = service.child_mut().try_wait().expect("try_wait") {
+                panic!(
+                    "tessera serve exited before answering ({status}): {}",
+                    service.log_text()
+                );
+            }
+            if service.socket.exists() && Remote::connect(&service.socket).is_ok() {
+                return service;
+            }
+            assert!(
+                start.elapsed() < START_LIMIT,
+                "tessera serve did not answer within {START_LIMIT:?}: {}",
+                service.log_text()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn child_mut(&mut self) -> &mut Child {
+        self.child.as_mut().expect("the service is running")
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the service is running").id()
+    }
+
+    /// A new client connection.
+    fn remote(&self) -> Remote {
+        Remote::connect(&self.socket)
+            .unwrap_or_else(|e| panic!("cannot connect: {e}; log: {}", self.log_text()))
+    }
+
+    /// What the service wrote to standard error (across restarts in the same directory).
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends `signal` (TERM, INT) and waits up to `limit` for the service to exit.
+    fn signal_and_wait(&mut self, signal: &str, limit: Duration) -> ExitStatus {
+        let pid = self.pid().to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .expect("run kill");
+        assert!(ok.success(), "kill -s {signal} {pid} failed");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child_mut().try_wait().expect("try_wait") {
+                self.child = None;
+                return status;
+            }
+            if start.elapsed() > limit {
+                let _ = self.child_mut().kill();
+                let _ = self.child_mut().wait();
+                self.child = None;
+                panic!(
+                    "tessera serve did not exit within {limit:?} of SIG{signal}: {}",
+                    self.log_text()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: the service gets no chance to do anything.
+    fn kill(&mut self) {
+        let mut child = self.child.take().expect("the service is running");
+        child.kill().expect("SIGKILL the service");
+        child.wait().expect("reap the service");
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A demo store with 40 users (and the login user as Owner/manager).
+fn demo() -> Dir {
+    let dir = Dir::new();
+    dir.st(&["demo", "--users", "40"]).assert().success();
+    dir
+}
+
+/// Opens the store directly, in this process (only while no service runs).
+fn open_direct(dir: &Dir) -> Store {
+    Store::open(&dir.path(STORE), Arc::new(SystemClock)).expect("open the store directly")
+}
+
+/// Every charged (user, day) of the months `from..=to`.
+fn charges(store: &Store, from: NaiveDate, to: NaiveDate) -> BTreeSet<(String, NaiveDate)> {
+    let mut out = BTreeSet::new();
+    let mut month = YearMonth::of(from);
+    while month <= YearMonth::of(to) {
+        for (user, _, days) in store.daily_charges(month).expect("daily charges") {
+            out.extend(days.into_iter().map(|d| (user.clone(), d)));
+        }
+        month = YearMonth::of(month.last_day().succ_opt().expect("next month"));
+    }
+    out
+}
+
+/// The active daily-seat users of the demo store.
+fn daily_users(remote: &Remote) -> Vec<String> {
+    let page = remote
+        .users_page(&UserQuery {
+            term: Some(licfile::Term::Daily),
+            limit: 1000,
+            ..UserQuery::default()
+        })
+        .expect("daily users");
+    let names: Vec<String> = page
+        .users
+        .into_iter()
+        .filter(|u| u.state == "active")
+        .map(|u| u.name)
+        .collect();
+    assert!(
+        names.len() >= 2,
+        "the demo store has daily users: {names:?}"
+    );
+    names
+}
+
+/// A raw connection that has read the service's greeting.
+struct Raw {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Raw {
+    fn connect(socket: &Path) -> Raw {
+        let stream = UnixStream::connect(socket).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("read timeout");
+        let writer = stream.try_clone().expect("clone");
+        let mut raw = Raw {
+            reader: BufReader::new(stream),
+            writer,
+        };
+        let hello = raw.line().expect("a greeting");
+        assert_eq!(hello["service"], "tessera", "{hello}");
+        assert_eq!(hello["protocol"], 1, "{hello}");
+        raw
+    }
+
+    /// The next line as JSON; None at the end of the stream (or a reset).
+    fn line(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => Some(serde_json::from_str(&line).unwrap_or_else(|e| {
+                panic!("the service sent a line that is not JSON ({e}): {line}")
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => None,
+            Err(e) => panic!("reading from the service: {e}"),
+        }
+    }
+
+    /// Sends `bytes` and returns the response.
+    fn ask(&mut self, bytes: &[u8]) -> Value {
+        self.writer.write_all(bytes).expect("send");
+        self.line().expect("a response")
+    }
+}
+
+/// Asserts `r` is a `bad_request` error for request `id`.
+fn assert_bad_request(r: &Value, id: u64, what: &str) {
+    assert_eq!(r["ok"], false, "{what}: {r}");
+    assert_eq!(r["id"], id, "{what}: {r}");
+    assert_eq!(r["error"]["kind"], "bad_request", "{what}: {r}");
+    assert!(
+        !r["error"]["message"].as_str().unwrap_or("").is_empty(),
+        "{what}: no message: {r}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// A second process speaking the protocol: this test binary, run again.
+
+/// Not a test of its own: when this binary is run with `TESSERA_E2E_HELPER` set
+/// (by [`helper_process`]), this is the client process the test needs.
+///
+/// - `half-frame`: connects, writes the first 100 KiB of a request (no end of
+///   line), says `HELPER ready` and waits to be killed.
+/// - `first-line`: connects, prints the first line the service sends as
+///   `HELPER line …`, then `HELPER eof` if the service then closes the connection.
+#[test]
+fn helper() {
+    let Ok(mode) = std::env::var("TESSERA_E2E_HELPER") else {
+        return;
+    };
+    let socket = PathBuf::from(std::env::var("TESSERA_E2E_SOCKET").expect("TESSERA_E2E_SOCKET"));
+    let stream = UnixStream::connect(&socket).expect("helper: connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("helper: timeout");
+    let mut writer = stream.try_clone().expect("helper: clone");
+    let mut reader = BufReader::new(stream);
+    let mut first = String::new();
+    reader.read_line(&mut first).expect("helper: first line");
+    let mut out = std::io::stdout().lock();
+    match mode.as_str() {
+        "half-frame" => {
+            let name = "h".repeat(100 * 1024);
+            let partial = format!(
+                r#"{{"v":1,"id":1,"op":"add_user","args":{{"role":"engineer","name":"half.written{name}"#
+            );
+            writer.write_all(partial.as_bytes()).expect("helper: write");
+            writeln!(out, "HELPER ready").expect("helper: stdout");
+            out.flush().expect("helper: flush");
+            thread::sleep(Duration::from_secs(120));
+        }
+        "first-line" => {
+            writeln!(out, "HELPER line {}", first.trim_end()).expect("helper: stdout");
+            let mut rest = Vec::new();
+            match reader.read_to_end(&mut rest) {
+                Ok(_) if rest.is_empty() => writeln!(out, "HELPER eof"),
+                Ok(_) => writeln!(out, "HELPER more {}", String::from_utf8_lossy(&rest)),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    writeln!(out, "HELPER eof")
+                }
+                Err(e) => writeln!(out, "HELPER error {e}"),
+            }
+            .expect("helper: stdout");
+        }
+        other => panic!("unknown helper mode {other}"),
+    }
+}
+
+/// This test binary as a [`helper`] in `mode`, talking to `socket`.
+fn helper_process(mode: &str, socket: &Path) -> std::process::Command {
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([
+        "--exact",
+        "serve::helper",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("TESSERA_E2E_HELPER", mode)
+    .env("TESSERA_E2E_SOCKET", socket)
+    .stdin(Stdio::null());
+    cmd
+}
+
+/// The `HELPER …` lines a helper printed.
+fn helper_lines(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.find("HELPER ").map(|i| l[i + 7..].to_string()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// (a) The CLI goes through the service.
+
+#[test]
+fn commands_go_through_the_service_as_the_login_user() {
+    let dir = demo();
+    let mut service = Service::start(&dir);
+    let me = store::identity::login_name();
+
+    // The service holds the store: nobody else can open it.
+    match Store::open(&dir.path(STORE), Arc::new(SystemClock)) {
+        Err(StoreError::Busy { holder, .. }) => {
+            assert!(holder.command.contains("serve"), "{holder:?}")
+        }
+        other => panic!("a direct open while the service runs must be refused: {other:?}"),
+    }
+    assert_eq!(service.remote().hello().user, me);
+
+    let out = dir
+        .st(&[
+            "users",
+            "add",
+            "via.service",
+            "--role",
+            "engineer",
+            "--licence",
+            "Jobs User",
+            "--term",
+            "contracted",
+        ])
+        .output()
+        .expect("run users add");
+    assert!(
+        out.status.success(),
+        "users add through the service: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("via.service"), "{}", stdout(&out));
+
+    for args in [
+        &["check", "via.service"][..],
+        &["status", "--json"],
+        &["users", "list", "--search", "via.service"],
+        &["usage", "metered", METERED, "--count", "3"],
+    ] {
+        let out = dir.st(args).output().expect("run tessera");
+        assert!(
+            out.status.success(),
+            "tessera {args:?} through the service: {}",
+            stderr(&out)
+        );
+    }
+    // A refusal through the service is still exit 1 with the store's message.
+    let out = dir
+        .st(&["users", "add", "via.service", "--role", "engineer"])
+        .output()
+        .expect("run users add");
+    crate::util::assert_refused(&out, &["via.service", "taken"]);
+
+    let events = dir.st_json(&["audit", "--json", "--limit", "10"]);
+    let added = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| {
+            e["event"] == "User added"
+                && e["message"].as_str().unwrap_or("").contains("via.service")
+        })
+        .unwrap_or_else(|| panic!("no User added event for via.service: {events}"));
+    assert_eq!(added["activated_by"], me.as_str(), "{added}");
+
+    let status = service.signal_and_wait("TERM", Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", service.log_text());
+    // Directly now: the user is there.
+    let user = dir.st_json(&["users", "list", "--json", "--search", "via.service"]);
+    assert_eq!(user["users"][0]["name"], "via.service", "{user}");
+}
+
+// ---------------------------------------------------------------------------
+// (b) Many clients at once: nothing lost.
+
+/// What the writers were told.
+#[derive(Default)]
+struct Acked {
+    /// (user, day, charged) of every acknowledged `record_usage`.
+    usage: Vec<(String, NaiveDate, bool)>,
+    /// The sum of every acknowledged `record_metered` count.
+    metered: u64,
+    /// Every acknowledged `add_user`, and whether it was then deactivated.
+    users: Vec<(String, bool)>,
+}
+
+/// Runs the product's and an administrator's writes on their own connections
+/// until `stop` or the first error; returns what was acknowledged and the
+/// first error, if any. Daily usage goes to distinct future days per thread.
+fn writers(
+    socket: &Path,
+    daily: &[String],
+    today: NaiveDate,
+    rounds: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<thread::JoinHandle<(Acked, Option<String>)>> {
+    let mut handles = Vec::new();
+    // Three product connections recording daily usage, each on its own days.
+    for t in 0..3i64 {
+        let (socket, daily, stop) = (socket.to_path_buf(), daily.to_vec(), stop.clone());
+        handles.push(thread::spawn(move || {
+            let mut acked = Acked::default();
+            let remote = match Remote::connect(&socket) {
+                Ok(r) => r,
+                Err(e) => return (acked, Some(format!("connect: {e}"))),
+            };
+            for i in 0..rounds as i64 {
+                let day = today + chrono::Duration::days(1 + t * 100 + i);
+                for user in &daily {
+                    if stop.load(Ordering::Relaxed) {
+                        return (acked, None);
+                    }
+                    match remote.record_usage(user, UsageKind::Login, Some(day)) {
+                        Ok(o) => acked.usage.push((o.user, o.day, o.charged)),
+                        Err(e) => return (acked, Some(format!("record_usage: {e}"))),
+                    }
+                }
+                // The product reports the same day again: no second charge.
+                match remote.record_usage(&daily[0], UsageKind::Login, Some(day)) {
+                    Ok(o) if o.charged => {
+                        return (acked, Some(format!("charged twice for {day}: {o:?}")));
+                    }
+                    Ok(o) => acked.usage.push((o.user, o.day, o.charged)),
+                    Err(e) => return (acked, Some(format!("record_usage again: {e}"))),
+                }
+            }
+            (acked, None)
+        }));
+    }
+    // One product connection counting a metered service.
+    {
+        let (socket, stop) = (socket.to_path_buf(), stop.clone());
+        handles.push(thread::spawn(move || {
+            let mut acked = Acked::default();
+            let remote = match Remote::connect(&socket) {
+                Ok(r) => r,
+                Err(e) => return (acked, Some(format!("connect: {e}"))),
+            };
+            let mut last = 0;
+            for i in 0..rounds as u64 * 2 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let count = 1 + i % 7;
+                match remote.record_metered(METERED, count) {
+                    Ok(total) if total < last + count => {
+                        return (
+                            acked,
+                            Some(format!(
+                                "the total went from {last} to {total} after +{count}"
+                            )),
+                        );
+                    }
+                    Ok(total) => {
+                        last = total;
+                        acked.metered += count;
+                    }
+                    Err(e) => return (acked, Some(format!("record_metered: {e}"))),
+                }
+            }
+            (acked, None)
+        }));
+    }
+    // An administrator adding users (seats are short: some are over-allocated)
+    // and deactivating every third one again.
+    {
+        let (socket, stop) = (socket.to_path_buf(), stop.clone());
+        handles.push(thread::spawn(move || {
+            let mut acked = Acked::default();
+            let remote = match Remote::connect(&socket) {
+                Ok(r) => r,
+                Err(e) => return (acked, Some(format!("connect: {e}"))),
+            };
+            for i in 0..rounds / 2 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let name = format!("conc.{i:03}");
+                let term = ["contracted", "monthly", "daily"][i % 3];
+                let new = NewUser {
+                    name: name.clone(),
+                    role: "engineer".into(),
+                    licence: Some("Jobs User".into()),
+                    term: Some(term.into()),
+                    email: None,
+                };
+                if let Err(e) = remote.add_user(&new) {
+                    return (acked, Some(format!("add_user {name}: {e}")));
+                }
+                acked.users.push((name.clone(), false));
+                if i % 3 == 2 {
+                    if let Err(e) = remote.deactivate(&name) {
+                        return (acked, Some(format!("deactivate {name}: {e}")));
+                    }
+                    if let Some(last) = acked.users.last_mut() {
+                        last.1 = true;
+                    }
+                }
+            }
+            (acked, None)
+        }));
+    }
+    handles
+}
+
+/// A console's worth of reads on its own connection until `stop`; returns how
+/// many were answered, or the first error.
+fn reader(
+    socket: &Path,
+    users: Vec<String>,
+    stop: Arc<AtomicBool>,
+) -> thread::JoinHandle<Result<u64, String>> {
+    let socket = socket.to_path_buf();
+    thread::spawn(move || {
+        let remote = Remote::connect(&socket).map_err(|e| format!("connect: {e}"))?;
+        let mut n = 0u64;
+        let mut after: Option<String> = None;
+        while !stop.load(Ordering::Relaxed) {
+            let status = remote.status().map_err(|e| format!("status: {e}"))?;
+            if status.users.total == 0 {
+                return Err("status shows no users".into());
+            }
+            let page = remote
+                .users_page(&UserQuery {
+                    after: after.clone(),
+                    limit: 10,
+                    ..UserQuery::default()
+                })
+                .map_err(|e| format!("users_page: {e}"))?;
+            after = page.next;
+            let user = &users[n as usize % users.len()];
+            let check = remote
+                .check(user)
+                .map_err(|e| format!("check {user}: {e}"))?;
+            if check.user != *user {
+                return Err(format!("check {user} answered for {}", check.user));
+            }
+            remote
+                .events(20, None)
+                .map_err(|e| format!("events: {e}"))?;
+            n += 4;
+        }
+        Ok(n)
+    })
+}
+
+#[test]
+fn many_clients_at_once_lose_nothing() {
+    let dir = demo();
+    let (today, metered_before, month) = {
+        let store = open_direct(&dir);
+        let today = store.today().expect("today");
+        let month = YearMonth::of(today);
+        (
+            today,
+            store.metered_used(month, METERED).expect("metered"),
+            month,
+        )
+    };
+    let last_day = today + chrono::Duration::days(400);
+    let charges_before = charges(&open_direct(&dir), today, last_day);
+
+    let mut service = Service::start(&dir);
+    let remote = service.remote();
+    let daily = daily_users(&remote);
+    let everyone: Vec<String> = remote
+        .users_page(&UserQuery {
+            limit: 1000,
+            ..UserQuery::default()
+        })
+        .expect("users")
+        .users
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let writing = writers(&service.socket, &daily, today, 40, &stop);
+    let reading: Vec<_> = (0..2)
+        .map(|_| reader(&service.socket, everyone.clone(), stop.clone()))
+        .collect();
+    // An administrator's commands at the same time, each its own process.
+    let cli = {
+        let cmds: Vec<std::process::Command> = (0..4)
+            .flat_map(|i| {
+                [
+                    dir.st_process(&["check", &everyone[i]]),
+                    dir.st_process(&["status", "--json"]),
+                ]
+            })
+            .collect();
+        thread::spawn(move || {
+            for mut c in cmds {
+                let out = c.output().expect("run tessera");
+                // `check` says no with exit 1 (some demo users are inactive).
+                if !matches!(out.status.code(), Some(0 | 1)) || out.stdout.is_empty() {
+                    return Err(format!("{c:?}: {}", stderr(&out)));
+                }
+            }
+            Ok(())
+        })
+    };
+
+    let mut acked = Acked::default();
+    for h in writing {
+        let (a, err) = h.join().expect("a writer panicked");
+        assert!(
+            err.is_none(),
+            "a writer failed: {err:?}\n{}",
+            service.log_text()
+        );
+        acked.usage.extend(a.usage);
+        acked.metered += a.metered;
+        acked.users.extend(a.users);
+    }
+    let elapsed = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut reads = 0;
+    for h in reading {
+        reads += h
+            .join()
+            .expect("a reader panicked")
+            .unwrap_or_else(|e| panic!("a reader failed: {e}\n{}", service.log_text()));
+    }
+    cli.join()
+        .expect("the CLI thread panicked")
+        .unwrap_or_else(|e| panic!("a command failed: {e}"));
+    assert!(reads > 0, "the readers were never answered");
+    eprintln!(
+        "serve: {} usage records, {} metered, {} users added, {reads} reads in {elapsed:?}",
+        acked.usage.len(),
+        acked.metered,
+        acked.users.len()
+    );
+
+    // The counters equal a recount, and the chain is intact.
+    let report = remote.audit_verify().expect("audit verify");
+    assert!(report.ok(), "audit verify: {:?}", report.problems);
+    // Every added user is there, in the state last acknowledged.
+    for (name, deactivated) in &acked.users {
+        let user = remote
+            .user(name)
+            .expect("user")
+            .unwrap_or_else(|| panic!("{name} was acknowledged but is missing"));
+        let want = if *deactivated {
+            UserState::Inactive
+        } else {
+            UserState::Active
+        };
+        assert_eq!(user.state, want, "{name}");
+    }
+    drop(remote);
+
+    let status = service.signal_and_wait("TERM", Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", service.log_text());
+
+    // Directly: the metered total is the sum of what was acknowledged, and the
+    // new charges are exactly the records acknowledged as charged.
+    let store = open_direct(&dir);
+    assert_eq!(
+        store.metered_used(month, METERED).expect("metered"),
+        metered_before + acked.metered,
+        "{METERED}: acknowledged +{} on {metered_before}",
+        acked.metered
+    );
+    let charged: BTreeSet<(String, NaiveDate)> = acked
+        .usage
+        .iter()
+        .filter(|(_, _, c)| *c)
+        .map(|(u, d, _)| (u.clone(), *d))
+        .collect();
+    assert_eq!(
+        charged.len(),
+        acked.usage.iter().filter(|(_, _, c)| *c).count(),
+        "a user-day was charged twice"
+    );
+    let after = charges(&store, today, last_day);
+    let new: BTreeSet<_> = after.difference(&charges_before).cloned().collect();
+    assert_eq!(
+        new, charged,
+        "the new charges are not the acknowledged ones"
+    );
+    assert!(store.audit_verify().expect("audit").ok());
+}
+
+// ---------------------------------------------------------------------------
+// (c) A client killed mid-request.
+
+#[test]
+fn a_client_killed_mid_request_holds_up_nobody() {
+    let dir = demo();
+    let service = Service::start(&dir);
+    let other = service.remote();
+    other.status().expect("status before");
+
+    // A process that wrote half a request (100 KiB of it) is killed.
+    let mut half = helper_process("half-frame", &service.socket)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the helper");
+    let mut lines = BufReader::new(half.stdout.take().expect("helper stdout")).lines();
+    let ready = lines.find(|l| {
+        l.as_ref()
+            .map(|l| l.contains("HELPER ready"))
+            .unwrap_or(true)
+    });
+    assert!(
+        matches!(ready, Some(Ok(_))),
+        "the helper did not get to write half a request: {ready:?}"
+    );
+    // While it waits half-written, others are served.
+    other
+        .check("alice.morgan")
+        .expect("check while a request is half-written");
+    half.kill().expect("SIGKILL the helper");
+    half.wait().expect("reap the helper");
+    other.status().expect("status after the kill");
+    assert!(
+        other
+            .users_page(&UserQuery {
+                search: Some("half.written".into()),
+                limit: 10,
+                ..UserQuery::default()
+            })
+            .expect("search")
+            .users
+            .is_empty(),
+        "half a request must not add a user"
+    );
+
+    // `users add` processes killed at different moments: each change happened
+    // completely (the user and its event) or not at all.
+    for i in 0..12u64 {
+        let mut child = dir
+            .st_process(&[
+                "users",
+                "add",
+                &format!("killed.{i:02}"),
+                "--role",
+                "engineer",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn users add");
+        thread::sleep(Duration::from_millis(i * 3));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let fresh = service.remote();
+    fresh.status().expect("a new client is served");
+    let events = fresh.events(10_000, None).expect("events");
+    for i in 0..12u64 {
+        let name = format!("killed.{i:02}");
+        let exists = fresh.user(&name).expect("user").is_some();
+        let logged = events
+            .iter()
+            .filter(|e| e.name == "User added" && e.message.starts_with(&format!("{name} ")))
+            .count();
+        assert_eq!(
+            logged,
+            usize::from(exists),
+            "{name}: exists {exists} but {logged} User added events"
+        );
+    }
+    let report = fresh.audit_verify().expect("audit verify");
+    assert!(report.ok(), "{:?}", report.problems);
+    // The connection that was there all along still works.
+    other.check("alice.morgan").expect("check at the end");
+}
+
+// ---------------------------------------------------------------------------
+// (d) Garbage, oversized frames and a reader that never reads.
+
+#[test]
+fn garbage_gets_bad_request_and_the_connection_stays_usable() {
+    let dir = demo();
+    let service = Service::start(&dir);
+    let mut raw = Raw::connect(&service.socket);
+
+    let good = |id: u64| {
+        format!("{{\"v\":1,\"id\":{id},\"op\":\"check\",\"args\":{{\"user\":\"alice.morgan\"}}}}\n")
+    };
+    let cases: [(&[u8], u64, &str); 8] = [
+        (b"not json\n", 0, "not JSON"),
+        (b"[1,2,3]\n", 0, "a JSON array"),
+        (b"\xff\xfe{}\n", 0, "not UTF-8"),
+        (b"{\"v\":1,\"id\":4}\n", 4, "no op"),
+        (
+            b"{\"v\":1,\"id\":5,\"op\":\"no_such_op\"}\n",
+            5,
+            "an unknown op",
+        ),
+        (
+            b"{\"v\":2,\"id\":6,\"op\":\"status\"}\n",
+            6,
+            "protocol version 2",
+        ),
+        (
+            b"{\"v\":1,\"id\":7,\"op\":\"check\"}\n",
+            7,
+            "missing arguments",
+        ),
+        (
+            b"{\"v\":1,\"id\":8,\"op\":\"check\",\"args\":{\"user\":42}}\n",
+            8,
+            "a wrong argument type",
+        ),
+    ];
+    for (i, (line, id, what)) in cases.iter().enumerate() {
+        let r = raw.ask(line);
+        assert_bad_request(&r, *id, what);
+        // The same connection still answers.
+        let id = 100 + i as u64;
+        let r = raw.ask(good(id).as_bytes());
+        assert_eq!(r["ok"], true, "after {what}: {r}");
+        assert_eq!(r["id"], id, "after {what}: {r}");
+        assert_eq!(r["result"]["user"], "alice.morgan", "after {what}: {r}");
+    }
+    let r = raw.ask(b"{\"v\":2,\"id\":9,\"op\":\"status\"}\n");
+    assert!(
+        r["error"]["message"].as_str().unwrap_or("").contains('1'),
+        "the version error says which version is spoken: {r}"
+    );
+    // Empty lines are skipped; pipelined requests are answered in order.
+    raw.writer
+        .write_all(format!("\n\n{}{}", good(201), good(202)).as_bytes())
+        .expect("send");
+    assert_eq!(raw.line().expect("response")["id"], 201);
+    assert_eq!(raw.line().expect("response")["id"], 202);
+    // A refusal is not a bad request.
+    let r = raw.ask(b"{\"v\":1,\"id\":10,\"op\":\"record_usage\",\"args\":{\"user\":\"nobody.here\",\"kind\":\"Login\"}}\n");
+    assert_eq!(r["error"]["kind"], "refused", "{r}");
+    assert_eq!(r["id"], 10, "{r}");
+    // A long line within the limit is read as a request.
+    let long = format!(
+        "{{\"v\":1,\"id\":11,\"op\":\"record_usage\",\"args\":{{\"kind\":\"Login\",\"user\":\"{}\"}}}}\n",
+        "x".repeat(200 * 1024)
+    );
+    let r = raw.ask(long.as_bytes());
+    assert_eq!(r["id"], 11, "a 200 KiB request is a request");
+    assert_eq!(r["error"]["kind"], "refused", "{}", &r.to_string()[..200]);
+    let r = raw.ask(good(12).as_bytes());
+    assert_eq!(r["ok"], true, "{r}");
+}
+
+#[test]
+fn an_oversized_frame_closes_only_its_connection() {
+    let dir = demo();
+    let service = Service::start(&dir);
+    let other = service.remote();
+
+    let mut big = Raw::connect(&service.socket);
+    // 200 KiB of a line: the service waits for the rest, and serves others meanwhile.
+    big.writer
+        .write_all(&vec![b'a'; 200 * 1024])
+        .expect("send 200 KiB");
+    let t = Instant::now();
+    other.status().expect("served while a big line arrives");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // Past 256 KiB with no end of line: an error, then the connection is closed.
+    let mut writer = big.writer.try_clone().expect("clone");
+    let rest = thread::spawn(move || {
+        // The service may close before it has read everything: ignore EPIPE.
+        let _ = writer.write_all(&vec![b'a'; 200 * 1024]);
+    });
+    let r = big.line().expect("an error before the connection closes");
+    assert_bad_request(&r, 0, "a line over 256 KiB");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("262144"),
+        "the error names the limit: {r}"
+    );
+    assert!(
+        big.line().is_none(),
+        "the connection is closed after an oversized line"
+    );
+    rest.join().expect("writer thread");
+    // Others are still served, and new connections too.
+    other
+        .check("alice.morgan")
+        .expect("check after the oversized line");
+    service
+        .remote()
+        .status()
+        .expect("a new connection after the oversized line");
+}
+
+#[test]
+fn a_reader_that_never_reads_blocks_nobody() {
+    let dir = demo();
+    let service = Service::start(&dir);
+
+    // Pipelines requests and never reads the answers: the service's replies fill
+    // the socket, its writes to this client block, then it stops reading from it.
+    let slow = UnixStream::connect(&service.socket).expect("connect");
+    slow.set_write_timeout(Some(Duration::from_secs(2)))
+        .expect("write timeout");
+    let mut writer = slow.try_clone().expect("clone");
+    let stuffer = thread::spawn(move || {
+        let line = b"{\"v\":1,\"id\":1,\"op\":\"status\"}\n";
+        let mut sent = 0usize;
+        while sent < 100_000 {
+            if writer.write_all(line).is_err() {
+                return (sent, true);
+            }
+            sent += 1;
+        }
+        (sent, false)
+    });
+    let (sent, blocked) = stuffer.join().expect("stuffer");
+    assert!(
+        blocked,
+        "{sent} requests went out without the service ever blocking on its replies"
+    );
+
+    // Now the service is stuck writing to that client; everyone else is served.
+    let other = service.remote();
+    let mut worst = Duration::ZERO;
+    for i in 0..40 {
+        let t = Instant::now();
+        if i % 2 == 0 {
+            other.status().expect("status while a client does not read");
+        } else {
+            other
+                .record_metered(METERED, 1)
+                .expect("a write while a client does not read");
+        }
+        worst = worst.max(t.elapsed());
+    }
+    assert!(worst < Duration::from_secs(1), "a request took {worst:?}");
+    let t = Instant::now();
+    service
+        .remote()
+        .check("alice.morgan")
+        .expect("a new client");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    drop(slow);
+    other
+        .check("alice.morgan")
+        .expect("after the slow reader left");
+}
+
+// ---------------------------------------------------------------------------
+// (e) A uid with no login name is refused.
+
+#[test]
+fn an_unknown_uid_is_refused() {
+    let Some(uid) = store::identity::current_uid() else {
+        panic!("no uid for this process");
+    };
+    if uid != 0 {
+        eprintln!(
+            "SKIPPED serve::an_unknown_uid_is_refused: it runs a client under another uid, which needs root (this is uid {uid}); CI runs it as root"
+        );
+        return;
+    }
+    let stranger = (54321..60000)
+        .find(|u| store::identity::name_of_uid(*u).is_none())
+        .expect("a uid with no passwd entry");
+    let dir = demo();
+    // The stranger gets group 0 so that it may open the 0660 socket; the
+    // directory lets group 0 through to it (the store itself stays 0700).
+    std::fs::set_permissions(
+        dir.path(""),
+        std::os::unix::fs::PermissionsExt::from_mode(0o750),
+    )
+    .expect("chmod the test directory");
+    let socket = dir.path("svc.sock");
+    let service = Service::start_on(&dir, Some(&socket));
+    let as_stranger = |program: &Path, args: &[&str]| {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.arg(format!("--reuid={stranger}"))
+            .arg("--regid=0")
+            .arg("--clear-groups")
+            .arg(program)
+            .args(args)
+            .env_remove("TESSERA_STORE")
+            .env("NO_COLOR", "1");
+        cmd
+    };
+
+    // The CLI under that uid: refused with the service's message.
+    let tessera = Path::new(env!("CARGO_BIN_EXE_tessera"));
+    let out = as_stranger(
+        tessera,
+        &["--socket", socket.to_str().expect("utf-8"), "status"],
+    )
+    .output()
+    .expect("run setpriv (util-linux)");
+    let err = crate::util::assert_refused(&out, &[&stranger.to_string(), "login name"]);
+    assert!(!err.contains("Permission denied"), "{err}");
+
+    // A raw client under that uid: one error line naming the uid, then the end.
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = as_stranger(
+        &exe,
+        &[
+            "--exact",
+            "serve::helper",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+    )
+    .env("TESSERA_E2E_HELPER", "first-line")
+    .env("TESSERA_E2E_SOCKET", &socket)
+    .output()
+    .expect("run the helper under setpriv");
+    let lines = helper_lines(&stdout(&out));
+    assert_eq!(lines.len(), 2, "{lines:?}; stderr: {}", stderr(&out));
+    let first: Value = serde_json::from_str(
+        lines[0]
+            .strip_prefix("line ")
+            .unwrap_or_else(|| panic!("{lines:?}")),
+    )
+    .expect("the first line is JSON");
+    assert_eq!(first["ok"], false, "{first}");
+    assert_eq!(first["error"]["kind"], "refused", "{first}");
+    assert!(
+        first["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&stranger.to_string()),
+        "the refusal names the uid: {first}"
+    );
+    assert_eq!(
+        lines[1], "eof",
+        "the service closes the connection: {lines:?}"
+    );
+
+    // Root is still served, and the log says who was refused.
+    service.remote().status().expect("status as root");
+    assert!(
+        service
+            .log_text()
+            .contains(&format!("refused uid {stranger}")),
+        "{}",
+        service.log_text()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// (f) SIGTERM and SIGINT.
+
+#[test]
+fn sigterm_finishes_in_flight_requests_syncs_and_exits_0() {
+    let dir = demo();
+    let month = YearMonth::of(open_direct(&dir).today().expect("today"));
+    let before = open_direct(&dir)
+        .metered_used(month, METERED)
+        .expect("metered");
+    let mut service = Service::start(&dir);
+
+    // One client connected and idle, two keeping the service busy.
+    let idle = service.remote();
+    let busy: Vec<_> = (0..2)
+        .map(|_| {
+            let remote = service.remote();
+            thread::spawn(move || {
+                let mut acked = 0u64;
+                loop {
+                    match remote.record_metered(METERED, 1) {
+                        Ok(_) => acked += 1,
+                        Err(e) => return (acked, e.to_string()),
+                    }
+                }
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let status = service.signal_and_wait("TERM", Duration::from_secs(5));
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(0), "{}", service.log_text());
+    assert!(
+        !service.socket.exists(),
+        "the socket is removed on the way out"
+    );
+    let log = service.log_text();
+    assert!(log.contains("stopped; the store is synced"), "{log}");
+    eprintln!("serve: SIGTERM under load: exited in {took:?}");
+
+    let mut acked = 0;
+    for h in busy {
+        let (n, err) = h.join().expect("busy client");
+        assert!(n > 0, "the busy client was never answered");
+        assert!(
+            err.contains("closed") || err.contains("Broken pipe") || err.contains("reset"),
+            "{err}"
+        );
+        acked += n;
+    }
+    assert!(idle.status().is_err(), "the idle client is disconnected");
+
+    // Directly now: everything acknowledged, nothing more.
+    let out = dir.st(&["status"]).output().expect("status");
+    assert!(
+        out.status.success(),
+        "direct status after SIGTERM: {}",
+        stderr(&out)
+    );
+    let store = open_direct(&dir);
+    assert_eq!(
+        store.metered_used(month, METERED).expect("metered"),
+        before + acked,
+        "every acknowledged record and no other"
+    );
+    assert!(store.audit_verify().expect("audit").ok());
+}
+
+#[test]
+fn sigint_stops_it_cleanly_too() {
+    let dir = demo();
+    let mut service = Service::start(&dir);
+    let idle = service.remote();
+    idle.check("alice.morgan").expect("check");
+    let status = service.signal_and_wait("INT", Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0), "{}", service.log_text());
+    assert!(
+        !service.socket.exists(),
+        "the socket is removed on the way out"
+    );
+    let out = dir.st(&["audit", "verify"]).output().expect("audit verify");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
+// ---------------------------------------------------------------------------
+// (g) SIGKILL mid-load, then a restart: everything acknowledged is there.
+
+#[test]
+fn sigkill_mid_load_then_restart_keeps_everything_acknowledged() {
+    let dir = demo();
+    let (today, metered_before, month) = {
+        let store = open_direct(&dir);
+        let today = store.today().expect("today");
+        let month = YearMonth::of(today);
+        (
+            today,
+            store.metered_used(month, METERED).expect("metered"),
+            month,
+        )
+    };
+    let last_day = today + chrono::Duration::days(400);
+    let charges_before = charges(&open_direct(&dir), today, last_day);
+
+    let mut service = Service::start(&dir);
+    let daily = daily_users(&service.remote());
+    let stop = Arc::new(AtomicBool::new(false));
+    // Enough rounds that the writers are still going when the service dies.
+    let writing = writers(&service.socket, &daily, today, 95, &stop);
+    thread::sleep(Duration::from_millis(700));
+    service.kill();
+
+    let mut acked = Acked::default();
+    let mut cut_off = 0;
+    for h in writing {
+        let (a, err) = h.join().expect("a writer panicked");
+        cut_off += usize::from(err.is_some());
+        acked.usage.extend(a.usage);
+        acked.metered += a.metered;
+        acked.users.extend(a.users);
+    }
+    assert!(
+        cut_off > 0,
+        "the kill came after the writers finished: make them write longer"
+    );
+    assert!(
+        !acked.usage.is_empty() && acked.metered > 0 && !acked.users.is_empty(),
+        "every writer had something acknowledged before the kill"
+    );
+    assert!(service.socket.exists(), "SIGKILL leaves the socket behind");
+
+    // A new service takes over the stale socket.
+    let mut service = Service::start(&dir);
+    let remote = service.remote();
+    let report = remote.audit_verify().expect("audit verify");
+    assert!(report.ok(), "after SIGKILL: {:?}", report.problems);
+    for (name, deactivated) in &acked.users {
+        let user = remote
+            .user(name)
+            .expect("user")
+            .unwrap_or_else(|| panic!("{name} was acknowledged before the kill but is missing"));
+        if *deactivated {
+            assert_eq!(user.state, UserState::Inactive, "{name}");
+        }
+    }
+    drop(remote);
+    let status = service.signal_and_wait("TERM", Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", service.log_text());
+
+    let store = open_direct(&dir);
+    // At most the one request in flight when the service died was applied unacknowledged.
+    let metered = store.metered_used(month, METERED).expect("metered");
+    assert!(
+        metered >= metered_before + acked.metered && metered <= metered_before + acked.metered + 7,
+        "{METERED}: {metered}, acknowledged +{} on {metered_before}",
+        acked.metered
+    );
+    let after = charges(&store, today, last_day);
+    let charged: BTreeMap<(String, NaiveDate), ()> = acked
+        .usage
+        .iter()
+        .filter(|(_, _, c)| *c)
+        .map(|(u, d, _)| ((u.clone(), *d), ()))
+        .collect();
+    let lost: Vec<_> = charged.keys().filter(|k| !after.contains(*k)).collect();
+    assert!(lost.is_empty(), "acknowledged charges lost: {lost:?}");
+    // Every new charge was acknowledged, but for at most one in flight per writer.
+    let unacked = after
+        .difference(&charges_before)
+        .filter(|k| !charged.contains_key(*k))
+        .count();
+    assert!(unacked <= 3, "{unacked} charges nobody was told of");
+    drop(store);
+    let out = dir.st(&["audit", "verify"]).output().expect("audit verify");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
