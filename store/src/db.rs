@@ -191,13 +191,13 @@ impl Db {
             return Err(StoreError::NoStore(layout.dir.clone()));
         }
         let lock = Lock::acquire(&layout, clock.now())?;
-        let tree = sled::Config::new()
+        let config = sled::Config::new()
             .path(layout.db())
             // A bounded cache keeps a 100,000-user store under 150 MB.
             .cache_capacity(48 * 1024 * 1024)
             // Every write is flushed and synced by the write path itself.
-            .flush_every_ms(None)
-            .open()?;
+            .flush_every_ms(None);
+        let tree = open_tree(&config)?;
         let data_file = File::open(layout.db().join("db")).ok();
         let db = Db {
             layout,
@@ -399,6 +399,27 @@ impl Db {
                 .map_err(|e| StoreError::io(self.layout.db(), e))?;
         }
         Ok(())
+    }
+}
+
+/// Opens sled, waiting a moment for its file lock if this process still holds it.
+///
+/// sled releases that lock from a background thread some time after the last
+/// handle is dropped (spacejam/sled#1234), so a store closed and reopened in one
+/// process (`Store::create` does) can find it still held. The caller holds the
+/// store's own lock, so no other Tessera process can be the holder: wait.
+fn open_tree(config: &sled::Config) -> Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 
