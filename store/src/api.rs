@@ -92,8 +92,8 @@ pub trait Api: Send + Sync {
     fn usage_report(&self, month: YearMonth) -> Result<(UsageReport, String)>;
     /// The confirmation e-mails.
     fn outbox(&self) -> Result<Vec<OutboxEntry>>;
-    /// The contracts zip, as bytes.
-    fn export_contracts(&self) -> Result<Vec<u8>>;
+    /// The contracts zip: how many licences it holds, and its bytes.
+    fn export_contracts(&self) -> Result<(usize, Vec<u8>)>;
 }
 
 /// The store opened directly, used as `operator`.
@@ -213,7 +213,7 @@ impl<S: std::ops::Deref<Target = Store> + Send + Sync> Api for Local<S> {
         self.require_licence_reader()?;
         crate::outbox::list(self.store.layout())
     }
-    fn export_contracts(&self) -> Result<Vec<u8>> {
+    fn export_contracts(&self) -> Result<(usize, Vec<u8>)> {
         self.require_licence_reader()?;
         self.store.contracts_zip()
     }

@@ -306,10 +306,11 @@ impl Api for Remote {
     fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         self.call(Request::Outbox)
     }
-    fn export_contracts(&self) -> Result<Vec<u8>> {
-        let b64: String = self.call(Request::ExportContracts)?;
-        base64::engine::general_purpose::STANDARD
+    fn export_contracts(&self) -> Result<(usize, Vec<u8>)> {
+        let (n, b64): (usize, String) = self.call(Request::ExportContracts)?;
+        let zip = base64::engine::general_purpose::STANDARD
             .decode(b64.as_bytes())
-            .map_err(|e| StoreError::Service(format!("the zip did not arrive intact: {e}")))
+            .map_err(|e| StoreError::Service(format!("the zip did not arrive intact: {e}")))?;
+        Ok((n, zip))
     }
 }

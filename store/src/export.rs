@@ -25,7 +25,7 @@ impl Store {
 
     /// The contracts zip, in memory: every imported licence file as signed, a
     /// readable summary of each, and an index.
-    pub fn contracts_zip(&self) -> Result<Vec<u8>> {
+    pub fn contracts_zip(&self) -> Result<(usize, Vec<u8>)> {
         let licences = self.imported_licences()?;
         let inst = self.installation()?;
         let zerr =
@@ -57,14 +57,14 @@ impl Store {
         }
         zip.start_file("README.txt", opts).map_err(zerr)?;
         zip.write_all(index.as_bytes()).map_err(ioerr)?;
-        Ok(zip.finish().map_err(zerr)?.into_inner())
+        Ok((licences.len(), zip.finish().map_err(zerr)?.into_inner()))
     }
 
     /// Writes the contracts zip to `out`, which must not exist. Returns how many licences it holds.
     pub fn export_contracts(&self, out: &Path) -> Result<usize> {
-        let bytes = self.contracts_zip()?;
+        let (n, bytes) = self.contracts_zip()?;
         write_new_file(out, &bytes)?;
-        Ok(self.imported_licences()?.len())
+        Ok(n)
     }
 }
 
@@ -84,7 +84,8 @@ pub fn write_new_file(out: &Path, bytes: &[u8]) -> Result<()> {
         .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()));
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
-        return Err(StoreError::io(&tmp, e));
+        // Named by the file asked for: the temporary name means nothing to the reader.
+        return Err(StoreError::io(out, e));
     }
     if out.exists() {
         let _ = fs::remove_file(&tmp);

@@ -442,7 +442,7 @@ pub fn dispatch(api: &dyn Api, request: Request) -> Result<serde_json::Value> {
         Request::Outbox => value(api.outbox()),
         Request::ExportContracts => value(
             api.export_contracts()
-                .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+                .map(|(n, b)| (n, base64::engine::general_purpose::STANDARD.encode(b))),
         ),
         Request::Subscribe { .. } => Err(StoreError::Rule(
             "subscribe is answered by the connection, not dispatched".into(),

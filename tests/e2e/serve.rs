@@ -170,9 +170,56 @@ fn demo() -> Dir {
     dir
 }
 
-/// Opens the store directly, in this process (only while no service runs).
-fn open_direct(dir: &Dir) -> Store {
-    Store::open(&dir.path(STORE), Arc::new(SystemClock)).expect("open the store directly")
+/// Opens the store directly in this process (only while no service runs), runs
+/// `f` on it and closes it again.
+///
+/// sled lets go of its file lock from a background thread a moment after the
+/// store is dropped (spacejam/sled#1234): wait for that, so that the next
+/// process to open the store is not turned away.
+fn direct<R>(dir: &Dir, f: impl FnOnce(&Store) -> R) -> R {
+    let store =
+        Store::open(&dir.path(STORE), Arc::new(SystemClock)).expect("open the store directly");
+    let out = f(&store);
+    drop(store);
+    let file = std::fs::File::open(dir.path(STORE).join("db/db")).expect("sled's file");
+    let start = Instant::now();
+    while file.try_lock().is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "sled still holds its lock"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    out
+}
+
+/// What a test compares with afterwards, read directly before the service starts.
+struct Before {
+    today: NaiveDate,
+    month: YearMonth,
+    /// The month's [`METERED`] total.
+    metered: u64,
+    /// The charged user-days from today on ([`Before::last_day`]).
+    charges: BTreeSet<(String, NaiveDate)>,
+}
+
+impl Before {
+    fn read(dir: &Dir) -> Before {
+        direct(dir, |store| {
+            let today = store.today().expect("today");
+            let month = YearMonth::of(today);
+            Before {
+                today,
+                month,
+                metered: store.metered_used(month, METERED).expect("metered"),
+                charges: charges(store, today, today + chrono::Duration::days(400)),
+            }
+        })
+    }
+
+    fn last_day(&self) -> NaiveDate {
+        self.today + chrono::Duration::days(400)
+    }
 }
 
 /// Every charged (user, day) of the months `from..=to`.
@@ -596,18 +643,8 @@ fn reader(
 #[test]
 fn many_clients_at_once_lose_nothing() {
     let dir = demo();
-    let (today, metered_before, month) = {
-        let store = open_direct(&dir);
-        let today = store.today().expect("today");
-        let month = YearMonth::of(today);
-        (
-            today,
-            store.metered_used(month, METERED).expect("metered"),
-            month,
-        )
-    };
-    let last_day = today + chrono::Duration::days(400);
-    let charges_before = charges(&open_direct(&dir), today, last_day);
+    let before = Before::read(&dir);
+    let today = before.today;
 
     let mut service = Service::start(&dir);
     let remote = service.remote();
@@ -706,12 +743,19 @@ fn many_clients_at_once_lose_nothing() {
 
     // Directly: the metered total is the sum of what was acknowledged, and the
     // new charges are exactly the records acknowledged as charged.
-    let store = open_direct(&dir);
+    let (metered, after, report) = direct(&dir, |store| {
+        (
+            store.metered_used(before.month, METERED).expect("metered"),
+            charges(store, today, before.last_day()),
+            store.audit_verify().expect("audit"),
+        )
+    });
     assert_eq!(
-        store.metered_used(month, METERED).expect("metered"),
-        metered_before + acked.metered,
-        "{METERED}: acknowledged +{} on {metered_before}",
-        acked.metered
+        metered,
+        before.metered + acked.metered,
+        "{METERED}: acknowledged +{} on {}",
+        acked.metered,
+        before.metered
     );
     let charged: BTreeSet<(String, NaiveDate)> = acked
         .usage
@@ -724,13 +768,12 @@ fn many_clients_at_once_lose_nothing() {
         acked.usage.iter().filter(|(_, _, c)| *c).count(),
         "a user-day was charged twice"
     );
-    let after = charges(&store, today, last_day);
-    let new: BTreeSet<_> = after.difference(&charges_before).cloned().collect();
+    let new: BTreeSet<_> = after.difference(&before.charges).cloned().collect();
     assert_eq!(
         new, charged,
         "the new charges are not the acknowledged ones"
     );
-    assert!(store.audit_verify().expect("audit").ok());
+    assert!(report.ok(), "{:?}", report.problems);
 }
 
 // ---------------------------------------------------------------------------
@@ -1098,10 +1141,7 @@ fn an_unknown_uid_is_refused() {
 #[test]
 fn sigterm_finishes_in_flight_requests_syncs_and_exits_0() {
     let dir = demo();
-    let month = YearMonth::of(open_direct(&dir).today().expect("today"));
-    let before = open_direct(&dir)
-        .metered_used(month, METERED)
-        .expect("metered");
+    let before = Before::read(&dir);
     let mut service = Service::start(&dir);
 
     // One client connected and idle, two keeping the service busy.
@@ -1152,13 +1192,18 @@ fn sigterm_finishes_in_flight_requests_syncs_and_exits_0() {
         "direct status after SIGTERM: {}",
         stderr(&out)
     );
-    let store = open_direct(&dir);
+    let (metered, report) = direct(&dir, |store| {
+        (
+            store.metered_used(before.month, METERED).expect("metered"),
+            store.audit_verify().expect("audit"),
+        )
+    });
     assert_eq!(
-        store.metered_used(month, METERED).expect("metered"),
-        before + acked,
+        metered,
+        before.metered + acked,
         "every acknowledged record and no other"
     );
-    assert!(store.audit_verify().expect("audit").ok());
+    assert!(report.ok(), "{:?}", report.problems);
 }
 
 #[test]
@@ -1183,18 +1228,8 @@ fn sigint_stops_it_cleanly_too() {
 #[test]
 fn sigkill_mid_load_then_restart_keeps_everything_acknowledged() {
     let dir = demo();
-    let (today, metered_before, month) = {
-        let store = open_direct(&dir);
-        let today = store.today().expect("today");
-        let month = YearMonth::of(today);
-        (
-            today,
-            store.metered_used(month, METERED).expect("metered"),
-            month,
-        )
-    };
-    let last_day = today + chrono::Duration::days(400);
-    let charges_before = charges(&open_direct(&dir), today, last_day);
+    let before = Before::read(&dir);
+    let today = before.today;
 
     let mut service = Service::start(&dir);
     let daily = daily_users(&service.remote());
@@ -1241,15 +1276,19 @@ fn sigkill_mid_load_then_restart_keeps_everything_acknowledged() {
     let status = service.signal_and_wait("TERM", Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{}", service.log_text());
 
-    let store = open_direct(&dir);
+    let (metered, after) = direct(&dir, |store| {
+        (
+            store.metered_used(before.month, METERED).expect("metered"),
+            charges(store, today, before.last_day()),
+        )
+    });
     // At most the one request in flight when the service died was applied unacknowledged.
-    let metered = store.metered_used(month, METERED).expect("metered");
     assert!(
-        metered >= metered_before + acked.metered && metered <= metered_before + acked.metered + 7,
-        "{METERED}: {metered}, acknowledged +{} on {metered_before}",
-        acked.metered
+        metered >= before.metered + acked.metered && metered <= before.metered + acked.metered + 7,
+        "{METERED}: {metered}, acknowledged +{} on {}",
+        acked.metered,
+        before.metered
     );
-    let after = charges(&store, today, last_day);
     let charged: BTreeMap<(String, NaiveDate), ()> = acked
         .usage
         .iter()
@@ -1260,11 +1299,10 @@ fn sigkill_mid_load_then_restart_keeps_everything_acknowledged() {
     assert!(lost.is_empty(), "acknowledged charges lost: {lost:?}");
     // Every new charge was acknowledged, but for at most one in flight per writer.
     let unacked = after
-        .difference(&charges_before)
+        .difference(&before.charges)
         .filter(|k| !charged.contains_key(*k))
         .count();
     assert!(unacked <= 3, "{unacked} charges nobody was told of");
-    drop(store);
     let out = dir.st(&["audit", "verify"]).output().expect("audit verify");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 }

@@ -28,11 +28,10 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
     let Cmd::Contracts(a) = cmd;
     let store = site::connect(ctx)?;
     store.require_licence_reader().map_err(site::refused)?;
-    let zip = store.export_contracts().map_err(site::refused)?;
+    let (n, zip) = store.export_contracts().map_err(site::refused)?;
     store::export::write_new_file(&a.out, &zip).map_err(site::refused)?;
     util::print(&format!(
-        "wrote the signed contracts ({} bytes) to {}\n",
-        zip.len(),
+        "wrote {n} signed licences to {}\n",
         a.out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

@@ -743,9 +743,9 @@ impl App {
             }
             Purpose::Export => {
                 let path = PathBuf::from(value(0));
-                match self.api.export_contracts().and_then(|zip| store::export::write_new_file(&path, &zip).map(|_| zip.len())) {
+                match self.api.export_contracts().and_then(|(n, zip)| store::export::write_new_file(&path, &zip).map(|_| n)) {
                     Ok(n) => {
-                        self.say(format!("wrote the signed contracts ({n} bytes) to {}", path.display()));
+                        self.say(format!("wrote {n} signed licences to {}", path.display()));
                         Ok(())
                     }
                     Err(e) => Err(e.to_string()),
