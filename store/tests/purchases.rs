@@ -48,7 +48,7 @@ fn site(date: &str) -> Site {
     site_with(date, &licfile::sample::licence("NW-1"))
 }
 
-fn pool<'a>(s: &'a Store, licence: &str, term: Term) -> store::views::PoolView {
+fn pool(s: &Store, licence: &str, term: Term) -> store::views::PoolView {
     s.pools()
         .unwrap()
         .into_iter()

@@ -1351,7 +1351,8 @@ fn a_request_for_another_serial_or_another_sequence_is_refused() {
     // The site's licence, but older than the one the request was made against.
     // (A newer one is fine: another request was fulfilled since; see
     // `a_second_request_is_fulfilled_on_top_of_the_first`.)
-    for seq in [1] {
+    {
+        let seq = 1;
         let spec = format!("seq{seq}.toml");
         d.spec(&spec, |s| {
             s.insert("sequence".into(), toml::Value::Integer(seq));

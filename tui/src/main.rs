@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod console;
 mod spec;
 
 use std::process::ExitCode;

@@ -17,12 +17,12 @@ mod report;
 mod request;
 mod roles;
 mod serve;
-mod site;
+pub(crate) mod site;
 mod status;
 mod tick;
 mod usage;
 mod users;
-mod util;
+pub(crate) mod util;
 mod vendor;
 mod verify;
 
@@ -30,7 +30,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 pub use util::Failure;
 
@@ -132,7 +132,7 @@ pub fn main() -> ExitCode {
         socket: cli.socket.clone(),
     };
     let result = match cli.command {
-        None => print_overview(),
+        None => crate::console::run(&ctx),
         Some(Command::Vendor(cmd)) => vendor::run(cmd),
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Verify(args)) => verify::run(args),
@@ -169,11 +169,4 @@ pub fn main() -> ExitCode {
 
 fn report(msg: &str) {
     let _ = writeln!(io::stderr().lock(), "tessera: {msg}");
-}
-
-/// Until the console exists, `tessera` alone shows what it can do.
-fn print_overview() -> Result<ExitCode, Failure> {
-    let help = Cli::command().render_long_help().to_string();
-    util::print(&help)?;
-    Ok(ExitCode::SUCCESS)
 }

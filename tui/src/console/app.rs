@@ -53,10 +53,18 @@ pub struct Field {
 
 impl Field {
     fn text(label: &'static str, value: impl Into<String>) -> Field {
-        Field { label, value: value.into(), choices: Vec::new() }
+        Field {
+            label,
+            value: value.into(),
+            choices: Vec::new(),
+        }
     }
     fn choice(label: &'static str, value: impl Into<String>, choices: Vec<String>) -> Field {
-        Field { label, value: value.into(), choices }
+        Field {
+            label,
+            value: value.into(),
+            choices,
+        }
     }
 }
 
@@ -194,7 +202,10 @@ impl App {
             page_starts: Vec::new(),
             page_start: None,
             user_sel: 0,
-            query: UserQuery { limit: PAGE, ..Default::default() },
+            query: UserQuery {
+                limit: PAGE,
+                ..Default::default()
+            },
             filter: 0,
             events: Vec::new(),
             event_sel: 0,
@@ -225,11 +236,17 @@ impl App {
         self.event_sel = self.event_sel.min(self.events.len().saturating_sub(1));
         self.load_users(self.page_start.clone());
         self.issuer = self.issuer.min(self.issuers().len().saturating_sub(1));
-        self.pool_sel = self.pool_sel.min(self.issuer_pools().len().saturating_sub(1));
+        self.pool_sel = self
+            .pool_sel
+            .min(self.issuer_pools().len().saturating_sub(1));
     }
 
     fn load_users(&mut self, after: Option<String>) {
-        let q = UserQuery { after: after.clone(), limit: PAGE, ..self.query.clone() };
+        let q = UserQuery {
+            after: after.clone(),
+            limit: PAGE,
+            ..self.query.clone()
+        };
         match self.api.users_page(&q) {
             Ok(page) => {
                 self.users = page.users;
@@ -287,7 +304,13 @@ impl App {
                 s.pools
                     .iter()
                     .filter(|p| p.issuer.is_empty())
-                    .map(|p| (format!("{} ({})", p.licence, p.term), p.licence.clone(), p.term))
+                    .map(|p| {
+                        (
+                            format!("{} ({})", p.licence, p.term),
+                            p.licence.clone(),
+                            p.term,
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -351,14 +374,19 @@ impl App {
 
     fn on_licences_key(&mut self, key: KeyEvent) {
         if let Some(why) = &self.denied {
-            if matches!(key.code, KeyCode::Char('b' | 'x' | 'i' | 'e') | KeyCode::Enter) {
+            if matches!(
+                key.code,
+                KeyCode::Char('b' | 'x' | 'i' | 'e') | KeyCode::Enter
+            ) {
                 self.message = Some((why.clone(), true));
             }
             return;
         }
         let n = self.issuer_pools().len();
         match key.code {
-            KeyCode::Down | KeyCode::Char('j') => self.pool_sel = (self.pool_sel + 1).min(n.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.pool_sel = (self.pool_sel + 1).min(n.saturating_sub(1))
+            }
             KeyCode::Up | KeyCode::Char('k') => self.pool_sel = self.pool_sel.saturating_sub(1),
             KeyCode::Char(']') => {
                 self.issuer = (self.issuer + 1) % self.issuers().len().max(1);
@@ -374,22 +402,50 @@ impl App {
                     let mut lines = vec![
                         format!("Licence        {}", p.licence),
                         format!("Term           {}", p.term),
-                        format!("Seats          {} licensed, {} in force", p.licensed, p.total),
+                        format!(
+                            "Seats          {} licensed, {} in force",
+                            p.licensed, p.total
+                        ),
                         format!("In use         {}", p.in_use),
                         format!("Available      {}", p.available),
-                        format!("Pending        {} (bought, not yet granted by a licence)", p.pending),
+                        format!(
+                            "Pending        {} (bought, not yet granted by a licence)",
+                            p.pending
+                        ),
                         format!("Over-allocated {}", p.over_allocated),
-                        format!("Storage        {} GB a seat{}", p.storage_gb_per_seat, if p.term == Term::Daily { " (daily seats bring none)" } else { "" }),
-                        format!("Price          {} {}", p.price, if p.term == Term::Daily { "a user-day" } else { "a month" }),
+                        format!(
+                            "Storage        {} GB a seat{}",
+                            p.storage_gb_per_seat,
+                            if p.term == Term::Daily {
+                                " (daily seats bring none)"
+                            } else {
+                                ""
+                            }
+                        ),
+                        format!(
+                            "Price          {} {}",
+                            p.price,
+                            if p.term == Term::Daily {
+                                "a user-day"
+                            } else {
+                                "a month"
+                            }
+                        ),
                     ];
                     if let Some(s) = &p.scheduled {
                         lines.push(format!("Scheduled      {} seats from {}", s.seats, s.from));
                     }
                     if let Some(l) = self.issuer_licence() {
                         lines.push(String::new());
-                        lines.push(format!("From licence {} (sequence {}), issuer {}", l.licence_id, l.sequence, l.issuer_label));
+                        lines.push(format!(
+                            "From licence {} (sequence {}), issuer {}",
+                            l.licence_id, l.sequence, l.issuer_label
+                        ));
                     }
-                    self.popup = Some(Popup::Details { title: format!("{} ({})", p.licence, p.term), lines });
+                    self.popup = Some(Popup::Details {
+                        title: format!("{} ({})", p.licence, p.term),
+                        lines,
+                    });
                 }
             }
             KeyCode::Char('b') | KeyCode::Char('x') => {
@@ -399,9 +455,17 @@ impl App {
                     .get(self.pool_sel)
                     .map(|p| (p.licence.clone(), p.term.as_str().to_string()))
                     .unwrap_or_default();
-                let terms = vec!["contracted".to_string(), "monthly".to_string(), "daily".to_string()];
+                let terms = vec![
+                    "contracted".to_string(),
+                    "monthly".to_string(),
+                    "daily".to_string(),
+                ];
                 self.popup = Some(Popup::Form(Form {
-                    title: if buy { "Buy seats".into() } else { "Remove seats".into() },
+                    title: if buy {
+                        "Buy seats".into()
+                    } else {
+                        "Remove seats".into()
+                    },
                     fields: vec![
                         Field::text("Licence", licence),
                         Field::choice("Term", term, terms),
@@ -422,7 +486,11 @@ impl App {
                 }))
             }
             KeyCode::Char('e') => {
-                let day = self.status.as_ref().map(|s| s.today.format("%Y%m%d").to_string()).unwrap_or_default();
+                let day = self
+                    .status
+                    .as_ref()
+                    .map(|s| s.today.format("%Y%m%d").to_string())
+                    .unwrap_or_default();
                 self.popup = Some(Popup::Form(Form {
                     title: "Export the signed contracts".into(),
                     fields: vec![Field::text("Path", format!("contracts-{day}.zip"))],
@@ -438,7 +506,9 @@ impl App {
     fn on_status_key(&mut self, key: KeyEvent) {
         let n = self.events.len();
         match key.code {
-            KeyCode::Down | KeyCode::Char('j') => self.event_sel = (self.event_sel + 1).min(n.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.event_sel = (self.event_sel + 1).min(n.saturating_sub(1))
+            }
             KeyCode::Up | KeyCode::Char('k') => self.event_sel = self.event_sel.saturating_sub(1),
             KeyCode::PageDown => self.event_sel = (self.event_sel + 10).min(n.saturating_sub(1)),
             KeyCode::PageUp => self.event_sel = self.event_sel.saturating_sub(10),
@@ -504,7 +574,10 @@ impl App {
             KeyCode::Char('/') => {
                 self.popup = Some(Popup::Form(Form {
                     title: "Search users".into(),
-                    fields: vec![Field::text("Search", self.query.search.clone().unwrap_or_default())],
+                    fields: vec![Field::text(
+                        "Search",
+                        self.query.search.clone().unwrap_or_default(),
+                    )],
                     focus: 0,
                     purpose: Purpose::Search,
                     error: None,
@@ -540,9 +613,25 @@ impl App {
                     title: "New user".into(),
                     fields: vec![
                         Field::text("Username", ""),
-                        Field::choice("Role", "Engineer", store::Role::ALL.iter().map(|r| r.name().to_string()).collect()),
+                        Field::choice(
+                            "Role",
+                            "Engineer",
+                            store::Role::ALL
+                                .iter()
+                                .map(|r| r.name().to_string())
+                                .collect(),
+                        ),
                         Field::choice("Licence", "", self.licence_names()),
-                        Field::choice("Term", "", vec!["".into(), "contracted".into(), "monthly".into(), "daily".into()]),
+                        Field::choice(
+                            "Term",
+                            "",
+                            vec![
+                                "".into(),
+                                "contracted".into(),
+                                "monthly".into(),
+                                "daily".into(),
+                            ],
+                        ),
                         Field::text("E-mail", ""),
                     ],
                     focus: 0,
@@ -553,7 +642,10 @@ impl App {
             KeyCode::Char('e') => {
                 if let Some(u) = self.selected_user().cloned() {
                     let (licence, term) = match (&u.licence, u.term) {
-                        (Some(l), Some(t)) => (l.trim_end_matches(&format!(" ({t})")).to_string(), t.as_str().to_string()),
+                        (Some(l), Some(t)) => (
+                            l.trim_end_matches(&format!(" ({t})")).to_string(),
+                            t.as_str().to_string(),
+                        ),
                         _ => (String::new(), String::new()),
                     };
                     let mut names = self.licence_names();
@@ -561,9 +653,20 @@ impl App {
                     self.popup = Some(Popup::Form(Form {
                         title: format!("Edit {}", u.name),
                         fields: vec![
-                            Field::choice("Role", u.role.clone(), store::Role::ALL.iter().map(|r| r.name().to_string()).collect()),
+                            Field::choice(
+                                "Role",
+                                u.role.clone(),
+                                store::Role::ALL
+                                    .iter()
+                                    .map(|r| r.name().to_string())
+                                    .collect(),
+                            ),
                             Field::choice("Licence", licence, names),
-                            Field::choice("Term", term, vec!["contracted".into(), "monthly".into(), "daily".into()]),
+                            Field::choice(
+                                "Term",
+                                term,
+                                vec!["contracted".into(), "monthly".into(), "daily".into()],
+                            ),
                         ],
                         focus: 0,
                         purpose: Purpose::EditUser(u.name.clone()),
@@ -576,7 +679,13 @@ impl App {
                     let name = u.name.clone();
                     self.popup = Some(Popup::Confirm {
                         title: format!("Deactivate {name}?"),
-                        lines: vec![format!("{name} will no longer be able to work; their seat is freed."), format!("Seat: {}", u.licence.clone().unwrap_or_else(|| "none".into()))],
+                        lines: vec![
+                            format!("{name} will no longer be able to work; their seat is freed."),
+                            format!(
+                                "Seat: {}",
+                                u.licence.clone().unwrap_or_else(|| "none".into())
+                            ),
+                        ],
                         action: Confirmed::Deactivate(name),
                     });
                 }
@@ -601,7 +710,10 @@ impl App {
                 for l in &self.licences {
                     for a in &l.add_ons {
                         let holders = self.api.add_on_holders(&a.name).unwrap_or_default();
-                        lines.push(format!("{}  {} of {} assigned", a.name, a.assigned, a.count));
+                        lines.push(format!(
+                            "{}  {} of {} assigned",
+                            a.name, a.assigned, a.count
+                        ));
                         if holders.is_empty() {
                             lines.push("    (nobody)".into());
                         }
@@ -613,7 +725,10 @@ impl App {
                 if lines.is_empty() {
                     lines.push("The licences in force have no add-on modules.".into());
                 }
-                self.popup = Some(Popup::Details { title: "Add-on module licences".into(), lines });
+                self.popup = Some(Popup::Details {
+                    title: "Add-on module licences".into(),
+                    lines,
+                });
             }
             _ => {}
         }
@@ -623,7 +738,11 @@ impl App {
         let mut names: Vec<String> = Vec::new();
         if let Some(s) = &self.status {
             for p in &s.pools {
-                let name = if p.issuer.is_empty() { p.licence.clone() } else { format!("{}: {}", p.issuer, p.licence) };
+                let name = if p.issuer.is_empty() {
+                    p.licence.clone()
+                } else {
+                    format!("{}: {}", p.issuer, p.licence)
+                };
                 if !names.contains(&name) {
                     names.push(name);
                 }
@@ -635,18 +754,33 @@ impl App {
     fn on_popup_key(&mut self, popup: Popup, key: KeyEvent) {
         match popup {
             Popup::Help | Popup::Details { .. } => {
-                if !matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?')) {
+                if !matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?')
+                ) {
                     self.popup = Some(popup);
                 }
             }
-            Popup::Confirm { title, lines, action } => match key.code {
+            Popup::Confirm {
+                title,
+                lines,
+                action,
+            } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => self.confirm(action),
                 KeyCode::Char('n') | KeyCode::Esc => self.say("cancelled; nothing was changed"),
-                _ => self.popup = Some(Popup::Confirm { title, lines, action }),
+                _ => {
+                    self.popup = Some(Popup::Confirm {
+                        title,
+                        lines,
+                        action,
+                    })
+                }
             },
             Popup::Form(mut form) => match key.code {
                 KeyCode::Esc => self.say("cancelled; nothing was changed"),
-                KeyCode::Tab | KeyCode::Down if form.purpose == Purpose::Import && key.code == KeyCode::Tab => {
+                KeyCode::Tab | KeyCode::Down
+                    if form.purpose == Purpose::Import && key.code == KeyCode::Tab =>
+                {
                     let v = &mut form.fields[0].value;
                     *v = complete_path(v);
                     self.popup = Some(Popup::Form(form));
@@ -662,9 +796,17 @@ impl App {
                 KeyCode::Left | KeyCode::Right => {
                     let f = &mut form.fields[form.focus];
                     if !f.choices.is_empty() {
-                        let i = f.choices.iter().position(|c| c.eq_ignore_ascii_case(&f.value)).unwrap_or(0);
+                        let i = f
+                            .choices
+                            .iter()
+                            .position(|c| c.eq_ignore_ascii_case(&f.value))
+                            .unwrap_or(0);
                         let n = f.choices.len();
-                        let j = if key.code == KeyCode::Right { (i + 1) % n } else { (i + n - 1) % n };
+                        let j = if key.code == KeyCode::Right {
+                            (i + 1) % n
+                        } else {
+                            (i + n - 1) % n
+                        };
                         f.value = f.choices[j].clone();
                     }
                     self.popup = Some(Popup::Form(form));
@@ -686,28 +828,62 @@ impl App {
     }
 
     fn submit(&mut self, mut form: Form) {
-        let value = |i: usize| form.fields.get(i).map(|f| f.value.trim().to_string()).unwrap_or_default();
+        let value = |i: usize| {
+            form.fields
+                .get(i)
+                .map(|f| f.value.trim().to_string())
+                .unwrap_or_default()
+        };
         let result: Result<(), String> = match form.purpose.clone() {
             Purpose::Search => {
                 let s = value(0);
                 self.query.search = (!s.is_empty()).then_some(s.clone());
                 self.restart_users();
-                self.say(if s.is_empty() { "showing all users".to_string() } else { format!("users matching {s:?}: Esc shows all") });
+                self.say(if s.is_empty() {
+                    "showing all users".to_string()
+                } else {
+                    format!("users matching {s:?}: Esc shows all")
+                });
                 Ok(())
             }
             Purpose::Buy | Purpose::Remove => {
-                let action = if form.purpose == Purpose::Buy { SeatAction::Add } else { SeatAction::Remove };
+                let action = if form.purpose == Purpose::Buy {
+                    SeatAction::Add
+                } else {
+                    SeatAction::Remove
+                };
                 match value(2).parse::<u32>() {
                     Err(_) => Err(format!("{:?} is not a number of seats", value(2))),
                     Ok(count) => match self.api.quote_seats(&value(0), &value(1), action, count) {
                         Err(e) => Err(e.to_string()),
                         Ok(q) => {
-                            let mut lines = vec![format!("{} {} {} seats, effective {}", if action == SeatAction::Add { "Buy" } else { "Remove" }, q.count, q.pool, q.effective), String::new(), format!("Cost breakdown ({})", q.breakdown.currency)];
+                            let mut lines = vec![
+                                format!(
+                                    "{} {} {} seats, effective {}",
+                                    if action == SeatAction::Add {
+                                        "Buy"
+                                    } else {
+                                        "Remove"
+                                    },
+                                    q.count,
+                                    q.pool,
+                                    q.effective
+                                ),
+                                String::new(),
+                                format!("Cost breakdown ({})", q.breakdown.currency),
+                            ];
                             for l in &q.breakdown.lines {
                                 let amount = store::costs::round(l.amount);
-                                lines.push(if l.in_total { format!("  {}  {amount}", l.description) } else { format!("  (later) {}", l.description) });
+                                lines.push(if l.in_total {
+                                    format!("  {}  {amount}", l.description)
+                                } else {
+                                    format!("  (later) {}", l.description)
+                                });
                             }
-                            lines.push(format!("  Total now: {} {}", q.breakdown.total, q.breakdown.currency));
+                            lines.push(format!(
+                                "  Total now: {} {}",
+                                q.breakdown.total, q.breakdown.currency
+                            ));
                             for n in &q.notes {
                                 lines.push(format!("Note: {n}"));
                             }
@@ -716,7 +892,12 @@ impl App {
                             self.popup = Some(Popup::Confirm {
                                 title: "Save this request?".into(),
                                 lines,
-                                action: Confirmed::Seats { licence: value(0), term: value(1), action, count },
+                                action: Confirmed::Seats {
+                                    licence: value(0),
+                                    term: value(1),
+                                    action,
+                                    count,
+                                },
                             });
                             return;
                         }
@@ -727,23 +908,29 @@ impl App {
                 let path = PathBuf::from(value(0));
                 match read_licence(&path) {
                     Err(e) => Err(e),
-                    Ok(bytes) => match self.api.import(&bytes) {
-                        Ok(store::ImportOutcome::AlreadyImported { sequence }) => {
-                            self.say(format!("already imported: sequence {sequence} is in force; nothing changed"));
-                            Ok(())
+                    Ok(bytes) => {
+                        match self.api.import(&bytes) {
+                            Ok(store::ImportOutcome::AlreadyImported { sequence }) => {
+                                self.say(format!("already imported: sequence {sequence} is in force; nothing changed"));
+                                Ok(())
+                            }
+                            Ok(store::ImportOutcome::Imported { sequence, .. }) => {
+                                self.reload();
+                                self.say(format!("imported licence sequence {sequence}"));
+                                Ok(())
+                            }
+                            Err(e) => Err(e.to_string()),
                         }
-                        Ok(store::ImportOutcome::Imported { sequence, .. }) => {
-                            self.reload();
-                            self.say(format!("imported licence sequence {sequence}"));
-                            Ok(())
-                        }
-                        Err(e) => Err(e.to_string()),
-                    },
+                    }
                 }
             }
             Purpose::Export => {
                 let path = PathBuf::from(value(0));
-                match self.api.export_contracts().and_then(|(n, zip)| store::export::write_new_file(&path, &zip).map(|_| n)) {
+                match self
+                    .api
+                    .export_contracts()
+                    .and_then(|(n, zip)| store::export::write_new_file(&path, &zip).map(|_| n))
+                {
                     Ok(n) => {
                         self.say(format!("wrote {n} signed licences to {}", path.display()));
                         Ok(())
@@ -780,13 +967,27 @@ impl App {
                 let licence = value(1);
                 let term = value(2);
                 let mut change = UserChange::default();
-                if current.as_ref().is_none_or(|u| !u.role.eq_ignore_ascii_case(&role)) {
+                if current
+                    .as_ref()
+                    .is_none_or(|u| !u.role.eq_ignore_ascii_case(&role))
+                {
                     change.role = Some(role);
                 }
-                let current_seat = current.as_ref().and_then(|u| u.licence.clone()).unwrap_or_default();
-                let wanted_seat = if licence.eq_ignore_ascii_case("none") || licence.is_empty() { String::new() } else { format!("{licence} ({term})") };
+                let current_seat = current
+                    .as_ref()
+                    .and_then(|u| u.licence.clone())
+                    .unwrap_or_default();
+                let wanted_seat = if licence.eq_ignore_ascii_case("none") || licence.is_empty() {
+                    String::new()
+                } else {
+                    format!("{licence} ({term})")
+                };
                 if !current_seat.eq_ignore_ascii_case(&wanted_seat) {
-                    change.licence = Some(if wanted_seat.is_empty() { "none".into() } else { licence });
+                    change.licence = Some(if wanted_seat.is_empty() {
+                        "none".into()
+                    } else {
+                        licence
+                    });
                     change.term = (!wanted_seat.is_empty()).then_some(term);
                 }
                 match self.api.set_user(&name, &change) {
@@ -807,7 +1008,12 @@ impl App {
 
     fn confirm(&mut self, action: Confirmed) {
         match action {
-            Confirmed::Seats { licence, term, action, count } => match self.api.request_seats(&licence, &term, action, count, "") {
+            Confirmed::Seats {
+                licence,
+                term,
+                action,
+                count,
+            } => match self.api.request_seats(&licence, &term, action, count, "") {
                 Ok(r) => {
                     self.reload();
                     self.say(format!(
@@ -836,7 +1042,10 @@ fn read_licence(path: &Path) -> Result<Vec<u8>, String> {
         return Err(format!("{} is a directory", path.display()));
     }
     if meta.len() > licfile::constants::MAX_FILE_BYTES as u64 {
-        return Err(format!("{} is larger than any licence file; it was not read", path.display()));
+        return Err(format!(
+            "{} is larger than any licence file; it was not read",
+            path.display()
+        ));
     }
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -858,7 +1067,11 @@ pub fn complete_path(typed: &str) -> String {
             if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
                 return None;
             }
-            Some(if e.path().is_dir() { format!("{name}/") } else { name })
+            Some(if e.path().is_dir() {
+                format!("{name}/")
+            } else {
+                name
+            })
         })
         .collect();
     matches.sort();

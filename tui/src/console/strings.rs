@@ -9,14 +9,17 @@ pub const TABS: [&str; 3] = ["1 Licences", "2 Status", "3 Users"];
 /// Shown under the title on a demo store.
 pub const DEMO_HINT: &str = "Demo store: to start a real one, run  tessera init --licence FILE";
 /// A terminal smaller than the console needs.
-pub const TOO_SMALL: &str = "The terminal is too small for the console: it needs 80 columns and 24 lines.";
+pub const TOO_SMALL: &str =
+    "The terminal is too small for the console: it needs 80 columns and 24 lines.";
 
 /// Footer hints per tab.
-pub const HINTS_LICENCES: &str = "Enter details  b buy  x remove  i import  e export  [ ] issuer  ? help  q quit";
+pub const HINTS_LICENCES: &str =
+    "Enter details  b buy  x remove  i import  e export  [ ] issuer  ? help  q quit";
 /// Footer hints on the Status tab.
 pub const HINTS_STATUS: &str = "Up/Down notifications  r refresh  ? help  q quit";
 /// Footer hints on the Users tab.
-pub const HINTS_USERS: &str = "/ search  f filter  n new  e edit  d deactivate  a activate  m add-ons  ? help  q quit";
+pub const HINTS_USERS: &str =
+    "/ search  f filter  n new  e edit  d deactivate  a activate  m add-ons  ? help  q quit";
 /// Footer hints in a form.
 pub const HINTS_FORM: &str = "Tab next field  Enter confirm  Esc cancel";
 /// Footer hints in a confirmation.
@@ -33,14 +36,23 @@ pub const HELP: &[(&str, &str)] = &[
     ("", ""),
     ("Licences", ""),
     ("Enter", "details of the selected licence"),
-    ("b", "buy seats of the selected licence, with the cost shown first"),
-    ("x", "remove monthly or daily seats (contracted: in the renewal window)"),
+    (
+        "b",
+        "buy seats of the selected licence, with the cost shown first",
+    ),
+    (
+        "x",
+        "remove monthly or daily seats (contracted: in the renewal window)",
+    ),
     ("i", "import a licence file (Tab completes the path)"),
     ("e", "export the signed contracts to a zip"),
     ("[ ]", "previous / next issuer (third-party add-ons)"),
     ("", ""),
     ("Status", ""),
-    ("Up Down", "select a system notification; its description shows below"),
+    (
+        "Up Down",
+        "select a system notification; its description shows below",
+    ),
     ("r", "refresh now"),
     ("", ""),
     ("Users", ""),

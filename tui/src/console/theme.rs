@@ -32,16 +32,20 @@ impl Theme {
     }
 
     fn fg(&self, c: Color) -> Style {
-        if self.colour { Style::default().fg(c) } else { Style::default() }
+        if self.colour {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
     }
 
-    /// Normal text.
-    pub fn text(&self) -> Style {
-        Style::default()
-    }
     /// Less important text.
     pub fn dim(&self) -> Style {
-        if self.colour { Style::default().fg(Color::DarkGray) } else { Style::default() }
+        if self.colour {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
     }
     /// Titles and headers.
     pub fn header(&self) -> Style {
@@ -50,7 +54,10 @@ impl Theme {
     /// The selected row.
     pub fn selected(&self) -> Style {
         if self.colour {
-            Style::default().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(Color::Blue)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::default().add_modifier(Modifier::REVERSED)
         }
@@ -70,7 +77,10 @@ impl Theme {
     /// The DEMO badge.
     pub fn demo(&self) -> Style {
         if self.colour {
-            Style::default().bg(Color::Magenta).fg(Color::White).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(Color::Magenta)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         }
@@ -78,7 +88,9 @@ impl Theme {
     /// The active tab.
     pub fn tab(&self) -> Style {
         if self.colour {
-            Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
         } else {
             Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
         }
@@ -108,7 +120,11 @@ impl Theme {
 
     /// A bar of `width` cells for `used` of `total` (and `pending` after it).
     pub fn bar(&self, used: u64, pending: u64, total: u64, width: usize) -> String {
-        let (full, part, empty) = if self.unicode { ('█', '▒', '░') } else { ('#', '+', '.') };
+        let (full, part, empty) = if self.unicode {
+            ('█', '▒', '░')
+        } else {
+            ('#', '+', '.')
+        };
         let scale = total.max(used + pending).max(1);
         let u = ((used as f64 / scale as f64) * width as f64).round() as usize;
         let p = ((pending as f64 / scale as f64) * width as f64).round() as usize;
