@@ -15,15 +15,15 @@ pub struct Args {
     /// Months of history to simulate (1 to 12).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=12))]
     months: u32,
-    /// Make the store and stop (the console does not exist yet, so this is what happens anyway).
+    /// Make the store and stop, instead of opening the console on it.
     #[arg(long)]
     no_console: bool,
 }
 
 /// Makes a demo store at the store location.
-pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, Failure> {
+pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
+    let store_arg = ctx.store.as_deref();
     let dir = site::store_dir(store_arg);
-    let _ = args.no_console;
     let store = store::demo::create_demo(
         &dir,
         args.users as usize,
@@ -40,5 +40,14 @@ pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, 
         status.users.total,
         dir.display()
     ))?;
-    Ok(ExitCode::SUCCESS)
+    if args.no_console || !crate::cli::console_possible() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The console opens the store itself: this process lets go of it first.
+    drop(store);
+    let ctx = site::Ctx {
+        store: Some(dir),
+        socket: ctx.socket.clone(),
+    };
+    crate::console::run(&ctx)
 }

@@ -30,7 +30,9 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, Parser, Subcommand};
 
 pub use util::Failure;
 
@@ -132,7 +134,8 @@ pub fn main() -> ExitCode {
         socket: cli.socket.clone(),
     };
     let result = match cli.command {
-        None => crate::console::run(&ctx),
+        None if console_possible() => crate::console::run(&ctx),
+        None => print_overview(),
         Some(Command::Vendor(cmd)) => vendor::run(cmd),
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Verify(args)) => verify::run(args),
@@ -146,7 +149,7 @@ pub fn main() -> ExitCode {
         Some(Command::Tick(args)) => tick::run(&ctx, args),
         Some(Command::Audit(args)) => audit::run(&ctx, args),
         Some(Command::Export(cmd)) => export::run(&ctx, cmd),
-        Some(Command::Demo(args)) => demo::run(st, args),
+        Some(Command::Demo(args)) => demo::run(&ctx, args),
         Some(Command::Request(cmd)) => request::run(&ctx, cmd),
         Some(Command::Report(cmd)) => report::run(&ctx, cmd),
         Some(Command::Outbox(args)) => outbox::run(&ctx, args),
@@ -169,4 +172,17 @@ pub fn main() -> ExitCode {
 
 fn report(msg: &str) {
     let _ = writeln!(io::stderr().lock(), "tessera: {msg}");
+}
+
+/// The console needs a terminal on both ends; scripts and pipes get the overview.
+pub(crate) fn console_possible() -> bool {
+    io::stdin().is_terminal() && io::stdout().is_terminal()
+}
+
+/// Without a terminal, `tessera` alone shows what it can do.
+fn print_overview() -> Result<ExitCode, Failure> {
+    let mut help = Cli::command().render_long_help().to_string();
+    help.push_str("\n(The console opens when tessera runs in a terminal.)\n");
+    util::print(&help)?;
+    Ok(ExitCode::SUCCESS)
 }
