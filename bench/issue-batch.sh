@@ -23,11 +23,14 @@ fi
 
 if [ -z "${TESSERA:-}" ]; then
     say "building tessera (dist profile, static glibc)"
-    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
+    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\"" \
         cargo build --quiet --profile dist --target "$TARGET" -p tui)
-    TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/$TARGET/dist/tessera"
+    TD=${CARGO_TARGET_DIR:-$ROOT/target}
+    [[ $TD == /* ]] || TD=$ROOT/$TD
+    TESSERA=$TD/$TARGET/dist/tessera
 fi
 [ -x "$TESSERA" ] || { say "error: no tessera binary at $TESSERA"; exit 1; }
+TESSERA=$(realpath "$TESSERA")
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

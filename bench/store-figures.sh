@@ -30,7 +30,7 @@ fi
 
 if [ -z "${TESSERA:-}" ]; then
     say "building tessera (dist profile, static glibc)"
-    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
+    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\"" \
         cargo build --quiet --profile dist --target "$TARGET" -p tui)
     TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/$TARGET/dist/tessera"
 fi

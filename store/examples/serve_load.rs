@@ -16,11 +16,16 @@
 //!   case: today only, almost all repeats.
 //!
 //! Prints throughput, latency percentiles (per request, from sending it to
-//! reading its answer) and errors; then checks that nothing was lost: the
-//! user-days charged since the start, by the signed usage reports of the months
-//! touched, are exactly those the service acknowledged as new charges, none
-//! twice, and `audit_verify` is ok. Assumes no other client records usage
-//! meanwhile. Exits 1 on any error or anything lost, 2 on bad arguments.
+//! reading its answer) and errors; then checks that nothing was lost: no
+//! user-day was acknowledged as a new charge twice; recording each acknowledged
+//! user-day again is answered "already charged" (so the charge is there); when
+//! the signed usage reports of the months touched can be made (a report holds
+//! at most 40 KiB, which a store of thousands of daily users outgrows), the
+//! user-days charged since the start are exactly those acknowledged; and
+//! `audit_verify` is ok. Assumes no other client records usage meanwhile.
+//! `--acked FILE` keeps the acknowledged user-days (`user day` lines);
+//! `--verify FILE` only re-checks them, e.g. after the service was restarted.
+//! Exits 1 on any error or anything lost, 2 on bad arguments.
 //!
 //! The last line is for scripts:
 //! `result: ops_per_s=… p50_ms=… p99_ms=… max_ms=… errors=… lost=…`.
@@ -29,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use licfile::YearMonth;
@@ -46,10 +51,13 @@ struct Args {
     days: i64,
     users_file: Option<PathBuf>,
     seed: u64,
+    acked: Option<PathBuf>,
+    verify: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: serve_load --socket PATH [--clients 50] [--requests 200000] \
-[--check-percent 50] [--days 28] [--users-file FILE] [--seed N]";
+[--check-percent 50] [--days 28] [--users-file FILE] [--seed N] [--acked FILE]
+       serve_load --socket PATH --verify FILE";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -60,6 +68,8 @@ fn parse_args() -> Result<Args, String> {
         days: 28,
         users_file: None,
         seed: 1,
+        acked: None,
+        verify: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -80,6 +90,8 @@ fn parse_args() -> Result<Args, String> {
             "--days" => args.days = num(&value)?.clamp(1, 366) as i64,
             "--users-file" => args.users_file = Some(PathBuf::from(value)),
             "--seed" => args.seed = num(&value)?,
+            "--acked" => args.acked = Some(PathBuf::from(value)),
+            "--verify" => args.verify = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -104,11 +116,32 @@ impl Rng {
     }
 }
 
+/// The kinds of request, for latencies by kind.
+const KINDS: [&str; 3] = [
+    "check",
+    "record_usage, no new charge (a read)",
+    "record_usage, new charge (a synced write)",
+];
+
+/// Latency percentiles of sorted microseconds: (p50, p90, p99, p99.9, max) in ms.
+fn percentiles(sorted: &[u32]) -> [f64; 5] {
+    let at = |p: f64| -> f64 {
+        if sorted.is_empty() {
+            0.0
+        } else {
+            ms(sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1])
+        }
+    };
+    [at(0.50), at(0.90), at(0.99), at(0.999), at(1.0)]
+}
+
 /// What one connection did.
 #[derive(Default)]
 struct Tally {
-    /// Microseconds per answered request.
-    latencies: Vec<u32>,
+    /// Microseconds per request, and its kind ([`KINDS`]).
+    latencies: Vec<(u32, u8)>,
+    /// The slowest requests: (microseconds, when it started since `epoch`, what).
+    slowest: Vec<(u32, Duration, &'static str)>,
     checks: u64,
     records: u64,
     /// (user, day) of every record acknowledged as a new charge.
@@ -136,6 +169,54 @@ fn reported(remote: &Remote, months: &[YearMonth]) -> store::Result<BTreeSet<(St
         }
     }
     Ok(out)
+}
+
+/// How many of `pairs` are not "already charged" when recorded again: lost charges.
+fn missing(remote: &Remote, pairs: &[(String, NaiveDate)]) -> Result<Vec<String>, String> {
+    let mut lost = Vec::new();
+    for (user, day) in pairs {
+        let o = remote
+            .record_usage(user, UsageKind::Login, Some(*day))
+            .map_err(|e| format!("record_usage {user} {day} again: {e}"))?;
+        if o.charged {
+            lost.push(format!("{user} {day}"));
+        }
+    }
+    Ok(lost)
+}
+
+/// `--verify FILE`: every user-day in FILE is charged.
+fn verify_only(remote: &Remote, file: &PathBuf) -> Result<bool, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut pairs = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (user, day) = line
+            .split_once(' ')
+            .ok_or_else(|| format!("{}: not `user day`: {line}", file.display()))?;
+        let day = day
+            .trim()
+            .parse()
+            .map_err(|e| format!("{}: {line}: {e}", file.display()))?;
+        pairs.push((user.to_string(), day));
+    }
+    let lost = missing(remote, &pairs)?;
+    let audit = remote
+        .audit_verify()
+        .map_err(|e| format!("audit verify: {e}"))?;
+    println!(
+        "verified    {} acknowledged charged user-days: {} lost{}; audit verify {}",
+        pairs.len(),
+        lost.len(),
+        lost.first()
+            .map(|l| format!(" (first: {l})"))
+            .unwrap_or_default(),
+        if audit.ok() {
+            "ok".to_string()
+        } else {
+            format!("FAILED: {:?}", audit.problems)
+        }
+    );
+    Ok(lost.is_empty() && audit.ok())
 }
 
 fn users(remote: &Remote, file: Option<&PathBuf>) -> Result<Vec<String>, String> {
@@ -199,6 +280,9 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<bool, String> {
     let admin = Remote::connect(&args.socket).map_err(|e| format!("connect: {e}"))?;
+    if let Some(file) = &args.verify {
+        return verify_only(&admin, file);
+    }
     let users = Arc::new(users(&admin, args.users_file.as_ref())?);
     if users.is_empty() {
         return Err("no users to ask about".into());
@@ -219,7 +303,14 @@ fn run(args: &Args) -> Result<bool, String> {
         months.push(m);
         m = YearMonth::of(m.last_day() + chrono::Duration::days(1));
     }
-    let before = reported(&admin, &months).map_err(|e| format!("usage report: {e}"))?;
+    // The reports' charges before (None when the reports cannot be made).
+    let before = match reported(&admin, &months) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            eprintln!("serve_load: no exact recount from the usage reports: {e}");
+            None
+        }
+    };
 
     eprintln!(
         "serve_load: {} clients, {} requests ({}% check, the rest record_usage over {span} days from {first_day}), {} users, as {}",
@@ -230,6 +321,7 @@ fn run(args: &Args) -> Result<bool, String> {
         admin.hello().user
     );
     let barrier = Arc::new(Barrier::new(args.clients + 1));
+    let epoch = Instant::now();
     let mut handles = Vec::new();
     for c in 0..args.clients {
         let n = args.requests / args.clients + usize::from(c < args.requests % args.clients);
@@ -256,16 +348,19 @@ fn run(args: &Args) -> Result<bool, String> {
                 let day = (span > 1)
                     .then(|| first_day + chrono::Duration::days(rng.below(span as u64) as i64));
                 let start = Instant::now();
+                let mut kind = 0u8;
                 if check {
                     match remote.check(user) {
                         Ok(_) => t.checks += 1,
                         Err(e) => t.error(format!("check {user}: {e}")),
                     }
                 } else {
+                    kind = 1;
                     match remote.record_usage(user, UsageKind::Login, day) {
                         Ok(o) => {
                             t.records += 1;
                             if o.charged {
+                                kind = 2;
                                 t.charged.push((o.user, o.day));
                             }
                         }
@@ -273,7 +368,12 @@ fn run(args: &Args) -> Result<bool, String> {
                     }
                 }
                 let us = start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-                t.latencies.push(us);
+                t.latencies.push((us, kind));
+                if t.slowest.len() < 3 || us > t.slowest[2].0 {
+                    t.slowest.push((us, start - epoch, KINDS[kind as usize]));
+                    t.slowest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                    t.slowest.truncate(3);
+                }
             }
             t
         }));
@@ -286,6 +386,7 @@ fn run(args: &Args) -> Result<bool, String> {
             .join()
             .map_err(|_| "a client thread panicked".to_string())?;
         total.latencies.extend(t.latencies);
+        total.slowest.extend(t.slowest);
         total.checks += t.checks;
         total.records += t.records;
         total.charged.extend(t.charged);
@@ -298,15 +399,14 @@ fn run(args: &Args) -> Result<bool, String> {
     }
     let elapsed = start.elapsed();
 
-    let mut lat = std::mem::take(&mut total.latencies);
+    let all = std::mem::take(&mut total.latencies);
+    let mut by_kind: [Vec<u32>; 3] = Default::default();
+    for (us, kind) in &all {
+        by_kind[*kind as usize].push(*us);
+    }
+    let mut lat: Vec<u32> = all.into_iter().map(|(us, _)| us).collect();
     lat.sort_unstable();
-    let pct = |p: f64| -> u32 {
-        if lat.is_empty() {
-            0
-        } else {
-            lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1]
-        }
-    };
+    let [p50, p90, p99, p999, max] = percentiles(&lat);
     let answered = lat.len() as f64;
     let ops = answered / elapsed.as_secs_f64().max(1e-9);
     let mean = lat.iter().map(|&u| u64::from(u)).sum::<u64>() as f64 / answered.max(1.0);
@@ -321,40 +421,79 @@ fn run(args: &Args) -> Result<bool, String> {
     );
     println!("throughput  {ops:.0} ops/s");
     println!(
-        "latency     mean {:.3} ms  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3} ms",
+        "latency     mean {:.3} ms  p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  p99.9 {p999:.3}  max {max:.3} ms",
         mean / 1000.0,
-        ms(pct(0.50)),
-        ms(pct(0.90)),
-        ms(pct(0.99)),
-        ms(pct(0.999)),
-        ms(lat.last().copied().unwrap_or(0))
+    );
+    for (kind, l) in KINDS.iter().zip(by_kind.iter_mut()) {
+        l.sort_unstable();
+        let [p50, p90, p99, p999, max] = percentiles(l);
+        println!(
+            "  {:>7} {kind}: p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  p99.9 {p999:.3}  max {max:.3} ms",
+            l.len()
+        );
+    }
+    total.slowest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let since = start - epoch;
+    println!(
+        "slowest     {}",
+        total
+            .slowest
+            .iter()
+            .take(5)
+            .map(|(us, at, what)| format!(
+                "{:.1} ms {what} at +{:.3} s",
+                ms(*us),
+                at.saturating_sub(since).as_secs_f64()
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     for e in &total.first_errors {
         println!("error       {e}");
     }
 
-    // Nothing lost: the new charged user-days are exactly the acknowledged ones.
-    let after = reported(&admin, &months).map_err(|e| format!("usage report: {e}"))?;
+    // Nothing lost: every acknowledged charge is there, once.
     let mut acked: BTreeMap<(String, NaiveDate), u32> = BTreeMap::new();
     for k in total.charged {
         *acked.entry(k).or_default() += 1;
     }
     let twice = acked.values().filter(|n| **n > 1).count();
-    let new: BTreeSet<_> = after.difference(&before).cloned().collect();
-    let lost = acked.keys().filter(|k| !after.contains(*k)).count();
-    let unacked = new.iter().filter(|k| !acked.contains_key(*k)).count();
+    let pairs: Vec<(String, NaiveDate)> = acked.keys().cloned().collect();
+    if let Some(file) = &args.acked {
+        let text: String = pairs.iter().map(|(u, d)| format!("{u} {d}\n")).collect();
+        std::fs::write(file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    let lost = missing(&admin, &pairs)?.len();
+    // And, when the reports can say, nothing was charged that was not acknowledged.
+    let recount = match before {
+        Some(before) => match reported(&admin, &months) {
+            Ok(after) => {
+                let new: BTreeSet<_> = after.difference(&before).cloned().collect();
+                let unacked = new.iter().filter(|k| !acked.contains_key(*k)).count();
+                Some((new.len(), unacked))
+            }
+            Err(e) => return Err(format!("usage report: {e}")),
+        },
+        None => None,
+    };
+    let unacked = recount.map(|(_, u)| u).unwrap_or(0);
     let audit = admin
         .audit_verify()
         .map_err(|e| format!("audit verify: {e}"))?;
     println!(
-        "verified    {} new charged user-days in the usage reports of {}; acknowledged {}: {lost} lost, {unacked} never acknowledged, {twice} charged twice; audit verify {}",
-        new.len(),
-        months
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        "verified    {} acknowledged new charges: {lost} lost, {twice} charged twice; {}; audit verify {}",
         acked.len(),
+        match recount {
+            Some((new, unacked)) => format!(
+                "the usage reports of {} show {new} new charged user-days, {unacked} never acknowledged",
+                months
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "no recount from the usage reports".to_string(),
+        },
         if audit.ok() {
             "ok".to_string()
         } else {
@@ -362,10 +501,7 @@ fn run(args: &Args) -> Result<bool, String> {
         }
     );
     println!(
-        "result: ops_per_s={ops:.0} p50_ms={:.3} p99_ms={:.3} max_ms={:.3} errors={} lost={}",
-        ms(pct(0.50)),
-        ms(pct(0.99)),
-        ms(lat.last().copied().unwrap_or(0)),
+        "result: ops_per_s={ops:.0} p50_ms={p50:.3} p99_ms={p99:.3} max_ms={max:.3} errors={} lost={}",
         total.errors,
         lost + unacked + twice
     );

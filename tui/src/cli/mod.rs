@@ -119,6 +119,9 @@ pub enum Command {
 
 /// Parses the command line, runs it and returns the exit code.
 pub fn main() -> ExitCode {
+    if let Some(code) = fast_path() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -156,6 +159,11 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve::run(&ctx, args),
         Some(Command::Generate(cmd)) => generate::run(cmd),
     };
+    finish(result)
+}
+
+/// Turns a command's outcome into a message and an exit code.
+fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
@@ -167,6 +175,47 @@ pub fn main() -> ExitCode {
             report(&msg);
             ExitCode::from(1)
         }
+    }
+}
+
+/// `verify` and `check` run for every file checked and every login: they parse
+/// with their own arguments only, because building the parser of every
+/// subcommand costs several times the work itself. Anything unusual (an error,
+/// `--help`, global options first) falls through to the full parser, so
+/// messages and help are exactly the same.
+fn fast_path() -> Option<ExitCode> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let rest = || std::iter::once(argv[0].clone()).chain(argv[2..].iter().cloned());
+    match argv.get(1)?.to_str()? {
+        "verify" => {
+            #[derive(Debug, Parser)]
+            #[command(name = "tessera verify")]
+            struct Fast {
+                #[command(flatten)]
+                args: verify::Args,
+            }
+            let fast = Fast::try_parse_from(rest()).ok()?;
+            Some(finish(verify::run(fast.args)))
+        }
+        "check" => {
+            #[derive(Debug, Parser)]
+            #[command(name = "tessera check")]
+            struct Fast {
+                #[command(flatten)]
+                args: check::Args,
+                #[arg(long, env = "TESSERA_STORE", hide_env_values = true)]
+                store: Option<PathBuf>,
+                #[arg(long, env = "TESSERA_SOCKET", hide_env_values = true)]
+                socket: Option<PathBuf>,
+            }
+            let fast = Fast::try_parse_from(rest()).ok()?;
+            let ctx = site::Ctx {
+                store: fast.store,
+                socket: fast.socket,
+            };
+            Some(finish(check::run(&ctx, fast.args)))
+        }
+        _ => None,
     }
 }
 

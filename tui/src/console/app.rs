@@ -799,13 +799,15 @@ impl App {
                         let i = f
                             .choices
                             .iter()
-                            .position(|c| c.eq_ignore_ascii_case(&f.value))
-                            .unwrap_or(0);
+                            .position(|c| c.eq_ignore_ascii_case(&f.value));
                         let n = f.choices.len();
-                        let j = if key.code == KeyCode::Right {
-                            (i + 1) % n
-                        } else {
-                            (i + n - 1) % n
+                        // From a value that is not one of the choices (an empty
+                        // licence), Right starts at the first choice and Left at the last.
+                        let j = match (i, key.code == KeyCode::Right) {
+                            (Some(i), true) => (i + 1) % n,
+                            (Some(i), false) => (i + n - 1) % n,
+                            (None, true) => 0,
+                            (None, false) => n - 1,
                         };
                         f.value = f.choices[j].clone();
                     }

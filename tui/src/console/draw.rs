@@ -421,7 +421,15 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(5),
     ])
     .areas(area);
-    let [db, metered] = Layout::horizontal([Constraint::Length(46), Constraint::Min(0)]).areas(top);
+    // At 80 columns the database box gives way so the metered numbers fit, and
+    // the notifications keep the columns that matter most (the rest is below).
+    let wide = area.width >= 110;
+    let [db, metered] = Layout::horizontal([
+        Constraint::Length(if wide { 46 } else { 36 }),
+        Constraint::Min(0),
+    ])
+    .areas(top);
+    let nw = if wide { 9 } else { 8 };
 
     let mut lines = Vec::new();
     if let Some(s) = &app.status {
@@ -459,7 +467,13 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::from(format!("Operator   {}", app.operator)));
         lines.push(Line::from(Span::styled(s::NO_LICENCE_ROLE, t.warn())));
     }
-    frame.render_widget(Paragraph::new(lines).block(block(app, "Database")), db);
+    // Wrapped: the denial is longer than the box is wide.
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(block(app, "Database")),
+        db,
+    );
 
     let mut rows = Vec::new();
     if let Some(s) = &app.status {
@@ -467,8 +481,8 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             let over = m.excess > 0;
             rows.push(Row::new(vec![
                 Cell::from(m.name.clone()),
-                Cell::from(format!("{:>9}", m.used)),
-                Cell::from(format!("{:>9}", m.threshold)),
+                Cell::from(format!("{:>nw$}", m.used)),
+                Cell::from(format!("{:>nw$}", m.threshold)),
                 Cell::from(Span::styled(
                     if over {
                         format!("OVER {}", m.excess)
@@ -483,8 +497,8 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         let over = used > s.storage_allowance_gb as f64;
         rows.push(Row::new(vec![
             Cell::from("storage (GB)"),
-            Cell::from(format!("{used:>9.1}")),
-            Cell::from(format!("{:>9}", s.storage_allowance_gb)),
+            Cell::from(format!("{used:>nw$.1}")),
+            Cell::from(format!("{:>nw$}", s.storage_allowance_gb)),
             Cell::from(Span::styled(
                 if over { "OVER" } else { "ok" },
                 if over { t.bad() } else { t.good() },
@@ -496,18 +510,35 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         .as_ref()
         .map(|s| s.month.clone())
         .unwrap_or_default();
-    let title = format!("Metered services, {month}");
-    let table = Table::new(
-        rows,
+    let title = if month.is_empty() {
+        "Metered services".to_string()
+    } else {
+        format!("Metered services, {month}")
+    };
+    let widths = if wide {
         [
             Constraint::Min(22),
             Constraint::Length(9),
             Constraint::Length(9),
             Constraint::Length(12),
-        ],
-    )
-    .header(Row::new(vec!["Service", "     Used", "Threshold", ""]).style(t.header()))
-    .block(block(app, &title));
+        ]
+    } else {
+        [
+            Constraint::Min(16),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(7),
+        ]
+    };
+    let header = vec![
+        "Service".to_string(),
+        format!("{:>nw$}", "Used"),
+        if wide { "Threshold" } else { "Thresh." }.to_string(),
+        String::new(),
+    ];
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.header()))
+        .block(block(app, &title));
     frame.render_widget(table, metered);
 
     let rows: Vec<Row> = app
@@ -519,44 +550,58 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 store::EventStatus::Failed => t.bad(),
                 _ => Style::default(),
             };
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(e.name.clone()),
                 Cell::from(Span::styled(e.status.word(), style)),
                 Cell::from(e.message.clone()),
                 Cell::from(fmt_time(e.activated_at)),
                 Cell::from(e.activated_by.clone()),
-                Cell::from(e.finished_at.map(fmt_time).unwrap_or_default()),
-                Cell::from(e.kind.word()),
-            ])
+            ];
+            if wide {
+                cells.push(Cell::from(e.finished_at.map(fmt_time).unwrap_or_default()));
+                cells.push(Cell::from(e.kind.word()));
+            }
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(22),
-            Constraint::Length(9),
-            Constraint::Min(20),
-            Constraint::Length(16),
-            Constraint::Length(10),
-            Constraint::Length(16),
-            Constraint::Length(6),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "Event",
-            "Status",
-            "Message",
-            "Activated",
-            "By",
-            "Finished",
-            "Type",
-        ])
-        .style(t.header()),
-    )
-    .row_highlight_style(t.selected())
-    .highlight_symbol(">")
-    .block(block(app, "System notifications"));
+    let (widths, header) = if wide {
+        (
+            vec![
+                Constraint::Length(22),
+                Constraint::Length(9),
+                Constraint::Min(20),
+                Constraint::Length(16),
+                Constraint::Length(10),
+                Constraint::Length(16),
+                Constraint::Length(6),
+            ],
+            vec![
+                "Event",
+                "Status",
+                "Message",
+                "Activated",
+                "By",
+                "Finished",
+                "Type",
+            ],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(19),
+                Constraint::Length(9),
+                Constraint::Min(13),
+                Constraint::Length(16),
+                Constraint::Length(8),
+            ],
+            vec!["Event", "Status", "Message", "Activated", "By"],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.header()))
+        .row_highlight_style(t.selected())
+        .highlight_symbol(">")
+        .block(block(app, "System notifications"));
     let mut state =
         TableState::default().with_selected((!app.events.is_empty()).then_some(app.event_sel));
     frame.render_stateful_widget(table, events, &mut state);
@@ -605,7 +650,9 @@ fn draw_users(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .map(|u| {
             let (state, style) = match (u.over_allocated_until, u.state.as_str()) {
-                (Some(d), _) => (format!("OVER until {d}"), t.bad()),
+                // The date matters more than the word "until" on a narrow terminal.
+                (Some(d), _) if wide => (format!("OVER until {d}"), t.bad()),
+                (Some(d), _) => (format!("OVER {d}"), t.bad()),
                 (None, "active") => ("active".to_string(), t.good()),
                 (None, other) => (other.to_string(), t.dim()),
             };
@@ -668,40 +715,76 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, body: Rect) {
     let t = &app.theme;
     match popup {
         Popup::Help => {
-            let lines: Vec<Line> = s::HELP
+            const KEYS: usize = 28;
+            let longest = s::HELP
                 .iter()
-                .map(|(k, v)| {
-                    if v.is_empty() && !k.is_empty() {
-                        Line::from(Span::styled(*k, t.header()))
-                    } else {
-                        Line::from(vec![
-                            Span::styled(format!("{k:<28}"), t.key()),
-                            Span::raw(*v),
-                        ])
+                .map(|(_, v)| v.chars().count())
+                .max()
+                .unwrap_or(0);
+            let width = ((KEYS + longest + 2) as u16).min(body.width);
+            let room = (width as usize).saturating_sub(KEYS + 2).max(10);
+            let render = |entries: &[(&str, &str)]| -> Vec<Line<'static>> {
+                let mut out = Vec::new();
+                for (k, v) in entries {
+                    if v.is_empty() {
+                        out.push(Line::from(Span::styled(k.to_string(), t.header())));
+                        continue;
                     }
-                })
-                .collect();
-            let area = centered(body, 76, lines.len() as u16 + 2);
+                    // Descriptions wrap under themselves, not under the keys.
+                    for (i, part) in wrap_words(v, room, 0).into_iter().enumerate() {
+                        let key = if i == 0 { *k } else { "" };
+                        out.push(Line::from(vec![
+                            Span::styled(format!("{key:<KEYS$}"), t.key()),
+                            Span::raw(part),
+                        ]));
+                    }
+                }
+                out
+            };
+            let mut lines = render(s::HELP);
+            if lines.len() + 2 > usize::from(body.height) {
+                // Too short for all of it (80x24): the keys that work everywhere,
+                // and those of the tab shown.
+                let tab = match app.tab {
+                    Tab::Licences => "Licences",
+                    Tab::Status => "Status",
+                    Tab::Users => "Users",
+                };
+                let sections: Vec<&[(&str, &str)]> = s::HELP.split(|e| *e == ("", "")).collect();
+                let mut entries = sections.first().map(|x| x.to_vec()).unwrap_or_default();
+                if let Some(section) = sections
+                    .iter()
+                    .find(|x| x.first().is_some_and(|(k, _)| *k == tab))
+                {
+                    entries.push(("", ""));
+                    entries.extend_from_slice(section);
+                }
+                lines = render(&entries);
+            }
+            let area = centered(body, width, lines.len() as u16 + 2);
             frame.render_widget(Clear, area);
             frame.render_widget(Paragraph::new(lines).block(block(app, "Help")), area);
         }
         Popup::Details { title, lines } | Popup::Confirm { title, lines, .. } => {
-            let text: Vec<Line> = lines.iter().map(|l| Line::from(l.clone())).collect();
-            let width = lines
+            let width = (lines
                 .iter()
                 .map(|l| l.chars().count())
                 .max()
                 .unwrap_or(20)
                 .clamp(30, 100) as u16
-                + 4;
-            let area = centered(body, width, lines.len() as u16 + 2);
+                + 4)
+            .min(body.width);
+            // Wrapped here rather than by the paragraph, so the box is as tall
+            // as the text: the last line says what `y` does.
+            let inner = usize::from(width.saturating_sub(2));
+            let text: Vec<Line> = lines
+                .iter()
+                .flat_map(|l| wrap_words(l, inner, 2))
+                .map(Line::from)
+                .collect();
+            let area = centered(body, width, text.len() as u16 + 2);
             frame.render_widget(Clear, area);
-            frame.render_widget(
-                Paragraph::new(text)
-                    .wrap(Wrap { trim: false })
-                    .block(block(app, title)),
-                area,
-            );
+            frame.render_widget(Paragraph::new(text).block(block(app, title)), area);
         }
         Popup::Form(form) => {
             let mut lines = Vec::new();
@@ -726,7 +809,17 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, body: Rect) {
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(format!("! {e}"), t.bad())));
             }
-            let area = centered(body, 76, lines.len() as u16 + 4);
+            // Rows as wrapped (a long error or value), and room for two more.
+            let width = 76u16.min(body.width);
+            let inner = usize::from(width.saturating_sub(2));
+            let rows: usize = lines
+                .iter()
+                .map(|l| {
+                    let text: String = l.spans.iter().map(|x| x.content.as_ref()).collect();
+                    wrap_words(&text, inner, 0).len()
+                })
+                .sum();
+            let area = centered(body, width, rows as u16 + 4);
             frame.render_widget(Clear, area);
             frame.render_widget(
                 Paragraph::new(lines)
@@ -736,4 +829,45 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, body: Rect) {
             );
         }
     }
+}
+
+/// `text` word-wrapped to `width` columns; lines after the first are indented
+/// by its own indent and `hang` more. Words longer than a line are cut.
+fn wrap_words(text: &str, width: usize, hang: usize) -> Vec<String> {
+    let width = width.max(1);
+    if text.chars().count() <= width {
+        return vec![text.to_string()];
+    }
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let indent = " ".repeat((lead + hang).min(width / 2));
+    let mut out = Vec::new();
+    let mut line = text[..lead].to_string();
+    let mut fresh = true;
+    // Runs of spaces give empty words, which keep the spacing within a line.
+    for word in text[lead..].split(' ') {
+        if fresh && word.is_empty() {
+            continue;
+        }
+        if !fresh && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(line.trim_end().to_string());
+            line = indent.clone();
+            fresh = true;
+            if word.is_empty() {
+                continue;
+            }
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+        while line.chars().count() > width {
+            out.push(line.chars().take(width).collect());
+            line = format!("{indent}{}", line.chars().skip(width).collect::<String>());
+        }
+    }
+    if !line.trim().is_empty() {
+        out.push(line);
+    }
+    out
 }

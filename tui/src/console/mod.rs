@@ -10,6 +10,9 @@ pub mod draw;
 pub mod strings;
 pub mod theme;
 
+#[cfg(test)]
+mod tests;
+
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -119,6 +122,28 @@ pub fn run(ctx: &site::Ctx) -> Result<std::process::ExitCode, Failure> {
     for sig in [signal_hook::consts::SIGHUP, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(sig, hangup.clone());
     }
+    // crossterm spins inside its own read when the terminal has gone (end of
+    // file, forever), so a watchdog ends the process instead: every change was
+    // synced when it was made, and the kernel releases the store's lock.
+    {
+        let hangup = hangup.clone();
+        std::thread::spawn(move || {
+            let mut since_hangup = 0;
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                if terminal_gone() {
+                    std::process::exit(0);
+                }
+                if hangup.load(Ordering::Relaxed) {
+                    since_hangup += 1;
+                    if since_hangup > 4 {
+                        ratatui::restore();
+                        std::process::exit(0);
+                    }
+                }
+            }
+        });
+    }
     let mut app = app::App::new(backend.api, theme::Theme::from_env());
     let mut terminal = ratatui::try_init()
         .map_err(|e| Failure::refused(format!("cannot use this terminal: {e}")))?;
@@ -139,7 +164,7 @@ fn event_loop(
     hangup: &AtomicBool,
 ) -> io::Result<()> {
     let mut dirty = true;
-    while !app.quit && !hangup.load(Ordering::Relaxed) {
+    while !app.quit && !hangup.load(Ordering::Relaxed) && !terminal_gone() {
         if dirty {
             let size = terminal.size()?;
             app.page_rows = usize::from(size.height.saturating_sub(8)).max(1);
@@ -166,4 +191,30 @@ fn event_loop(
         }
     }
     Ok(())
+}
+
+/// Whether the terminal went away without a SIGHUP reaching the console (a
+/// closed tmux pane, a dropped session whose hang-up went elsewhere): standard
+/// input reports hang-up or an error. Without this a console whose terminal is
+/// gone would spin reading end-of-file, holding the store.
+fn terminal_gone() -> bool {
+    use std::io::IsTerminal;
+
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let stdin = io::stdin();
+    // A hung-up terminal answers its ioctls with EIO: it is no longer a terminal.
+    if !stdin.is_terminal() {
+        return true;
+    }
+    let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    match rustix::event::poll(&mut fds, Some(&now)) {
+        Ok(_) => fds[0]
+            .revents()
+            .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL),
+        Err(_) => true,
+    }
 }

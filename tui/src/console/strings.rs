@@ -19,7 +19,7 @@ pub const HINTS_LICENCES: &str =
 pub const HINTS_STATUS: &str = "Up/Down notifications  r refresh  ? help  q quit";
 /// Footer hints on the Users tab.
 pub const HINTS_USERS: &str =
-    "/ search  f filter  n new  e edit  d deactivate  a activate  m add-ons  ? help  q quit";
+    "/ search  f filter  n new  e edit  d/a (de)activate  m add-ons  ? help  q quit";
 /// Footer hints in a form.
 pub const HINTS_FORM: &str = "Tab next field  Enter confirm  Esc cancel";
 /// Footer hints in a confirmation.

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Load figures of `tessera serve`: a demo store of USERS users (default 10,000),
+# the service on it, and the load client store/examples/serve_load.rs: CLIENTS
+# connections (default 50) issuing REQUESTS requests in all (default 200,000),
+# CHECK percent `check` (default 50) and the rest `usage record` of a login on
+# one of the last DAYS days (default 28: some records are new charges, synced
+# writes; the rest repeats, reads). Then SIGTERM (the service must exit 0 and
+# remove its socket), `tessera audit verify` directly, and a restart of the
+# service to check that every charge it acknowledged is still there.
+# Last, the per-process cost of one `tessera check` directly and through the
+# service, for comparison.
+# Targets (docs/PERFORMANCE.md): >= 20,000 operations a second, p99 < 2 ms,
+# no errors, nothing lost.
+#
+#   bench/serve-load.sh
+#   DAYS=1 bench/serve-load.sh                 # the product's everyday case: today only
+#   CLIENTS=8 REQUESTS=50000 USERS=2000 bench/serve-load.sh
+#   TESSERA=target/release/tessera LOAD=target/release/examples/serve_load bench/serve-load.sh
+#
+# Exits 1 if anything failed or was lost (not if a target was missed).
+set -euo pipefail
+
+USERS=${USERS:-10000}
+CLIENTS=${CLIENTS:-50}
+REQUESTS=${REQUESTS:-200000}
+CHECK=${CHECK:-50}
+DAYS=${DAYS:-28}
+SEED=${SEED:-1}
+RUNS=${RUNS:-100}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+say() { printf '%s\n' "$*" >&2; }
+
+if ((BASH_VERSINFO[0] < 5)); then
+    say "error: needs bash 5 (for \$EPOCHREALTIME)"
+    exit 1
+fi
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+if [ -z "${TESSERA:-}" ]; then
+    say "building tessera (release)"
+    (cd "$ROOT" && cargo build --quiet --release -p tui)
+    TESSERA="$TARGET_DIR/release/tessera"
+fi
+if [ -z "${LOAD:-}" ]; then
+    say "building the load client (release)"
+    (cd "$ROOT" && cargo build --quiet --release -p store --example serve_load)
+    LOAD="$TARGET_DIR/release/examples/serve_load"
+fi
+[ -x "$TESSERA" ] || { say "error: no tessera binary at $TESSERA"; exit 1; }
+[ -x "$LOAD" ] || { say "error: no load client at $LOAD"; exit 1; }
+
+WORK=$(mktemp -d)
+SERVE=
+cleanup() {
+    if [ -n "$SERVE" ] && kill -0 "$SERVE" 2>/dev/null; then
+        kill -KILL "$SERVE" 2>/dev/null || true
+        wait "$SERVE" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+STORE="$WORK/st"
+SOCK="$STORE/tessera.sock"
+failed=0
+
+start_service() {
+    "$TESSERA" --store "$STORE" serve >>"$WORK/serve.log" 2>&1 &
+    SERVE=$!
+    # The socket appears once the service holds the store and listens.
+    for _ in $(seq 1 500); do
+        [ -S "$SOCK" ] && return 0
+        kill -0 "$SERVE" 2>/dev/null || break
+        sleep 0.02
+    done
+    say "error: the service did not start:"
+    cat "$WORK/serve.log" >&2
+    exit 1
+}
+
+# Stops the service with SIGTERM; prints how long it took and fails on a non-zero exit.
+stop_service() {
+    local start=$EPOCHREALTIME rc=0
+    kill -TERM "$SERVE"
+    wait "$SERVE" || rc=$?
+    SERVE=
+    printf 'SIGTERM: exit %d in %.0f ms' "$rc" "$(bc <<<"($EPOCHREALTIME - $start) * 1000")"
+    if [ -e "$SOCK" ]; then printf ', socket LEFT BEHIND'; failed=1; fi
+    printf '\n'
+    [ "$rc" = 0 ] || { failed=1; cat "$WORK/serve.log" >&2; }
+}
+
+command -v bc >/dev/null || { say "error: needs bc"; exit 1; }
+
+say "making the demo store: $USERS users"
+"$TESSERA" --store "$STORE" demo --users "$USERS" --no-console >/dev/null
+say "machine: $(nproc) cores; store on $(df -P "$WORK" | awk 'NR==2 {print $1}')"
+
+start_service
+echo "== load: $CLIENTS clients, $REQUESTS requests ($CHECK% check, usage record over $DAYS days), $USERS users"
+rc=0
+"$LOAD" --socket "$SOCK" --clients "$CLIENTS" --requests "$REQUESTS" --check-percent "$CHECK" \
+    --days "$DAYS" --seed "$SEED" --acked "$WORK/acked.txt" | tee "$WORK/load.txt" || rc=$?
+[ "$rc" = 0 ] || failed=1
+stop_service
+
+echo "== directly: tessera audit verify"
+"$TESSERA" --store "$STORE" audit verify || failed=1
+
+echo "== after a restart: every acknowledged charge is there"
+start_service
+"$LOAD" --socket "$SOCK" --verify "$WORK/acked.txt" || failed=1
+
+# One process per `check`, through the service and then directly (the CLI goes
+# through the service whenever it answers).
+user=$("$TESSERA" --store "$STORE" users list --limit 1 --json | sed -n 's/.*"name": "\([^"]*\)".*/\1/p' | head -1)
+per_process() {
+    local start=$EPOCHREALTIME
+    for _ in $(seq 1 "$RUNS"); do "$TESSERA" --store "$STORE" check "$user" >/dev/null; done
+    bc <<<"scale=2; ($EPOCHREALTIME - $start) * 1000 / $RUNS"
+}
+via_service=$(per_process)
+stop_service
+direct=$(per_process)
+echo "== one process per check ($RUNS runs, mean): through the service $via_service ms, directly $direct ms"
+
+result=$(sed -n 's/^result: //p' "$WORK/load.txt")
+echo
+echo "summary: $result"
+if [ -n "$result" ]; then
+    eval "$(tr ' ' '\n' <<<"$result" | sed 's/^/r_/')"
+    verdict() { if [ "$(bc <<<"$1")" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
+    echo "  throughput  $r_ops_per_s ops/s   (target >= 20000: $(verdict "$r_ops_per_s >= 20000"))"
+    echo "  p99         $r_p99_ms ms   (target < 2: $(verdict "$r_p99_ms < 2"))"
+    echo "  errors      $r_errors   lost $r_lost"
+fi
+if [ "$failed" != 0 ]; then
+    say "FAILED: see above"
+    exit 1
+fi

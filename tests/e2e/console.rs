@@ -1,0 +1,552 @@
+//! The console as an administrator meets it: the real binary in a real terminal
+//! (tmux), keys sent with `send-keys`, the screen read with `capture-pane`.
+//! Each test has its own tmux server (its socket in the test's directory), its
+//! own HOME and a store made by the console's first run.
+//!
+//! Needs tmux (the Debian package `tmux`; `.ci/run` installs it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::util::Dir;
+
+/// How long the screen may take to show what a test waits for. The first frame
+/// includes making the demo store with a debug build.
+const WAIT: Duration = Duration::from_secs(10);
+const FIRST_FRAME: Duration = Duration::from_secs(30);
+
+/// A tmux server with one session running the console.
+struct Term {
+    dir: Dir,
+    socket: PathBuf,
+    session: &'static str,
+}
+
+/// How the console's terminal is set up.
+struct Setup {
+    width: u16,
+    height: u16,
+    /// LANG for the console (C.UTF-8 or C).
+    lang: &'static str,
+    no_color: bool,
+}
+
+const WIDE: Setup = Setup {
+    width: 120,
+    height: 40,
+    lang: "C.UTF-8",
+    no_color: false,
+};
+
+/// Quotes `s` for sh.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl Term {
+    /// Runs `tessera --store st` (on a store that does not exist yet) in a new
+    /// tmux session, from a shell that records the terminal settings before and
+    /// after, prints a marker with the exit status, and stays for more commands.
+    fn start(setup: Setup) -> Term {
+        let dir = Dir::new();
+        let home = dir.path("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let tessera = env!("CARGO_BIN_EXE_tessera");
+        let script = format!(
+            "stty -g > before.stty; {} --store st; code=$?; stty -g > after.stty; \
+             echo CONSOLE-EXITED $code; exec sh",
+            sh_quote(tessera)
+        );
+        let term = Term {
+            socket: dir.path("tmux.sock"),
+            dir,
+            session: "console",
+        };
+        let mut cmd = term.tmux();
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("SHELL", "/bin/sh")
+            .env("PS1", "$ ")
+            .env("LANG", setup.lang)
+            .env("TERM", "xterm-256color");
+        if setup.no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        // -u: UTF-8 even with no client attached, when the console's locale is UTF-8.
+        if setup.lang.to_ascii_lowercase().contains("utf") {
+            cmd.arg("-u");
+        }
+        let out = cmd
+            .args(["new-session", "-d", "-s", term.session])
+            .args([
+                "-x",
+                &setup.width.to_string(),
+                "-y",
+                &setup.height.to_string(),
+            ])
+            .args(["-c", &term.dir.path("").display().to_string()])
+            .args(["sh", "-c", &script])
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run tmux ({e}): install the Debian package `tmux` (.ci/run does)")
+            });
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        term
+    }
+
+    /// `tmux -S SOCKET -f /dev/null`: this test's server, no configuration.
+    fn tmux(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket).args(["-f", "/dev/null"]);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.tmux().args(args).output().expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends keys by tmux name (Enter, Escape, Tab, BSpace, C-c) or as characters.
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", self.session, "-l", "--", text]);
+    }
+
+    /// The visible screen.
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", self.session])
+    }
+
+    /// The visible screen with its attributes as escape sequences.
+    fn screen_escapes(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", self.session])
+    }
+
+    /// A pane variable (`alternate_on`, `pane_pid`).
+    fn pane(&self, var: &str) -> String {
+        self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            self.session,
+            &format!("#{{{var}}}"),
+        ])
+        .trim()
+        .to_string()
+    }
+
+    /// Waits until every one of `needles` is on screen; returns the screen.
+    fn wait_for_within(&self, needles: &[&str], limit: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if needles.iter().all(|n| screen.contains(n)) {
+                return screen;
+            }
+            if start.elapsed() > limit {
+                let missing: Vec<&&str> = needles.iter().filter(|n| !screen.contains(*n)).collect();
+                panic!("after {limit:?}, {missing:?} not on screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, needles: &[&str]) -> String {
+        self.wait_for_within(needles, WAIT)
+    }
+
+    /// Waits for the console's first frame (it makes the demo store first).
+    fn first_frame(&self) -> String {
+        // The footer is drawn last: with it on screen, the whole frame is.
+        self.wait_for_within(&["Tessera", "3 Users", "q quit"], FIRST_FRAME)
+    }
+
+    /// Waits until the console has exited; returns its exit status.
+    fn wait_exit(&self) -> i32 {
+        let screen = self.wait_for(&["CONSOLE-EXITED"]);
+        let code = screen
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("CONSOLE-EXITED "))
+            .expect("the marker line");
+        code.trim().parse().expect("an exit status")
+    }
+
+    /// The console's process id: the child of the pane's shell.
+    fn console_pid(&self) -> u32 {
+        let shell: u32 = self.pane("pane_pid").parse().expect("pane pid");
+        let start = Instant::now();
+        loop {
+            if let Some(pid) = children(shell).into_iter().next() {
+                return pid;
+            }
+            assert!(start.elapsed() < WAIT, "no console process under {shell}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Asserts the terminal is as it was before the console: the same tty
+    /// settings, the normal screen, and a shell that echoes and runs what is typed.
+    fn assert_restored(&self) {
+        let before = self.dir.read("before.stty");
+        let after = self.dir.read("after.stty");
+        assert_eq!(before, after, "the tty settings were restored");
+        assert_eq!(
+            self.pane("alternate_on"),
+            "0",
+            "the alternate screen was left"
+        );
+        assert_eq!(self.pane("cursor_flag"), "1", "the cursor is visible");
+        self.type_text("echo typed-$((6*7))");
+        self.keys(&["Enter"]);
+        self.wait_for(&["echo typed-$((6*7))", "typed-42"]);
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path("st")
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        // Ends the session; the console, if still running, gets SIGHUP.
+        let _ = self.tmux().arg("kill-server").output();
+    }
+}
+
+/// Processes whose parent is `parent`.
+fn children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) =
+            std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat"))
+        else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// The row of the pools table for `licence` (`term`).
+fn pool_row<'a>(screen: &'a str, licence: &str, term: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(licence) && l.contains(term))
+        .unwrap_or_else(|| panic!("no row for {licence} ({term}):\n{screen}"))
+}
+
+#[test]
+fn first_run_on_a_missing_store_makes_a_demo_store() {
+    let t = Term::start(WIDE);
+    assert!(!t.store().exists());
+    let screen = t.first_frame();
+    assert!(screen.contains(" DEMO "), "the DEMO badge:\n{screen}");
+    assert!(
+        screen.contains("tessera init --licence FILE"),
+        "the hint to start a real store:\n{screen}"
+    );
+    assert!(screen.contains("serial DEMO-000001"), "{screen}");
+    assert!(screen.contains("[1 Licences]"), "Licences first:\n{screen}");
+    assert!(screen.contains("Jobs User"), "{screen}");
+    assert!(t.store().is_dir(), "the store was made at --store");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    // The demo store stays, and the next run opens it as it is.
+    let out = t
+        .dir
+        .cmd(&["--store", "st", "status"])
+        .output()
+        .expect("status");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    assert!(crate::util::stdout(&out).contains("DEMO"));
+}
+
+#[test]
+fn each_tab_shows_its_content() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.wait_for(&[
+        "Contract",
+        "Licences",
+        "Data usage",
+        "Add-on modules",
+        "Integrations",
+    ]);
+    t.keys(&["2"]);
+    t.wait_for(&[
+        "[2 Status]",
+        "Database",
+        "Metered services",
+        "System notifications",
+        "Description",
+        "User added",
+    ]);
+    t.keys(&["3"]);
+    t.wait_for(&[
+        "[3 Users]",
+        "all licences",
+        "alice.morgan",
+        "State",
+        "q quit",
+    ]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["[1 Licences]", "Contract"]);
+    t.keys(&["BTab"]);
+    t.wait_for(&["[3 Users]"]);
+    t.keys(&["?"]);
+    t.wait_for(&["Help", "switch tabs"]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["/ search"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn slash_searches_users() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.morgan"]);
+    t.keys(&["/"]);
+    t.wait_for(&["Search users"]);
+    t.type_text("starter");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(&["search \"starter\"", "new.starter1", "Esc shows all"]);
+    assert!(!screen.contains("alice.morgan"), "only matches:\n{screen}");
+    t.keys(&["Escape"]);
+    t.wait_for(&["alice.morgan", "showing all users"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn n_adds_a_user_through_the_form() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.morgan"]);
+    t.keys(&["n"]);
+    t.wait_for(&["New user", "Username"]);
+    t.type_text("zara.e2e");
+    // Role: Engineer (as offered); licence Jobs User, contracted.
+    t.keys(&["Tab", "Tab", "Right", "Tab", "Right", "Tab"]);
+    t.type_text("zara@example.com");
+    t.wait_for(&["Jobs User", "contracted", "zara@example.com"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["zara.e2e added"]);
+    // Others reach the store through the console while it is open.
+    let listed = t
+        .dir
+        .cmd(&[
+            "--store", "st", "users", "list", "--json", "--search", "zara",
+        ])
+        .output()
+        .expect("users list");
+    assert!(listed.status.success(), "{}", crate::util::stderr(&listed));
+    let text = crate::util::stdout(&listed);
+    assert!(
+        text.contains("zara.e2e") && text.contains("zara@example.com"),
+        "{text}"
+    );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn b_buys_seats_after_showing_the_cost() {
+    let t = Term::start(WIDE);
+    let screen = t.first_frame();
+    let before = pool_row(&screen, "Jobs User", "contracted").to_string();
+    assert!(!before.contains("pending"), "{before}");
+    // The first pool is selected: Jobs User, contracted.
+    t.keys(&["b"]);
+    t.wait_for(&["Buy seats", "Seats"]);
+    t.keys(&["BSpace"]);
+    t.type_text("2");
+    t.keys(&["Enter"]);
+    t.wait_for(&[
+        "Save this request?",
+        "Buy 2 Jobs User (contracted) seats",
+        "Cost breakdown",
+        "Total now:",
+        "y confirm",
+    ]);
+    t.keys(&["y"]);
+    let screen = t.wait_for(&["saved; the signed request for the vendor"]);
+    let row = pool_row(&screen, "Jobs User", "contracted");
+    assert!(row.contains("pending"), "{row}");
+    let cols: Vec<&str> = row
+        .split_whitespace()
+        .skip_while(|t| *t != "contracted")
+        .skip(1)
+        .take(4)
+        .collect();
+    assert_eq!(cols.get(3), Some(&"2"), "two seats pending: {row}");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn q_quits_and_the_terminal_works_afterwards() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    assert_eq!(
+        t.pane("alternate_on"),
+        "1",
+        "the console uses the alternate screen"
+    );
+    t.keys(&["3"]);
+    t.wait_for(&["alice.morgan"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    let screen = t.screen();
+    assert!(
+        !screen.contains("alice.morgan"),
+        "the console's screen is gone:\n{screen}"
+    );
+    t.assert_restored();
+}
+
+#[test]
+fn ctrl_c_quits_from_a_form() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["b"]);
+    t.wait_for(&["Buy seats"]);
+    t.keys(&["C-c"]);
+    assert_eq!(t.wait_exit(), 0);
+    t.assert_restored();
+}
+
+#[test]
+fn sighup_ends_the_console_and_restores_the_terminal() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    let pid = t.console_pid();
+    // The shell's kill: procps (/usr/bin/kill) is not on every machine.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -HUP {pid}")])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert_eq!(t.wait_exit(), 0, "a hang-up is a clean end");
+    t.assert_restored();
+    // The store was closed properly: it opens again, and its audit holds.
+    let out = t
+        .dir
+        .cmd(&["--store", "st", "audit", "verify"])
+        .output()
+        .expect("audit verify");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+}
+
+#[test]
+fn ascii_and_no_colour_at_80x24() {
+    let t = Term::start(Setup {
+        width: 80,
+        height: 24,
+        lang: "C",
+        no_color: true,
+    });
+    let screen = t.first_frame();
+    assert!(screen.is_ascii(), "LANG=C: ASCII only:\n{screen}");
+    assert!(screen.contains("+ Contract -"), "ASCII borders:\n{screen}");
+    assert!(screen.lines().any(|l| l.starts_with('|')), "{screen}");
+    assert!(screen.contains("###"), "ASCII bars:\n{screen}");
+    assert!(
+        screen.contains("OVER 2"),
+        "the word beside the state:\n{screen}"
+    );
+    assert_no_colour(&t.screen_escapes());
+    for tab in ["2", "3"] {
+        t.keys(&[tab]);
+        t.wait_for(&[&format!("[{tab} ")]);
+        let screen = t.screen();
+        assert!(screen.is_ascii(), "tab {tab}:\n{screen}");
+        assert_no_colour(&t.screen_escapes());
+    }
+    let users = t.screen();
+    assert!(
+        users.contains("q quit"),
+        "the footer fits 80 columns:\n{users}"
+    );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    t.assert_restored();
+}
+
+/// The SGR parameters in `screen` that set a foreground or background colour.
+fn colour_codes(screen: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for seq in screen.split('\x1b').skip(1) {
+        let Some(params) = seq.strip_prefix('[') else {
+            continue;
+        };
+        let Some(end) = params.find(|c: char| c.is_ascii_alphabetic()) else {
+            continue;
+        };
+        if &params[end..end + 1] != "m" {
+            continue;
+        }
+        for p in params[..end].split(';') {
+            let n: u32 = p.parse().unwrap_or(0);
+            if ((30..=49).contains(&n) && n != 39 && n != 49) || (90..=107).contains(&n) {
+                out.push(params[..end].to_string());
+            }
+        }
+    }
+    out
+}
+
+fn assert_no_colour(screen: &str) {
+    let codes = colour_codes(screen);
+    assert!(
+        codes.is_empty(),
+        "colours {codes:?} with NO_COLOR set:\n{screen}"
+    );
+}
+
+#[test]
+fn colour_is_used_when_allowed() {
+    // The counterpart of the test above: the same check finds colour here, so
+    // passing it under NO_COLOR means something.
+    let t = Term::start(WIDE);
+    t.first_frame();
+    let escapes = t.screen_escapes();
+    assert!(
+        !colour_codes(&escapes).is_empty(),
+        "colour on screen:\n{escapes}"
+    );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
