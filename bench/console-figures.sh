@@ -30,8 +30,10 @@ if [ -z "${TESSERA:-}" ]; then
 fi
 
 WORK=$(mktemp -d)
-SOCK="$WORK/tmux.sock"
-tmux_() { tmux -S "$SOCK" -f /dev/null "$@"; }
+# A tmux server per run (a server being killed still answers on its socket for a moment).
+RUN=0
+sock() { echo "$WORK/tmux-$RUN.sock"; }
+tmux_() { tmux -S "$(sock)" -f /dev/null "$@"; }
 cleanup() { tmux_ kill-server >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
@@ -55,7 +57,8 @@ first_line_ms() {
     local pattern=$1 command=$2 start end
     start=$(now_us)
     env -i PATH="$PATH" HOME="$WORK" LANG=C.UTF-8 TERM=xterm-256color \
-        tmux -S "$SOCK" -f /dev/null -u new-session -d -s fig -x 200 -y 50 "$command"
+        tmux -S "$(sock)" -f /dev/null -u new-session -d -s fig -x 200 -y 50 "$command" ||
+        { say "error: tmux new-session failed"; exit 1; }
     until tmux_ capture-pane -p -t fig 2>/dev/null | grep -q -- "$pattern"; do
         sleep 0.002
         if [ $(( $(now_us) - start )) -gt 30000000 ]; then
@@ -82,11 +85,14 @@ serial=$("$TESSERA" --store "$STORE" status --json | python3 -c "import json,sys
 title="serial $serial  operator"
 
 # One run untimed: the store's files in the page cache, as on a machine in use.
+RUN=warm-up
 first_line_ms "$title" "$TESSERA --store $STORE" quit >/dev/null
 
 console=() baseline=()
-for _ in $(seq "$RUNS"); do
+for i in $(seq "$RUNS"); do
+    RUN=console-$i
     console+=("$(first_line_ms "$title" "$TESSERA --store $STORE" quit)")
+    RUN=baseline-$i
     baseline+=("$(first_line_ms "$title" "printf 'Tessera  %s x\n' '$title'; sleep 30")")
 done
 printf '\n%-52s %s\n' "console first frame at 200x50, ms ($USERS users)" "$(median "${console[@]}")"

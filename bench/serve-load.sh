@@ -3,17 +3,19 @@
 # the service on it, and the load client store/examples/serve_load.rs: CLIENTS
 # connections (default 50) issuing REQUESTS requests in all (default 200,000),
 # CHECK percent `check` (default 50) and the rest `usage record` of a login on
-# one of the last DAYS days (default 28: some records are new charges, synced
-# writes; the rest repeats, reads). Then SIGTERM (the service must exit 0 and
-# remove its socket), `tessera audit verify` directly, and a restart of the
-# service to check that every charge it acknowledged is still there.
+# one of the last DAYS days. DAYS=1 (the default) is the product's everyday
+# traffic: each daily-seat user's first record of the day is a new charge (a
+# synced write, about 0.3% of requests), every other record a repeat (a read);
+# DAYS=28 makes about 2.5% of requests synced writes. Then SIGTERM (the service
+# must exit 0 and remove its socket), `tessera audit verify` directly, and a
+# restart of the service to check that every charge it acknowledged is there.
 # Last, the per-process cost of one `tessera check` directly and through the
 # service, for comparison.
 # Targets (docs/PERFORMANCE.md): >= 20,000 operations a second, p99 < 2 ms,
 # no errors, nothing lost.
 #
 #   bench/serve-load.sh
-#   DAYS=1 bench/serve-load.sh                 # the product's everyday case: today only
+#   DAYS=28 bench/serve-load.sh                # many more new charges (synced writes)
 #   CLIENTS=8 REQUESTS=50000 USERS=2000 bench/serve-load.sh
 #   TESSERA=target/release/tessera LOAD=target/release/examples/serve_load bench/serve-load.sh
 #
@@ -24,7 +26,7 @@ USERS=${USERS:-10000}
 CLIENTS=${CLIENTS:-50}
 REQUESTS=${REQUESTS:-200000}
 CHECK=${CHECK:-50}
-DAYS=${DAYS:-28}
+DAYS=${DAYS:-1}
 SEED=${SEED:-1}
 RUNS=${RUNS:-100}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

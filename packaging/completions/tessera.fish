@@ -249,7 +249,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand demo" -l users -d 'How m
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l months -d 'Months of history to simulate (1 to 12)' -r
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand demo" -l no-console -d 'Make the store and stop (the console does not exist yet, so this is what happens anyway)'
+complete -c tessera -n "__fish_tessera_using_subcommand demo" -l no-console -d 'Make the store and stop, instead of opening the console on it'
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F

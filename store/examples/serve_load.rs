@@ -4,16 +4,17 @@
 //!
 //! ```text
 //! cargo run --release -p store --example serve_load -- --socket st/tessera.sock \
-//!     [--clients 50] [--requests 200000] [--check-percent 50] [--days 28] \
+//!     [--clients 50] [--requests 200000] [--check-percent 50] [--days 1] \
 //!     [--users-file FILE] [--seed N]
 //! ```
 //!
 //! - Users: the lines of `--users-file`, else every active user (asked of the
 //!   service, which takes a licence reader: run it as the Owner/manager).
 //! - `record_usage` days: today and the `--days - 1` days before it (not before
-//!   the store's first month), so that many records are new charges (a synced
-//!   write) and the rest repeats (a read). `--days 1` is the product's everyday
-//!   case: today only, almost all repeats.
+//!   the store's first month). `--days 1` (the default) is the product's
+//!   everyday traffic: a daily-seat user's first record of the day is a new
+//!   charge (a synced write), every later one a repeat (a read); more days make
+//!   more new charges.
 //!
 //! Prints throughput, latency percentiles (per request, from sending it to
 //! reading its answer) and errors; then checks that nothing was lost: no
@@ -56,7 +57,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: serve_load --socket PATH [--clients 50] [--requests 200000] \
-[--check-percent 50] [--days 28] [--users-file FILE] [--seed N] [--acked FILE]
+[--check-percent 50] [--days 1] [--users-file FILE] [--seed N] [--acked FILE]
        serve_load --socket PATH --verify FILE";
 
 fn parse_args() -> Result<Args, String> {
@@ -65,7 +66,7 @@ fn parse_args() -> Result<Args, String> {
         clients: 50,
         requests: 200_000,
         check_percent: 50,
-        days: 28,
+        days: 1,
         users_file: None,
         seed: 1,
         acked: None,

@@ -321,11 +321,12 @@ impl Db {
             }
             if !d.syncing {
                 d.syncing = true;
+                let target = d.applied;
                 drop(d);
-                let result = self.group_sync();
+                let result = self.sync();
                 d = self.durability.lock().unwrap_or_else(|p| p.into_inner());
                 d.syncing = false;
-                if let Ok(target) = result {
+                if result.is_ok() {
                     d.synced = d.synced.max(target);
                 }
                 self.synced.notify_all();
@@ -387,32 +388,6 @@ impl Db {
         }
         self.tree.apply_batch(batch)?;
         Ok(())
-    }
-
-    /// [`Db::sync`] for group commit; returns the last change it made durable.
-    ///
-    /// sled's flush holds sled's global lock shared while it waits for the
-    /// disk, and `apply_batch` takes it exclusively: a change applied during the
-    /// flush would wait for it, and every read behind that change too (the lock
-    /// queues readers behind a waiting writer). So the flush runs under the
-    /// writer lock, where no change is being applied, and the `fdatasync`
-    /// after it does not: the changes applied meanwhile make the next group.
-    fn group_sync(&self) -> Result<u64> {
-        let target = {
-            let _guard = self.lock_writer();
-            let target = self
-                .durability
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .applied;
-            self.tree.flush()?;
-            target
-        };
-        if let Some(f) = &self.data_file {
-            f.sync_data()
-                .map_err(|e| StoreError::io(self.layout.db(), e))?;
-        }
-        Ok(target)
     }
 
     /// Flushes sled and syncs its data file: sled's flush alone survives a
