@@ -372,7 +372,7 @@ fn run(args: &Args) -> Result<bool, String> {
                 t.latencies.push((us, kind));
                 if t.slowest.len() < 3 || us > t.slowest[2].0 {
                     t.slowest.push((us, start - epoch, KINDS[kind as usize]));
-                    t.slowest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                    t.slowest.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
                     t.slowest.truncate(3);
                 }
             }
@@ -433,7 +433,7 @@ fn run(args: &Args) -> Result<bool, String> {
             l.len()
         );
     }
-    total.slowest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    total.slowest.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     let since = start - epoch;
     println!(
         "slowest     {}",
