@@ -433,7 +433,9 @@ fn run(args: &Args) -> Result<bool, String> {
             l.len()
         );
     }
-    total.slowest.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
+    total
+        .slowest
+        .sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     let since = start - epoch;
     println!(
         "slowest     {}",
