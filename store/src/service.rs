@@ -69,9 +69,15 @@ pub fn serve(
     if let Some(gid) = options.group {
         std::os::unix::fs::chown(socket, None, Some(gid)).map_err(|e| StoreError::io(socket, e))?;
     }
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| StoreError::io(socket, e))?;
+    // A blocking accept that gives up after POLL to look at the shutdown flag
+    // (Linux honours SO_RCVTIMEO on a listening socket): a client is accepted
+    // at once, not at the next turn of a polling loop.
+    rustix::net::sockopt::set_socket_timeout(
+        &listener,
+        rustix::net::sockopt::Timeout::Recv,
+        Some(POLL),
+    )
+    .map_err(|e| StoreError::io(socket, e.into()))?;
     let serial = store.installation()?.serial;
     log(&format!(
         "serving store {} (serial {serial}) on {}",
@@ -121,9 +127,7 @@ pub fn serve(
                 }));
                 connections.retain(|h| !h.is_finished());
             }
-            Err(e) if e.kind() == IoKind::WouldBlock || e.kind() == IoKind::Interrupted => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            Err(e) if e.kind() == IoKind::WouldBlock || e.kind() == IoKind::Interrupted => {}
             Err(e) => {
                 log(&format!("accept failed: {e}"));
                 std::thread::sleep(POLL);

@@ -404,6 +404,20 @@ fn commands_go_through_the_service_as_the_login_user() {
         other => panic!("a direct open while the service runs must be refused: {other:?}"),
     }
     assert_eq!(service.remote().hello().user, me);
+    // Every command connects anew: the service greets a new client at once.
+    let mut greet: Vec<Duration> = (0..31)
+        .map(|_| {
+            let t = Instant::now();
+            drop(service.remote());
+            t.elapsed()
+        })
+        .collect();
+    greet.sort();
+    assert!(
+        greet[15] < Duration::from_millis(5),
+        "connecting takes {:?} (median): new clients wait to be accepted",
+        greet[15]
+    );
 
     let out = dir
         .st(&[
