@@ -321,6 +321,16 @@ pub struct CostLine {
     pub amount: Money,
 }
 
+/// "Jobs User", "Sales Support": a licence name with its area, said once (the
+/// area is not repeated when the name already starts with it).
+pub fn licence_label(area: &str, licence: &str) -> String {
+    if licence.to_lowercase().starts_with(&area.to_lowercase()) {
+        licence.to_string()
+    } else {
+        format!("{area} {licence}")
+    }
+}
+
 /// A licence request: the site asks the vendor for a change, signed by the installation key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::document::{Term, UsageReport};
+use crate::document::{Term, UsageReport, licence_label as label};
 use crate::values::YearMonth;
 
 /// One invoice line.
@@ -36,14 +36,6 @@ pub struct Invoice {
     pub total: Decimal,
     /// Currency.
     pub currency: String,
-}
-
-fn label(area: &str, licence: &str) -> String {
-    if licence.to_lowercase().starts_with(&area.to_lowercase()) {
-        licence.to_string()
-    } else {
-        format!("{area} {licence}")
-    }
 }
 
 /// The invoice lines of a report.

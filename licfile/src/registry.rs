@@ -102,6 +102,30 @@ fn parts(doc: &Document) -> Result<(&str, RawPublicKey, &'static str, &str), Reg
 }
 
 impl Registry {
+    /// The serial's record, made on first sight; its key replaced when that was accepted.
+    fn entry(
+        &mut self,
+        serial: &str,
+        key: RawPublicKey,
+        now: Timestamp,
+        standing: Standing,
+    ) -> &mut Known {
+        let entry = self
+            .installations
+            .entry(serial.to_string())
+            .or_insert_with(|| Known {
+                installation_key: key,
+                first_seen: now,
+                requests: Vec::new(),
+                reports: Vec::new(),
+                invoiced: Vec::new(),
+            });
+        if standing == Standing::KeyReplaced {
+            entry.installation_key = key;
+        }
+        entry
+    }
+
     /// How `doc` stands, without changing anything.
     pub fn check(&self, doc: &Document, accept_new_key: bool) -> Result<Standing, RegistryError> {
         let (serial, key, kind, id) = parts(doc)?;
@@ -143,19 +167,7 @@ impl Registry {
     ) -> Result<Standing, RegistryError> {
         let standing = self.check(doc, accept_new_key)?;
         let (serial, key, _, _) = parts(doc)?;
-        let entry = self
-            .installations
-            .entry(serial.to_string())
-            .or_insert_with(|| Known {
-                installation_key: key,
-                first_seen: now,
-                requests: Vec::new(),
-                reports: Vec::new(),
-                invoiced: Vec::new(),
-            });
-        if standing == Standing::KeyReplaced {
-            entry.installation_key = key;
-        }
+        self.entry(serial, key, now, standing);
         Ok(standing)
     }
 
@@ -181,19 +193,7 @@ impl Registry {
             });
         }
         let (serial, key, kind, id) = parts(doc)?;
-        let entry = self
-            .installations
-            .entry(serial.to_string())
-            .or_insert_with(|| Known {
-                installation_key: key,
-                first_seen: now,
-                requests: Vec::new(),
-                reports: Vec::new(),
-                invoiced: Vec::new(),
-            });
-        if standing == Standing::KeyReplaced {
-            entry.installation_key = key;
-        }
+        let entry = self.entry(serial, key, now, standing);
         if kind == "request" {
             entry.requests.push(id.to_string());
         } else {

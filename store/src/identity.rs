@@ -23,6 +23,18 @@ pub fn name_of_uid(uid: u32) -> Option<String> {
     })
 }
 
+/// The gid of a group name, from `/etc/group`.
+pub fn gid_of_group(group: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _pw = f.next()?;
+        let gid = f.next()?.parse().ok()?;
+        (name == group).then_some(gid)
+    })
+}
+
 /// The login user of this process: its uid's name, else `$USER`, else "uid N".
 pub fn login_name() -> String {
     match current_uid() {

@@ -53,14 +53,7 @@ impl PoolKey {
     }
 }
 
-/// "Jobs User", "Sales Support": a licence name with its area, said once.
-pub fn licence_label(area: &str, licence: &str) -> String {
-    if licence.to_lowercase().starts_with(&area.to_lowercase()) {
-        licence.to_string()
-    } else {
-        format!("{area} {licence}")
-    }
-}
+pub use licfile::document::licence_label;
 
 /// Central or satellite installation (seed 004, Status tab).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,23 +20,13 @@ pub struct Args {
     tick_every: u64,
 }
 
-fn gid_of(group: &str) -> Option<u32> {
-    let text = std::fs::read_to_string("/etc/group").ok()?;
-    text.lines().find_map(|line| {
-        let mut f = line.split(':');
-        let name = f.next()?;
-        let _ = f.next()?;
-        let gid = f.next()?.parse().ok()?;
-        (name == group).then_some(gid)
-    })
-}
-
 /// Serves until SIGTERM or SIGINT.
 pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     let group = match &args.group {
-        Some(g) => {
-            Some(gid_of(g).ok_or_else(|| Failure::usage(format!("no group {g:?} in /etc/group")))?)
-        }
+        Some(g) => Some(
+            store::identity::gid_of_group(g)
+                .ok_or_else(|| Failure::usage(format!("no group {g:?} in /etc/group")))?,
+        ),
         None => None,
     };
     let shutdown = Arc::new(AtomicBool::new(false));
