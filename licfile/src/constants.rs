@@ -17,6 +17,11 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024;
 /// The largest payload bincode will decode, in bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 40 * 1024;
 
+/// The most parts a usage report may be split into. A part holds the
+/// user-days of about 1,500 users, so this covers sites far beyond a million
+/// users while bounding what a hostile set of files can make a vendor hold.
+pub const MAX_REPORT_PARTS: u32 = 1000;
+
 /// Length of a key id: the first bytes of SHA-256 over the raw public key.
 pub const KEY_ID_LEN: usize = 8;
 

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::constants::{self, kind_byte};
-use crate::values::{Money, RawPublicKey, Timestamp, YearMonth};
+use crate::values::{DaySet, Money, RawPublicKey, Timestamp, YearMonth};
 
 /// Which of the four documents a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -379,18 +379,26 @@ pub struct PoolUsage {
     pub price: Money,
 }
 
-/// The days one daily-licence user was charged for.
+/// The days one user was charged for in a daily pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserDays {
     /// Username.
     pub user: String,
+    /// Each charged day of the report's month.
+    pub days: DaySet,
+}
+
+/// The charged user-days of one daily pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DailyPoolDays {
     /// Product area of the daily pool.
     pub area: String,
     /// Licence name of the daily pool.
     pub licence: String,
-    /// Each charged day, once.
-    pub days: Vec<NaiveDate>,
+    /// Each user charged in the pool, once.
+    pub users: Vec<UserDays>,
 }
 
 /// A metered service's use in the month.
@@ -415,8 +423,14 @@ pub struct MeteredUsage {
 pub struct UsageReport {
     /// Installation serial.
     pub serial: String,
-    /// The site's identifier of this report.
+    /// The site's identifier of this report (the same in all its parts).
     pub report_id: String,
+    /// Which part this is, from 1. A large site's month does not fit one
+    /// document: the report is then split, part 1 carrying the seats, metered
+    /// services and storage, and every part a share of the daily user-days.
+    pub part: u32,
+    /// How many parts the report has.
+    pub parts: u32,
     /// When the site made it.
     pub created_at: Timestamp,
     /// The installation's public key, which signed this report.
@@ -425,11 +439,11 @@ pub struct UsageReport {
     pub month: YearMonth,
     /// Sequence of the licence in force at the end of the month.
     pub licence_sequence: u64,
-    /// Peak seats per pool.
+    /// Seats per pool (part 1 only).
     pub pools: Vec<PoolUsage>,
-    /// Charged user-days of daily seats.
-    pub daily_user_days: Vec<UserDays>,
-    /// Metered services.
+    /// Charged user-days of daily seats, per daily pool.
+    pub daily_user_days: Vec<DailyPoolDays>,
+    /// Metered services (part 1 only).
     pub metered: Vec<MeteredUsage>,
     /// Storage used at the end of the month, in bytes.
     pub storage_used_bytes: u64,

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::document::{Term, UsageReport, licence_label as label};
+use crate::report::{PartsError, assemble};
 use crate::values::YearMonth;
 
 /// One invoice line.
@@ -38,8 +39,12 @@ pub struct Invoice {
     pub currency: String,
 }
 
-/// The invoice lines of a report.
-pub fn invoice(report: &UsageReport) -> Invoice {
+/// The invoice of a report given as all its parts (in any order; a small
+/// report is one part). Refuses parts that are not exactly one whole report.
+pub fn invoice(parts: &[UsageReport]) -> Result<Invoice, PartsError> {
+    let ordered = assemble(parts)?;
+    // assemble returns at least part 1.
+    let report = ordered[0];
     let ahead = report.month.next();
     let mut lines = Vec::new();
     for p in report
@@ -59,25 +64,24 @@ pub fn invoice(report: &UsageReport) -> Invoice {
             amount: p.price.value() * Decimal::from(q),
         });
     }
-    for u in &report.daily_user_days {
+    for g in ordered.iter().flat_map(|p| &p.daily_user_days) {
+        // assemble checked that every group is a daily pool of part 1.
         let price = report
             .pools
             .iter()
-            .find(|p| p.term == Term::Daily && p.area == u.area && p.licence == u.licence)
+            .find(|p| p.term == Term::Daily && p.area == g.area && p.licence == g.licence)
             .map(|p| p.price.value())
             .unwrap_or(Decimal::ZERO);
-        let q = u.days.len() as u64;
-        lines.push(InvoiceLine {
-            description: format!(
-                "{} daily user-days of {}, {}",
-                label(&u.area, &u.licence),
-                u.user,
-                report.month
-            ),
-            quantity: q,
-            unit_price: price,
-            amount: price * Decimal::from(q),
-        });
+        let pool = label(&g.area, &g.licence);
+        for u in &g.users {
+            let q = u64::from(u.days.len());
+            lines.push(InvoiceLine {
+                description: format!("{pool} daily user-days of {}, {}", u.user, report.month),
+                quantity: q,
+                unit_price: price,
+                amount: price * Decimal::from(q),
+            });
+        }
     }
     for m in report.metered.iter().filter(|m| m.excess > 0) {
         lines.push(InvoiceLine {
@@ -96,12 +100,12 @@ pub fn invoice(report: &UsageReport) -> Invoice {
         .sum::<Decimal>()
         .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     total.rescale(2);
-    Invoice {
+    Ok(Invoice {
         serial: report.serial.clone(),
         month: report.month,
         billed_ahead: ahead,
         lines,
         total,
         currency: report.currency.clone(),
-    }
+    })
 }

@@ -47,6 +47,7 @@ pub mod invoice;
 pub mod keys;
 pub mod policy;
 pub mod registry;
+pub mod report;
 pub mod sample;
 pub mod signed;
 pub mod validate;
@@ -54,14 +55,14 @@ pub mod values;
 pub mod verify;
 
 pub use document::{
-    AddOn, Contract, CostLine, Document, DocumentKind, Endorsement, Expiry, Integration, Licence,
-    LicenceRequest, Licensee, MeteredService, MeteredUsage, Plan, PoolUsage, SeatAction,
-    SeatChange, SeatPool, SystemLicence, Term, UsageReport, UserDays,
+    AddOn, Contract, CostLine, DailyPoolDays, Document, DocumentKind, Endorsement, Expiry,
+    Integration, Licence, LicenceRequest, Licensee, MeteredService, MeteredUsage, Plan, PoolUsage,
+    SeatAction, SeatChange, SeatPool, SystemLicence, Term, UsageReport, UserDays,
 };
 pub use error::{ArmorError, DecodeError, KeyError, SignError, VerifyError};
 pub use keys::{KeyId, PublicKey, SecretKey};
 pub use policy::{Check, LicenceState, Policy, Status, Verdict};
 pub use signed::{Inspected, SignedDocument};
 pub use validate::ValidationError;
-pub use values::{Money, RawPublicKey, Timestamp, YearMonth};
+pub use values::{DaySet, Money, RawPublicKey, Timestamp, YearMonth};
 pub use verify::{Roots, Signer, TrustedRoot};

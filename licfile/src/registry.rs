@@ -93,10 +93,25 @@ pub enum RegistryError {
     NotRegistered(&'static str),
 }
 
-fn parts(doc: &Document) -> Result<(&str, RawPublicKey, &'static str, &str), RegistryError> {
+/// Serial, installation key, kind and id of a document the registry keeps:
+/// a report's parts each have their own id, so a part is acted on once.
+fn identity(doc: &Document) -> Result<(&str, RawPublicKey, &'static str, String), RegistryError> {
     match doc {
-        Document::Request(r) => Ok((&r.serial, r.installation_key, "request", &r.request_id)),
-        Document::UsageReport(r) => Ok((&r.serial, r.installation_key, "report", &r.report_id)),
+        Document::Request(r) => Ok((
+            &r.serial,
+            r.installation_key,
+            "request",
+            r.request_id.clone(),
+        )),
+        Document::UsageReport(r) if r.parts > 1 => Ok((
+            &r.serial,
+            r.installation_key,
+            "report",
+            format!("{} part {} of {}", r.report_id, r.part, r.parts),
+        )),
+        Document::UsageReport(r) => {
+            Ok((&r.serial, r.installation_key, "report", r.report_id.clone()))
+        }
         other => Err(RegistryError::NotRegistered(other.kind().describe())),
     }
 }
@@ -128,7 +143,7 @@ impl Registry {
 
     /// How `doc` stands, without changing anything.
     pub fn check(&self, doc: &Document, accept_new_key: bool) -> Result<Standing, RegistryError> {
-        let (serial, key, kind, id) = parts(doc)?;
+        let (serial, key, kind, id) = identity(doc)?;
         let Some(known) = self.installations.get(serial) else {
             return Ok(Standing::FirstSight);
         };
@@ -137,10 +152,10 @@ impl Registry {
         } else {
             &known.reports
         };
-        if seen.iter().any(|s| s == id) {
+        if seen.iter().any(|s| *s == id) {
             return Err(RegistryError::Replayed {
                 kind,
-                id: id.to_string(),
+                id,
                 serial: serial.to_string(),
             });
         }
@@ -166,7 +181,7 @@ impl Registry {
         accept_new_key: bool,
     ) -> Result<Standing, RegistryError> {
         let standing = self.check(doc, accept_new_key)?;
-        let (serial, key, _, _) = parts(doc)?;
+        let (serial, key, _, _) = identity(doc)?;
         self.entry(serial, key, now, standing);
         Ok(standing)
     }
@@ -184,7 +199,7 @@ impl Registry {
             && let Some((_, report)) = known
                 .invoiced
                 .iter()
-                .find(|(m, _)| *m == r.month.to_string())
+                .find(|(m, id)| *m == r.month.to_string() && *id != r.report_id)
         {
             return Err(RegistryError::AlreadyInvoiced {
                 serial: r.serial.clone(),
@@ -192,15 +207,23 @@ impl Registry {
                 report: report.clone(),
             });
         }
-        let (serial, key, kind, id) = parts(doc)?;
+        let (serial, key, kind, id) = identity(doc)?;
         let entry = self.entry(serial, key, now, standing);
         if kind == "request" {
-            entry.requests.push(id.to_string());
+            entry.requests.push(id);
         } else {
-            entry.reports.push(id.to_string());
+            entry.reports.push(id);
         }
+        // The month is invoiced from this report; its other parts may follow.
         if let Document::UsageReport(r) = doc {
-            entry.invoiced.push((r.month.to_string(), id.to_string()));
+            let month = r.month.to_string();
+            if !entry
+                .invoiced
+                .iter()
+                .any(|(m, id)| *m == month && *id == r.report_id)
+            {
+                entry.invoiced.push((month, r.report_id.clone()));
+            }
         }
         Ok(standing)
     }

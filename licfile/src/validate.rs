@@ -267,22 +267,52 @@ impl UsageReport {
             p.text(&format!("pools[{i}].area"), &pool.area, 50);
             p.text(&format!("pools[{i}].licence"), &pool.licence, 100);
         }
-        let mut users = HashSet::new();
-        for (i, u) in self.daily_user_days.iter().enumerate() {
-            p.text(&format!("daily_user_days[{i}].user"), &u.user, 100);
-            if !users.insert((u.user.as_str(), u.area.as_str(), u.licence.as_str())) {
-                p.push(format!("user {:?} is listed twice", u.user));
+        if self.parts == 0 || self.parts > crate::constants::MAX_REPORT_PARTS {
+            p.push(format!(
+                "parts is {}; a report has 1 to {} parts",
+                self.parts,
+                crate::constants::MAX_REPORT_PARTS
+            ));
+        } else if self.part == 0 || self.part > self.parts {
+            p.push(format!(
+                "part is {}, not one of the report's {} parts",
+                self.part, self.parts
+            ));
+        }
+        if self.part != 1 && !(self.pools.is_empty() && self.metered.is_empty()) {
+            p.push("only part 1 of a report carries pools and metered services");
+        }
+        let month_days = self.month.days();
+        let mut groups = HashSet::new();
+        for (i, g) in self.daily_user_days.iter().enumerate() {
+            p.text(&format!("daily_user_days[{i}].area"), &g.area, 50);
+            p.text(&format!("daily_user_days[{i}].licence"), &g.licence, 100);
+            if !groups.insert((g.area.as_str(), g.licence.as_str())) {
+                p.push(format!(
+                    "daily pool {} is listed twice",
+                    crate::document::licence_label(&g.area, &g.licence)
+                ));
             }
-            let mut days = HashSet::new();
-            for d in &u.days {
-                if crate::values::YearMonth::of(*d) != self.month {
+            let mut users = HashSet::new();
+            for u in &g.users {
+                if u.user.trim().is_empty() || u.user.chars().count() > 100 {
                     p.push(format!(
-                        "user {:?} has day {d} outside {}",
-                        u.user, self.month
+                        "daily_user_days[{i}] has a user name that is empty or longer than 100 characters"
                     ));
                 }
-                if !days.insert(*d) {
-                    p.push(format!("user {:?} is charged twice for {d}", u.user));
+                if !users.insert(u.user.as_str()) {
+                    p.push(format!("user {:?} is listed twice in one pool", u.user));
+                }
+                if u.days.is_empty() {
+                    p.push(format!("user {:?} is listed with no day", u.user));
+                }
+                if let Some(last) = u.days.last()
+                    && last > month_days
+                {
+                    p.push(format!(
+                        "user {:?} has day {last}, and {} has {month_days} days",
+                        u.user, self.month
+                    ));
                 }
             }
         }

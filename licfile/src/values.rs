@@ -319,6 +319,102 @@ impl<'de> Deserialize<'de> for YearMonth {
     }
 }
 
+/// The days of one month a user was charged for: bit `d - 1` is day `d`.
+///
+/// Signed as one `u32` (four bytes a user instead of a date string a day,
+/// which is what lets a large site's month fit a report); read and written as
+/// the list of day numbers (`[1, 2, 15]`) in readable formats. Which days
+/// exist in the month is the report's check, not this type's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DaySet(u32);
+
+impl DaySet {
+    /// No day.
+    pub const EMPTY: DaySet = DaySet(0);
+
+    /// The set whose bit `d - 1` stands for day `d`, as signed.
+    pub fn from_bits(bits: u32) -> Self {
+        DaySet(bits)
+    }
+
+    /// The bits as signed.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Adds day `day` (1 to 32); false if it is out of range or already in.
+    pub fn insert(&mut self, day: u32) -> bool {
+        if !(1..=32).contains(&day) || self.contains(day) {
+            return false;
+        }
+        self.0 |= 1 << (day - 1);
+        true
+    }
+
+    /// Whether day `day` is in.
+    pub fn contains(self, day: u32) -> bool {
+        (1..=32).contains(&day) && self.0 & (1 << (day - 1)) != 0
+    }
+
+    /// How many days.
+    pub fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    /// Whether there is no day.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The day numbers, in order.
+    pub fn days(self) -> impl Iterator<Item = u32> {
+        (1..=32).filter(move |d| self.contains(*d))
+    }
+
+    /// The last day in the set, if any.
+    pub fn last(self) -> Option<u32> {
+        (self.0 != 0).then(|| 32 - self.0.leading_zeros())
+    }
+
+    /// The dates of `month` in the set (days the month does not have are skipped).
+    pub fn dates(self, month: YearMonth) -> impl Iterator<Item = NaiveDate> {
+        self.days()
+            .filter_map(move |d| NaiveDate::from_ymd_opt(month.year(), month.month(), d))
+    }
+}
+
+impl Serialize for DaySet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_seq(self.days())
+        } else {
+            serializer.serialize_u32(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DaySet {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let days = Vec::<u32>::deserialize(deserializer)?;
+            let mut set = DaySet::EMPTY;
+            for d in days {
+                if !(1..=31).contains(&d) {
+                    return Err(de::Error::custom(format!(
+                        "day {d} is not a day of a month (1 to 31)"
+                    )));
+                }
+                if !set.insert(d) {
+                    return Err(de::Error::custom(format!("day {d} is listed twice")));
+                }
+            }
+            Ok(set)
+        } else {
+            u32::deserialize(deserializer).map(DaySet)
+        }
+    }
+}
+
 /// A raw ed25519 public key carried inside a document (an endorsed issuer's
 /// key, or the installation key that signs requests and reports).
 ///
@@ -407,6 +503,33 @@ mod tests {
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"12.5\"");
         assert_eq!("2.345".parse::<Money>().unwrap().to_string(), "2.35");
         assert_eq!("-2.345".parse::<Money>().unwrap().to_string(), "-2.35");
+    }
+
+    #[test]
+    fn day_sets_are_bits_when_signed_and_day_numbers_when_read() {
+        let mut s = DaySet::EMPTY;
+        assert!(s.insert(1) && s.insert(15) && s.insert(31));
+        assert!(!s.insert(15), "a day is in once");
+        assert!(!s.insert(0) && !s.insert(33));
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.last(), Some(31));
+        assert_eq!(s.bits(), 1 | 1 << 14 | 1 << 30);
+        assert_eq!(serde_json::to_string(&s).unwrap(), "[1,15,31]");
+        assert_eq!(serde_json::from_str::<DaySet>("[31,1,15]").unwrap(), s);
+        for bad in ["[0]", "[32]", "[3,3]", "7"] {
+            assert!(serde_json::from_str::<DaySet>(bad).is_err(), "{bad}");
+        }
+        let nov = YearMonth::new(2026, 11).unwrap();
+        // November has no 31st: dates() skips it.
+        assert_eq!(s.dates(nov).count(), 2);
+        let bytes = bincode::serde::encode_to_vec(
+            s,
+            bincode::config::standard()
+                .with_big_endian()
+                .with_fixed_int_encoding(),
+        )
+        .unwrap();
+        assert_eq!(bytes, s.bits().to_be_bytes());
     }
 
     #[test]

@@ -295,9 +295,14 @@ fn golden_usage_report() {
     let r = usage_report(&installation_key());
     pin("pool-usage", "fixture usage report .pools[0]", &r.pools[0]);
     pin(
-        "user-days",
+        "daily-pool-days",
         "fixture usage report .daily_user_days[0]",
         &r.daily_user_days[0],
+    );
+    pin(
+        "user-days",
+        "fixture usage report .daily_user_days[0].users[0]",
+        &r.daily_user_days[0].users[0],
     );
     pin(
         "metered-usage",

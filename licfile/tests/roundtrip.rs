@@ -14,10 +14,11 @@ use licfile::document::CostLine;
 use licfile::envelope::Envelope;
 use licfile::verify::read_verified;
 use licfile::{
-    AddOn, Contract, Document, DocumentKind, Endorsement, Expiry, Integration, Licence,
-    LicenceRequest, Licensee, MeteredService, MeteredUsage, Money, Plan, Policy, PoolUsage,
-    RawPublicKey, Roots, SeatAction, SeatChange, SeatPool, SecretKey, Signer, SystemLicence, Term,
-    Timestamp, UsageReport, UserDays, YearMonth, armor, encoding, policy, signed,
+    AddOn, Contract, DailyPoolDays, DaySet, Document, DocumentKind, Endorsement, Expiry,
+    Integration, Licence, LicenceRequest, Licensee, MeteredService, MeteredUsage, Money, Plan,
+    Policy, PoolUsage, RawPublicKey, Roots, SeatAction, SeatChange, SeatPool, SecretKey, Signer,
+    SystemLicence, Term, Timestamp, UsageReport, UserDays, YearMonth, armor, encoding, policy,
+    signed,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -340,7 +341,7 @@ fn usage_report() -> impl Strategy<Value = UsageReport> {
                 price,
             },
         );
-    let user = (text(), text(), text(), vec(1u32..=31, 0..6));
+    let group = (text(), text(), vec((text(), vec(1u32..=31, 0..6)), 0..4));
     let metered = (ident(), any::<u64>(), any::<u64>(), any_money()).prop_map(
         |(name, used, threshold, overage_price)| MeteredUsage {
             name,
@@ -358,10 +359,11 @@ fn usage_report() -> impl Strategy<Value = UsageReport> {
             raw_key(),
             year_month(),
             any::<u64>(),
+            (1u32..=5).prop_flat_map(|n| (1u32..=n, Just(n))),
         ),
         (
             vec(pool, 0..4),
-            vec(user, 0..4),
+            vec(group, 0..3),
             vec(metered, 0..4),
             any::<u64>(),
             any::<u64>(),
@@ -369,30 +371,52 @@ fn usage_report() -> impl Strategy<Value = UsageReport> {
         ),
     )
         .prop_map(|(head, tail)| {
-            let (serial, report_id, created_at, installation_key, month, licence_sequence) = head;
-            let (pools, users, metered, storage_used_bytes, storage_allowance_gb, currency) = tail;
+            let (serial, report_id, created_at, installation_key, month, licence_sequence, part) =
+                head;
+            let (part, parts) = part;
+            let (
+                mut pools,
+                groups,
+                mut metered,
+                storage_used_bytes,
+                storage_allowance_gb,
+                currency,
+            ) = tail;
+            // Only part 1 carries the seats and metered services.
+            if part != 1 {
+                pools.clear();
+                metered.clear();
+            }
             let daily_user_days = unique_by(
-                users
+                groups
                     .into_iter()
-                    .map(|(user, area, licence, days)| UserDays {
-                        user,
+                    .map(|(area, licence, users)| DailyPoolDays {
                         area,
                         licence,
-                        // Days of the reported month, each once.
-                        days: unique_by(
-                            days.into_iter()
-                                .filter(|d| *d <= month.days())
-                                .map(|d| month.first_day() + chrono::Days::new(u64::from(d - 1)))
+                        users: unique_by(
+                            users
+                                .into_iter()
+                                .map(|(user, days)| {
+                                    let mut set = DaySet::EMPTY;
+                                    // Days of the reported month, each once.
+                                    for d in days.into_iter().filter(|d| *d <= month.days()) {
+                                        set.insert(d);
+                                    }
+                                    UserDays { user, days: set }
+                                })
+                                .filter(|u| !u.days.is_empty())
                                 .collect(),
-                            |d| *d,
+                            |u| u.user.clone(),
                         ),
                     })
                     .collect(),
-                |u| (u.user.clone(), u.area.clone(), u.licence.clone()),
+                |g| (g.area.clone(), g.licence.clone()),
             );
             UsageReport {
                 serial,
                 report_id,
+                part,
+                parts,
                 created_at,
                 installation_key,
                 month,

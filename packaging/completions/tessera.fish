@@ -274,7 +274,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_s
 complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'
 complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l month -d 'The month, YYYY-MM' -r
-complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l out -d 'Write the report here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l out -d 'Write the report here (never overwritten) instead of standard output; a report too large for one file is written as FILE\'s parts, numbered before the extension (usage.part1-of-3.tsr, ...)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand report; and __fish_seen_subcommand_from usage" -s h -l help -d 'Print help'

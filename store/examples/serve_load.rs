@@ -164,9 +164,10 @@ impl Tally {
 fn reported(remote: &Remote, months: &[YearMonth]) -> store::Result<BTreeSet<(String, NaiveDate)>> {
     let mut out = BTreeSet::new();
     for m in months {
-        let (report, _) = remote.usage_report(*m)?;
-        for u in report.daily_user_days {
-            out.extend(u.days.into_iter().map(|d| (u.user.clone(), d)));
+        for (report, _) in remote.usage_report(*m)? {
+            for u in report.daily_user_days.into_iter().flat_map(|g| g.users) {
+                out.extend(u.days.dates(*m).map(|d| (u.user.clone(), d)));
+            }
         }
     }
     Ok(out)

@@ -89,7 +89,7 @@ pub trait Api: Send + Sync {
         note: &str,
     ) -> Result<RequestOutcome>;
     /// Makes the signed usage report of a month.
-    fn usage_report(&self, month: YearMonth) -> Result<(UsageReport, String)>;
+    fn usage_report(&self, month: YearMonth) -> Result<Vec<(UsageReport, String)>>;
     /// The confirmation e-mails.
     fn outbox(&self) -> Result<Vec<OutboxEntry>>;
     /// The contracts zip: how many licences it holds, and its bytes.
@@ -206,7 +206,7 @@ impl<S: std::ops::Deref<Target = Store> + Send + Sync> Api for Local<S> {
         self.store
             .request_seats(&self.operator, licence, term, action, count, note)
     }
-    fn usage_report(&self, month: YearMonth) -> Result<(UsageReport, String)> {
+    fn usage_report(&self, month: YearMonth) -> Result<Vec<(UsageReport, String)>> {
         self.store.usage_report(&self.operator, month)
     }
     fn outbox(&self) -> Result<Vec<OutboxEntry>> {

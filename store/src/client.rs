@@ -300,7 +300,7 @@ impl Api for Remote {
             note: note.into(),
         })
     }
-    fn usage_report(&self, month: YearMonth) -> Result<(UsageReport, String)> {
+    fn usage_report(&self, month: YearMonth) -> Result<Vec<(UsageReport, String)>> {
         self.call(Request::UsageReport { month })
     }
     fn outbox(&self) -> Result<Vec<OutboxEntry>> {

@@ -1,7 +1,11 @@
 //! `tessera report usage`: what the site used in a month, signed by the
 //! installation key for the vendor's invoice (seeds 000, 002, 004).
 
-use licfile::{Document, MeteredUsage, PoolUsage, Term, UsageReport, UserDays, YearMonth};
+use chrono::Datelike;
+use licfile::{
+    DailyPoolDays, DaySet, Document, MeteredUsage, PoolUsage, Term, UsageReport, UserDays,
+    YearMonth,
+};
 
 use crate::Store;
 use crate::error::{Result, StoreError};
@@ -9,8 +13,14 @@ use crate::keys::{self, names};
 use crate::purchases::effective_total;
 
 impl Store {
-    /// Makes, signs and keeps the usage report of `month`; returns it with its armored text.
-    pub fn usage_report(&self, operator: &str, month: YearMonth) -> Result<(UsageReport, String)> {
+    /// Makes, signs and keeps the usage report of `month`; returns its parts
+    /// (one, unless the month's user-days do not fit one document), each with
+    /// its armored text.
+    pub fn usage_report(
+        &self,
+        operator: &str,
+        month: YearMonth,
+    ) -> Result<Vec<(UsageReport, String)>> {
         self.require_licence_reader(operator)?;
         let today = self.today()?;
         let current = YearMonth::of(today);
@@ -56,17 +66,30 @@ impl Store {
                 });
             }
         }
-        let daily_user_days = self
-            .daily_charges(month)?
-            .into_iter()
-            .filter(|(_, pool, _)| pool.term == Term::Daily)
-            .map(|(user, pool, days)| UserDays {
-                user,
-                area: pool.area,
-                licence: pool.licence,
-                days,
-            })
-            .collect();
+        let mut daily_user_days: Vec<DailyPoolDays> = Vec::new();
+        // daily_charges is ordered by user then pool; group by pool.
+        let mut groups: std::collections::BTreeMap<(String, String), Vec<UserDays>> =
+            Default::default();
+        for (user, pool, days) in self.daily_charges(month)? {
+            if pool.term != Term::Daily {
+                continue;
+            }
+            let mut set = DaySet::EMPTY;
+            for d in days {
+                set.insert(d.day());
+            }
+            groups
+                .entry((pool.area, pool.licence))
+                .or_default()
+                .push(UserDays { user, days: set });
+        }
+        for ((area, licence), users) in groups {
+            daily_user_days.push(DailyPoolDays {
+                area,
+                licence,
+                users,
+            });
+        }
         let users = self.user_counts()?.active;
         let mut metered = Vec::new();
         for l in licences.iter() {
@@ -100,6 +123,8 @@ impl Store {
                 month.month()
             ),
             created_at: licfile::Timestamp::from(self.now()?),
+            part: 1,
+            parts: 1,
             installation_key: key.public().raw(),
             month,
             licence_sequence: vendor.licence.sequence,
@@ -113,28 +138,50 @@ impl Store {
             storage_allowance_gb: self.storage_allowance_gb(),
             currency: vendor.licence.currency.clone(),
         };
-        let armored = licfile::signed::sign(&Document::UsageReport(report.clone()), &key, None)
-            .map_err(|e| StoreError::Rule(format!("cannot sign the report: {e}")))?;
-        let days: usize = report.daily_user_days.iter().map(|u| u.days.len()).sum();
+        let days: u64 = report
+            .daily_user_days
+            .iter()
+            .flat_map(|g| &g.users)
+            .map(|u| u64::from(u.days.len()))
+            .sum();
+        let daily_users: usize = report.daily_user_days.iter().map(|g| g.users.len()).sum();
+        let (pools, metered) = (report.pools.len(), report.metered.len());
+        let (used, allowance) = (report.storage_used_bytes, report.storage_allowance_gb);
+        let id = report.report_id.clone();
+        let parts = licfile::report::split(report)
+            .map_err(|e| StoreError::Rule(format!("cannot make the report: {e}")))?;
+        let mut signed = Vec::with_capacity(parts.len());
+        for part in parts {
+            let armored = licfile::signed::sign(&Document::UsageReport(part.clone()), &key, None)
+                .map_err(|e| StoreError::Rule(format!("cannot sign the report: {e}")))?;
+            signed.push((part, armored));
+        }
+        let n = signed.len();
+        let in_parts = if n == 1 {
+            String::new()
+        } else {
+            format!(" in {n} parts")
+        };
+        // The site's copy: every part, one after another.
+        let copy = signed
+            .iter()
+            .map(|(_, a)| a.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         self.db.write(operator, |tx| {
             tx.put_rec(&keys::meta(names::REPORT_SEQ), &number)?;
-            tx.put(keys::report(month), armored.clone().into_bytes());
+            tx.put(keys::report(month), copy.clone().into_bytes());
             tx.user_event(
                 "Usage report",
-                format!("report {} for {month}: {days} daily user-days", report.report_id),
+                format!("report {id} for {month}{in_parts}: {days} daily user-days"),
                 format!(
-                    "{} made the usage report {} for {month}: peak seats of {} pools, {days} charged user-days of {} daily users, {} metered services, {:.1} GB of {} GB storage.",
+                    "{} made the usage report {id} for {month}{in_parts}: peak seats of {pools} pools, {days} charged user-days of {daily_users} daily users, {metered} metered services, {:.1} GB of {allowance} GB storage.",
                     tx.operator,
-                    report.report_id,
-                    report.pools.len(),
-                    report.daily_user_days.len(),
-                    report.metered.len(),
-                    report.storage_used_bytes as f64 / 1e9,
-                    report.storage_allowance_gb
+                    used as f64 / 1e9,
                 ),
             );
             Ok(())
         })?;
-        Ok((report, armored))
+        Ok(signed)
     }
 }

@@ -255,7 +255,9 @@ impl Store {
         &self,
         month: YearMonth,
     ) -> Result<Vec<(String, PoolKey, Vec<NaiveDate>)>> {
-        let mut by_user: std::collections::BTreeMap<String, (PoolKey, Vec<NaiveDate>)> =
+        // By user and pool: a user moved between daily pools mid-month is
+        // charged in each for its own days.
+        let mut by_user: std::collections::BTreeMap<(String, PoolKey), Vec<NaiveDate>> =
             Default::default();
         let mut day = month.first_day();
         while day <= month.last_day() {
@@ -264,18 +266,14 @@ impl Store {
                 let name = String::from_utf8_lossy(&k[6..]).into_owned();
                 let charge: DayCharge = crate::model::decode(&v, "day charge")?;
                 let display = self.user(&name)?.map(|u| u.name).unwrap_or(name);
-                by_user
-                    .entry(display)
-                    .or_insert_with(|| (charge.pool.clone(), Vec::new()))
-                    .1
-                    .push(day);
+                by_user.entry((display, charge.pool)).or_default().push(day);
             }
             day = match day.succ_opt() {
                 Some(d) => d,
                 None => break,
             };
         }
-        Ok(by_user.into_iter().map(|(u, (p, d))| (u, p, d)).collect())
+        Ok(by_user.into_iter().map(|((u, p), d)| (u, p, d)).collect())
     }
 }
 

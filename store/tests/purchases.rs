@@ -420,10 +420,13 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
     s.store.record_metered("chat-sessions", 1000).unwrap();
     s.store.record_storage(5_000_000_000).unwrap();
     s.clock.set(at("2026-06-02T09:00:00Z"));
-    let (report, armored) = s
+    let mut parts = s
         .store
         .usage_report("owner", YearMonth::new(2026, 5).unwrap())
         .unwrap();
+    assert_eq!(parts.len(), 1, "a small site's report is one part");
+    let (report, armored) = parts.remove(0);
+    assert_eq!((report.part, report.parts), (1, 1));
     let monthly = report
         .pools
         .iter()
@@ -431,7 +434,8 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
         .unwrap();
     assert_eq!((monthly.total, monthly.peak_in_use), (5, 3));
     assert_eq!(report.daily_user_days.len(), 1);
-    assert_eq!(report.daily_user_days[0].days.len(), 3);
+    assert_eq!(report.daily_user_days[0].users.len(), 1);
+    assert_eq!(report.daily_user_days[0].users[0].days.len(), 3);
     let chat = report
         .metered
         .iter()
@@ -448,7 +452,7 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
     .unwrap();
 
     // The invoice: seats ahead for June, 3 user-days at 3.50, 420 chats at 0.10.
-    let inv = licfile::invoice::invoice(&report);
+    let inv = licfile::invoice::invoice(std::slice::from_ref(&report)).unwrap();
     assert_eq!(inv.billed_ahead.to_string(), "2026-06");
     let dec = |x: &str| x.parse::<rust_decimal::Decimal>().unwrap();
     let daily = inv

@@ -604,13 +604,13 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     assert_eq!(rep["month"], "2026-12");
     assert_eq!(rep["serial"], "NW-000123");
     assert_eq!(rep["licence_sequence"], 3);
+    assert_eq!((&rep["part"], &rep["parts"]), (&1.into(), &1.into()));
     assert_eq!(
         rep["daily_user_days"],
         serde_json::json!([{
-            "user": "dd",
             "area": "Jobs",
             "licence": "User",
-            "days": ["2026-12-01", "2026-12-10", "2026-12-15", "2026-12-31"],
+            "users": [{"user": "dd", "days": [1, 10, 15, 31]}],
         }]),
         "{rep:#}"
     );
@@ -1796,4 +1796,152 @@ fn a_request_changed_anywhere_is_refused_as_altered() {
         misleading.len(),
         misleading.join("\n")
     );
+}
+
+/// A large site's month does not fit one document: the report comes in
+/// numbered parts, each a signed file under the size limit, and the vendor
+/// invoices them together, every part once.
+#[test]
+fn a_large_sites_report_comes_in_parts_and_is_invoiced_whole() {
+    let d = Dir::new();
+    let when = "2026-11-22 09:00:00";
+    st(
+        &d,
+        when,
+        &["demo", "--users", "30000", "--months", "2", "--no-console"],
+    );
+    let said = st(
+        &d,
+        "2026-11-22 09:01:00",
+        &["report", "usage", "--month", "2026-10", "--out", "oct.rpt"],
+    );
+    assert!(said.contains("send the vendor every part"), "{said}");
+    assert!(!d.path("oct.rpt").exists(), "the parts, not one file");
+    let names: Vec<String> = (1..=9)
+        .map(|k| format!("oct.part{k}-of-2.rpt"))
+        .filter(|n| d.path(n).exists())
+        .collect();
+    assert_eq!(
+        names,
+        ["oct.part1-of-2.rpt", "oct.part2-of-2.rpt"],
+        "{said}"
+    );
+    for n in &names {
+        let size = std::fs::metadata(d.path(n)).expect("part").len();
+        assert!(size <= 64 * 1024, "{n} is {size} bytes");
+    }
+
+    // Each part is checked on its own; only part 1 carries the seats.
+    let parts: Vec<Value> = names
+        .iter()
+        .map(|n| d.json_at(when, &["vendor", "verify-report", n, "--json"]))
+        .collect();
+    assert_eq!(
+        (&parts[0]["part"], &parts[0]["parts"]),
+        (&1.into(), &2.into())
+    );
+    assert_eq!(
+        (&parts[1]["part"], &parts[1]["parts"]),
+        (&2.into(), &2.into())
+    );
+    assert!(!parts[0]["pools"].as_array().unwrap().is_empty());
+    assert!(parts[1]["pools"].as_array().unwrap().is_empty());
+    assert_eq!(parts[0]["report_id"], parts[1]["report_id"]);
+    let mut users = std::collections::BTreeSet::new();
+    let mut days = 0u64;
+    for p in &parts {
+        for g in p["daily_user_days"].as_array().unwrap() {
+            for u in g["users"].as_array().unwrap() {
+                assert!(users.insert(u["user"].as_str().unwrap().to_string()));
+                days += u["days"].as_array().unwrap().len() as u64;
+            }
+        }
+    }
+    assert!(
+        said.contains(&format!("{days} daily user-days")),
+        "{days}: {said}"
+    );
+
+    // Not every part: refused, naming the part that is missing, registry untouched.
+    let out = d.run_at(
+        when,
+        &[
+            "vendor",
+            "invoice",
+            "oct.part2-of-2.rpt",
+            "--registry",
+            "reg.json",
+        ],
+    );
+    assert_refused(&out, &["part 1", "missing"]);
+    assert!(!d.path("reg.json").exists());
+    let out = d.run_at(
+        when,
+        &[
+            "vendor",
+            "invoice",
+            "oct.part1-of-2.rpt",
+            "oct.part1-of-2.rpt",
+        ],
+    );
+    assert_refused(&out, &["part 1", "twice"]);
+
+    // Every part, in any order: one invoice with every user-day of both.
+    let inv = d.json_at(
+        when,
+        &[
+            "vendor",
+            "invoice",
+            "oct.part2-of-2.rpt",
+            "oct.part1-of-2.rpt",
+            "--registry",
+            "reg.json",
+            "--json",
+        ],
+    );
+    let lines = inv["lines"].as_array().expect("lines");
+    let daily: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["description"]
+                .as_str()
+                .unwrap()
+                .contains("daily user-days of")
+        })
+        .collect();
+    assert_eq!(daily.len(), users.len());
+    assert_eq!(
+        daily
+            .iter()
+            .map(|l| l["quantity"].as_u64().unwrap())
+            .sum::<u64>(),
+        days
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["description"].as_str().unwrap().contains("billed ahead"))
+    );
+
+    // Invoiced once: a part again is a replay.
+    let out = d.run_at(
+        when,
+        &[
+            "vendor",
+            "invoice",
+            "oct.part1-of-2.rpt",
+            "oct.part2-of-2.rpt",
+            "--registry",
+            "reg.json",
+        ],
+    );
+    assert_refused(&out, &["replay"]);
+
+    // A second report of the month does not mix with the first's parts.
+    let out = st_run(
+        &d,
+        "2026-11-22 09:02:00",
+        &["report", "usage", "--month", "2026-10", "--out", "oct.rpt"],
+    );
+    assert_refused(&out, &["oct.part", "earlier report"]);
 }

@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use licfile::document::CostLine;
 use licfile::{
-    Document, Endorsement, LicenceRequest, Licensee, MeteredUsage, Money, PoolUsage, Roots,
-    SeatAction, SeatChange, SecretKey, SignedDocument, Term, Timestamp, UsageReport, UserDays,
-    YearMonth, signed,
+    DailyPoolDays, DaySet, Document, Endorsement, LicenceRequest, Licensee, MeteredUsage, Money,
+    PoolUsage, Roots, SeatAction, SeatChange, SecretKey, SignedDocument, Term, Timestamp,
+    UsageReport, UserDays, YearMonth, signed,
 };
 
 /// The installation serial every conformance case is checked against.
@@ -52,6 +52,15 @@ pub fn roots() -> Roots {
     let mut roots = Roots::new();
     roots.add(ROOT_NAME, *root_key().public());
     roots
+}
+
+/// The set of these days of a month.
+pub fn days(list: &[u32]) -> DaySet {
+    let mut set = DaySet::EMPTY;
+    for d in list {
+        assert!(set.insert(*d), "day {d} once, 1 to 31");
+    }
+    set
 }
 
 /// A calendar day.
@@ -115,6 +124,8 @@ pub fn usage_report(key: &SecretKey) -> UsageReport {
     UsageReport {
         serial: SERIAL.into(),
         report_id: "USE-2026-05".into(),
+        part: 1,
+        parts: 1,
         created_at: Timestamp(1_780_279_200), // 2026-06-01T02:00:00Z
         installation_key: key.public().raw(),
         month: YearMonth::new(2026, 5).expect("a real month"),
@@ -137,11 +148,13 @@ pub fn usage_report(key: &SecretKey) -> UsageReport {
                 price: "3.50".parse().expect("a price"),
             },
         ],
-        daily_user_days: vec![UserDays {
-            user: "tcarter".into(),
+        daily_user_days: vec![DailyPoolDays {
             area: "Jobs".into(),
             licence: "User".into(),
-            days: vec![day(2026, 5, 4), day(2026, 5, 5), day(2026, 5, 18)],
+            users: vec![UserDays {
+                user: "tcarter".into(),
+                days: days(&[4, 5, 18]),
+            }],
         }],
         metered: vec![MeteredUsage {
             name: "emails-sent".into(),

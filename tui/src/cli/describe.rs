@@ -249,6 +249,21 @@ fn report(s: &mut String, r: &UsageReport) {
         "Usage report {} for {} from serial {}",
         r.report_id, r.month, r.serial
     );
+    if r.parts > 1 {
+        let also = if r.part == 1 {
+            "with the seats, metered services and storage"
+        } else {
+            "more daily user-days; part 1 has the seats"
+        };
+        field(
+            s,
+            "Part",
+            &format!(
+                "{} of {} ({also}); invoice all parts together",
+                r.part, r.parts
+            ),
+        );
+    }
     field(s, "Created", &r.created_at.to_string());
     field(
         s,
@@ -260,25 +275,32 @@ fn report(s: &mut String, r: &UsageReport) {
         "Install. key",
         &licfile::KeyId::of(&r.installation_key.0).to_string(),
     );
-    let _ = writeln!(s, "\nSeats (peak in use / total)");
-    for p in &r.pools {
-        let _ = writeln!(
-            s,
-            "  {:<8} {:<16} {:<11} {:>6} / {}",
-            p.area, p.licence, p.term, p.peak_in_use, p.total
-        );
-    }
-    if !r.daily_user_days.is_empty() {
-        let _ = writeln!(s, "\nDaily user-days");
-        for u in &r.daily_user_days {
+    if !r.pools.is_empty() {
+        let _ = writeln!(s, "\nSeats (peak in use / total)");
+        for p in &r.pools {
             let _ = writeln!(
                 s,
-                "  {:<24} {:>3} days ({} / {})",
-                u.user,
-                u.days.len(),
-                u.area,
-                u.licence
+                "  {:<8} {:<16} {:<11} {:>6} / {}",
+                p.area, p.licence, p.term, p.peak_in_use, p.total
             );
+        }
+    }
+    for g in &r.daily_user_days {
+        let days: u64 = g.users.iter().map(|u| u64::from(u.days.len())).sum();
+        let _ = writeln!(
+            s,
+            "\nDaily user-days, {}: {days} of {} users",
+            licfile::document::licence_label(&g.area, &g.licence),
+            g.users.len()
+        );
+        for u in &g.users {
+            let list = u
+                .days
+                .days()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let _ = writeln!(s, "  {:<24} {:>3} days ({list})", u.user, u.days.len());
         }
     }
     if !r.metered.is_empty() {

@@ -1,6 +1,9 @@
 //! `tessera report usage --month YYYY-MM [--out FILE]`
+//!
+//! A large site's report comes in parts (licfile::report); with `--out` each
+//! part is its own file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -22,7 +25,9 @@ pub struct UsageArgs {
     /// The month, YYYY-MM.
     #[arg(long, value_parser = parse_month)]
     month: YearMonth,
-    /// Write the report here (never overwritten) instead of standard output.
+    /// Write the report here (never overwritten) instead of standard output;
+    /// a report too large for one file is written as FILE's parts, numbered
+    /// before the extension (usage.part1-of-3.tsr, ...).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
@@ -31,33 +36,126 @@ fn parse_month(s: &str) -> Result<YearMonth, String> {
     s.parse()
 }
 
+/// Where part `k` of `n` goes when the report is written to `out`: the part
+/// number before the extension (`usage.tsr` gives `usage.part2-of-3.tsr`).
+fn part_path(out: &Path, k: usize, n: usize) -> PathBuf {
+    if n == 1 {
+        return out.to_path_buf();
+    }
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match out.extension() {
+        Some(ext) => format!("{stem}.part{k}-of-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.part{k}-of-{n}"),
+    };
+    out.with_file_name(name)
+}
+
+/// A part file of an earlier report written to `out`, if one is there: a new
+/// report's parts must not mix with an old one's.
+fn earlier_part(out: &Path) -> Option<PathBuf> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let stem = out.file_stem()?.to_string_lossy().into_owned();
+    let prefix = format!("{stem}.part");
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().starts_with(&prefix))
+                .unwrap_or(false)
+                && p.to_string_lossy().contains("-of-")
+        })
+}
+
 /// Makes and writes the report.
 pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
     let Cmd::Usage(a) = cmd;
-    if let Some(out) = &a.out
-        && out.exists()
-    {
-        return Err(Failure::refused(format!(
-            "{} already exists; it is never overwritten",
-            out.display()
-        )));
+    if let Some(out) = &a.out {
+        if out.exists() {
+            return Err(Failure::refused(format!(
+                "{} already exists; it is never overwritten",
+                out.display()
+            )));
+        }
+        if let Some(old) = earlier_part(out) {
+            return Err(Failure::refused(format!(
+                "{} is a part of an earlier report; move it away or choose another name",
+                old.display()
+            )));
+        }
     }
     let store = site::connect(ctx)?;
-    let (report, armored) = store.usage_report(a.month).map_err(site::refused)?;
+    let parts = store.usage_report(a.month).map_err(site::refused)?;
+    let n = parts.len();
+    let Some((first, _)) = parts.first() else {
+        return Err(Failure::refused("the report came back empty"));
+    };
     match &a.out {
         Some(out) => {
-            util::write_new(out, armored.as_bytes(), false)?;
-            let days: usize = report.daily_user_days.iter().map(|u| u.days.len()).sum();
+            let mut written = Vec::with_capacity(n);
+            for (k, (_, armored)) in parts.iter().enumerate() {
+                let path = part_path(out, k + 1, n);
+                util::write_new(&path, armored.as_bytes(), false)?;
+                written.push(path.display().to_string());
+            }
+            let days: u64 = parts
+                .iter()
+                .flat_map(|(p, _)| &p.daily_user_days)
+                .flat_map(|g| &g.users)
+                .map(|u| u64::from(u.days.len()))
+                .sum();
+            let place = if n == 1 {
+                format!("written to {}: send it to the vendor", written[0])
+            } else {
+                format!(
+                    "too large for one file, so written in {n} parts, {} to {}: send the vendor every part",
+                    written[0],
+                    written[n - 1]
+                )
+            };
             util::print(&format!(
-                "usage report {} for {}: {} pools, {days} daily user-days, {} metered services; written to {}: send it to the vendor\n",
-                report.report_id,
-                report.month,
-                report.pools.len(),
-                report.metered.len(),
-                out.display()
+                "usage report {} for {}: {} pools, {days} daily user-days, {} metered services; {place}\n",
+                first.report_id,
+                first.month,
+                first.pools.len(),
+                first.metered.len(),
             ))?;
         }
-        None => util::print(&armored)?,
+        None => {
+            // Each part is a whole file; several follow one another.
+            let text = parts
+                .iter()
+                .map(|(_, a)| a.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            util::print(&text)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_numbered_before_the_extension() {
+        let out = Path::new("/tmp/x/usage-2026-11.tsr");
+        assert_eq!(part_path(out, 1, 1), out);
+        assert_eq!(
+            part_path(out, 2, 3),
+            Path::new("/tmp/x/usage-2026-11.part2-of-3.tsr")
+        );
+        assert_eq!(
+            part_path(Path::new("usage"), 1, 2),
+            Path::new("usage.part1-of-2")
+        );
+    }
 }

@@ -63,19 +63,33 @@ pub fn register(
     doc: &Document,
     acted: bool,
 ) -> Result<Option<Standing>, Failure> {
+    register_all(args, &[doc], acted)
+}
+
+/// [`register`] for several documents at once (the parts of one report):
+/// all are taken or, if one is refused, none is and the registry is unchanged.
+pub fn register_all(
+    args: &RegistryArgs,
+    docs: &[&Document],
+    acted: bool,
+) -> Result<Option<Standing>, Failure> {
     let Some(path) = &args.registry else {
         return Ok(None);
     };
     let mut reg = load(path)?;
     let now = licfile::Timestamp::from(chrono::Utc::now());
-    let standing = if acted {
-        reg.record(doc, now, args.accept_new_key)
-    } else {
-        reg.remember_key(doc, now, args.accept_new_key)
+    let mut first = None;
+    for doc in docs {
+        let standing = if acted {
+            reg.record(doc, now, args.accept_new_key)
+        } else {
+            reg.remember_key(doc, now, args.accept_new_key)
+        }
+        .map_err(|e| Failure::refused(e.to_string()))?;
+        first.get_or_insert(standing);
     }
-    .map_err(|e| Failure::refused(e.to_string()))?;
     save(path, &reg)?;
-    Ok(Some(standing))
+    Ok(first)
 }
 
 /// A line for people about the registry's verdict.

@@ -1,4 +1,4 @@
-//! `tessera vendor invoice REPORT [--json]`
+//! `tessera vendor invoice REPORT... [--json]`
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -12,9 +12,9 @@ use crate::cli::util::{self, Failure};
 /// Arguments of `vendor invoice`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The usage report from the site.
-    #[arg(value_name = "REPORT")]
-    report: PathBuf,
+    /// The usage report from the site; a report in parts needs every part.
+    #[arg(value_name = "REPORT", required = true)]
+    reports: Vec<PathBuf>,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Print JSON (amounts as decimal strings).
@@ -24,13 +24,21 @@ pub struct Args {
 
 /// Prints the invoice lines of the report's month.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
-    let doc = installation::read(&args.report, DocumentKind::UsageReport)?;
-    let Document::UsageReport(report) = &doc.document else {
-        return Err(Failure::refused("not a usage report"));
-    };
-    // With a registry, a report is invoiced once.
-    installation::register(&args.registry, &doc.document, true)?;
-    let inv = licfile::invoice::invoice(report);
+    let mut docs = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        docs.push(installation::read(path, DocumentKind::UsageReport)?);
+    }
+    let mut reports = Vec::with_capacity(docs.len());
+    for doc in &docs {
+        let Document::UsageReport(report) = &doc.document else {
+            return Err(Failure::refused("not a usage report"));
+        };
+        reports.push(report.clone());
+    }
+    let inv = licfile::invoice::invoice(&reports).map_err(|e| Failure::refused(e.to_string()))?;
+    // With a registry, a report is invoiced once: every part is recorded, or none.
+    let all: Vec<&Document> = docs.iter().map(|d| &d.document).collect();
+    installation::register_all(&args.registry, &all, true)?;
     if args.json {
         let lines: Vec<_> = inv
             .lines
