@@ -36,6 +36,10 @@ fn is_base64_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')
 }
 
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
+
 /// Reads armored text.
 pub fn parse(input: &[u8]) -> Result<Armored, ArmorError> {
     if input.len() > MAX_FILE_BYTES {
@@ -73,7 +77,8 @@ pub fn parse(input: &[u8]) -> Result<Armored, ArmorError> {
 
     let end_line = format!("-----END {}-----", kind.label());
     let mut headers: Vec<(&'static str, String)> = Vec::new();
-    let mut b64 = String::new();
+    // Base64 is ASCII: collected as bytes, sized for the whole file once.
+    let mut b64: Vec<u8> = Vec::with_capacity(input.len());
     let mut in_body = false;
     let mut ended = false;
     for (n, line) in lines.by_ref() {
@@ -119,6 +124,13 @@ pub fn parse(input: &[u8]) -> Result<Armored, ArmorError> {
             continue;
         }
         in_body = true;
+        // The common line is pure base64: copied whole. Anything else (spaces
+        // inside a re-wrapped line, a stray character) goes the careful way.
+        let bytes = line.as_bytes();
+        if bytes.iter().all(|b| is_base64_byte(*b)) {
+            b64.extend_from_slice(bytes);
+            continue;
+        }
         for c in line.chars() {
             if c.is_whitespace() {
                 continue;
@@ -129,7 +141,8 @@ pub fn parse(input: &[u8]) -> Result<Armored, ArmorError> {
                     text: cut(line),
                 });
             }
-            b64.push(c);
+            // is_base64_char admits ASCII only.
+            b64.push(c as u8);
         }
     }
     if !ended {
@@ -139,7 +152,7 @@ pub fn parse(input: &[u8]) -> Result<Armored, ArmorError> {
         return Err(ArmorError::Empty);
     }
     let body = STANDARD
-        .decode(b64.as_bytes())
+        .decode(&b64)
         .map_err(|e| ArmorError::BadBase64(e.to_string()))?;
     Ok(Armored {
         kind,

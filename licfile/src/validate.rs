@@ -5,6 +5,7 @@
 //! would forge a readable header line, is refused either way.
 
 use std::collections::HashSet;
+use std::fmt;
 
 use crate::document::{Document, Endorsement, Licence, LicenceRequest, Term, UsageReport};
 use crate::values::Money;
@@ -27,7 +28,7 @@ impl Problems {
     }
 
     /// A one-line text field: present, not too long, no control characters.
-    fn text(&mut self, field: &str, value: &str, max: usize) {
+    fn text(&mut self, field: impl fmt::Display + Copy, value: &str, max: usize) {
         if value.trim().is_empty() {
             self.push(format!("{field} is empty"));
         } else if value.chars().count() > max {
@@ -44,13 +45,13 @@ impl Problems {
     }
 
     /// Free text that may be empty.
-    fn optional_text(&mut self, field: &str, value: &str, max: usize) {
+    fn optional_text(&mut self, field: impl fmt::Display + Copy, value: &str, max: usize) {
         if !value.is_empty() {
             self.text(field, value, max);
         }
     }
 
-    fn identifier(&mut self, field: &str, value: &str) {
+    fn identifier(&mut self, field: impl fmt::Display + Copy, value: &str) {
         if value.is_empty()
             || value.len() > 64
             || !value
@@ -63,7 +64,7 @@ impl Problems {
         }
     }
 
-    fn email(&mut self, field: &str, value: &str) {
+    fn email(&mut self, field: impl fmt::Display + Copy, value: &str) {
         self.text(field, value, 254);
         let ok = value
             .split_once('@')
@@ -81,7 +82,7 @@ impl Problems {
         }
     }
 
-    fn price(&mut self, field: &str, value: Money) {
+    fn price(&mut self, field: impl fmt::Display + Copy, value: Money) {
         if value.value().is_sign_negative() && !value.value().is_zero() {
             self.push(format!("{field} is negative"));
         }
@@ -136,9 +137,9 @@ impl Licence {
 
         let mut names = HashSet::new();
         for (i, s) in self.system_licences.iter().enumerate() {
-            p.text(&format!("system_licences[{i}].name"), &s.name, 100);
+            p.text(format_args!("system_licences[{i}].name"), &s.name, 100);
             p.optional_text(
-                &format!("system_licences[{i}].description"),
+                format_args!("system_licences[{i}].description"),
                 &s.description,
                 500,
             );
@@ -152,18 +153,17 @@ impl Licence {
         }
         let mut pools = HashSet::new();
         for (i, s) in self.seat_pools.iter().enumerate() {
-            let f = format!("seat_pools[{i}]");
-            p.text(&format!("{f}.area"), &s.area, 50);
-            p.text(&format!("{f}.licence"), &s.licence, 100);
+            p.text(format_args!("seat_pools[{i}].area"), &s.area, 50);
+            p.text(format_args!("seat_pools[{i}].licence"), &s.licence, 100);
             if s.count > MAX_COUNT {
-                p.push(format!("{f}.count is more than {MAX_COUNT}"));
+                p.push(format!("seat_pools[{i}].count is more than {MAX_COUNT}"));
             }
             if s.storage_gb_per_seat > 100_000 {
-                p.push(format!("{f}.storage_gb_per_seat is more than 100000"));
+                p.push(format!("seat_pools[{i}].storage_gb_per_seat is more than 100000"));
             }
-            p.price(&format!("{f}.price"), s.price);
+            p.price(format_args!("seat_pools[{i}].price"), s.price);
             for (j, a) in s.limited_to.iter().enumerate() {
-                p.text(&format!("{f}.limited_to[{j}]"), a, 100);
+                p.text(format_args!("seat_pools[{i}].limited_to[{j}]"), a, 100);
             }
             if !pools.insert((s.area.to_lowercase(), s.licence.to_lowercase(), s.term)) {
                 p.push(format!(
@@ -175,11 +175,11 @@ impl Licence {
 
         let mut add_ons = HashSet::new();
         for (i, a) in self.add_ons.iter().enumerate() {
-            p.text(&format!("add_ons[{i}].name"), &a.name, 100);
+            p.text(format_args!("add_ons[{i}].name"), &a.name, 100);
             if a.count > MAX_COUNT {
                 p.push(format!("add_ons[{i}].count is more than {MAX_COUNT}"));
             }
-            p.price(&format!("add_ons[{i}].price"), a.price);
+            p.price(format_args!("add_ons[{i}].price"), a.price);
             if !add_ons.insert(a.name.to_lowercase()) {
                 p.push(format!("add-on {:?} is listed twice", a.name));
             }
@@ -187,7 +187,7 @@ impl Licence {
 
         let mut integrations = HashSet::new();
         for (i, a) in self.integrations.iter().enumerate() {
-            p.text(&format!("integrations[{i}].name"), &a.name, 100);
+            p.text(format_args!("integrations[{i}].name"), &a.name, 100);
             if a.follows_standard && a.count != 0 {
                 p.push(format!(
                     "integrations[{i}] follows the standard seat count, so its count must be 0"
@@ -196,7 +196,7 @@ impl Licence {
             if a.count > MAX_COUNT {
                 p.push(format!("integrations[{i}].count is more than {MAX_COUNT}"));
             }
-            p.price(&format!("integrations[{i}].price"), a.price);
+            p.price(format_args!("integrations[{i}].price"), a.price);
             if !integrations.insert(a.name.to_lowercase()) {
                 p.push(format!("integration {:?} is listed twice", a.name));
             }
@@ -204,10 +204,10 @@ impl Licence {
 
         let mut metered = HashSet::new();
         for (i, m) in self.metered_services.iter().enumerate() {
-            p.identifier(&format!("metered_services[{i}].name"), &m.name);
-            p.text(&format!("metered_services[{i}].unit"), &m.unit, 50);
+            p.identifier(format_args!("metered_services[{i}].name"), &m.name);
+            p.text(format_args!("metered_services[{i}].unit"), &m.unit, 50);
             p.price(
-                &format!("metered_services[{i}].overage_price"),
+                format_args!("metered_services[{i}].overage_price"),
                 m.overage_price,
             );
             if !metered.insert(m.name.to_lowercase()) {
@@ -243,14 +243,14 @@ impl LicenceRequest {
             p.push("changes is empty: a request asks for at least one change");
         }
         for (i, c) in self.changes.iter().enumerate() {
-            p.text(&format!("changes[{i}].area"), &c.area, 50);
-            p.text(&format!("changes[{i}].licence"), &c.licence, 100);
+            p.text(format_args!("changes[{i}].area"), &c.area, 50);
+            p.text(format_args!("changes[{i}].licence"), &c.licence, 100);
             if c.count == 0 || c.count > MAX_COUNT {
                 p.push(format!("changes[{i}].count must be 1 to {MAX_COUNT}"));
             }
         }
         for (i, c) in self.costs.iter().enumerate() {
-            p.text(&format!("costs[{i}].description"), &c.description, 300);
+            p.text(format_args!("costs[{i}].description"), &c.description, 300);
         }
         p.finish()
     }
@@ -264,8 +264,8 @@ impl UsageReport {
         p.identifier("report_id", &self.report_id);
         p.currency(&self.currency);
         for (i, pool) in self.pools.iter().enumerate() {
-            p.text(&format!("pools[{i}].area"), &pool.area, 50);
-            p.text(&format!("pools[{i}].licence"), &pool.licence, 100);
+            p.text(format_args!("pools[{i}].area"), &pool.area, 50);
+            p.text(format_args!("pools[{i}].licence"), &pool.licence, 100);
         }
         if self.parts == 0 || self.parts > crate::constants::MAX_REPORT_PARTS {
             p.push(format!(
@@ -285,8 +285,8 @@ impl UsageReport {
         let month_days = self.month.days();
         let mut groups = HashSet::new();
         for (i, g) in self.daily_user_days.iter().enumerate() {
-            p.text(&format!("daily_user_days[{i}].area"), &g.area, 50);
-            p.text(&format!("daily_user_days[{i}].licence"), &g.licence, 100);
+            p.text(format_args!("daily_user_days[{i}].area"), &g.area, 50);
+            p.text(format_args!("daily_user_days[{i}].licence"), &g.licence, 100);
             if !groups.insert((g.area.as_str(), g.licence.as_str())) {
                 p.push(format!(
                     "daily pool {} is listed twice",
@@ -317,7 +317,7 @@ impl UsageReport {
             }
         }
         for (i, m) in self.metered.iter().enumerate() {
-            p.identifier(&format!("metered[{i}].name"), &m.name);
+            p.identifier(format_args!("metered[{i}].name"), &m.name);
             if m.excess != m.used.saturating_sub(m.threshold) {
                 p.push(format!("metered[{i}].excess is not used minus threshold"));
             }
@@ -335,7 +335,7 @@ impl Endorsement {
             p.push("products is empty: an endorsement names the products it covers");
         }
         for (i, prod) in self.products.iter().enumerate() {
-            p.identifier(&format!("products[{i}]"), prod);
+            p.identifier(format_args!("products[{i}]"), prod);
         }
         p.finish()
     }
