@@ -2,15 +2,30 @@
 //! write path every change goes through.
 //!
 //! Every change is planned under one writer lock against the tree plus an
-//! overlay of the change's own writes, then applied as one atomic sled batch
-//! that also appends its events to the hash chain, then flushed and
-//! `fdatasync`ed before the caller is told it succeeded.
+//! overlay of the change's own writes, then applied atomically (one sled batch
+//! that also appends its events to the hash chain; a change of a single key is
+//! one insert), then flushed and `fdatasync`ed before the caller is told it
+//! succeeded. A change that turns out to write nothing is not applied and not
+//! synced.
+//!
+//! Why a single key is not a batch: sled applies a batch under its global
+//! concurrency-control write lock, and its flush holds the read side for the
+//! whole device write, so a batch that arrives during a flush stops every
+//! reader in the process until the flush ends. A single insert takes only the
+//! read side. The usage the product records (one user-day charge) is such a
+//! change, which keeps `check` answering while charges are synced.
+//!
+//! Reads may see a change that is applied but not yet synced. Where an answer
+//! must not promise more than the disk holds, [`Db::get_durable`] waits for
+//! (or [`Db::get_unless_pending`] reports) the sync of the change that wrote
+//! the key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -137,6 +152,9 @@ struct Durability {
     synced: u64,
     /// Whether a thread is syncing now.
     syncing: bool,
+    /// The keys written by changes applied but not yet synced, with the ticket
+    /// of the latest change that wrote each: what a durable read must wait for.
+    pending: HashMap<Vec<u8>, u64>,
 }
 
 /// An event to append; the sequence and hashes are filled in at commit.
@@ -173,6 +191,11 @@ pub(crate) struct Db {
     synced: std::sync::Condvar,
     _lock: Lock,
     pub(crate) installation: RwLock<Option<Installation>>,
+    /// The latest time a change was made at (seconds): the clock high-water
+    /// mark, kept here so that reads need not ask sled for it.
+    high_water: AtomicI64,
+    /// The high-water mark as last written to the tree.
+    high_water_saved: AtomicI64,
 }
 
 impl Db {
@@ -210,7 +233,14 @@ impl Db {
             synced: std::sync::Condvar::new(),
             _lock: lock,
             installation: RwLock::new(None),
+            high_water: AtomicI64::new(i64::MIN),
+            high_water_saved: AtomicI64::new(i64::MIN),
         };
+        let hw = db
+            .get_rec::<i64>(&keys::meta(names::HIGH_WATER), "clock")?
+            .unwrap_or(i64::MIN);
+        db.high_water.store(hw, Ordering::Relaxed);
+        db.high_water_saved.store(hw, Ordering::Relaxed);
         let inst = db.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
         if let Ok(mut g) = db.installation.write() {
             *g = inst;
@@ -231,9 +261,38 @@ impl Db {
 
     /// The latest time the store has seen (seconds).
     pub(crate) fn high_water(&self) -> Result<i64> {
-        Ok(self
-            .get_rec::<i64>(&keys::meta(names::HIGH_WATER), "clock")?
-            .unwrap_or(i64::MIN))
+        Ok(self.high_water.load(Ordering::Acquire))
+    }
+
+    /// Reads `key`, and if a change that is applied but not yet on disk wrote
+    /// it, waits until that change is synced: for answers that promise the
+    /// value is kept ("already charged").
+    pub(crate) fn get_durable(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
+        let value = self.tree.get(key)?;
+        if let Some(ticket) = self.pending_ticket(key) {
+            self.durable(ticket)?;
+        }
+        Ok(value)
+    }
+
+    /// Reads `key` without waiting: `None` when a change that is applied but not
+    /// yet on disk wrote it (the caller then takes a path that may wait).
+    pub(crate) fn get_unless_pending(&self, key: &[u8]) -> Result<Option<Option<sled::IVec>>> {
+        // Read first: a change registers its keys before it applies them, so a
+        // value read here that is not yet synced is still listed below.
+        let value = self.tree.get(key)?;
+        Ok(match self.pending_ticket(key) {
+            Some(_) => None,
+            None => Some(value),
+        })
+    }
+
+    fn pending_ticket(&self, key: &[u8]) -> Option<u64> {
+        let d = self.durability.lock().unwrap_or_else(|p| p.into_inner());
+        if d.pending.is_empty() {
+            return None;
+        }
+        d.pending.get(key).copied().filter(|t| *t > d.synced)
     }
 
     /// Now for the rules: the clock, or the high-water mark if the clock is behind it.
@@ -270,6 +329,7 @@ impl Db {
         operator: &str,
         f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
     ) -> Result<R> {
+        let bulk = self.bulk.load(Ordering::Relaxed);
         let (out, installation_changed, ticket) = {
             let _guard = self.lock_writer();
             let now = self.effective_now()?;
@@ -283,23 +343,18 @@ impl Db {
             tx.note_clock()?;
             let out = f(&mut tx)?;
             let installation_changed = tx.overlay.contains_key(&keys::meta(names::INSTALLATION));
-            self.commit(tx)?;
-            let ticket = match self.durability.lock() {
-                Ok(mut d) => {
-                    d.applied += 1;
-                    d.applied
-                }
-                Err(p) => {
-                    let mut d = p.into_inner();
-                    d.applied += 1;
-                    d.applied
-                }
+            let ticket = match self.commit(tx, bulk)? {
+                Some(ticket) => ticket,
+                // Nothing written; but what the change read may be applied and
+                // not yet synced, and its answer may rest on it: it waits for
+                // everything applied so far (at once, when that is on disk).
+                None => self.lock_durability().applied,
             };
             (out, installation_changed, ticket)
         };
         // Outside the writer lock: others apply their changes while this one
         // waits, and one sync covers them all.
-        if !self.bulk.load(std::sync::atomic::Ordering::Relaxed) {
+        if !bulk {
             self.durable(ticket)?;
         }
         if installation_changed {
@@ -312,9 +367,13 @@ impl Db {
         Ok(out)
     }
 
+    fn lock_durability(&self) -> MutexGuard<'_, Durability> {
+        self.durability.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Returns once change `ticket` is on disk, syncing if no one else is.
     fn durable(&self, ticket: u64) -> Result<()> {
-        let mut d = self.durability.lock().unwrap_or_else(|p| p.into_inner());
+        let mut d = self.lock_durability();
         loop {
             if d.synced >= ticket {
                 return Ok(());
@@ -324,10 +383,12 @@ impl Db {
                 let target = d.applied;
                 drop(d);
                 let result = self.sync();
-                d = self.durability.lock().unwrap_or_else(|p| p.into_inner());
+                d = self.lock_durability();
                 d.syncing = false;
                 if result.is_ok() {
                     d.synced = d.synced.max(target);
+                    let synced = d.synced;
+                    d.pending.retain(|_, t| *t > synced);
                 }
                 self.synced.notify_all();
                 result?;
@@ -337,7 +398,11 @@ impl Db {
         }
     }
 
-    fn commit(&self, mut tx: Tx<'_>) -> Result<()> {
+    /// Applies a planned change; returns its ticket for [`Db::durable`], or
+    /// `None` when it writes nothing (then nothing is applied, not even the
+    /// clock's high-water mark: a no-op costs no write and no sync).
+    /// Called under the writer lock.
+    fn commit(&self, mut tx: Tx<'_>, bulk: bool) -> Result<Option<u64>> {
         let now = tx.now.timestamp();
         // A new month starts every pool's peak at its seats in use, so that a
         // month in which nobody was activated still reports them.
@@ -352,42 +417,97 @@ impl Db {
                 }
             }
         }
-        let hw = self.high_water()?;
-        if now > hw {
-            tx.put_rec(&keys::meta(names::HIGH_WATER), &now)?;
+        // Only the changes made count as time seen; a change that writes
+        // nothing leaves the mark where it was.
+        if tx.overlay.is_empty() && tx.events.is_empty() {
+            return Ok(None);
         }
-        let (mut seq, mut prev) = self
-            .get_rec::<(u64, [u8; 32])>(&keys::meta(names::CHAIN), "chain")?
-            .unwrap_or((0, [0u8; 32]));
-        for e in std::mem::take(&mut tx.events) {
-            seq += 1;
-            let mut event = Event {
-                seq,
-                name: e.name,
-                status: e.status,
-                message: e.message,
-                description: e.description,
-                activated_at: now,
-                activated_by: e.by,
-                finished_at: e.finished_at,
-                kind: e.kind,
-                prev_hash: prev,
-                hash: [0; 32],
-            };
-            event.hash = event_hash(&event)?;
-            prev = event.hash;
-            tx.put_rec(&keys::event(seq), &event)?;
-        }
-        tx.put_rec(&keys::meta(names::CHAIN), &(seq, prev))?;
-        let mut batch = sled::Batch::default();
-        for (k, v) in tx.overlay {
-            match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
+        let high_water = now.max(self.high_water.load(Ordering::Acquire));
+        if !tx.events.is_empty() {
+            // The chain head moves only when events are appended.
+            let (mut seq, mut prev) = self
+                .get_rec::<(u64, [u8; 32])>(&keys::meta(names::CHAIN), "chain")?
+                .unwrap_or((0, [0u8; 32]));
+            for e in std::mem::take(&mut tx.events) {
+                seq += 1;
+                let mut event = Event {
+                    seq,
+                    name: e.name,
+                    status: e.status,
+                    message: e.message,
+                    description: e.description,
+                    activated_at: now,
+                    activated_by: e.by,
+                    finished_at: e.finished_at,
+                    kind: e.kind,
+                    prev_hash: prev,
+                    hash: [0; 32],
+                };
+                event.hash = event_hash(&event)?;
+                prev = event.hash;
+                tx.put_rec(&keys::event(seq), &event)?;
             }
+            tx.put_rec(&keys::meta(names::CHAIN), &(seq, prev))?;
         }
-        self.tree.apply_batch(batch)?;
-        Ok(())
+        let save_high_water = high_water > self.high_water_saved.load(Ordering::Acquire);
+        let single = tx.overlay.len() == 1;
+        if save_high_water && !single {
+            // Rides along in the batch.
+            tx.put_rec(&keys::meta(names::HIGH_WATER), &high_water)?;
+        }
+        // Listed before they are applied, so that a reader who sees a value
+        // of this change also sees that it is not yet synced.
+        let ticket = {
+            let mut d = self.lock_durability();
+            let ticket = d.applied + 1;
+            if !bulk {
+                for k in tx.overlay.keys() {
+                    d.pending.insert(k.clone(), ticket);
+                }
+            }
+            ticket
+        };
+        let applied = if single {
+            // One key: atomic on its own, and without the batch's global lock.
+            match tx.overlay.pop_first() {
+                Some((k, Some(v))) => self.tree.insert(k, v).map(|_| ()),
+                Some((k, None)) => self.tree.remove(k).map(|_| ()),
+                None => Ok(()),
+            }
+        } else {
+            let mut batch = sled::Batch::default();
+            for (k, v) in tx.overlay {
+                match v {
+                    Some(v) => batch.insert(k, v),
+                    None => batch.remove(k),
+                }
+            }
+            self.tree.apply_batch(batch)
+        };
+        let mut d = self.lock_durability();
+        if let Err(e) = applied {
+            d.pending.retain(|_, t| *t != ticket);
+            return Err(e.into());
+        }
+        d.applied = ticket;
+        drop(d);
+        self.high_water.store(high_water, Ordering::Release);
+        if save_high_water && single {
+            // A separate insert after the change: the mark only moves forward
+            // and means nothing together with the change, and the sync that
+            // makes the change durable covers it. If it fails, the mark is
+            // written again with the next change (and the sync reports the disk).
+            if model::encode(&high_water)
+                .ok()
+                .and_then(|b| self.tree.insert(keys::meta(names::HIGH_WATER), b).ok())
+                .is_some()
+            {
+                self.high_water_saved.store(high_water, Ordering::Release);
+            }
+        } else if save_high_water {
+            self.high_water_saved.store(high_water, Ordering::Release);
+        }
+        Ok(Some(ticket))
     }
 
     /// Flushes sled and syncs its data file: sled's flush alone survives a
@@ -650,4 +770,128 @@ pub(crate) fn write_installation_key(path: &Path, key: &licfile::SecretKey) -> R
     f.write_all(pem.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(|e| StoreError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    fn open(dir: &Path) -> (Db, Arc<FixedClock>) {
+        let clock = Arc::new(FixedClock::new(
+            "2026-03-02T09:00:00Z".parse().expect("a time"),
+        ));
+        let db = Db::open(
+            Layout {
+                dir: dir.join("st"),
+            },
+            clock.clone(),
+            true,
+        )
+        .expect("open");
+        (db, clock)
+    }
+
+    fn saved_high_water(db: &Db) -> Option<i64> {
+        db.get_rec(&keys::meta(names::HIGH_WATER), "clock")
+            .expect("read")
+    }
+
+    #[test]
+    fn a_change_that_writes_nothing_is_not_applied_and_moves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db, clock) = open(dir.path());
+        db.write("t", |tx| {
+            tx.put(b"k".to_vec(), b"v".to_vec());
+            Ok(())
+        })
+        .expect("write");
+        let applied = db.lock_durability().applied;
+        let saved = saved_high_water(&db);
+        assert_eq!(saved, Some(clock.now().timestamp()));
+        assert!(db.get(&keys::meta(names::CHAIN)).expect("read").is_none());
+        let keys_before = db.tree.len();
+
+        clock.advance(chrono::Duration::hours(1));
+        let seen = db
+            .write("t", |tx| tx.get(b"k"))
+            .expect("a write that reads only");
+        assert_eq!(seen.as_deref(), Some(&b"v"[..]));
+        assert_eq!(db.lock_durability().applied, applied, "nothing applied");
+        assert_eq!(
+            saved_high_water(&db),
+            saved,
+            "the clock mark is not written"
+        );
+        assert!(
+            db.get(&keys::meta(names::CHAIN)).expect("read").is_none(),
+            "no chain head without events"
+        );
+        assert_eq!(db.tree.len(), keys_before);
+    }
+
+    #[test]
+    fn a_one_key_change_saves_the_clock_and_an_event_moves_the_chain() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db, clock) = open(dir.path());
+        db.write("t", |tx| {
+            tx.put(b"a".to_vec(), b"1".to_vec());
+            Ok(())
+        })
+        .expect("write");
+        clock.advance(chrono::Duration::minutes(5));
+        db.write("t", |tx| {
+            tx.put(b"b".to_vec(), b"2".to_vec());
+            Ok(())
+        })
+        .expect("a one-key write");
+        assert_eq!(saved_high_water(&db), Some(clock.now().timestamp()));
+        assert_eq!(db.high_water().expect("mark"), clock.now().timestamp());
+        assert!(db.get(&keys::meta(names::CHAIN)).expect("read").is_none());
+
+        db.write("t", |tx| {
+            tx.user_event("Test", "m".into(), "d".into());
+            Ok(())
+        })
+        .expect("an event");
+        let head: Option<(u64, [u8; 32])> = db
+            .get_rec(&keys::meta(names::CHAIN), "chain")
+            .expect("read");
+        assert_eq!(head.map(|h| h.0), Some(1));
+        assert!(db.lock_durability().pending.is_empty(), "all synced");
+    }
+
+    #[test]
+    fn a_read_of_a_change_not_yet_synced_waits_for_its_sync() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db, _clock) = open(dir.path());
+        // Applied and not synced: as a change is between its apply and its sync.
+        db.bulk.store(true, Ordering::Relaxed);
+        db.write("t", |tx| {
+            tx.put(b"k".to_vec(), b"v".to_vec());
+            Ok(())
+        })
+        .expect("write");
+        db.bulk.store(false, Ordering::Relaxed);
+        {
+            let mut d = db.lock_durability();
+            let applied = d.applied;
+            d.pending.insert(b"k".to_vec(), applied);
+        }
+        assert_eq!(
+            db.get_unless_pending(b"k").expect("read"),
+            None,
+            "not answered at once"
+        );
+        assert_eq!(
+            db.get_unless_pending(b"other").expect("read"),
+            Some(None),
+            "another key is"
+        );
+        let v = db.get_durable(b"k").expect("read");
+        assert_eq!(v.as_deref(), Some(&b"v"[..]));
+        let d = db.lock_durability();
+        assert_eq!(d.synced, d.applied, "the read synced it");
+        assert!(d.pending.is_empty());
+    }
 }

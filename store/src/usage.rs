@@ -79,6 +79,21 @@ pub struct UsageOutcome {
 /// How far from today a usage day may be: diaries are booked ahead, and late records happen.
 const USAGE_WINDOW_DAYS: i64 = 366;
 
+/// Where a usage record stands after the reads that need no lock.
+enum Plan {
+    /// Answered without writing.
+    Answer(UsageOutcome),
+    /// A new charge (or a new kind on a charged day) to write.
+    Write {
+        user: String,
+        day: NaiveDate,
+        seat: PoolKey,
+        key: Vec<u8>,
+    },
+    /// The day's charge is applied but not yet on disk (only when not waiting).
+    Pending,
+}
+
 impl Store {
     /// Records that a user worked on a day; a daily-seat user is charged once per day.
     pub fn record_usage(
@@ -87,6 +102,45 @@ impl Store {
         kind: UsageKind,
         day: Option<NaiveDate>,
     ) -> Result<UsageOutcome> {
+        match self.plan_usage(name, kind, day, true)? {
+            Plan::Answer(outcome) => Ok(outcome),
+            Plan::Write {
+                user,
+                day,
+                seat,
+                key,
+            } => self.charge_day(user, kind, day, seat, &key),
+            Plan::Pending => Err(StoreError::Rule(
+                "a usage record waited for a sync and found it pending".into(),
+            )),
+        }
+    }
+
+    /// [`Store::record_usage`] when it can be answered at once, from what is on
+    /// disk, without writing or waiting for a sync: the product's everyday
+    /// repeat of a day already charged, a user not on a daily seat, and every
+    /// refusal. `Ok(None)` when it cannot (a new charge, or a charge not yet
+    /// synced): then call `record_usage`. For a service that answers reads on a
+    /// few threads and hands what may block to others.
+    pub fn record_usage_at_once(
+        &self,
+        name: &str,
+        kind: UsageKind,
+        day: Option<NaiveDate>,
+    ) -> Result<Option<UsageOutcome>> {
+        Ok(match self.plan_usage(name, kind, day, false)? {
+            Plan::Answer(outcome) => Some(outcome),
+            Plan::Write { .. } | Plan::Pending => None,
+        })
+    }
+
+    fn plan_usage(
+        &self,
+        name: &str,
+        kind: UsageKind,
+        day: Option<NaiveDate>,
+        wait: bool,
+    ) -> Result<Plan> {
         let today = self.today()?;
         let day = day.unwrap_or(today);
         if (day - today).num_days().abs() > USAGE_WINDOW_DAYS {
@@ -99,13 +153,13 @@ impl Store {
             .filter(|u| u.state != UserState::Deleted)
             .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
         let Some(seat) = user.seat.clone().filter(|s| s.term == Term::Daily) else {
-            return Ok(UsageOutcome {
+            return Ok(Plan::Answer(UsageOutcome {
                 user: user.name,
                 day,
                 charged: false,
                 reason: "not on a daily seat: contracted and monthly seats are not charged per day"
                     .into(),
-            });
+            }));
         };
         if user.state != UserState::Active {
             return Err(StoreError::Rule(format!(
@@ -115,24 +169,51 @@ impl Store {
         }
         let key = keys::day_charge(day, &user.name);
         // The product reports the same day many times: a repeat changes
-        // nothing, so it costs a read, not a synced write.
-        if let Some(c) = self.db.get_rec::<DayCharge>(&key, "day charge")?
-            && c.kinds & kind.bit() != 0
-        {
-            return Ok(UsageOutcome {
-                user: user.name,
-                day,
-                charged: false,
-                reason: format!("already charged for {day}: one charge per user-day"),
-            });
+        // nothing, so it costs a read, not a synced write. "Already charged"
+        // promises the charge is kept, so a charge read before its sync is
+        // answered only once synced.
+        let existing = if wait {
+            self.db.get_durable(&key)?
+        } else {
+            match self.db.get_unless_pending(&key)? {
+                Some(v) => v,
+                None => return Ok(Plan::Pending),
+            }
+        };
+        if let Some(v) = existing {
+            let c: DayCharge = crate::model::decode(&v, "day charge")?;
+            if c.kinds & kind.bit() != 0 {
+                return Ok(Plan::Answer(UsageOutcome {
+                    user: user.name,
+                    day,
+                    charged: false,
+                    reason: format!("already charged for {day}: one charge per user-day"),
+                }));
+            }
         }
+        Ok(Plan::Write {
+            user: user.name,
+            day,
+            seat,
+            key,
+        })
+    }
+
+    fn charge_day(
+        &self,
+        user: String,
+        kind: UsageKind,
+        day: NaiveDate,
+        seat: PoolKey,
+        key: &[u8],
+    ) -> Result<UsageOutcome> {
         self.db.write("system", |tx| {
-            let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
+            let existing: Option<DayCharge> = tx.get_rec(key, "day charge")?;
             let charged = existing.is_none();
             let kinds = existing.as_ref().map(|c| c.kinds).unwrap_or(0) | kind.bit();
             if existing.as_ref().map(|c| c.kinds) != Some(kinds) {
                 tx.put_rec(
-                    &key,
+                    key,
                     &DayCharge {
                         kinds,
                         pool: seat.clone(),
@@ -140,7 +221,7 @@ impl Store {
                 )?;
             }
             Ok(UsageOutcome {
-                user: user.name.clone(),
+                user: user.clone(),
                 day,
                 charged,
                 reason: if charged {
