@@ -159,7 +159,9 @@ impl Licence {
                 p.push(format!("seat_pools[{i}].count is more than {MAX_COUNT}"));
             }
             if s.storage_gb_per_seat > 100_000 {
-                p.push(format!("seat_pools[{i}].storage_gb_per_seat is more than 100000"));
+                p.push(format!(
+                    "seat_pools[{i}].storage_gb_per_seat is more than 100000"
+                ));
             }
             p.price(format_args!("seat_pools[{i}].price"), s.price);
             for (j, a) in s.limited_to.iter().enumerate() {
@@ -286,7 +288,11 @@ impl UsageReport {
         let mut groups = HashSet::new();
         for (i, g) in self.daily_user_days.iter().enumerate() {
             p.text(format_args!("daily_user_days[{i}].area"), &g.area, 50);
-            p.text(format_args!("daily_user_days[{i}].licence"), &g.licence, 100);
+            p.text(
+                format_args!("daily_user_days[{i}].licence"),
+                &g.licence,
+                100,
+            );
             if !groups.insert((g.area.as_str(), g.licence.as_str())) {
                 p.push(format!(
                     "daily pool {} is listed twice",

@@ -410,6 +410,7 @@ impl Db {
         let last: Option<String> = tx.get_rec(&keys::meta(names::MONTH), "month")?;
         if last.as_deref() != Some(month.to_string().as_str()) {
             tx.put_rec(&keys::meta(names::MONTH), &month.to_string())?;
+            crate::users::start_month(&mut tx, month)?;
             for (k, v) in tx.scan(b"c/")? {
                 let peak = keys::peak_raw(month, &k[2..]);
                 if tx.get(&peak)?.is_none() {

@@ -225,6 +225,12 @@ pub fn peak_raw(month: licfile::YearMonth, pool_bytes: &[u8]) -> Vec<u8> {
     .concat()
 }
 
+/// The most users active at once in a month: the "users" of a metered
+/// service's threshold (base + per user x users) for that month.
+pub fn users_peak(month: licfile::YearMonth) -> Vec<u8> {
+    [b"ua/".as_slice(), month.to_string().as_bytes()].concat()
+}
+
 /// The most storage used in a month.
 pub fn storage_month(month: licfile::YearMonth) -> Vec<u8> {
     [b"sm/".as_slice(), month.to_string().as_bytes()].concat()

@@ -90,7 +90,17 @@ impl Store {
                 users,
             });
         }
-        let users = self.user_counts()?.active;
+        // "Users" of a threshold: the most active at once in the month (a
+        // store from before that was kept counts the users active now).
+        let active = self.user_counts()?.active;
+        let users = match self
+            .db
+            .get_rec::<u64>(&keys::users_peak(month), "users peak")?
+        {
+            Some(peak) if month == current => peak.max(active),
+            Some(peak) => peak,
+            None => active,
+        };
         let mut metered = Vec::new();
         for l in licences.iter() {
             for m in &l.licence.metered_services {

@@ -124,7 +124,26 @@ fn counts(tx: &Tx<'_>) -> Result<UserCounts> {
 fn update_counts(tx: &mut Tx<'_>, f: impl FnOnce(&mut UserCounts)) -> Result<()> {
     let mut c = counts(tx)?;
     f(&mut c);
+    let month = licfile::YearMonth::of(tx.now.date_naive());
+    note_users_peak(tx, month, c.active)?;
     tx.put_rec(&keys::meta(names::USER_COUNTS), &c)
+}
+
+/// Raises the month's peak of active users to `active` if it is below.
+fn note_users_peak(tx: &mut Tx<'_>, month: licfile::YearMonth, active: u64) -> Result<()> {
+    let key = keys::users_peak(month);
+    let peak: Option<u64> = tx.get_rec(&key, "users peak")?;
+    if peak.is_none_or(|p| p < active) {
+        tx.put_rec(&key, &active)?;
+    }
+    Ok(())
+}
+
+/// Starts a new month's peak of active users at the users active now, so
+/// that a month in which nobody is added or activated still has one.
+pub(crate) fn start_month(tx: &mut Tx<'_>, month: licfile::YearMonth) -> Result<()> {
+    let active = counts(tx)?.active;
+    note_users_peak(tx, month, active)
 }
 
 fn put_user(tx: &mut Tx<'_>, user: &User) -> Result<()> {

@@ -420,6 +420,8 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
     s.store.record_metered("chat-sessions", 1000).unwrap();
     s.store.record_storage(5_000_000_000).unwrap();
     s.clock.set(at("2026-06-02T09:00:00Z"));
+    // June's changes do not move May's threshold.
+    s.store.deactivate("owner", "m1").unwrap();
     let mut parts = s
         .store
         .usage_report("owner", YearMonth::new(2026, 5).unwrap())
@@ -441,8 +443,10 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
         .iter()
         .find(|m| m.name == "chat-sessions")
         .unwrap();
-    // 500 + 20 per active user (owner, m0, m1, d = 4) = 580.
-    assert_eq!((chat.used, chat.threshold, chat.excess), (1000, 580, 420));
+    // 500 + 20 per user, users being the most active at once in May (owner,
+    // m0, m1, m2, d = 5, before m2 was deactivated on the 10th): 600. Not the
+    // 3 active when the report is made.
+    assert_eq!((chat.used, chat.threshold, chat.excess), (1000, 600, 400));
     assert_eq!(report.storage_used_bytes, 5_000_000_000);
     licfile::verify::read_verified(
         armored.as_bytes(),
@@ -451,7 +455,7 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
     )
     .unwrap();
 
-    // The invoice: seats ahead for June, 3 user-days at 3.50, 420 chats at 0.10.
+    // The invoice: seats ahead for June, 3 user-days at 3.50, 400 chats at 0.10.
     let inv = licfile::invoice::invoice(std::slice::from_ref(&report)).unwrap();
     assert_eq!(inv.billed_ahead.to_string(), "2026-06");
     let dec = |x: &str| x.parse::<rust_decimal::Decimal>().unwrap();
@@ -468,7 +472,7 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
         + dec("2") * dec("44")
         + dec("3") * dec("15")
         + dec("18");
-    assert_eq!(inv.total, seats + dec("10.50") + dec("42"));
+    assert_eq!(inv.total, seats + dec("10.50") + dec("40"));
     // A month not started yet is refused.
     assert!(
         s.store
