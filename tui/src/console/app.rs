@@ -160,6 +160,9 @@ pub struct App {
     pub page_start: Option<String>,
     /// The selected user on the page.
     pub user_sel: usize,
+    /// The first user row shown: kept between frames so that the selection
+    /// moves within the window instead of dragging the window with it.
+    pub user_offset: std::cell::Cell<usize>,
     /// The users query (search, licence filter).
     pub query: UserQuery,
     /// The licence filter: 0 all, else an index into the filters.
@@ -168,6 +171,8 @@ pub struct App {
     pub events: Vec<Event>,
     /// The selected event.
     pub event_sel: usize,
+    /// The first event row shown (as `user_offset`).
+    pub event_offset: std::cell::Cell<usize>,
     /// The open popup.
     pub popup: Option<Popup>,
     /// A line for the footer: text, and whether it is an error.
@@ -202,6 +207,7 @@ impl App {
             page_starts: Vec::new(),
             page_start: None,
             user_sel: 0,
+            user_offset: std::cell::Cell::new(0),
             query: UserQuery {
                 limit: PAGE,
                 ..Default::default()
@@ -209,6 +215,7 @@ impl App {
             filter: 0,
             events: Vec::new(),
             event_sel: 0,
+            event_offset: std::cell::Cell::new(0),
             popup: None,
             message: None,
             quit: false,
@@ -253,6 +260,10 @@ impl App {
                 self.users_next = page.next;
                 if after.is_none() {
                     self.users_total = page.total;
+                }
+                if self.page_start != after {
+                    // Another page: its rows start at the top.
+                    self.user_offset.set(0);
                 }
                 self.page_start = after;
                 self.user_sel = self.user_sel.min(self.users.len().saturating_sub(1));

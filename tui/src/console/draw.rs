@@ -602,9 +602,11 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         .row_highlight_style(t.selected())
         .highlight_symbol(">")
         .block(block(app, "System notifications"));
-    let mut state =
-        TableState::default().with_selected((!app.events.is_empty()).then_some(app.event_sel));
+    let mut state = TableState::default()
+        .with_offset(app.event_offset.get())
+        .with_selected((!app.events.is_empty()).then_some(app.event_sel));
     frame.render_stateful_widget(table, events, &mut state);
+    app.event_offset.set(state.offset());
 
     let text = app
         .events
@@ -695,9 +697,11 @@ fn draw_users(frame: &mut Frame, app: &App, area: Rect) {
         .row_highlight_style(t.selected())
         .highlight_symbol(">")
         .block(block(app, &title));
-    let mut state =
-        TableState::default().with_selected((!app.users.is_empty()).then_some(app.user_sel));
+    let mut state = TableState::default()
+        .with_offset(app.user_offset.get())
+        .with_selected((!app.users.is_empty()).then_some(app.user_sel));
     frame.render_stateful_widget(table, area, &mut state);
+    app.user_offset.set(state.offset());
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {

@@ -1032,3 +1032,30 @@ fn without_unicode_borders_and_bars_are_ascii() {
     press(&mut app, KeyCode::Char('?'));
     assert!(screen(&app, 80, 24).is_ascii());
 }
+
+#[test]
+fn going_back_up_moves_the_selection_within_the_window() {
+    let site = site(60);
+    let mut app = site.app();
+    press(&mut app, KeyCode::Char('3'));
+    let row_of = |app: &App| {
+        let buf = render(app, 80, 24);
+        let name = app.selected_user().expect("a selected user").name.clone();
+        find(&buf, &format!(">{name}"))
+            .or_else(|| find(&buf, &name))
+            .unwrap_or_else(|| panic!("{name} is not on screen:\n{}", text(&buf)))
+            .1
+    };
+    // Well past the first screen: the window has scrolled, the selection is at its bottom.
+    for _ in 0..40 {
+        press(&mut app, KeyCode::Down);
+        row_of(&app);
+    }
+    let bottom = row_of(&app);
+    // Up three rows: the window stays, the selection climbs three rows on screen.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Up);
+        row_of(&app);
+    }
+    assert_eq!(row_of(&app), bottom - 3, "{}", screen(&app, 80, 24));
+}
