@@ -6,8 +6,9 @@
 //! service; many clients at once lose nothing (the counters equal a recount and
 //! every acknowledged write is there); a client killed mid-request, garbage,
 //! oversized frames and a reader that never reads hold up only themselves; a uid
-//! with no login name is refused; SIGTERM and SIGINT stop it cleanly; after
-//! SIGKILL and a restart everything acknowledged is there.
+//! with no login name is refused; subscribers are pushed new events, and the
+//! ones they missed; SIGTERM and SIGINT stop it cleanly; after SIGKILL and a
+//! restart everything acknowledged is there.
 //!
 //! Some cases need a second process speaking the protocol (to kill it
 //! mid-request, or to run it under another uid): this test binary runs itself
@@ -496,7 +497,8 @@ struct Acked {
 
 /// Runs the product's and an administrator's writes on their own connections
 /// until `stop` or the first error; returns what was acknowledged and the
-/// first error, if any. Daily usage goes to distinct future days per thread.
+/// first error, if any. Daily usage goes to distinct future days per thread
+/// (at most 95 of them).
 fn writers(
     socket: &Path,
     daily: &[String],
@@ -515,7 +517,9 @@ fn writers(
                 Err(e) => return (acked, Some(format!("connect: {e}"))),
             };
             for i in 0..rounds as i64 {
-                let day = today + chrono::Duration::days(1 + t * 100 + i);
+                // Past 95 rounds the days come round again (repeats, not
+                // charges): the usage window is a year.
+                let day = today + chrono::Duration::days(1 + t * 100 + i % 95);
                 for user in &daily {
                     if stop.load(Ordering::Relaxed) {
                         return (acked, None);
@@ -1051,6 +1055,82 @@ fn a_reader_that_never_reads_blocks_nobody() {
         .expect("after the slow reader left");
 }
 
+/// The pushed events of `remote` for up to `limit`, until `enough` says stop.
+fn pushed(
+    remote: &Remote,
+    limit: Duration,
+    enough: impl Fn(&[store::Event]) -> bool,
+) -> Vec<store::Event> {
+    let start = Instant::now();
+    let mut got = Vec::new();
+    while start.elapsed() < limit && !enough(&got) {
+        if let Some(e) = remote
+            .next_event(Duration::from_millis(100))
+            .expect("next event")
+        {
+            got.push(e);
+        }
+    }
+    got
+}
+
+#[test]
+fn subscribers_are_sent_events_as_they_happen_and_what_they_missed() {
+    let dir = demo();
+    let service = Service::start(&dir);
+    let admin = service.remote();
+    let last = admin
+        .events(1, None)
+        .expect("events")
+        .first()
+        .map(|e| e.seq)
+        .expect("a demo store has events");
+
+    let watcher = service.remote();
+    watcher.subscribe(None).expect("subscribe");
+    let add = |name: &str| {
+        admin
+            .add_user(&NewUser {
+                name: name.into(),
+                role: "engineer".into(),
+                licence: None,
+                term: None,
+                email: None,
+            })
+            .expect("add a user");
+    };
+    add("sub.one");
+    let is_added = |e: &store::Event, name: &str| {
+        e.name == "User added" && e.message.starts_with(&format!("{name} "))
+    };
+    let got = pushed(&watcher, Duration::from_secs(5), |got| {
+        got.iter().any(|e| is_added(e, "sub.one"))
+    });
+    assert!(
+        got.iter().any(|e| is_added(e, "sub.one")),
+        "the change was pushed: {got:?}"
+    );
+    assert!(got.iter().all(|e| e.seq > last), "only new events: {got:?}");
+    // The subscribed connection still answers requests.
+    assert!(watcher.check("sub.one").expect("check").user == "sub.one");
+
+    // A console that comes back asks for what it missed, then gets what is new.
+    let late = service.remote();
+    late.subscribe(Some(last)).expect("subscribe after");
+    add("sub.two");
+    let got = pushed(&late, Duration::from_secs(5), |got| {
+        got.iter().any(|e| is_added(e, "sub.two"))
+    });
+    assert_eq!(got.first().map(|e| e.seq), Some(last + 1), "{got:?}");
+    let seqs: Vec<u64> = got.iter().map(|e| e.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "in order, once each: {seqs:?}"
+    );
+    assert!(got.iter().any(|e| is_added(e, "sub.one")), "{got:?}");
+    assert!(got.iter().any(|e| is_added(e, "sub.two")), "{got:?}");
+}
+
 // ---------------------------------------------------------------------------
 // (e) A uid with no login name is refused.
 
@@ -1248,8 +1328,9 @@ fn sigkill_mid_load_then_restart_keeps_everything_acknowledged() {
     let mut service = Service::start(&dir);
     let daily = daily_users(&service.remote());
     let stop = Arc::new(AtomicBool::new(false));
-    // Enough rounds that the writers are still going when the service dies.
-    let writing = writers(&service.socket, &daily, today, 95, &stop);
+    // The writers are still going when the service dies: they stop only at
+    // their first error (how many rounds fit in the time depends on the machine).
+    let writing = writers(&service.socket, &daily, today, 1_000_000, &stop);
     thread::sleep(Duration::from_millis(700));
     service.kill();
 
