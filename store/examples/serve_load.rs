@@ -1,13 +1,20 @@
-//! A load client for `tessera serve`: N connections, each a thread with its own
-//! `store::client::Remote`, issuing what the licensed product issues (`check`
-//! and `record_usage` of a login) as fast as the service answers.
+//! A load client for `tessera serve`: N connections, each with one request in
+//! flight at a time, issuing what the licensed product issues (`check` and
+//! `record_usage` of a login) as fast as the service answers.
 //!
 //! ```text
 //! cargo run --release -p store --example serve_load -- --socket st/tessera.sock \
 //!     [--clients 50] [--requests 200000] [--check-percent 50] [--days 1] \
-//!     [--users-file FILE] [--seed N]
+//!     [--users-file FILE] [--seed N] [--driver threads|epoll|epoll:N]
 //! ```
 //!
+//! - Driver: `threads` (the default) gives each connection a thread with its
+//!   own `store::client::Remote`, as a product with a process a user would;
+//!   on a small machine those threads cost more CPU than the service, and their
+//!   own scheduling delays count in the latencies. `epoll` drives every
+//!   connection from one thread (`epoll:N`: N threads) with raw protocol lines,
+//!   which measures the service more than the client. Each connection sends
+//!   the same requests in the same order either way.
 //! - Users: the lines of `--users-file`, else every active user (asked of the
 //!   service, which takes a licence reader: run it as the Owner/manager).
 //! - `record_usage` days: today and the `--days - 1` days before it (not before
@@ -32,16 +39,21 @@
 //! `result: ops_per_s=… p50_ms=… p99_ms=… max_ms=… errors=… lost=…`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use licfile::YearMonth;
+use rustix::buffer::spare_capacity;
+use rustix::event::epoll;
 use store::Api;
 use store::client::Remote;
-use store::usage::UsageKind;
+use store::protocol::{Frame, Request, Response, VERSION};
+use store::usage::{UsageKind, UsageOutcome};
 use store::views::UserQuery;
 
 struct Args {
@@ -54,10 +66,21 @@ struct Args {
     seed: u64,
     acked: Option<PathBuf>,
     verify: Option<PathBuf>,
+    driver: Driver,
+}
+
+/// How the connections are driven.
+#[derive(Clone, Copy)]
+enum Driver {
+    /// A thread a connection.
+    Threads,
+    /// This many threads, each driving its share of the connections with epoll.
+    Epoll(usize),
 }
 
 const USAGE: &str = "usage: serve_load --socket PATH [--clients 50] [--requests 200000] \
-[--check-percent 50] [--days 1] [--users-file FILE] [--seed N] [--acked FILE]
+[--check-percent 50] [--days 1] [--users-file FILE] [--seed N] [--acked FILE] \
+[--driver epoll|epoll:N|threads]
        serve_load --socket PATH --verify FILE";
 
 fn parse_args() -> Result<Args, String> {
@@ -71,6 +94,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 1,
         acked: None,
         verify: None,
+        driver: Driver::Threads,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -93,6 +117,18 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => args.seed = num(&value)?,
             "--acked" => args.acked = Some(PathBuf::from(value)),
             "--verify" => args.verify = Some(PathBuf::from(value)),
+            "--driver" => {
+                args.driver = match value.split_once(':') {
+                    _ if value == "threads" => Driver::Threads,
+                    _ if value == "epoll" => Driver::Epoll(1),
+                    Some(("epoll", n)) => Driver::Epoll(num(n)?.max(1) as usize),
+                    _ => {
+                        return Err(format!(
+                            "--driver: {value:?} is not threads, epoll or epoll:N"
+                        ));
+                    }
+                }
+            }
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -255,6 +291,349 @@ fn users(remote: &Remote, file: Option<&PathBuf>) -> Result<Vec<String>, String>
     }
 }
 
+/// What the clients ask: the same sequence of requests for each connection
+/// whichever driver runs it.
+struct Plan {
+    users: Arc<Vec<String>>,
+    check_percent: u64,
+    seed: u64,
+    span: i64,
+    first_day: NaiveDate,
+}
+
+impl Plan {
+    fn rng(&self, client: usize) -> Rng {
+        Rng::new(self.seed.wrapping_add(client as u64 + 1))
+    }
+
+    /// The next request of a connection: (user, check or record, day).
+    fn next<'a>(&'a self, rng: &mut Rng) -> (&'a str, bool, Option<NaiveDate>) {
+        let user = &self.users[rng.below(self.users.len() as u64) as usize];
+        let check = rng.below(100) < self.check_percent;
+        let day = (self.span > 1)
+            .then(|| self.first_day + chrono::Duration::days(rng.below(self.span as u64) as i64));
+        (user, check, day)
+    }
+}
+
+impl Tally {
+    fn took(&mut self, start: Instant, kind: u8, epoch: Instant) {
+        let us = start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+        self.latencies.push((us, kind));
+        if self.slowest.len() < 3 || us > self.slowest[2].0 {
+            self.slowest.push((us, start - epoch, KINDS[kind as usize]));
+            self.slowest
+                .sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
+            self.slowest.truncate(3);
+        }
+    }
+}
+
+/// `--driver threads`: one thread a connection, each with its own `Remote`,
+/// as a product with one process a user would.
+fn one_client(
+    plan: &Plan,
+    socket: &Path,
+    c: usize,
+    n: usize,
+    barrier: &Barrier,
+    epoch: Instant,
+) -> Tally {
+    let mut t = Tally {
+        latencies: Vec::with_capacity(n),
+        ..Tally::default()
+    };
+    let remote = Remote::connect(socket);
+    barrier.wait();
+    let remote = match remote {
+        Ok(r) => r,
+        Err(e) => {
+            t.error(format!("connect: {e}"));
+            return t;
+        }
+    };
+    let mut rng = plan.rng(c);
+    for _ in 0..n {
+        let (user, check, day) = plan.next(&mut rng);
+        let start = Instant::now();
+        let mut kind = 0u8;
+        if check {
+            match remote.check(user) {
+                Ok(_) => t.checks += 1,
+                Err(e) => t.error(format!("check {user}: {e}")),
+            }
+        } else {
+            kind = 1;
+            match remote.record_usage(user, UsageKind::Login, day) {
+                Ok(o) => {
+                    t.records += 1;
+                    if o.charged {
+                        kind = 2;
+                        t.charged.push((o.user, o.day));
+                    }
+                }
+                Err(e) => t.error(format!("record_usage {user}: {e}")),
+            }
+        }
+        t.took(start, kind, epoch);
+    }
+    t
+}
+
+/// One connection of the event-loop driver.
+struct Conn {
+    client: usize,
+    stream: UnixStream,
+    input: Vec<u8>,
+    rng: Rng,
+    left: usize,
+    next_id: u64,
+    /// The request in flight: its id, whether a check, the user, and when it was sent.
+    sent: Option<(u64, bool, String, Instant)>,
+}
+
+/// `--driver epoll[:N]`: N threads (default 1) each drive their share of the
+/// connections with epoll, one request in flight on each, sending the next as
+/// soon as the answer is read. The latency of a request runs from just before
+/// its line is written to just after its answer is read and parsed.
+fn event_loop(
+    plan: &Plan,
+    socket: &Path,
+    mine: &[(usize, usize)],
+    barrier: &Barrier,
+    epoch: Instant,
+) -> Tally {
+    let mut t = Tally {
+        latencies: Vec::with_capacity(mine.iter().map(|m| m.1).sum()),
+        ..Tally::default()
+    };
+    let mut conns = Vec::new();
+    let mut failed = Vec::new();
+    for &(c, n) in mine {
+        match connect_raw(socket) {
+            Ok((stream, input)) => conns.push(Conn {
+                client: c,
+                stream,
+                input,
+                rng: plan.rng(c),
+                left: n,
+                next_id: 1,
+                sent: None,
+            }),
+            Err(e) => failed.push(format!("connect: {e}")),
+        }
+    }
+    barrier.wait();
+    for e in failed {
+        t.error(e);
+    }
+    let epoll = match epoll::create(epoll::CreateFlags::CLOEXEC) {
+        Ok(e) => e,
+        Err(e) => {
+            t.error(format!("epoll: {e}"));
+            return t;
+        }
+    };
+    let mut active = 0usize;
+    for (i, conn) in conns.iter_mut().enumerate() {
+        if let Err(e) = conn
+            .stream
+            .set_nonblocking(true)
+            .map_err(|e| e.to_string())
+            .and_then(|_| {
+                epoll::add(
+                    &epoll,
+                    &conn.stream,
+                    epoll::EventData::new_u64(i as u64),
+                    epoll::EventFlags::IN,
+                )
+                .map_err(|e| e.to_string())
+            })
+        {
+            t.error(format!("client {}: {e}", conn.client));
+            conn.left = 0;
+            continue;
+        }
+        if send_next(plan, conn, &mut t) {
+            active += 1;
+        }
+    }
+    let mut events: Vec<epoll::Event> = Vec::with_capacity(64);
+    let timeout = rustix::event::Timespec {
+        tv_sec: 120,
+        tv_nsec: 0,
+    };
+    let mut chunk = vec![0u8; 64 * 1024];
+    while active > 0 {
+        events.clear();
+        match epoll::wait(&epoll, spare_capacity(&mut events), Some(&timeout)) {
+            Ok(0) => {
+                t.error(format!("no answer for 120 s on {active} connections"));
+                return t;
+            }
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => {
+                t.error(format!("epoll: {e}"));
+                return t;
+            }
+        }
+        for e in &events {
+            let conn = &mut conns[e.data.u64() as usize];
+            let mut closed = false;
+            loop {
+                match conn.stream.read(&mut chunk) {
+                    Ok(0) => {
+                        closed = true;
+                        break;
+                    }
+                    Ok(n) => conn.input.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        t.error(format!("client {}: read: {e}", conn.client));
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+            while let Some(nl) = conn.input.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = conn.input.drain(..=nl).collect();
+                answered(conn, &line, &mut t, epoch);
+                if !send_next(plan, conn, &mut t) {
+                    active -= 1;
+                }
+            }
+            if closed && conn.sent.is_some() {
+                t.error(format!(
+                    "client {}: the service closed the connection",
+                    conn.client
+                ));
+                conn.sent = None;
+                conn.left = 0;
+                let _ = epoll::delete(&epoll, &conn.stream);
+                active -= 1;
+            }
+        }
+    }
+    t
+}
+
+/// Connects and reads the greeting; returns the stream and anything read past it.
+fn connect_raw(socket: &Path) -> Result<(UnixStream, Vec<u8>), String> {
+    let mut stream = UnixStream::connect(socket).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .map_err(|e| e.to_string())?;
+    let mut input = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(nl) = input.iter().position(|b| *b == b'\n') {
+            let hello: Vec<u8> = input.drain(..=nl).collect();
+            let h: serde_json::Value =
+                serde_json::from_slice(&hello).map_err(|e| format!("greeting: {e}"))?;
+            if h.get("service").is_none() {
+                return Err(format!("refused: {h}"));
+            }
+            return Ok((stream, input));
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err("the service closed the connection".into()),
+            Ok(n) => input.extend_from_slice(&chunk[..n]),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// Sends the connection's next request, if it has one left.
+fn send_next(plan: &Plan, conn: &mut Conn, t: &mut Tally) -> bool {
+    if conn.left == 0 {
+        return false;
+    }
+    conn.left -= 1;
+    let (user, check, day) = plan.next(&mut conn.rng);
+    let id = conn.next_id;
+    conn.next_id += 1;
+    let request = if check {
+        Request::Check { user: user.into() }
+    } else {
+        Request::RecordUsage {
+            user: user.into(),
+            kind: UsageKind::Login,
+            day,
+        }
+    };
+    let mut line = match serde_json::to_vec(&Frame {
+        v: VERSION,
+        id,
+        request,
+    }) {
+        Ok(l) => l,
+        Err(e) => {
+            t.error(format!("encoding a request: {e}"));
+            conn.left = 0;
+            return false;
+        }
+    };
+    line.push(b'\n');
+    let start = Instant::now();
+    let mut at = 0;
+    while at < line.len() {
+        match conn.stream.write(&line[at..]) {
+            Ok(n) => at += n,
+            // A request line is small and the service reads it at once.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::yield_now(),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                t.error(format!("client {}: write: {e}", conn.client));
+                conn.left = 0;
+                return false;
+            }
+        }
+    }
+    conn.sent = Some((id, check, user.to_string(), start));
+    true
+}
+
+/// Takes the answer to the request in flight.
+fn answered(conn: &mut Conn, line: &[u8], t: &mut Tally, epoch: Instant) {
+    let Some((id, check, user, start)) = conn.sent.take() else {
+        t.error(format!("client {}: an answer to nothing", conn.client));
+        return;
+    };
+    let response: Response = match serde_json::from_slice(line) {
+        Ok(r) => r,
+        Err(e) => {
+            t.error(format!("client {}: not a response: {e}", conn.client));
+            return;
+        }
+    };
+    let what = if check { "check" } else { "record_usage" };
+    let mut kind = u8::from(!check);
+    if response.id != id {
+        t.error(format!(
+            "{what} {user}: answer {} to request {id}",
+            response.id
+        ));
+    } else if !response.ok {
+        let message = response.error.map(|e| e.message).unwrap_or_default();
+        t.error(format!("{what} {user}: {message}"));
+    } else if check {
+        t.checks += 1;
+    } else {
+        match serde_json::from_value::<UsageOutcome>(response.result.unwrap_or_default()) {
+            Ok(o) => {
+                t.records += 1;
+                if o.charged {
+                    kind = 2;
+                    t.charged.push((o.user, o.day));
+                }
+            }
+            Err(e) => t.error(format!("record_usage {user}: {e}")),
+        }
+    }
+    t.took(start, kind, epoch);
+}
+
 fn ms(us: u32) -> f64 {
     f64::from(us) / 1000.0
 }
@@ -322,64 +701,45 @@ fn run(args: &Args) -> Result<bool, String> {
         users.len(),
         admin.hello().user
     );
-    let barrier = Arc::new(Barrier::new(args.clients + 1));
+    let plan = Arc::new(Plan {
+        users: users.clone(),
+        check_percent: args.check_percent,
+        seed: args.seed,
+        span,
+        first_day,
+    });
+    let share =
+        |c: usize| args.requests / args.clients + usize::from(c < args.requests % args.clients);
     let epoch = Instant::now();
     let mut handles = Vec::new();
-    for c in 0..args.clients {
-        let n = args.requests / args.clients + usize::from(c < args.requests % args.clients);
-        let (users, barrier, socket) = (users.clone(), barrier.clone(), args.socket.clone());
-        let (check_percent, seed) = (args.check_percent, args.seed);
-        handles.push(std::thread::spawn(move || {
-            let mut t = Tally {
-                latencies: Vec::with_capacity(n),
-                ..Tally::default()
-            };
-            let remote = Remote::connect(&socket);
-            barrier.wait();
-            let remote = match remote {
-                Ok(r) => r,
-                Err(e) => {
-                    t.error(format!("connect: {e}"));
-                    return t;
-                }
-            };
-            let mut rng = Rng::new(seed.wrapping_add(c as u64 + 1));
-            for _ in 0..n {
-                let user = &users[rng.below(users.len() as u64) as usize];
-                let check = rng.below(100) < check_percent;
-                let day = (span > 1)
-                    .then(|| first_day + chrono::Duration::days(rng.below(span as u64) as i64));
-                let start = Instant::now();
-                let mut kind = 0u8;
-                if check {
-                    match remote.check(user) {
-                        Ok(_) => t.checks += 1,
-                        Err(e) => t.error(format!("check {user}: {e}")),
-                    }
-                } else {
-                    kind = 1;
-                    match remote.record_usage(user, UsageKind::Login, day) {
-                        Ok(o) => {
-                            t.records += 1;
-                            if o.charged {
-                                kind = 2;
-                                t.charged.push((o.user, o.day));
-                            }
-                        }
-                        Err(e) => t.error(format!("record_usage {user}: {e}")),
-                    }
-                }
-                let us = start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-                t.latencies.push((us, kind));
-                if t.slowest.len() < 3 || us > t.slowest[2].0 {
-                    t.slowest.push((us, start - epoch, KINDS[kind as usize]));
-                    t.slowest.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
-                    t.slowest.truncate(3);
-                }
+    let barrier = match args.driver {
+        Driver::Threads => {
+            let barrier = Arc::new(Barrier::new(args.clients + 1));
+            for c in 0..args.clients {
+                let (plan, barrier, socket) = (plan.clone(), barrier.clone(), args.socket.clone());
+                let n = share(c);
+                handles.push(std::thread::spawn(move || {
+                    one_client(&plan, &socket, c, n, &barrier, epoch)
+                }));
             }
-            t
-        }));
-    }
+            barrier
+        }
+        Driver::Epoll(threads) => {
+            let threads = threads.clamp(1, args.clients);
+            let barrier = Arc::new(Barrier::new(threads + 1));
+            for d in 0..threads {
+                let mine: Vec<(usize, usize)> = (0..args.clients)
+                    .filter(|c| c % threads == d)
+                    .map(|c| (c, share(c)))
+                    .collect();
+                let (plan, barrier, socket) = (plan.clone(), barrier.clone(), args.socket.clone());
+                handles.push(std::thread::spawn(move || {
+                    event_loop(&plan, &socket, &mine, &barrier, epoch)
+                }));
+            }
+            barrier
+        }
+    };
     barrier.wait();
     let start = Instant::now();
     let mut total = Tally::default();
