@@ -12,7 +12,6 @@ set -euo pipefail
 N=${N:-10000}
 RUNS=${RUNS:-3}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=x86_64-unknown-linux-gnu
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -22,12 +21,8 @@ if ((BASH_VERSINFO[0] < 5)); then
 fi
 
 if [ -z "${TESSERA:-}" ]; then
-    say "building tessera (dist profile, static glibc)"
-    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\"" \
-        cargo build --quiet --profile dist --target "$TARGET" -p tui)
-    TD=${CARGO_TARGET_DIR:-$ROOT/target}
-    [[ $TD == /* ]] || TD=$ROOT/$TD
-    TESSERA=$TD/$TARGET/dist/tessera
+    say "building tessera as it ships (packaging/dist.sh)"
+    TESSERA=$("$ROOT/packaging/dist.sh")
 fi
 [ -x "$TESSERA" ] || { say "error: no tessera binary at $TESSERA"; exit 1; }
 TESSERA=$(realpath "$TESSERA")

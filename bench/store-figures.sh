@@ -16,7 +16,6 @@ set -euo pipefail
 USERS=${USERS:-100000}
 RUNS=${RUNS:-30}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=x86_64-unknown-linux-gnu
 say() { printf '%s\n' "$*" >&2; }
 
 need=()
@@ -29,10 +28,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ -z "${TESSERA:-}" ]; then
-    say "building tessera (dist profile, static glibc)"
-    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\"" \
-        cargo build --quiet --profile dist --target "$TARGET" -p tui)
-    TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/$TARGET/dist/tessera"
+    say "building tessera as it ships (packaging/dist.sh)"
+    TESSERA=$("$ROOT/packaging/dist.sh")
 fi
 
 WORK=$(mktemp -d)

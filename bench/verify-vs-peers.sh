@@ -8,7 +8,7 @@
 #   bench/verify-vs-peers.sh            # N=300
 #   N=1000 bench/verify-vs-peers.sh
 #   TESSERA=path/to/tessera bench/verify-vs-peers.sh   # skip the build, time this binary
-#   EXTRA_RUSTFLAGS="-C relocation-model=static" bench/verify-vs-peers.sh   # try a build flag
+#   EXTRA_RUSTFLAGS="-C relocation-model=pie" bench/verify-vs-peers.sh   # try a build flag (see packaging/dist.sh)
 #
 # Installs minisign and openssh-client with apt-get when they are missing
 # (needs root, as on the project's machines), and hyperfine when it can, to
@@ -20,7 +20,6 @@ set -euo pipefail
 
 N=${N:-300}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=x86_64-unknown-linux-gnu
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -56,13 +55,8 @@ fi
 
 # --- tessera, as it ships ---------------------------------------------------
 if [ -z "${TESSERA:-}" ]; then
-    say "building tessera (dist profile, static glibc)"
-    # An explicit --target keeps RUSTFLAGS away from build scripts and proc-macros.
-    (cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\" ${EXTRA_RUSTFLAGS:-}" \
-        cargo build --quiet --profile dist --target "$TARGET" -p tui)
-    TD=${CARGO_TARGET_DIR:-$ROOT/target}
-    [[ $TD == /* ]] || TD=$ROOT/$TD
-    TESSERA=$TD/$TARGET/dist/tessera
+    say "building tessera as it ships (packaging/dist.sh)"
+    TESSERA=$("$ROOT/packaging/dist.sh")
 fi
 [ -x "$TESSERA" ] || { say "error: no tessera binary at $TESSERA"; exit 1; }
 TESSERA=$(realpath "$TESSERA")

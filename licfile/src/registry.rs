@@ -152,7 +152,7 @@ impl Registry {
         } else {
             &known.reports
         };
-        if seen.iter().any(|s| *s == id) {
+        if seen.contains(&id) {
             return Err(RegistryError::Replayed {
                 kind,
                 id,

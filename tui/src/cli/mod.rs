@@ -188,14 +188,8 @@ fn fast_path() -> Option<ExitCode> {
     let rest = || std::iter::once(argv[0].clone()).chain(argv[2..].iter().cloned());
     match argv.get(1)?.to_str()? {
         "verify" => {
-            #[derive(Debug, Parser)]
-            #[command(name = "tessera verify")]
-            struct Fast {
-                #[command(flatten)]
-                args: verify::Args,
-            }
-            let fast = Fast::try_parse_from(rest()).ok()?;
-            Some(finish(verify::run(fast.args)))
+            let args = verify::Args::plain(&argv[2..])?;
+            Some(finish(verify::run(args)))
         }
         "check" => {
             #[derive(Debug, Parser)]

@@ -9,7 +9,7 @@ use licfile::{Document, LicenceState, Policy, Roots, Status, policy};
 use super::util::{self, Failure};
 
 /// Arguments of `verify`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Args {
     /// The document to check (`-` for standard input).
     #[arg(value_name = "FILE")]
@@ -29,6 +29,60 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+impl Args {
+    /// The arguments after `verify`, read without clap when they are plain:
+    /// `FILE`, `--trust P` (repeated), `--demo`, `--serial S`, `--at DATE`,
+    /// `--json`, each value also as `--name=value`. Anything else (help, an
+    /// unknown or repeated option, a bad date, a second file) is `None`, and
+    /// the full parser then gives its usual message. Why: clap's code is most
+    /// of the pages a `verify` process touches, and a process started per file
+    /// pays for every page.
+    pub fn plain(args: &[std::ffi::OsString]) -> Option<Args> {
+        let mut out = Args {
+            file: PathBuf::new(),
+            trust: Vec::new(),
+            demo: false,
+            serial: None,
+            at: None,
+            json: false,
+        };
+        let mut file = None;
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let text = arg.to_str();
+            let (name, inline) = match text {
+                Some(t) if t.starts_with("--") => match t.split_once('=') {
+                    Some((n, v)) => (n, Some(std::ffi::OsString::from(v))),
+                    None => (t, None),
+                },
+                // "-" is standard input; any other dash is an option clap knows better.
+                Some(t) if t.starts_with('-') && t != "-" => return None,
+                _ => {
+                    if file.replace(PathBuf::from(arg)).is_some() {
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            let mut value = || inline.clone().or_else(|| it.next().cloned());
+            match name {
+                "--trust" => out.trust.push(PathBuf::from(value()?)),
+                "--serial" if out.serial.is_none() => {
+                    out.serial = Some(value()?.into_string().ok()?)
+                }
+                "--at" if out.at.is_none() => {
+                    out.at = Some(util::parse_date(value()?.to_str()?).ok()?)
+                }
+                "--demo" if inline.is_none() && !out.demo => out.demo = true,
+                "--json" if inline.is_none() && !out.json => out.json = true,
+                _ => return None,
+            }
+        }
+        out.file = file?;
+        Some(out)
+    }
 }
 
 /// Checks the document and prints the checklist; exit 1 when it is refused.
@@ -120,4 +174,58 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Full {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+        args.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn plain_arguments_read_as_clap_reads_them() {
+        for case in [
+            &["l.lic"][..],
+            &["-"],
+            &["l.lic", "--json"],
+            &["--trust", "a.pub", "l.lic", "--trust=b.pub"],
+            &["--at", "2026-11-22", "--serial", "NW-1", "--demo", "l.lic"],
+            &["--at=2026-02-28", "--serial=NW-1", "l.lic", "--json"],
+        ] {
+            let plain = Args::plain(&os(case));
+            let full = Full::try_parse_from(std::iter::once("verify").chain(case.iter().copied()))
+                .map(|f| f.args)
+                .ok();
+            assert!(plain.is_some(), "{case:?} is plain");
+            assert_eq!(plain, full, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_clap() {
+        for case in [
+            &[][..],
+            &["--help"],
+            &["-h"],
+            &["l.lic", "m.lic"],
+            &["l.lic", "--at", "2026-02-30"],
+            &["l.lic", "--at", "2026-11-22", "--at", "2026-11-23"],
+            &["l.lic", "--serial"],
+            &["l.lic", "--json=yes"],
+            &["l.lic", "--jsn"],
+            &["--", "l.lic"],
+            &["l.lic", "--json", "--json"],
+        ] {
+            assert_eq!(Args::plain(&os(case)), None, "{case:?}");
+        }
+    }
 }

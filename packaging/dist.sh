@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds tessera as it ships, in one place, for the .deb and for bench/:
+#
+#   packaging/dist.sh          # the binary; prints its path
+#   packaging/dist.sh deb      # the .deb (cargo-deb), from the same build
+#
+# - the `dist` profile: whole-program LTO, one codegen unit, stripped, panic=abort;
+# - glibc linked statically (+crt-static): no dynamic loader at start, and the
+#   binary runs on any x86_64 Linux with a 3.2 kernel or later;
+# - not position-independent (relocation-model=static): nothing to relocate at
+#   start and ~15 fewer page faults a call, which is what brings `tessera
+#   verify` level with minisign (docs/PERFORMANCE.md section 2). The price: the
+#   executable's own code sits at a fixed address (stack, heap and mappings are
+#   still randomised; docs/SECURITY.md says what that means). EXTRA_RUSTFLAGS
+#   is added last, so `EXTRA_RUSTFLAGS="-C relocation-model=pie"` gives it back;
+# - curve25519-dalek's AVX-512 IFMA backend where the CPU has it (detected at
+#   run time), as .cargo/config.toml sets for every other build: RUSTFLAGS
+#   replaces that file's flags, so it is repeated here.
+# An explicit --target keeps RUSTFLAGS away from build scripts and proc-macros
+# (which cannot be linked statically).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=x86_64-unknown-linux-gnu
+export RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static --cfg curve25519_dalek_backend=\"avx512\" ${EXTRA_RUSTFLAGS:-}"
+cd "$ROOT"
+case "${1:-bin}" in
+    bin)
+        cargo build --quiet --profile dist --target "$TARGET" -p tui
+        TD=${CARGO_TARGET_DIR:-$ROOT/target}
+        [[ $TD == /* ]] || TD=$ROOT/$TD
+        echo "$TD/$TARGET/dist/tessera"
+        ;;
+    deb)
+        command -v cargo-deb >/dev/null || cargo install --locked cargo-deb
+        cargo deb -p tui --profile dist --target "$TARGET"
+        ;;
+    *)
+        echo "usage: packaging/dist.sh [bin|deb]" >&2
+        exit 2
+        ;;
+esac
