@@ -8,7 +8,7 @@
 #   bench/verify-vs-peers.sh            # N=300
 #   N=1000 bench/verify-vs-peers.sh
 #   TESSERA=path/to/tessera bench/verify-vs-peers.sh   # skip the build, time this binary
-#   EXTRA_RUSTFLAGS="-C relocation-model=pie" bench/verify-vs-peers.sh   # try a build flag (see packaging/dist.sh)
+#   EXTRA_RUSTFLAGS="-C relocation-model=static" bench/verify-vs-peers.sh   # try a build flag (see packaging/dist.sh)
 #
 # Installs minisign and openssh-client with apt-get when they are missing
 # (needs root, as on the project's machines), and hyperfine when it can, to

@@ -7,12 +7,10 @@
 # - the `dist` profile: whole-program LTO, one codegen unit, stripped, panic=abort;
 # - glibc linked statically (+crt-static): no dynamic loader at start, and the
 #   binary runs on any x86_64 Linux with a 3.2 kernel or later;
-# - not position-independent (relocation-model=static): nothing to relocate at
-#   start and ~15 fewer page faults a call, which is what brings `tessera
-#   verify` level with minisign (docs/PERFORMANCE.md section 2). The price: the
-#   executable's own code sits at a fixed address (stack, heap and mappings are
-#   still randomised; docs/SECURITY.md says what that means). EXTRA_RUSTFLAGS
-#   is added last, so `EXTRA_RUSTFLAGS="-C relocation-model=pie"` gives it back;
+# - position-independent (static-pie), so the executable's code is placed at
+#   a random address like everything else. A non-PIE build was measured too:
+#   once `verify` stopped touching clap it bought nothing (docs/PERFORMANCE.md
+#   section 2). EXTRA_RUSTFLAGS is added last, for trying such flags;
 # - curve25519-dalek's AVX-512 IFMA backend where the CPU has it (detected at
 #   run time), as .cargo/config.toml sets for every other build: RUSTFLAGS
 #   replaces that file's flags, so it is repeated here.
@@ -21,7 +19,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARGET=x86_64-unknown-linux-gnu
-export RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static --cfg curve25519_dalek_backend=\"avx512\" ${EXTRA_RUSTFLAGS:-}"
+export RUSTFLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\" ${EXTRA_RUSTFLAGS:-}"
 cd "$ROOT"
 case "${1:-bin}" in
     bin)
