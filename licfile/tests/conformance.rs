@@ -122,6 +122,27 @@ fn weak_key_request() -> String {
     armor::write(DocumentKind::Request, &headers, &bytes)
 }
 
+/// A document signed without the content checks `signed::sign` makes, as a
+/// careless or hostile signer would: the envelope is laid out by hand.
+fn sign_unchecked(doc: &Document, seed: [u8; 32]) -> String {
+    use ed25519_dalek::Signer as _;
+    let payload = encoding::encode_document(doc).unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let raw = key.verifying_key().to_bytes();
+    let kind = doc.kind();
+    let signature = key.sign(&signed_message(kind, &payload)).to_bytes();
+    let envelope = Envelope {
+        kind,
+        key_id: KeyId::of(&raw),
+        payload,
+        endorsement: None,
+        signature,
+    };
+    let mut headers = doc.header();
+    headers.push(("Key", KeyId::of(&raw).to_string()));
+    armor::write(kind, &headers, &envelope.to_bytes())
+}
+
 /// Every vector: file name and exact bytes.
 fn generate() -> BTreeMap<String, Vec<u8>> {
     let root = root_key();
@@ -250,6 +271,34 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     });
     v.push(("stolen-endorsement.txt", stolen));
     v.push(("weak-key-request.txt", weak_key_request()));
+
+    // Usage reports in parts.
+    let mut second = usage_report(&install);
+    (second.part, second.parts) = (2, 2);
+    second.pools.clear();
+    second.metered.clear();
+    v.push((
+        "valid-usage-report-part.txt",
+        sign(Document::UsageReport(second.clone()), &install, None),
+    ));
+    let mut beyond = second.clone();
+    beyond.part = 3;
+    v.push((
+        "report-part-beyond-parts.txt",
+        sign_unchecked(&Document::UsageReport(beyond), [4; 32]),
+    ));
+    let mut seats_late = second;
+    seats_late.pools = usage_report(&install).pools;
+    v.push((
+        "report-seats-in-a-later-part.txt",
+        sign_unchecked(&Document::UsageReport(seats_late), [4; 32]),
+    ));
+    let mut day_32 = usage_report(&install);
+    day_32.daily_user_days[0].users[0].days = licfile::DaySet::from_bits(1 << 31);
+    v.push((
+        "report-day-outside-month.txt",
+        sign_unchecked(&Document::UsageReport(day_32), [4; 32]),
+    ));
     v.push((
         "request-key-mismatch.txt",
         sign(Document::Request(request(&install)), &wrong, None),
