@@ -11,9 +11,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use licfile::envelope::Envelope;
 use licfile::{
-    CostLine, Document, Endorsement, LicenceRequest, Licensee, MeteredUsage, Money, PoolUsage,
-    SeatAction, SeatChange, SecretKey, Term, Timestamp, UsageReport, UserDays, YearMonth, encoding,
-    sample, signed,
+    CostLine, DailyPoolDays, DaySet, Document, Endorsement, LicenceRequest, Licensee, MeteredUsage,
+    Money, PoolUsage, SeatAction, SeatChange, SecretKey, Term, Timestamp, UsageReport, UserDays,
+    YearMonth, encoding, sample, signed,
 };
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -72,6 +72,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = Document::UsageReport(UsageReport {
         serial: "NW-000123".into(),
         report_id: "NW-000123-U2026-01".into(),
+        part: 1,
+        parts: 1,
         created_at: Timestamp(1_769_904_000),
         installation_key: installation.public().raw(),
         month: YearMonth::new(2026, 1).ok_or("month")?,
@@ -82,12 +84,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             term: Term::Contracted,
             total: 25,
             peak_in_use: 24,
+            price: "45.00".parse::<Money>()?,
         }],
-        daily_user_days: vec![UserDays {
-            user: "jsmith".into(),
+        daily_user_days: vec![DailyPoolDays {
             area: "Jobs".into(),
             licence: "User".into(),
-            days: vec![day(2026, 1, 12), day(2026, 1, 13)],
+            users: vec![UserDays {
+                user: "jsmith".into(),
+                days: DaySet::from_bits(1 << 11 | 1 << 12),
+            }],
         }],
         metered: vec![MeteredUsage {
             name: "emails-sent".into(),
@@ -103,8 +108,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let texts = [
         ("licence", signed::sign(&licence, &root, None)?),
-        ("licence-no-expiry", signed::sign(&Document::Licence(no_expiry), &root, None)?),
-        ("licence-endorsed", signed::sign(&licence, &issuer, Some(&endorsement_doc))?),
+        (
+            "licence-no-expiry",
+            signed::sign(&Document::Licence(no_expiry), &root, None)?,
+        ),
+        (
+            "licence-endorsed",
+            signed::sign(&licence, &issuer, Some(&endorsement_doc))?,
+        ),
         ("endorsement", endorsement_text.clone()),
         ("request", signed::sign(&request, &installation, None)?),
         ("usage-report", signed::sign(&report, &installation, None)?),
@@ -119,16 +130,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fs::write(out.join("armor").join(name), text)?;
         fs::write(out.join("verify").join(name), text)?;
         // Mail-mangled variant: CRLF, trailing spaces, text around the armor.
-        let crlf = format!("Hello,\r\n\r\n{}\r\n-- \r\nBob\r\n", text.replace('\n', "  \r\n"));
+        let crlf = format!(
+            "Hello,\r\n\r\n{}\r\n-- \r\nBob\r\n",
+            text.replace('\n', "  \r\n")
+        );
         fs::write(out.join("verify").join(format!("{name}-crlf")), crlf)?;
         // Envelope bytes and bare payloads for the binary layers.
         let doc = signed::read(text.as_bytes())?;
-        fs::write(out.join("decode").join(format!("{name}.envelope")), &doc.raw)?;
+        fs::write(
+            out.join("decode").join(format!("{name}.envelope")),
+            &doc.raw,
+        )?;
         let envelope = Envelope::parse_v1(&doc.raw)?;
-        fs::write(out.join("decode").join(format!("{name}.payload")), &envelope.payload)?;
+        fs::write(
+            out.join("decode").join(format!("{name}.payload")),
+            &envelope.payload,
+        )?;
         // The payload re-encoded must be what was signed (the format is the bytes).
         assert_eq!(encoding::encode_document(&doc.document)?, envelope.payload);
     }
-    println!("wrote {} seeds per target into {}", texts.len(), out.display());
+    println!(
+        "wrote {} seeds per target into {}",
+        texts.len(),
+        out.display()
+    );
     Ok(())
 }
