@@ -6,7 +6,9 @@
 # one of the last DAYS days. DAYS=1 (the default) is the product's everyday
 # traffic: each daily-seat user's first record of the day is a new charge (a
 # synced write, about 0.3% of requests), every other record a repeat (a read);
-# DAYS=28 makes about 2.5% of requests synced writes. Then SIGTERM (the service
+# DAYS=28 makes about 2.5% of requests synced writes. DRIVER=threads (the
+# default) gives each connection a client thread; DRIVER=epoll drives them all
+# from one thread (see the load client). Then SIGTERM (the service
 # must exit 0 and remove its socket), `tessera audit verify` directly, and a
 # restart of the service to check that every charge it acknowledged is there.
 # Last, the per-process cost of one `tessera check` directly and through the
@@ -16,6 +18,7 @@
 #
 #   bench/serve-load.sh
 #   DAYS=28 bench/serve-load.sh                # many more new charges (synced writes)
+#   DRIVER=epoll bench/serve-load.sh           # the load client on one thread
 #   CLIENTS=8 REQUESTS=50000 USERS=2000 bench/serve-load.sh
 #   TESSERA=target/release/tessera LOAD=target/release/examples/serve_load bench/serve-load.sh
 #
@@ -28,6 +31,7 @@ REQUESTS=${REQUESTS:-200000}
 CHECK=${CHECK:-50}
 DAYS=${DAYS:-1}
 SEED=${SEED:-1}
+DRIVER=${DRIVER:-threads}
 RUNS=${RUNS:-100}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 say() { printf '%s\n' "$*" >&2; }
@@ -98,10 +102,10 @@ say "making the demo store: $USERS users"
 say "machine: $(nproc) cores; store on $(df -P "$WORK" | awk 'NR==2 {print $1}')"
 
 start_service
-echo "== load: $CLIENTS clients, $REQUESTS requests ($CHECK% check, usage record over $DAYS days), $USERS users"
+echo "== load: $CLIENTS clients ($DRIVER), $REQUESTS requests ($CHECK% check, usage record over $DAYS days), $USERS users"
 rc=0
 "$LOAD" --socket "$SOCK" --clients "$CLIENTS" --requests "$REQUESTS" --check-percent "$CHECK" \
-    --days "$DAYS" --seed "$SEED" --acked "$WORK/acked.txt" | tee "$WORK/load.txt" || rc=$?
+    --days "$DAYS" --seed "$SEED" --driver "$DRIVER" --acked "$WORK/acked.txt" | tee "$WORK/load.txt" || rc=$?
 [ "$rc" = 0 ] || failed=1
 stop_service
 
