@@ -13,7 +13,9 @@
 //! whole device write, so a batch that arrives during a flush stops every
 //! reader in the process until the flush ends. A single insert takes only the
 //! read side. The usage the product records (one user-day charge) is such a
-//! change, which keeps `check` answering while charges are synced.
+//! change, which keeps `check` answering while charges are synced; and a batch
+//! is never applied while sled flushes (`flush_gate`), so that it waits for the
+//! flush on its own instead of with every reader behind it.
 //!
 //! Reads may see a change that is applied but not yet synced. Where an answer
 //! must not promise more than the disk holds, [`Db::get_durable`] waits for
@@ -189,6 +191,10 @@ pub(crate) struct Db {
     /// Group commit: changes applied, changes synced, and whether a sync runs.
     durability: Mutex<Durability>,
     synced: std::sync::Condvar,
+    /// Held while sled flushes and while a batch is applied, so that the two
+    /// never overlap: a batch waiting for sled's write lock behind a flush
+    /// (which holds the read side) would stop every reader until the flush ended.
+    flush_gate: Mutex<()>,
     _lock: Lock,
     pub(crate) installation: RwLock<Option<Installation>>,
     /// The latest time a change was made at (seconds): the clock high-water
@@ -231,6 +237,7 @@ impl Db {
             bulk: std::sync::atomic::AtomicBool::new(false),
             durability: Mutex::new(Durability::default()),
             synced: std::sync::Condvar::new(),
+            flush_gate: Mutex::new(()),
             _lock: lock,
             installation: RwLock::new(None),
             high_water: AtomicI64::new(i64::MIN),
@@ -483,6 +490,7 @@ impl Db {
                     None => batch.remove(k),
                 }
             }
+            let _gate = self.flush_gate.lock().unwrap_or_else(|p| p.into_inner());
             self.tree.apply_batch(batch)
         };
         let mut d = self.lock_durability();
@@ -514,7 +522,10 @@ impl Db {
     /// Flushes sled and syncs its data file: sled's flush alone survives a
     /// killed process but not a power cut.
     pub(crate) fn sync(&self) -> Result<()> {
-        self.tree.flush()?;
+        {
+            let _gate = self.flush_gate.lock().unwrap_or_else(|p| p.into_inner());
+            self.tree.flush()?;
+        }
         if let Some(f) = &self.data_file {
             f.sync_data()
                 .map_err(|e| StoreError::io(self.layout.db(), e))?;
