@@ -294,6 +294,59 @@ fn a_batch_with_one_bad_line_writes_nothing() {
     assert_eq!(std::fs::read_dir(d.path("out")).unwrap().count(), 0);
 }
 
+/// A batch that cannot be written whole (here a file-size limit stands in for
+/// a full disk: the second licence is larger than the limit) leaves nothing:
+/// the licence written before it and the cut-short file are removed, so the
+/// same batch can simply be run again.
+#[test]
+fn a_batch_cut_short_by_the_disk_leaves_nothing() {
+    let d = Dir::new();
+    d.keygen("vendor");
+    let specs = batch_specs(&d, &["A-1", "B-2"]);
+    let mut lines: Vec<serde_json::Value> = specs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let add_ons: Vec<serde_json::Value> = (0..40)
+        .map(|i| serde_json::json!({"name": format!("Extra module number {i}"), "count": 1, "price": "1.00"}))
+        .collect();
+    lines[1]["add_ons"] = serde_json::json!(add_ons);
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    d.write("specs.jsonl", text);
+    std::fs::create_dir(d.path("out")).unwrap();
+    // 3 KiB a file: the first licence (about 2.2 KB) fits, the second does not.
+    // SIGXFSZ is ignored so that the write fails instead of killing the process.
+    let out = std::process::Command::new("bash")
+        .current_dir(d.path(""))
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 3; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_tessera"),
+            "vendor",
+            "issue",
+            "--key",
+            "vendor.key",
+            "--batch",
+            "specs.jsonl",
+            "--out-dir",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("B-2-2.lic"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing of this batch is left"),
+        "{}",
+        stderr(&out)
+    );
+    let left: Vec<_> = std::fs::read_dir(d.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
     let d = Dir::new();

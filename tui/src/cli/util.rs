@@ -149,8 +149,14 @@ pub fn write_new(path: &Path, contents: &[u8], overwrite: bool) -> Result<(), Fa
         opts.create_new(true);
     }
     let mut file = opts.open(path).map_err(|e| create_error(path, &e))?;
-    file.write_all(contents)
-        .map_err(|e| Failure::refused(format!("cannot write {}: {e}", path.display())))
+    file.write_all(contents).map_err(|e| {
+        // A new file cut short (a full disk) is ours to take away: never leave
+        // half a licence or report where a whole one is expected.
+        if !overwrite {
+            let _ = fs::remove_file(path);
+        }
+        Failure::refused(format!("cannot write {}: {e}", path.display()))
+    })
 }
 
 fn create_error(path: &Path, e: &io::Error) -> Failure {

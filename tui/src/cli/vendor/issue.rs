@@ -295,8 +295,20 @@ fn run_batch(
             path.display()
         )));
     }
-    for (path, armored) in &out {
-        util::write_new(path, armored.as_bytes(), false)?;
+    // A write that fails part-way (a full disk, a file made meanwhile) takes
+    // back the files of this run, so that the batch can simply be run again.
+    for (i, (path, armored)) in out.iter().enumerate() {
+        if let Err(e) = util::write_new(path, armored.as_bytes(), false) {
+            for (written, _) in &out[..i] {
+                let _ = std::fs::remove_file(written);
+            }
+            return Err(match e {
+                Failure::Refused(m) => Failure::refused(format!(
+                    "{m}; the {i} licences written before it were removed again: nothing of this batch is left"
+                )),
+                other => other,
+            });
+        }
     }
     util::print(&format!(
         "issued {} licences into {}, signed by key {}\n",
