@@ -425,11 +425,12 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     // the notifications keep the columns that matter most (the rest is below).
     let wide = area.width >= 110;
     let [db, metered] = Layout::horizontal([
-        Constraint::Length(if wide { 46 } else { 36 }),
+        // At 80 columns the metered box needs 46: "customer-centre-logins" is 22.
+        Constraint::Length(if wide { 46 } else { 34 }),
         Constraint::Min(0),
     ])
     .areas(top);
-    let nw = if wide { 9 } else { 8 };
+    let nw = if wide { 9 } else { 7 };
 
     let mut lines = Vec::new();
     if let Some(s) = &app.status {
@@ -484,10 +485,11 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 Cell::from(format!("{:>nw$}", m.used)),
                 Cell::from(format!("{:>nw$}", m.threshold)),
                 Cell::from(Span::styled(
-                    if over {
-                        format!("OVER {}", m.excess)
-                    } else {
-                        "ok".into()
+                    // Narrow: the excess is Used minus Threshold, on the same row.
+                    match (over, wide) {
+                        (true, true) => format!("OVER {}", m.excess),
+                        (true, false) => "OVER".into(),
+                        (false, _) => "ok".into(),
                     },
                     if over { t.bad() } else { t.good() },
                 )),
@@ -524,10 +526,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         ]
     } else {
         [
-            Constraint::Min(16),
-            Constraint::Length(8),
-            Constraint::Length(8),
+            Constraint::Min(22),
             Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(4),
         ]
     };
     let header = vec![
