@@ -3,6 +3,7 @@
 //! A large site's report comes in parts (licfile::report); with `--out` each
 //! part is its own file.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -136,6 +137,15 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
                 .collect::<Vec<_>>()
                 .join("\n");
             util::print(&text)?;
+            if n > 1 {
+                // The vendor reads one part a file: say so where a redirect does not hide it.
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "tessera: report {} is in {n} parts, printed one after another; the vendor needs each in its own file: `tessera report usage --month {} --out FILE` writes them so",
+                    first.report_id,
+                    first.month
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
