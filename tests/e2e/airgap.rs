@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-use crate::util::{Dir, STORE, assert_refused, repo, stderr, stdout};
+use crate::util::{
+    Dir, STORE, assert_refused, event_names_oldest_first, find_user, pool, repo, stderr, stdout,
+};
 
 /// The demo key: a demo store trusts licences it signs.
 fn demo_key() -> String {
@@ -44,7 +46,7 @@ fn with_store<'a>(args: &[&'a str]) -> Vec<&'a str> {
 fn site_at(d: &Dir, when: &str, edit: impl FnOnce(&mut toml::Table)) {
     d.issue_sequence(2, "site.lic", edit);
     st(d, when, &["init", "--licence", "site.lic"]);
-    let s = st_json(d, when, &["status", "--json"]);
+    let s = status_json(d, when);
     assert_eq!(
         s["today"],
         &when[..10],
@@ -52,14 +54,20 @@ fn site_at(d: &Dir, when: &str, edit: impl FnOnce(&mut toml::Table)) {
     );
 }
 
-/// The pool of `status --json` with this licence and term.
-fn pool<'a>(status: &'a Value, licence: &str, term: &str) -> &'a Value {
-    status["pools"]
-        .as_array()
-        .expect("pools is a list")
-        .iter()
-        .find(|p| p["licence"] == licence && p["term"] == term)
-        .unwrap_or_else(|| panic!("no pool {licence} ({term}) in {status:#}"))
+/// Asserts a pool of `status --json` has these total, in use, available and
+/// pending seats.
+#[track_caller]
+fn assert_seats(p: &Value, total: u64, in_use: u64, available: u64, pending: u64) {
+    assert_eq!(
+        (&p["total"], &p["in_use"], &p["available"], &p["pending"]),
+        (
+            &Value::from(total),
+            &Value::from(in_use),
+            &Value::from(available),
+            &Value::from(pending)
+        ),
+        "{p}"
+    );
 }
 
 /// The seat pool of a licence's `inspect --json` with this licence and term.
@@ -74,15 +82,7 @@ fn seat_pool<'a>(licence: &'a Value, name: &str, term: &str) -> &'a Value {
 
 /// Event names in the action log, oldest first.
 fn events(d: &Dir, when: &str) -> Vec<String> {
-    let all = st_json(d, when, &["audit", "--json", "--limit", "100000"]);
-    let mut names: Vec<String> = all
-        .as_array()
-        .expect("events are a list")
-        .iter()
-        .map(|e| e["event"].as_str().expect("event name").to_string())
-        .collect();
-    names.reverse();
-    names
+    event_names_oldest_first(&st_json(d, when, &["audit", "--json", "--limit", "100000"]))
 }
 
 /// Events with this name, newest first, as `audit --json` prints them.
@@ -103,19 +103,13 @@ fn user(d: &Dir, when: &str, name: &str) -> Value {
         when,
         &["users", "list", "--json", "--deleted", "--limit", "100000"],
     );
-    page["users"]
-        .as_array()
-        .expect("users is a list")
-        .iter()
-        .find(|u| u["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no user {name}"))
+    find_user(&page, name).unwrap_or_else(|| panic!("no user {name}"))
 }
 
 /// What a refused site command must leave as it was, read at `when`: the
 /// status (without its day), the number of events, and the outbox.
 fn site_state(d: &Dir, when: &str) -> (Value, Value, Value) {
-    let mut status = st_json(d, when, &["status", "--json"]);
+    let mut status = status_json(d, when);
     if let Some(o) = status.as_object_mut() {
         o.remove("today");
     }
@@ -171,6 +165,60 @@ fn add_users(d: &Dir, when: &str, names: &[&str], licence: &str, term: &str) -> 
         .collect()
 }
 
+/// The arguments `request seats --licence LICENCE --term TERM CHANGE N REST…`,
+/// where CHANGE is `--add` or `--remove`.
+fn seats_request<'a>(
+    licence: &'a str,
+    term: &'a str,
+    change: &'a str,
+    n: &'a str,
+    rest: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "request",
+        "seats",
+        "--licence",
+        licence,
+        "--term",
+        term,
+        change,
+        n,
+    ];
+    args.extend_from_slice(rest);
+    args
+}
+
+/// The site asks for `n` more monthly Jobs User seats at `when`, the signed
+/// request written to `out`; requires exit 0, returns standard output.
+fn ask_for_monthly_seats(d: &Dir, when: &str, n: &str, out: &str) -> String {
+    st(
+        d,
+        when,
+        &seats_request("Jobs User", "monthly", "--add", n, &["--out", out]),
+    )
+}
+
+/// The arguments `report usage --month MONTH --out OUT`.
+fn usage_report<'a>(month: &'a str, out: &'a str) -> [&'a str; 6] {
+    ["report", "usage", "--month", month, "--out", out]
+}
+
+/// Records `count` uses of a metered service at `when`.
+fn metered(d: &Dir, when: &str, service: &str, count: &str) -> String {
+    st(d, when, &["usage", "metered", service, "--count", count])
+}
+
+/// `status --json` of the store at `when`, parsed.
+fn status_json(d: &Dir, when: &str) -> Value {
+    st_json(d, when, &["status", "--json"])
+}
+
+/// The arguments `vendor CMD FILE --registry reg.json`: a vendor command on a
+/// request or report, checked against and recorded in the registry `reg.json`.
+fn vendor_with_registry<'a>(cmd: &'a str, file: &'a str) -> [&'a str; 5] {
+    ["vendor", cmd, file, "--registry", "reg.json"]
+}
+
 /// `vendor issue --key demo.key CURRENT --fulfil REQUEST [--registry reg.json] --out OUT` at `when`.
 fn fulfil(
     d: &Dir,
@@ -188,6 +236,14 @@ fn fulfil(
         args.extend_from_slice(&["--registry", "reg.json"]);
     }
     d.run_at(when, &args)
+}
+
+/// [`fulfil`] with the registry, which must succeed: the next licence is
+/// written to `out`.
+fn fulfilled(d: &Dir, when: &str, current: &str, request: &str, out: &str) -> std::process::Output {
+    let done = fulfil(d, when, current, request, true, out);
+    assert!(done.status.success(), "{}", stderr(&done));
+    done
 }
 
 /// `inspect --json FILE > current.json`: the licence in force as the vendor's spec.
@@ -242,19 +298,13 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     let r = st_json(
         &d,
         "2026-11-22 09:05:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
+        &seats_request(
             "Jobs User",
-            "--term",
             "monthly",
             "--add",
             "3",
-            "--out",
-            "req.lic",
-            "--json",
-        ],
+            &["--out", "req.lic", "--json"],
+        ),
     );
     assert_eq!(r["action"], "add", "{r:#}");
     assert_eq!(r["count"], 3);
@@ -301,7 +351,7 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     );
 
     // Pending, shown but not granted: the total and the storage stay.
-    let s = st_json(&d, "2026-11-22 09:06:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-22 09:06:00");
     let p = pool(&s, "Jobs User", "monthly");
     assert_eq!(p["pending"], 3, "{p}");
     assert_eq!(p["total"], 5);
@@ -332,18 +382,9 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     let out = add_users(&d, "2026-11-22 09:11:00", &["m6"], "Jobs User", "monthly");
     assert!(out[0].contains("over-allocated"), "{}", out[0]);
     add_users(&d, "2026-11-22 09:12:00", &["dd"], "Jobs User", "daily");
-    let s = st_json(&d, "2026-11-22 09:13:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-22 09:13:00");
     let p = pool(&s, "Jobs User", "monthly");
-    assert_eq!(
-        (&p["total"], &p["in_use"], &p["available"], &p["pending"]),
-        (
-            &Value::from(5),
-            &Value::from(6),
-            &Value::from(0),
-            &Value::from(3)
-        ),
-        "{p}"
-    );
+    assert_seats(p, 5, 6, 0, 3);
     assert_eq!(p["over_allocated"], 1);
     assert_eq!(s["users"]["over_allocated"], 1);
     assert!(!user(&d, "2026-11-22 09:13:00", "m6")["over_allocated_until"].is_null());
@@ -401,13 +442,7 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     // --- The vendor checks the request, then issues the next licence.
     let v = d.ok_at(
         "2026-11-22 10:00:00",
-        &[
-            "vendor",
-            "verify-request",
-            "req.lic",
-            "--registry",
-            "reg.json",
-        ],
+        &vendor_with_registry("verify-request", "req.lic"),
     );
     assert!(v.starts_with("VALID licence request"), "{v}");
     assert!(v.contains("first file from this serial"), "{v}");
@@ -417,15 +452,13 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     );
     assert!(v.contains("46.80"), "{v}");
     current_spec(&d, "2026-11-22 10:01:00", "site.lic", "current.json");
-    let out = fulfil(
+    let out = fulfilled(
         &d,
         "2026-11-22 10:05:00",
         "current.json",
         "req.lic",
-        true,
         "next.lic",
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("issued licence NW-000123 sequence 3"),
         "{}",
@@ -465,19 +498,10 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     // --- The site imports it: pending gone, the seats usable.
     let out = st(&d, "2026-11-22 11:00:00", &["import", "next.lic"]);
     assert!(out.contains("imported licence sequence 3"), "{out}");
-    let s = st_json(&d, "2026-11-22 11:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-22 11:01:00");
     assert_eq!(s["sequence"], 3);
     let p = pool(&s, "Jobs User", "monthly");
-    assert_eq!(
-        (&p["total"], &p["in_use"], &p["available"], &p["pending"]),
-        (
-            &Value::from(8),
-            &Value::from(6),
-            &Value::from(2),
-            &Value::from(0)
-        ),
-        "{p}"
-    );
+    assert_seats(p, 8, 6, 2, 0);
     assert_eq!(p["over_allocated"], 0);
     assert_eq!(s["users"]["over_allocated"], 0);
     // Granted seats bring their storage.
@@ -507,11 +531,7 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
         "2026-11-25 09:00:00",
         &["usage", "record", "dd", "--kind", "login"],
     );
-    st(
-        &d,
-        "2026-11-25 09:01:00",
-        &["usage", "metered", "emails-sent", "--count", "100"],
-    );
+    metered(&d, "2026-11-25 09:01:00", "emails-sent", "100");
 
     // --- A month of usage in December.
     let rec = |when: &str, kind: &str, day: Option<&str>| {
@@ -537,27 +557,15 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     assert_eq!(rec("2026-12-31 23:00:00", "login", None)["charged"], true);
 
     // Metered: threshold 5000 + 200 x 8 active users = 6600 e-mails; 1000 + 10 x 8 = 1080 forms.
-    st(
-        &d,
-        "2026-12-03 12:00:00",
-        &["usage", "metered", "emails-sent", "--count", "6000"],
-    );
-    st(
-        &d,
-        "2026-12-20 12:00:00",
-        &["usage", "metered", "emails-sent", "--count", "1602"],
-    );
-    st(
-        &d,
-        "2026-12-20 12:01:00",
-        &["usage", "metered", "form-submissions", "--count", "1081"],
-    );
+    metered(&d, "2026-12-03 12:00:00", "emails-sent", "6000");
+    metered(&d, "2026-12-20 12:00:00", "emails-sent", "1602");
+    metered(&d, "2026-12-20 12:01:00", "form-submissions", "1081");
     st(
         &d,
         "2026-12-20 12:02:00",
         &["usage", "storage", "--bytes", "300000000000"],
     );
-    let s = st_json(&d, "2026-12-20 12:03:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-12-20 12:03:00");
     let emails = s["metered"]
         .as_array()
         .unwrap()
@@ -575,7 +583,7 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     let out = st(
         &d,
         "2027-01-02 09:00:00",
-        &["report", "usage", "--month", "2026-12", "--out", "dec.rpt"],
+        &usage_report("2026-12", "dec.rpt"),
     );
     assert!(out.contains("for 2026-12"), "{out}");
     assert!(out.contains("4 daily user-days"), "{out}");
@@ -587,13 +595,7 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     // --- The vendor checks it and invoices it.
     let v = d.ok_at(
         "2027-01-02 10:00:00",
-        &[
-            "vendor",
-            "verify-report",
-            "dec.rpt",
-            "--registry",
-            "reg.json",
-        ],
+        &vendor_with_registry("verify-report", "dec.rpt"),
     );
     assert!(v.starts_with("VALID usage report"), "{v}");
     assert!(v.contains("installation key matches"), "{v}");
@@ -695,7 +697,7 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     // The same report again is a replay: refused, not invoiced twice.
     let again = d.run_at(
         "2027-01-02 10:03:00",
-        &["vendor", "invoice", "dec.rpt", "--registry", "reg.json"],
+        &vendor_with_registry("invoice", "dec.rpt"),
     );
     assert_refused(&again, &["NW-000123-U202612-1", "replay"]);
     assert!(stdout(&again).is_empty(), "{}", stdout(&again));
@@ -717,17 +719,7 @@ fn contracted_seats_are_given_back_only_in_the_renewal_window_and_from_renewal()
         st_run(
             &d,
             when,
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "contracted",
-                "--remove",
-                n,
-                "--json",
-            ],
+            &seats_request("Jobs User", "contracted", "--remove", n, &["--json"]),
         )
     };
     let before = site_state(&d, "2026-10-01 09:01:00");
@@ -754,7 +746,7 @@ fn contracted_seats_are_given_back_only_in_the_renewal_window_and_from_renewal()
             .contains("90.00 a month less"),
         "{r:#}"
     );
-    let s = st_json(&d, "2026-11-15 09:00:30", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-15 09:00:30");
     let p = pool(&s, "Jobs User", "contracted");
     assert_eq!(p["total"], 25, "not before renewal: {p}");
     assert_eq!(
@@ -786,11 +778,11 @@ fn contracted_seats_are_given_back_only_in_the_renewal_window_and_from_renewal()
     );
 
     // Still in force on the contract's last day; applied at renewal.
-    let s = st_json(&d, "2026-12-31 12:00:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-12-31 12:00:00");
     assert_eq!(pool(&s, "Jobs User", "contracted")["total"], 25);
     let t = st_json(&d, "2027-01-01 09:00:00", &["tick", "--json"]);
     assert!(t["notices"].to_string().contains("23 seats now"), "{t:#}");
-    let s = st_json(&d, "2027-01-01 09:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2027-01-01 09:01:00");
     let p = pool(&s, "Jobs User", "contracted");
     assert_eq!(p["total"], 23, "{p}");
     assert_eq!(p["licensed"], 25);
@@ -811,17 +803,7 @@ fn monthly_seats_are_given_back_down_to_the_unassigned_from_the_next_month_and_a
         st_run(
             &d,
             when,
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Sales Person",
-                "--term",
-                term,
-                action,
-                n,
-                "--json",
-            ],
+            &seats_request("Sales Person", term, action, n, &["--json"]),
         )
     };
     // Both monthly Sales Person seats are held.
@@ -868,7 +850,7 @@ fn monthly_seats_are_given_back_down_to_the_unassigned_from_the_next_month_and_a
             .contains("44.00 a month less"),
         "{r:#}"
     );
-    let s = st_json(&d, "2026-11-15 09:08:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-15 09:08:00");
     let p = pool(&s, "Sales Person", "monthly");
     assert_eq!(p["total"], 2, "{p}");
     assert_eq!(
@@ -879,7 +861,7 @@ fn monthly_seats_are_given_back_down_to_the_unassigned_from_the_next_month_and_a
     // A purchase after the scheduled reduction cancels it.
     let out = request("2026-11-16 09:00:00", "monthly", "--add", "1");
     assert!(out.status.success(), "{}", stderr(&out));
-    let s = st_json(&d, "2026-11-16 09:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-16 09:01:00");
     let p = pool(&s, "Sales Person", "monthly");
     assert!(p["scheduled"].is_null(), "{p}");
     assert_eq!(p["pending"], 1);
@@ -895,7 +877,7 @@ fn monthly_seats_are_given_back_down_to_the_unassigned_from_the_next_month_and_a
     );
     // Nothing is given back on the 1st.
     st(&d, "2026-12-01 09:00:00", &["tick"]);
-    let s = st_json(&d, "2026-12-01 09:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-12-01 09:01:00");
     assert_eq!(pool(&s, "Sales Person", "monthly")["total"], 2);
 
     // Daily seats only where the licence offers them.
@@ -909,17 +891,7 @@ fn monthly_seats_are_given_back_down_to_the_unassigned_from_the_next_month_and_a
     let r = st_json(
         &d,
         "2026-12-01 09:05:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "daily",
-            "--add",
-            "2",
-            "--json",
-        ],
+        &seats_request("Jobs User", "daily", "--add", "2", &["--json"]),
     );
     assert_eq!(r["total"], "0.00");
     assert!(
@@ -953,16 +925,7 @@ fn at_least_one_seat_stays_in_total() {
         st_run(
             &d,
             when,
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "monthly",
-                "--remove",
-                n,
-            ],
+            &seats_request("Jobs User", "monthly", "--remove", n, &[]),
         )
     };
     let before = site_state(&d, "2026-11-10 09:01:00");
@@ -977,7 +940,7 @@ fn at_least_one_seat_stays_in_total() {
     // The one reduction applies on the 1st.
     let t = st_json(&d, "2026-12-01 00:30:00", &["tick", "--json"]);
     assert!(t["notices"].to_string().contains("1 seats now"), "{t:#}");
-    let s = st_json(&d, "2026-12-01 00:31:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-12-01 00:31:00");
     assert_eq!(pool(&s, "Jobs User", "monthly")["total"], 1);
     assert_refused(&remove("2026-12-01 00:32:00", "1"), &["at least one seat"]);
 }
@@ -989,17 +952,7 @@ fn a_request_not_fulfilled_within_30_days_expires() {
     let r = st_json(
         &d,
         "2026-11-01 10:00:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-            "--add",
-            "2",
-            "--json",
-        ],
+        &seats_request("Jobs User", "monthly", "--add", "2", &["--json"]),
     );
     let id = r["request_id"].as_str().unwrap().to_string();
     // Without --out the signed request travels in the JSON.
@@ -1012,13 +965,13 @@ fn a_request_not_fulfilled_within_30_days_expires() {
     // 29 days on: still pending.
     let t = st_json(&d, "2026-11-30 10:00:00", &["tick", "--json"]);
     assert!(!t["notices"].to_string().contains(&id), "{t:#}");
-    let s = st_json(&d, "2026-11-30 10:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-30 10:01:00");
     assert_eq!(pool(&s, "Jobs User", "monthly")["pending"], 2);
     // 31 days on: lapsed, reported by the tick, never charged.
     let t = st_json(&d, "2026-12-02 10:00:00", &["tick", "--json"]);
     let notices = t["notices"].to_string();
     assert!(notices.contains(&id) && notices.contains("lapsed"), "{t:#}");
-    let s = st_json(&d, "2026-12-02 10:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-12-02 10:01:00");
     let p = pool(&s, "Jobs User", "monthly");
     assert_eq!(p["pending"], 0, "{p}");
     assert_eq!(p["total"], 5);
@@ -1039,17 +992,7 @@ fn a_contract_ending_mid_month_prices_its_last_month_by_days() {
     let r = st_json(
         &d,
         "2026-11-22 09:01:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "contracted",
-            "--add",
-            "2",
-            "--json",
-        ],
+        &seats_request("Jobs User", "contracted", "--add", "2", &["--json"]),
     );
     let lines = r["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 2, "{r:#}");
@@ -1083,17 +1026,7 @@ fn a_purchase_on_a_leap_day_charges_a_29th_of_february() {
         st_json(
             &d,
             when,
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                term,
-                "--add",
-                "1",
-                "--json",
-            ],
+            &seats_request("Jobs User", term, "--add", "1", &["--json"]),
         )
     };
     // Monthly: 1 of 29 days x 52.00 = 1.793…
@@ -1124,26 +1057,11 @@ fn a_purchase_on_a_leap_day_charges_a_29th_of_february() {
 fn a_tampered_request_or_report_is_refused() {
     let d = Dir::new();
     site_at(&d, "2026-11-22 09:00:00", |_| {});
-    st(
-        &d,
-        "2026-11-22 09:01:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-            "--add",
-            "1",
-            "--out",
-            "req.lic",
-        ],
-    );
+    ask_for_monthly_seats(&d, "2026-11-22 09:01:00", "1", "req.lic");
     st(
         &d,
         "2026-11-22 09:02:00",
-        &["report", "usage", "--month", "2026-11", "--out", "nov.rpt"],
+        &usage_report("2026-11", "nov.rpt"),
     );
     current_spec(&d, "2026-11-22 09:03:00", "site.lic", "current.json");
     let when = "2026-11-22 10:00:00";
@@ -1152,12 +1070,12 @@ fn a_tampered_request_or_report_is_refused() {
         ("nov.rpt", "verify-report", "invoice"),
     ] {
         let refused = |bad: &str, words: &[&str]| {
-            let out = d.run_at(when, &["vendor", verify, bad, "--registry", "reg.json"]);
+            let out = d.run_at(when, &vendor_with_registry(verify, bad));
             assert_refused(&out, words);
             let out = if act == "fulfil" {
                 fulfil(&d, when, "current.json", bad, true, "next.lic")
             } else {
-                d.run_at(when, &["vendor", "invoice", bad, "--registry", "reg.json"])
+                d.run_at(when, &vendor_with_registry("invoice", bad))
             };
             assert_refused(&out, words);
             assert!(stdout(&out).is_empty(), "{}", stdout(&out));
@@ -1183,26 +1101,8 @@ fn a_tampered_request_or_report_is_refused() {
     // Nothing tampered reached the registry.
     assert!(!d.path("reg.json").exists());
     // The untouched files are good.
-    d.ok_at(
-        when,
-        &[
-            "vendor",
-            "verify-request",
-            "req.lic",
-            "--registry",
-            "reg.json",
-        ],
-    );
-    d.ok_at(
-        when,
-        &[
-            "vendor",
-            "verify-report",
-            "nov.rpt",
-            "--registry",
-            "reg.json",
-        ],
-    );
+    d.ok_at(when, &vendor_with_registry("verify-request", "req.lic"));
+    d.ok_at(when, &vendor_with_registry("verify-report", "nov.rpt"));
 }
 
 #[test]
@@ -1218,19 +1118,10 @@ fn a_request_from_another_installation_is_refused_unless_its_key_is_accepted() {
         d.ok_at(
             "2026-11-22 09:01:00",
             &[
-                "--store",
-                store,
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "monthly",
-                "--add",
-                "1",
-                "--out",
-                out,
-            ],
+                &["--store", store][..],
+                &seats_request("Jobs User", "monthly", "--add", "1", &["--out", out]),
+            ]
+            .concat(),
         );
     };
     ask(STORE, "req1.lic");
@@ -1245,28 +1136,10 @@ fn a_request_from_another_installation_is_refused_unless_its_key_is_accepted() {
     assert_ne!(k1, k2, "two installations, two keys");
 
     let when = "2026-11-22 10:00:00";
-    let v = d.ok_at(
-        when,
-        &[
-            "vendor",
-            "verify-request",
-            "req1.lic",
-            "--registry",
-            "reg.json",
-        ],
-    );
+    let v = d.ok_at(when, &vendor_with_registry("verify-request", "req1.lic"));
     assert!(v.contains("first file from this serial"), "{v}");
     let reg_before = d.read("reg.json");
-    let out = d.run_at(
-        when,
-        &[
-            "vendor",
-            "verify-request",
-            "req2.lic",
-            "--registry",
-            "reg.json",
-        ],
-    );
+    let out = d.run_at(when, &vendor_with_registry("verify-request", "req2.lic"));
     assert_refused(
         &out,
         &["NW-000123", &k1, &k2, "another installation", "accept"],
@@ -1295,19 +1168,9 @@ fn a_request_from_another_installation_is_refused_unless_its_key_is_accepted() {
     assert_ne!(d.read("reg.json"), reg_before);
     assert!(reg["installations"]["NW-000123"].is_object());
     // Now the old installation's files are the strangers.
-    let out = d.run_at(
-        when,
-        &[
-            "vendor",
-            "verify-request",
-            "req1.lic",
-            "--registry",
-            "reg.json",
-        ],
-    );
+    let out = d.run_at(when, &vendor_with_registry("verify-request", "req1.lic"));
     assert_refused(&out, &[&k1, &k2]);
-    let out = fulfil(&d, when, "current.json", "req2.lic", true, "next.lic");
-    assert!(out.status.success(), "{}", stderr(&out));
+    fulfilled(&d, when, "current.json", "req2.lic", "next.lic");
     // --accept-new-key means nothing without a registry: a usage error.
     let out = d.run_at(
         when,
@@ -1320,22 +1183,7 @@ fn a_request_from_another_installation_is_refused_unless_its_key_is_accepted() {
 fn a_request_for_another_serial_or_another_sequence_is_refused() {
     let d = Dir::new();
     site_at(&d, "2026-11-22 09:00:00", |_| {});
-    st(
-        &d,
-        "2026-11-22 09:01:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-            "--add",
-            "1",
-            "--out",
-            "req.lic",
-        ],
-    );
+    ask_for_monthly_seats(&d, "2026-11-22 09:01:00", "1", "req.lic");
     let when = "2026-11-22 10:00:00";
     // Another site's licence as the spec.
     d.spec("other.toml", |s| {
@@ -1370,8 +1218,7 @@ fn a_request_for_another_serial_or_another_sequence_is_refused() {
     }
     // None of that used the request up: against the right licence it is fulfilled.
     current_spec(&d, when, "site.lic", "current.json");
-    let out = fulfil(&d, when, "current.json", "req.lic", true, "next.lic");
-    assert!(out.status.success(), "{}", stderr(&out));
+    fulfilled(&d, when, "current.json", "req.lic", "next.lic");
 }
 
 /// Two requests made against the same licence: the vendor fulfils the first,
@@ -1381,30 +1228,13 @@ fn a_second_request_is_fulfilled_on_top_of_the_first() {
     let d = Dir::new();
     site_at(&d, "2026-11-22 09:00:00", |_| {});
     for (n, out) in [("3", "req1.lic"), ("2", "req2.lic")] {
-        st(
-            &d,
-            "2026-11-22 09:01:00",
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "monthly",
-                "--add",
-                n,
-                "--out",
-                out,
-            ],
-        );
+        ask_for_monthly_seats(&d, "2026-11-22 09:01:00", n, out);
     }
     let when = "2026-11-22 10:00:00";
     current_spec(&d, when, "site.lic", "current.json");
-    let out = fulfil(&d, when, "current.json", "req1.lic", true, "next1.lic");
-    assert!(out.status.success(), "{}", stderr(&out));
+    fulfilled(&d, when, "current.json", "req1.lic", "next1.lic");
     current_spec(&d, when, "next1.lic", "next1.json");
-    let out = fulfil(&d, when, "next1.json", "req2.lic", true, "next2.lic");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = fulfilled(&d, when, "next1.json", "req2.lic", "next2.lic");
     assert!(
         stderr(&out).contains("applied on top of sequence 3"),
         "{}",
@@ -1429,48 +1259,23 @@ fn a_second_request_is_fulfilled_on_top_of_the_first() {
 fn a_fulfilled_request_is_not_fulfilled_again() {
     let d = Dir::new();
     site_at(&d, "2026-11-22 09:00:00", |_| {});
-    st(
-        &d,
-        "2026-11-22 09:01:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-            "--add",
-            "2",
-            "--out",
-            "req.lic",
-        ],
-    );
+    ask_for_monthly_seats(&d, "2026-11-22 09:01:00", "2", "req.lic");
     let when = "2026-11-22 10:00:00";
     current_spec(&d, when, "site.lic", "current.json");
-    let out = fulfil(&d, when, "current.json", "req.lic", true, "next.lic");
-    assert!(out.status.success(), "{}", stderr(&out));
+    fulfilled(&d, when, "current.json", "req.lic", "next.lic");
     let reg = d.read("reg.json");
     let out = fulfil(&d, when, "current.json", "req.lic", true, "again.lic");
     assert_refused(&out, &["NW-000123-R00001", "already acted on", "replay"]);
     assert!(!d.path("again.lic").exists(), "no second licence");
     assert_eq!(d.read("reg.json"), reg);
     // Checking it again says so too.
-    let out = d.run_at(
-        when,
-        &[
-            "vendor",
-            "verify-request",
-            "req.lic",
-            "--registry",
-            "reg.json",
-        ],
-    );
+    let out = d.run_at(when, &vendor_with_registry("verify-request", "req.lic"));
     assert_refused(&out, &["already acted on"]);
     // The site imports the one licence; the same file again changes nothing.
     st(&d, "2026-11-22 11:00:00", &["import", "next.lic"]);
     let out = st(&d, "2026-11-22 11:01:00", &["import", "next.lic"]);
     assert!(out.contains("already imported"), "{out}");
-    let s = st_json(&d, "2026-11-22 11:02:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-22 11:02:00");
     assert_eq!(pool(&s, "Jobs User", "monthly")["total"], 7);
 }
 
@@ -1478,45 +1283,21 @@ fn a_fulfilled_request_is_not_fulfilled_again() {
 fn a_report_is_not_a_request_and_a_request_is_not_a_report() {
     let d = Dir::new();
     site_at(&d, "2026-11-22 09:00:00", |_| {});
-    st(
-        &d,
-        "2026-11-22 09:01:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-            "--add",
-            "1",
-            "--out",
-            "req.lic",
-        ],
-    );
+    ask_for_monthly_seats(&d, "2026-11-22 09:01:00", "1", "req.lic");
     st(
         &d,
         "2026-11-22 09:02:00",
-        &["report", "usage", "--month", "2026-11", "--out", "nov.rpt"],
+        &usage_report("2026-11", "nov.rpt"),
     );
     let when = "2026-11-22 10:00:00";
     current_spec(&d, when, "site.lic", "current.json");
-    let out = d.run_at(
-        when,
-        &[
-            "vendor",
-            "verify-request",
-            "nov.rpt",
-            "--registry",
-            "reg.json",
-        ],
-    );
+    let out = d.run_at(when, &vendor_with_registry("verify-request", "nov.rpt"));
     assert_refused(&out, &["nov.rpt", "usage report", "not a licence request"]);
     let out = fulfil(&d, when, "current.json", "nov.rpt", true, "next.lic");
     assert_refused(&out, &["nov.rpt", "usage report", "not a licence request"]);
     assert!(!d.path("next.lic").exists());
     for cmd in ["verify-report", "invoice"] {
-        let out = d.run_at(when, &["vendor", cmd, "req.lic", "--registry", "reg.json"]);
+        let out = d.run_at(when, &vendor_with_registry(cmd, "req.lic"));
         assert_refused(&out, &["req.lic", "licence request", "not a usage report"]);
     }
     let out = d.run_at(when, &["vendor", "verify-request", "site.lic"]);
@@ -1538,38 +1319,21 @@ fn two_pending_purchases_of_one_pool_are_fulfilled_one_licence_at_a_time() {
         ("2026-11-22 09:01:00", "3", "r1.lic"),
         ("2026-11-22 09:02:00", "2", "r2.lic"),
     ] {
-        st(
-            &d,
-            when,
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "monthly",
-                "--add",
-                n,
-                "--out",
-                out,
-            ],
-        );
+        ask_for_monthly_seats(&d, when, n, out);
     }
-    let s = st_json(&d, "2026-11-22 09:03:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-22 09:03:00");
     assert_eq!(pool(&s, "Jobs User", "monthly")["pending"], 5);
     // The vendor fulfils the first: 5 + 3 = 8 seats.
     current_spec(&d, "2026-11-22 10:00:00", "site.lic", "current.json");
-    let out = fulfil(
+    fulfilled(
         &d,
         "2026-11-22 10:00:00",
         "current.json",
         "r1.lic",
-        true,
         "next.lic",
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     st(&d, "2026-11-22 11:00:00", &["import", "next.lic"]);
-    let s = st_json(&d, "2026-11-22 11:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-22 11:01:00");
     let p = pool(&s, "Jobs User", "monthly");
     assert_eq!(p["total"], 8);
     let fulfilled = events_named(&d, "2026-11-22 11:02:00", "Purchase fulfilled");
@@ -1591,22 +1355,7 @@ fn two_pending_purchases_of_one_pool_are_fulfilled_one_licence_at_a_time() {
 fn a_fulfilment_that_writes_no_licence_leaves_the_request_unfulfilled() {
     let d = Dir::new();
     site_at(&d, "2026-11-22 09:00:00", |_| {});
-    st(
-        &d,
-        "2026-11-22 09:01:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-            "--add",
-            "1",
-            "--out",
-            "req.lic",
-        ],
-    );
+    ask_for_monthly_seats(&d, "2026-11-22 09:01:00", "1", "req.lic");
     let when = "2026-11-22 10:00:00";
     current_spec(&d, when, "site.lic", "current.json");
     d.write("taken.lic", "someone else's file\n");
@@ -1633,30 +1382,20 @@ fn seats_given_back_from_january_are_not_billed_ahead_for_january() {
         let r = st_json(
             &d,
             when,
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                term,
-                "--remove",
-                n,
-                "--json",
-            ],
+            &seats_request("Jobs User", term, "--remove", n, &["--json"]),
         );
         assert_eq!(r["effective"], "2027-01-01", "{r:#}");
     };
     remove("2026-11-22 09:01:00", "contracted", "2");
     remove("2026-12-10 09:00:00", "monthly", "1");
     st(&d, "2027-01-02 09:00:00", &["tick"]);
-    let s = st_json(&d, "2027-01-02 09:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2027-01-02 09:01:00");
     assert_eq!(pool(&s, "Jobs User", "contracted")["total"], 23);
     assert_eq!(pool(&s, "Jobs User", "monthly")["total"], 4);
     st(
         &d,
         "2027-01-02 09:02:00",
-        &["report", "usage", "--month", "2026-12", "--out", "dec.rpt"],
+        &usage_report("2026-12", "dec.rpt"),
     );
     let inv = d.json_at(
         "2027-01-02 10:00:00",
@@ -1693,20 +1432,20 @@ fn a_month_is_invoiced_once_even_from_a_second_report() {
     st(
         &d,
         "2027-01-02 09:00:00",
-        &["report", "usage", "--month", "2026-12", "--out", "dec.rpt"],
+        &usage_report("2026-12", "dec.rpt"),
     );
     st(
         &d,
         "2027-01-02 09:01:00",
-        &["report", "usage", "--month", "2026-12", "--out", "dec2.rpt"],
+        &usage_report("2026-12", "dec2.rpt"),
     );
     d.ok_at(
         "2027-01-02 10:00:00",
-        &["vendor", "invoice", "dec.rpt", "--registry", "reg.json"],
+        &vendor_with_registry("invoice", "dec.rpt"),
     );
     let out = d.run_at(
         "2027-01-02 10:01:00",
-        &["vendor", "invoice", "dec2.rpt", "--registry", "reg.json"],
+        &vendor_with_registry("invoice", "dec2.rpt"),
     );
     assert_refused(&out, &["2026-12", "NW-000123-U202612-1"]);
 }
@@ -1721,26 +1460,17 @@ fn two_reductions_from_one_day_are_shown_together_in_the_status() {
         st(
             &d,
             when,
-            &[
-                "request",
-                "seats",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "contracted",
-                "--remove",
-                n,
-            ],
+            &seats_request("Jobs User", "contracted", "--remove", n, &[]),
         )
     };
     // The window's first day, then mid-November.
     remove("2026-11-01 09:01:00", "1");
     remove("2026-11-15 09:00:00", "2");
-    let s = st_json(&d, "2026-11-15 09:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2026-11-15 09:01:00");
     let shown = pool(&s, "Jobs User", "contracted")["scheduled"].clone();
     // What the tick does at renewal.
     st(&d, "2027-01-01 09:00:00", &["tick"]);
-    let s = st_json(&d, "2027-01-01 09:01:00", &["status", "--json"]);
+    let s = status_json(&d, "2027-01-01 09:01:00");
     assert_eq!(pool(&s, "Jobs User", "contracted")["total"], 22);
     assert_eq!(
         shown,
@@ -1758,22 +1488,7 @@ fn two_reductions_from_one_day_are_shown_together_in_the_status() {
 fn a_request_changed_anywhere_is_refused_as_altered() {
     let d = Dir::new();
     site_at(&d, "2026-11-22 09:00:00", |_| {});
-    st(
-        &d,
-        "2026-11-22 09:01:00",
-        &[
-            "request",
-            "seats",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-            "--add",
-            "1",
-            "--out",
-            "req.lic",
-        ],
-    );
+    ask_for_monthly_seats(&d, "2026-11-22 09:01:00", "1", "req.lic");
     let mut misleading = Vec::new();
     for line in 0..full_body_lines(&d, "req.lic") {
         for col in (0..64).step_by(3) {
@@ -1813,7 +1528,7 @@ fn a_large_sites_report_comes_in_parts_and_is_invoiced_whole() {
     let said = st(
         &d,
         "2026-11-22 09:01:00",
-        &["report", "usage", "--month", "2026-10", "--out", "oct.rpt"],
+        &usage_report("2026-10", "oct.rpt"),
     );
     assert!(said.contains("send the vendor every part"), "{said}");
     assert!(!d.path("oct.rpt").exists(), "the parts, not one file");
@@ -1863,16 +1578,7 @@ fn a_large_sites_report_comes_in_parts_and_is_invoiced_whole() {
     );
 
     // Not every part: refused, naming the part that is missing, registry untouched.
-    let out = d.run_at(
-        when,
-        &[
-            "vendor",
-            "invoice",
-            "oct.part2-of-2.rpt",
-            "--registry",
-            "reg.json",
-        ],
-    );
+    let out = d.run_at(when, &vendor_with_registry("invoice", "oct.part2-of-2.rpt"));
     assert_refused(&out, &["part 1", "missing"]);
     assert!(!d.path("reg.json").exists());
     let out = d.run_at(
@@ -1941,7 +1647,7 @@ fn a_large_sites_report_comes_in_parts_and_is_invoiced_whole() {
     let out = st_run(
         &d,
         "2026-11-22 09:02:00",
-        &["report", "usage", "--month", "2026-10", "--out", "oct.rpt"],
+        &usage_report("2026-10", "oct.rpt"),
     );
     assert_refused(&out, &["oct.part", "earlier report"]);
 }

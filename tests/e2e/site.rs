@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::util::{Dir, STORE, Snapshot, assert_refused, stderr, stdout};
+use crate::util::{
+    Dir, STORE, Snapshot, assert_refused, event_names_oldest_first, find_user, pool, stderr, stdout,
+};
 
 /// Runs `tessera --store st ARGS…`, requires exit 0 and returns standard output.
 fn ok(d: &Dir, args: &[&str]) -> String {
@@ -26,25 +28,10 @@ fn run(d: &Dir, args: &[&str]) -> std::process::Output {
     d.st(args).output().unwrap()
 }
 
-/// The pool of `status --json` with this licence and term.
-fn pool<'a>(status: &'a Value, licence: &str, term: &str) -> &'a Value {
-    status["pools"]
-        .as_array()
-        .expect("pools is a list")
-        .iter()
-        .find(|p| p["licence"] == licence && p["term"] == term)
-        .unwrap_or_else(|| panic!("no pool {licence} ({term}) in {status:#}"))
-}
-
 /// The user of `users list --json --deleted` with this name.
 fn user(d: &Dir, name: &str) -> Option<Value> {
     let page = d.st_json(&["users", "list", "--json", "--deleted", "--limit", "100000"]);
-    page["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == name)
-        .cloned()
+    find_user(&page, name)
 }
 
 /// The login user, who is the store's Owner/manager and the operator.
@@ -57,17 +44,36 @@ fn login(d: &Dir) -> String {
 
 /// Event names in the action log, oldest first.
 fn event_names(d: &Dir) -> Vec<String> {
-    let events = d.st_json(&["audit", "--json", "--limit", "100000"]);
-    let mut names: Vec<String> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap().to_string())
-        .collect();
-    names.reverse();
-    names
+    event_names_oldest_first(&d.st_json(&["audit", "--json", "--limit", "100000"]))
 }
 
+/// The arguments `users add NAME --role ROLE --licence LICENCE --term TERM`.
+fn add_user_args<'a>(
+    name: &'a str,
+    role: &'a str,
+    licence: &'a str,
+    term: &'a str,
+) -> [&'a str; 9] {
+    [
+        "users",
+        "add",
+        name,
+        "--role",
+        role,
+        "--licence",
+        licence,
+        "--term",
+        term,
+    ]
+}
+
+/// Adds user `name` with this role on a seat of `licence` (`term`); requires
+/// exit 0 and returns standard output.
+fn add_user(d: &Dir, name: &str, role: &str, licence: &str, term: &str) -> String {
+    ok(d, &add_user_args(name, role, licence, term))
+}
+
+/// Checks the action log's hash chain: `audit verify` exits 0.
 fn assert_verifies(d: &Dir) {
     let out = run(d, &["audit", "verify"]);
     assert!(
@@ -454,36 +460,10 @@ fn over_allocation_is_shown_and_check_allows_it_within_the_grace() {
     d.site();
     for i in 1..=5 {
         let name = format!("m{i}");
-        let out = ok(
-            &d,
-            &[
-                "users",
-                "add",
-                &name,
-                "--role",
-                "engineer",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "monthly",
-            ],
-        );
+        let out = add_user(&d, &name, "engineer", "Jobs User", "monthly");
         assert!(!out.contains("over-allocated"), "{out}");
     }
-    let out = ok(
-        &d,
-        &[
-            "users",
-            "add",
-            "m6",
-            "--role",
-            "engineer",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-        ],
-    );
+    let out = add_user(&d, "m6", "engineer", "Jobs User", "monthly");
     assert!(out.contains("over-allocated"), "{out}");
     let s = d.st_json(&["status", "--json"]);
     let p = pool(&s, "Jobs User", "monthly");
@@ -523,20 +503,7 @@ fn check_answers_with_its_exit_code() {
     let d = Dir::new();
     d.site();
     let owner = login(&d);
-    ok(
-        &d,
-        &[
-            "users",
-            "add",
-            "worker",
-            "--role",
-            "engineer",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "contracted",
-        ],
-    );
+    add_user(&d, "worker", "engineer", "Jobs User", "contracted");
     ok(&d, &["users", "add", "seatless", "--role", "engineer"]);
     let yes = run(&d, &["check", "worker"]);
     assert_eq!(yes.status.code(), Some(0));
@@ -561,34 +528,8 @@ fn check_answers_with_its_exit_code() {
 fn usage_is_recorded_once_per_user_day_and_against_the_thresholds() {
     let d = Dir::new();
     d.site();
-    ok(
-        &d,
-        &[
-            "users",
-            "add",
-            "day",
-            "--role",
-            "engineer",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "daily",
-        ],
-    );
-    ok(
-        &d,
-        &[
-            "users",
-            "add",
-            "month",
-            "--role",
-            "engineer",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-        ],
-    );
+    add_user(&d, "day", "engineer", "Jobs User", "daily");
+    add_user(&d, "month", "engineer", "Jobs User", "monthly");
     let r = d.st_json(&["usage", "record", "day", "--kind", "login", "--json"]);
     assert_eq!(r["charged"], true, "{r}");
     assert_eq!(r["day"], today().to_string());
@@ -771,20 +712,7 @@ fn audit_prints_the_action_log_and_verify_checks_it() {
 fn a_newer_licence_replaces_the_one_in_force_and_the_same_file_again_changes_nothing() {
     let d = Dir::new();
     d.site();
-    ok(
-        &d,
-        &[
-            "users",
-            "add",
-            "bob",
-            "--role",
-            "engineer",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-        ],
-    );
+    add_user(&d, "bob", "engineer", "Jobs User", "monthly");
     d.issue_sequence(3, "seq3.lic", |s| {
         for p in s
             .get_mut("seat_pools")
@@ -1062,34 +990,8 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
     d.site();
     let owner = login(&d);
     bad_licences(&d);
-    ok(
-        &d,
-        &[
-            "users",
-            "add",
-            "bob",
-            "--role",
-            "engineer",
-            "--licence",
-            "Jobs User",
-            "--term",
-            "monthly",
-        ],
-    );
-    ok(
-        &d,
-        &[
-            "users",
-            "add",
-            "sam",
-            "--role",
-            "sales person",
-            "--licence",
-            "Sales Person",
-            "--term",
-            "monthly",
-        ],
-    );
+    add_user(&d, "bob", "engineer", "Jobs User", "monthly");
+    add_user(&d, "sam", "sales person", "Sales Person", "monthly");
     ok(&d, &["users", "add", "gone", "--role", "engineer"]);
     ok(&d, &["users", "delete", "gone"]);
 
@@ -1144,17 +1046,7 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
             &["unknown role", "wizard"],
         ),
         (
-            &[
-                "users",
-                "add",
-                "carl",
-                "--role",
-                "engineer",
-                "--licence",
-                "Gold User",
-                "--term",
-                "monthly",
-            ],
+            &add_user_args("carl", "engineer", "Gold User", "monthly"),
             &["Gold User", "no licence"],
         ),
         (
@@ -1162,17 +1054,7 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
             &["Gold User", "no licence"],
         ),
         (
-            &[
-                "users",
-                "add",
-                "carl",
-                "--role",
-                "engineer",
-                "--licence",
-                "Jobs User",
-                "--term",
-                "weekly",
-            ],
+            &add_user_args("carl", "engineer", "Jobs User", "weekly"),
             &["weekly", "unknown term"],
         ),
         (
@@ -1183,17 +1065,7 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
         (&["users", "deactivate", "gone"], &["gone"]),
         // A term the licence does not offer: Sales Person has no daily seats.
         (
-            &[
-                "users",
-                "add",
-                "carl",
-                "--role",
-                "sales person",
-                "--licence",
-                "Sales Person",
-                "--term",
-                "daily",
-            ],
+            &add_user_args("carl", "sales person", "Sales Person", "daily"),
             &["Sales Person", "daily", "not offered"],
         ),
         (
@@ -1201,17 +1073,7 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
             &["Sales Person", "daily", "not offered"],
         ),
         (
-            &[
-                "users",
-                "add",
-                "carl",
-                "--role",
-                "sales support",
-                "--licence",
-                "Sales Support",
-                "--term",
-                "monthly",
-            ],
+            &add_user_args("carl", "sales support", "Sales Support", "monthly"),
             &["Sales Support", "monthly", "not offered"],
         ),
         // Other rules.

@@ -41,6 +41,11 @@ impl Dir {
         cmd
     }
 
+    /// Runs `tessera ARGS…` inside the directory and returns what happened.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.cmd(args).output().expect("run tessera")
+    }
+
     /// Writes a file.
     pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
         std::fs::write(self.path(rel), contents).expect("write");
@@ -211,6 +216,20 @@ pub struct Snapshot {
     pub users: serde_json::Value,
 }
 
+/// Asserts a command failed (exit 1) with `text` on standard error.
+#[track_caller]
+pub fn assert_fails_saying(out: &std::process::Output, text: &str) {
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(out).contains(text), "{}", stderr(out));
+}
+
+/// Asserts `verify` found a file invalid: exit 1, with `text` on standard output.
+#[track_caller]
+pub fn assert_invalid(out: &std::process::Output, text: &str) {
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(out).contains(text), "{}", stdout(out));
+}
+
 /// Asserts a command was refused: exit 1, a message on standard error that
 /// contains every one of `words` (any case), and no panic.
 pub fn assert_refused(out: &std::process::Output, words: &[&str]) -> String {
@@ -281,4 +300,36 @@ impl Dir {
         serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("tessera {args:?}: not JSON ({e}): {out}"))
     }
+}
+
+/// The pool of `status --json` with this licence and term.
+pub fn pool<'a>(status: &'a serde_json::Value, licence: &str, term: &str) -> &'a serde_json::Value {
+    status["pools"]
+        .as_array()
+        .expect("pools is a list")
+        .iter()
+        .find(|p| p["licence"] == licence && p["term"] == term)
+        .unwrap_or_else(|| panic!("no pool {licence} ({term}) in {status:#}"))
+}
+
+/// The user with this name in a page of `users list --json`, if any.
+pub fn find_user(page: &serde_json::Value, name: &str) -> Option<serde_json::Value> {
+    page["users"]
+        .as_array()
+        .expect("users is a list")
+        .iter()
+        .find(|u| u["name"] == name)
+        .cloned()
+}
+
+/// The event names of `audit --json` (newest first), oldest first.
+pub fn event_names_oldest_first(events: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = events
+        .as_array()
+        .expect("events are a list")
+        .iter()
+        .map(|e| e["event"].as_str().expect("event name").to_string())
+        .collect();
+    names.reverse();
+    names
 }

@@ -2,7 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::util::{Dir, repo, stderr, stdout, tessera};
+use crate::util::{Dir, assert_fails_saying, assert_invalid, repo, stderr, stdout, tessera};
 
 #[test]
 fn no_command_prints_the_overview_and_succeeds() {
@@ -14,10 +14,7 @@ fn no_command_prints_the_overview_and_succeeds() {
 #[test]
 fn keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites() {
     let d = Dir::new();
-    let out = d
-        .cmd(&["vendor", "keygen", "--out", "vendor"])
-        .output()
-        .unwrap();
+    let out = d.run(&["vendor", "keygen", "--out", "vendor"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = stdout(&out);
     let mode = std::fs::metadata(d.path("vendor.key"))
@@ -37,10 +34,7 @@ fn keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites() {
     // The secret is never printed.
     assert!(!printed.contains("PRIVATE"));
 
-    let again = d
-        .cmd(&["vendor", "keygen", "--out", "vendor"])
-        .output()
-        .unwrap();
+    let again = d.run(&["vendor", "keygen", "--out", "vendor"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains("never overwritten"),
@@ -78,19 +72,16 @@ fn issue_signs_the_example_spec_and_verify_accepts_it() {
         lic.starts_with("-----BEGIN TESSERA LICENCE-----\nSerial: NW-000123\n"),
         "{lic}"
     );
-    let out = d
-        .cmd(&[
-            "verify",
-            "nw.lic",
-            "--trust",
-            "vendor.pub",
-            "--serial",
-            "NW-000123",
-            "--at",
-            "2026-06-01",
-        ])
-        .output()
-        .unwrap();
+    let out = d.run(&[
+        "verify",
+        "nw.lic",
+        "--trust",
+        "vendor.pub",
+        "--serial",
+        "NW-000123",
+        "--at",
+        "2026-06-01",
+    ]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
         stdout(&out).contains("VALID: licence NW-000123 sequence 2"),
@@ -104,31 +95,25 @@ fn issue_without_out_prints_the_licence_and_never_overwrites_a_file() {
     let d = Dir::new();
     d.keygen("vendor");
     let spec = std::path::PathBuf::from(d.example_spec());
-    let out = d
-        .cmd(&[
-            "vendor",
-            "issue",
-            "--key",
-            "vendor.key",
-            spec.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = d.run(&[
+        "vendor",
+        "issue",
+        "--key",
+        "vendor.key",
+        spec.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     assert!(stdout(&out).starts_with("-----BEGIN TESSERA LICENCE-----"));
     d.write("taken.lic", "keep me");
-    let out = d
-        .cmd(&[
-            "vendor",
-            "issue",
-            "--key",
-            "vendor.key",
-            spec.to_str().unwrap(),
-            "--out",
-            "taken.lic",
-        ])
-        .output()
-        .unwrap();
+    let out = d.run(&[
+        "vendor",
+        "issue",
+        "--key",
+        "vendor.key",
+        spec.to_str().unwrap(),
+        "--out",
+        "taken.lic",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(d.read("taken.lic"), "keep me");
 }
@@ -138,7 +123,7 @@ fn inspect_json_is_a_spec_that_reissues_the_same_licence() {
     let d = Dir::new();
     d.keygen("vendor");
     d.issue_example("vendor.key", "nw.lic");
-    let out = d.cmd(&["inspect", "--json", "nw.lic"]).output().unwrap();
+    let out = d.run(&["inspect", "--json", "nw.lic"]);
     assert!(out.status.success());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["inspect"]["verified"], false);
@@ -169,56 +154,78 @@ fn a_spec_mistake_is_named_and_nothing_is_written() {
         "bad.toml",
         spec.replace("end = 2026-12-31", "end = 2025-12-31"),
     );
-    let out = d
-        .cmd(&[
-            "vendor",
-            "issue",
-            "--key",
-            "vendor.key",
-            "bad.toml",
-            "--out",
-            "x.lic",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("contract.start 2026-01-01 is after contract.end 2025-12-31"),
-        "{}",
-        stderr(&out)
+    let out = d.run(&[
+        "vendor",
+        "issue",
+        "--key",
+        "vendor.key",
+        "bad.toml",
+        "--out",
+        "x.lic",
+    ]);
+    assert_fails_saying(
+        &out,
+        "contract.start 2026-01-01 is after contract.end 2025-12-31",
     );
     assert!(!d.path("x.lic").exists());
 
     d.write("typo.toml", spec.replace("auto_renew", "autorenew"));
-    let out = d
-        .cmd(&["vendor", "issue", "--key", "vendor.key", "typo.toml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("autorenew"), "{}", stderr(&out));
+    let out = d.run(&["vendor", "issue", "--key", "vendor.key", "typo.toml"]);
+    assert_fails_saying(&out, "autorenew");
 
-    let out = d
-        .cmd(&["vendor", "issue", "--key", "missing.key", "typo.toml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("missing.key: no such file"),
-        "{}",
-        stderr(&out)
-    );
+    let out = d.run(&["vendor", "issue", "--key", "missing.key", "typo.toml"]);
+    assert_fails_saying(&out, "missing.key: no such file");
 
-    let out = d
-        .cmd(&["vendor", "issue", "--key", "vendor.pub", "typo.toml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("PKCS#8"), "{}", stderr(&out));
+    let out = d.run(&["vendor", "issue", "--key", "vendor.pub", "typo.toml"]);
+    assert_fails_saying(&out, "PKCS#8");
 }
 
+/// `vendor issue --key vendor.key --batch specs.jsonl --out-dir out`: a
+/// licence in out/ for every spec line of specs.jsonl.
+const ISSUE_BATCH: [&str; 8] = [
+    "vendor",
+    "issue",
+    "--key",
+    "vendor.key",
+    "--batch",
+    "specs.jsonl",
+    "--out-dir",
+    "out",
+];
+
+/// Writes `specs` (one JSON spec a line) to specs.jsonl and makes the empty
+/// directory out/ for [`ISSUE_BATCH`].
+fn write_batch(d: &Dir, specs: impl AsRef<[u8]>) {
+    d.write("specs.jsonl", specs);
+    std::fs::create_dir(d.path("out")).unwrap();
+}
+
+/// `vendor endorse --key root.key --issuer ISSUER --products PRODUCTS
+/// --until 2027-12-31 addon.pub --out addon.endorsement`: the root endorses
+/// the key addon.pub.
+fn endorse_addon(d: &Dir, issuer: &str, products: &str) -> assert_cmd::Command {
+    d.cmd(&[
+        "vendor",
+        "endorse",
+        "--key",
+        "root.key",
+        "--issuer",
+        issuer,
+        "--products",
+        products,
+        "--until",
+        "2027-12-31",
+        "addon.pub",
+        "--out",
+        "addon.endorsement",
+    ])
+}
+
+/// Makes the shipped example licence as a batch spec line for each of
+/// `serials` (licence id SERIAL-1), issuing base.lic with vendor.key on the way.
 fn batch_specs(d: &Dir, serials: &[&str]) -> String {
     d.issue_example("vendor.key", "base.lic");
-    let out = d.cmd(&["inspect", "--json", "base.lic"]).output().unwrap();
+    let out = d.run(&["inspect", "--json", "base.lic"]);
     let mut base: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut lines = String::new();
     for s in serials {
@@ -234,21 +241,8 @@ fn batch_specs(d: &Dir, serials: &[&str]) -> String {
 fn batch_issues_one_file_per_line() {
     let d = Dir::new();
     d.keygen("vendor");
-    d.write("specs.jsonl", batch_specs(&d, &["A-1", "B-2", "C-3"]));
-    std::fs::create_dir(d.path("out")).unwrap();
-    let out = d
-        .cmd(&[
-            "vendor",
-            "issue",
-            "--key",
-            "vendor.key",
-            "--batch",
-            "specs.jsonl",
-            "--out-dir",
-            "out",
-        ])
-        .output()
-        .unwrap();
+    write_batch(&d, batch_specs(&d, &["A-1", "B-2", "C-3"]));
+    let out = d.run(&ISSUE_BATCH);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("issued 3 licences"));
     for s in ["A-1", "B-2", "C-3"] {
@@ -274,23 +268,9 @@ fn a_batch_with_one_bad_line_writes_nothing() {
     d.keygen("vendor");
     let mut specs = batch_specs(&d, &["A-1", "B-2"]);
     specs.push_str("{\"serial\": \"broken\"}\n");
-    d.write("specs.jsonl", specs);
-    std::fs::create_dir(d.path("out")).unwrap();
-    let out = d
-        .cmd(&[
-            "vendor",
-            "issue",
-            "--key",
-            "vendor.key",
-            "--batch",
-            "specs.jsonl",
-            "--out-dir",
-            "out",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("line 3"), "{}", stderr(&out));
+    write_batch(&d, specs);
+    let out = d.run(&ISSUE_BATCH);
+    assert_fails_saying(&out, "line 3");
     assert_eq!(std::fs::read_dir(d.path("out")).unwrap().count(), 0);
 }
 
@@ -312,8 +292,7 @@ fn a_batch_cut_short_by_the_disk_leaves_nothing() {
         .collect();
     lines[1]["add_ons"] = serde_json::json!(add_ons);
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    d.write("specs.jsonl", text);
-    std::fs::create_dir(d.path("out")).unwrap();
+    write_batch(&d, text);
     // 3 KiB a file: the first licence (about 2.2 KB) fits, the second does not.
     // SIGXFSZ is ignored so that the write fails instead of killing the process.
     let out = std::process::Command::new("bash")
@@ -322,15 +301,8 @@ fn a_batch_cut_short_by_the_disk_leaves_nothing() {
             "-c",
             "trap '' XFSZ; ulimit -f 3; exec \"$0\" \"$@\"",
             env!("CARGO_BIN_EXE_tessera"),
-            "vendor",
-            "issue",
-            "--key",
-            "vendor.key",
-            "--batch",
-            "specs.jsonl",
-            "--out-dir",
-            "out",
         ])
+        .args(ISSUE_BATCH)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -352,22 +324,7 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
     let d = Dir::new();
     d.keygen("root");
     d.keygen("addon");
-    let out = d
-        .cmd(&[
-            "vendor",
-            "endorse",
-            "--key",
-            "root.key",
-            "--issuer",
-            "Acme Add-ons",
-            "--products",
-            "fieldsuite,planner",
-            "--until",
-            "2027-12-31",
-            "addon.pub",
-            "--out",
-            "addon.endorsement",
-        ])
+    let out = endorse_addon(&d, "Acme Add-ons", "fieldsuite,planner")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -385,17 +342,14 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
     ])
     .assert()
     .success();
-    let out = d
-        .cmd(&[
-            "verify",
-            "addon.lic",
-            "--trust",
-            "root.pub",
-            "--at",
-            "2026-12-01",
-        ])
-        .output()
-        .unwrap();
+    let out = d.run(&[
+        "verify",
+        "addon.lic",
+        "--trust",
+        "root.pub",
+        "--at",
+        "2026-12-01",
+    ]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
         stdout(&out).contains("issuer \"Acme Add-ons\" endorsed by root"),
@@ -404,23 +358,15 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
     );
 
     // After the endorsement ends, the issuer's licences stop working.
-    let out = d
-        .cmd(&[
-            "verify",
-            "addon.lic",
-            "--trust",
-            "root.pub",
-            "--at",
-            "2028-01-02",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("INVALID: endorsement"),
-        "{}",
-        stdout(&out)
-    );
+    let out = d.run(&[
+        "verify",
+        "addon.lic",
+        "--trust",
+        "root.pub",
+        "--at",
+        "2028-01-02",
+    ]);
+    assert_invalid(&out, "INVALID: endorsement");
 
     // Without the endorsement the issuer key is trusted by nobody.
     d.cmd(&[
@@ -434,12 +380,8 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
     ])
     .assert()
     .success();
-    let out = d
-        .cmd(&["verify", "bare.lic", "--trust", "root.pub"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("INVALID: key"), "{}", stdout(&out));
+    let out = d.run(&["verify", "bare.lic", "--trust", "root.pub"]);
+    assert_invalid(&out, "INVALID: key");
 }
 
 #[test]
@@ -448,42 +390,18 @@ fn an_endorsement_for_another_key_is_refused_at_issue() {
     d.keygen("root");
     d.keygen("addon");
     d.keygen("other");
-    d.cmd(&[
-        "vendor",
-        "endorse",
-        "--key",
-        "root.key",
-        "--issuer",
-        "Acme",
-        "--products",
-        "fieldsuite",
-        "--until",
-        "2027-12-31",
-        "addon.pub",
-        "--out",
-        "addon.endorsement",
-    ])
-    .assert()
-    .success();
+    endorse_addon(&d, "Acme", "fieldsuite").assert().success();
     let spec = std::path::PathBuf::from(d.example_spec());
-    let out = d
-        .cmd(&[
-            "vendor",
-            "issue",
-            "--key",
-            "other.key",
-            "--endorsement",
-            "addon.endorsement",
-            spec.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("endorsement is for key"),
-        "{}",
-        stderr(&out)
-    );
+    let out = d.run(&[
+        "vendor",
+        "issue",
+        "--key",
+        "other.key",
+        "--endorsement",
+        "addon.endorsement",
+        spec.to_str().unwrap(),
+    ]);
+    assert_fails_saying(&out, "endorsement is for key");
 }
 
 #[test]
@@ -491,40 +409,16 @@ fn an_endorsement_that_does_not_cover_the_product_is_refused_at_issue() {
     let d = Dir::new();
     d.keygen("root");
     d.keygen("addon");
-    d.cmd(&[
-        "vendor",
-        "endorse",
-        "--key",
-        "root.key",
-        "--issuer",
-        "Acme",
-        "--products",
-        "planner",
-        "--until",
-        "2027-12-31",
-        "addon.pub",
-        "--out",
-        "addon.endorsement",
-    ])
-    .assert()
-    .success();
+    endorse_addon(&d, "Acme", "planner").assert().success();
     let spec = d.example_spec();
-    let out = d
-        .cmd(&[
-            "vendor",
-            "issue",
-            "--key",
-            "addon.key",
-            "--endorsement",
-            "addon.endorsement",
-            spec,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("covers planner, not product \"fieldsuite\""),
-        "{}",
-        stderr(&out)
-    );
+    let out = d.run(&[
+        "vendor",
+        "issue",
+        "--key",
+        "addon.key",
+        "--endorsement",
+        "addon.endorsement",
+        spec,
+    ]);
+    assert_fails_saying(&out, "covers planner, not product \"fieldsuite\"");
 }

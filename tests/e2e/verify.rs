@@ -1,6 +1,6 @@
 //! `tessera verify` and `tessera inspect` on good, damaged and hostile files.
 
-use crate::util::{Dir, stderr, stdout};
+use crate::util::{Dir, assert_fails_saying, assert_invalid, stderr, stdout};
 
 fn signed(d: &Dir) {
     d.keygen("vendor");
@@ -11,20 +11,17 @@ fn signed(d: &Dir) {
 fn verify_json_names_every_check_and_the_state() {
     let d = Dir::new();
     signed(&d);
-    let out = d
-        .cmd(&[
-            "verify",
-            "--json",
-            "nw.lic",
-            "--trust",
-            "vendor.pub",
-            "--serial",
-            "NW-000123",
-            "--at",
-            "2027-01-10",
-        ])
-        .output()
-        .unwrap();
+    let out = d.run(&[
+        "verify",
+        "--json",
+        "nw.lic",
+        "--trust",
+        "vendor.pub",
+        "--serial",
+        "NW-000123",
+        "--at",
+        "2027-01-10",
+    ]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);
@@ -53,11 +50,7 @@ fn verify_json_names_every_check_and_the_state() {
 fn expiry_grace_and_termination_follow_the_date() {
     let d = Dir::new();
     signed(&d);
-    let at = |date: &str| {
-        d.cmd(&["verify", "nw.lic", "--trust", "vendor.pub", "--at", date])
-            .output()
-            .unwrap()
-    };
+    let at = |date: &str| d.run(&["verify", "nw.lic", "--trust", "vendor.pub", "--at", date]);
     let grace = at("2027-02-10");
     assert!(grace.status.success());
     assert!(stdout(&grace).contains("in grace"), "{}", stdout(&grace));
@@ -74,21 +67,17 @@ fn expiry_grace_and_termination_follow_the_date() {
 fn a_licence_for_another_serial_is_refused() {
     let d = Dir::new();
     signed(&d);
-    let out = d
-        .cmd(&[
-            "verify",
-            "nw.lic",
-            "--trust",
-            "vendor.pub",
-            "--serial",
-            "XX-1",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out)
-            .contains("INVALID: serial: for serial NW-000123, but this installation is XX-1")
+    let out = d.run(&[
+        "verify",
+        "nw.lic",
+        "--trust",
+        "vendor.pub",
+        "--serial",
+        "XX-1",
+    ]);
+    assert_invalid(
+        &out,
+        "INVALID: serial: for serial NW-000123, but this installation is XX-1",
     );
 }
 
@@ -103,78 +92,50 @@ fn a_tampered_file_is_refused_with_a_reason() {
     let c = line.remove(10);
     line.insert(10, if c == 'A' { 'B' } else { 'A' });
     d.write("tampered.lic", lines.join("\n"));
-    let out = d
-        .cmd(&["verify", "tampered.lic", "--trust", "vendor.pub"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("INVALID"), "{}", stdout(&out));
+    let out = d.run(&["verify", "tampered.lic", "--trust", "vendor.pub"]);
+    assert_invalid(&out, "INVALID");
 
     // A header that disagrees with the signed content.
     d.write(
         "header.lic",
         lic.replace("Licensee: Northwind", "Licensee: Southwind"),
     );
-    let out = d
-        .cmd(&["verify", "header.lic", "--trust", "vendor.pub"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("readable header says Licensee"),
-        "{}",
-        stdout(&out)
-    );
+    let out = d.run(&["verify", "header.lic", "--trust", "vendor.pub"]);
+    assert_invalid(&out, "readable header says Licensee");
 }
 
 #[test]
 fn files_that_are_not_documents_get_a_clear_message() {
     let d = Dir::new();
     d.write("empty.lic", "");
-    let out = d.cmd(&["verify", "empty.lic"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("not a Tessera document"),
-        "{}",
-        stdout(&out)
-    );
+    let out = d.run(&["verify", "empty.lic"]);
+    assert_invalid(&out, "not a Tessera document");
 
     d.write("big.lic", vec![b'A'; 70_000]);
-    let out = d.cmd(&["verify", "big.lic"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("was not read"), "{}", stderr(&out));
+    let out = d.run(&["verify", "big.lic"]);
+    assert_fails_saying(&out, "was not read");
 
     d.write("bin.lic", [0xffu8, 0xfe, 0, 1, 2]);
-    let out = d.cmd(&["inspect", "bin.lic"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("not text"), "{}", stderr(&out));
+    let out = d.run(&["inspect", "bin.lic"]);
+    assert_fails_saying(&out, "not text");
 
-    let out = d.cmd(&["verify", "nowhere.lic"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("nowhere.lic: no such file"),
-        "{}",
-        stderr(&out)
-    );
+    let out = d.run(&["verify", "nowhere.lic"]);
+    assert_fails_saying(&out, "nowhere.lic: no such file");
 
-    let out = d.cmd(&["verify", "."]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+    let out = d.run(&["verify", "."]);
+    assert_fails_saying(&out, "is a directory");
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let d = Dir::new();
     signed(&d);
-    let out = d
-        .cmd(&["verify", "nw.lic", "--at", "31/01/2027"])
-        .output()
-        .unwrap();
+    let out = d.run(&["verify", "nw.lic", "--at", "31/01/2027"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("YYYY-MM-DD"), "{}", stderr(&out));
-    let out = d.cmd(&["verify"]).output().unwrap();
+    let out = d.run(&["verify"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = d.cmd(&["frobnicate"]).output().unwrap();
+    let out = d.run(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
