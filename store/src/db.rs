@@ -204,6 +204,34 @@ pub(crate) struct Db {
     high_water_saved: AtomicI64,
 }
 
+/// Removes the snapshot files a killed process was writing.
+///
+/// sled 0.34.7 writes a snapshot as `snap.LSN.generating` and renames it to
+/// `snap.LSN` once whole, but when it opens it takes the highest `snap.`
+/// file whatever its suffix: a `.generating` file left by a process killed
+/// at that moment (an `init`, or any command as it closed the store) is read,
+/// found short, and the store refuses to open with "Read corrupted data",
+/// although nothing in it is damaged. Such a file is never finished by anyone
+/// (this runs under the store's lock), so it is removed; sled then recovers
+/// from the previous snapshot and its log, as after any crash.
+fn remove_interrupted_snapshots(db: &Path) -> Result<()> {
+    let entries = match fs::read_dir(db) {
+        Ok(entries) => entries,
+        // A store being created has no database directory yet.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::io(db, e)),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 impl Db {
     /// Opens (or creates, when `create`) the database under the lock.
     pub(crate) fn open(layout: Layout, clock: Arc<dyn Clock>, create: bool) -> Result<Db> {
@@ -220,6 +248,7 @@ impl Db {
             return Err(StoreError::NoStore(layout.dir.clone()));
         }
         let lock = Lock::acquire(&layout, clock.now())?;
+        remove_interrupted_snapshots(&layout.db())?;
         let config = sled::Config::new()
             .path(layout.db())
             // A bounded cache keeps a 100,000-user store under 150 MB.
@@ -807,6 +836,36 @@ mod tests {
     fn saved_high_water(db: &Db) -> Option<i64> {
         db.get_rec(&keys::meta(names::HIGH_WATER), "clock")
             .expect("read")
+    }
+
+    #[test]
+    fn a_snapshot_left_half_written_by_a_killed_process_does_not_stop_the_store_opening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db, clock) = open(dir.path());
+        db.write("t", |tx| {
+            tx.put(b"k".to_vec(), b"v".to_vec());
+            Ok(())
+        })
+        .expect("write");
+        let layout = db.layout.clone();
+        drop(db);
+        // What a process killed while sled wrote its snapshot leaves: the
+        // highest `snap.` file, empty.
+        let stray = layout.db().join("snap.00000000FFFFFFFF.generating");
+        File::create(&stray).expect("stray snapshot");
+        // sled 0.34.7 alone refuses it.
+        let refused = sled::Config::new().path(layout.db()).open();
+        assert!(
+            refused.is_err(),
+            "sled opens it by itself now: drop the workaround"
+        );
+        let db = Db::open(layout, clock, false).expect("the store opens");
+        assert_eq!(
+            db.get(b"k").expect("read").as_deref(),
+            Some(b"v".as_slice()),
+            "nothing was lost"
+        );
+        assert!(!stray.exists());
     }
 
     #[test]

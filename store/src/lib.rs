@@ -83,6 +83,64 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The directory beside `dir` named `.NAME.WHAT-PID`: where a store is built
+/// before it is renamed into place, or set aside while it is removed.
+fn beside(dir: &Path, what: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "store".into());
+    parent_of(dir).join(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// The directory `dir` is in (`.` for a bare name).
+fn parent_of(dir: &Path) -> PathBuf {
+    match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Removes what killed processes left beside `dir`: stores half built
+/// (`.NAME.creating-PID`) or half removed (`.NAME.removing-PID`) by a process
+/// that no longer runs. One whose process still runs is left alone: it may be
+/// another `init` at work.
+pub fn remove_leftovers(dir: &Path) {
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(parent_of(dir)) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest
+            .strip_prefix("creating-")
+            .or_else(|| rest.strip_prefix("removing-"))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Removes the store at `dir` (a demo store giving way to a real one): first
+/// renamed aside, so that a process killed half-way leaves `dir` free and
+/// nothing half-removed where a store is looked for.
+pub fn remove_store(dir: &Path) -> Result<()> {
+    let aside = beside(dir, "removing");
+    std::fs::rename(dir, &aside).map_err(|e| StoreError::io(dir, e))?;
+    std::fs::remove_dir_all(&aside).map_err(|e| StoreError::io(&aside, e))
+}
+
 impl Store {
     /// Opens the store at `dir`.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
@@ -137,17 +195,10 @@ impl Store {
         }
         // Built beside its place and renamed into it once complete and synced:
         // a creation killed half-way leaves no half-made store where one is looked for.
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "store".into());
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         let tmp = Layout {
-            dir: parent.join(format!(".{name}.creating-{}", std::process::id())),
+            dir: beside(dir, "creating"),
         };
+        remove_leftovers(dir);
         let _ = std::fs::remove_dir_all(&tmp.dir);
         let built = Db::open(tmp.clone(), clock.clone(), true)
             .and_then(|db| Self::initialise(db, &tmp, &v, kind, owner, demo));
@@ -162,7 +213,7 @@ impl Store {
             let _ = std::fs::remove_dir_all(&tmp.dir);
             return Err(StoreError::io(dir, e));
         }
-        if let Ok(d) = std::fs::File::open(&parent) {
+        if let Ok(d) = std::fs::File::open(parent_of(dir)) {
             let _ = d.sync_all();
         }
         Store::open(dir, clock)

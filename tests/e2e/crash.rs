@@ -527,6 +527,14 @@ fn init_killed_at_any_moment_can_be_run_again() {
             .success();
     }
     assert!(killed > 0, "no init was killed");
+    // What the killed inits were building beside their stores was cleared by
+    // the init run again: no hidden half-built store is left behind.
+    let left: Vec<String> = std::fs::read_dir(d.path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".creating-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 /// BUG: `export contracts` writes `FILE.zip.part` with `create_new` and renames it;

@@ -46,7 +46,7 @@ pub fn run(store_arg: Option<&std::path::Path>, args: Args) -> Result<ExitCode, 
             )));
         }
         drop(existing);
-        std::fs::remove_dir_all(&dir).map_err(|e| {
+        store::remove_store(&dir).map_err(|e| {
             Failure::refused(format!(
                 "cannot remove the demo store at {}: {e}",
                 dir.display()
