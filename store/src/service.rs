@@ -721,8 +721,12 @@ impl Worker {
                     let alive = Arc::new(AtomicBool::new(true));
                     conn.subscription = Some(alive.clone());
                     let (store, mailbox) = (self.store.clone(), self.mailbox.clone());
+                    // Watching starts before the answer goes out: an event of a
+                    // change made right after the client hears "subscribed" is
+                    // never missed, however late the thread starts.
+                    let watch = self.store.watch_events();
                     self.subscriptions.push(std::thread::spawn(move || {
-                        subscribe(&store, &mailbox, token, after, &alive)
+                        subscribe(&store, &mailbox, token, after, &alive, watch)
                     }));
                 }
                 ok_line(&mut conn.output, id, &());
@@ -817,7 +821,14 @@ fn compact(conn: &mut Conn) {
     }
 }
 
-fn subscribe(store: &Store, mailbox: &Mailbox, token: u64, after: Option<u64>, alive: &AtomicBool) {
+fn subscribe(
+    store: &Store,
+    mailbox: &Mailbox,
+    token: u64,
+    after: Option<u64>,
+    alive: &AtomicBool,
+    mut watch: crate::views::EventWatch,
+) {
     let push = |event| {
         let mut line = Vec::new();
         if serde_json::to_writer(&mut line, &Push { event }).is_ok() {
@@ -825,8 +836,8 @@ fn subscribe(store: &Store, mailbox: &Mailbox, token: u64, after: Option<u64>, a
             mailbox.post(Message::Push { token, line });
         }
     };
-    // Watch first, then send the backlog, so that nothing falls between the two.
-    let mut watch = store.watch_events();
+    // Watching began before this thread did; the backlog is read after, so
+    // that nothing falls between the two.
     let mut last = after.unwrap_or(u64::MAX);
     if let Some(after) = after {
         let mut backlog = store.events(10_000, None).unwrap_or_default();
