@@ -1650,4 +1650,21 @@ fn a_large_sites_report_comes_in_parts_and_is_invoiced_whole() {
         &usage_report("2026-10", "oct.rpt"),
     );
     assert_refused(&out, &["oct.part", "earlier report"]);
+
+    // Without --out the parts follow one another on standard output, and
+    // standard error says that the vendor needs each in its own file.
+    let out = st_run(
+        &d,
+        "2026-11-22 09:03:00",
+        &["report", "usage", "--month", "2026-10"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out)
+            .matches("-----BEGIN TESSERA USAGE REPORT-----")
+            .count(),
+        2
+    );
+    assert!(stderr(&out).contains("in 2 parts"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--out FILE"), "{}", stderr(&out));
 }
