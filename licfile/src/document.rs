@@ -401,6 +401,13 @@ pub struct DailyPoolDays {
     pub users: Vec<UserDays>,
 }
 
+impl DailyPoolDays {
+    /// Charged user-days of the pool.
+    pub fn user_days(&self) -> u64 {
+        self.users.iter().map(|u| u64::from(u.days.len())).sum()
+    }
+}
+
 /// A metered service's use in the month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -451,6 +458,21 @@ pub struct UsageReport {
     pub storage_allowance_gb: u64,
     /// Currency of the prices.
     pub currency: String,
+}
+
+impl UsageReport {
+    /// Charged user-days of every daily pool in this part.
+    pub fn user_days(&self) -> u64 {
+        self.daily_user_days
+            .iter()
+            .map(DailyPoolDays::user_days)
+            .sum()
+    }
+
+    /// Users charged in this part, counted once per pool.
+    pub fn daily_users(&self) -> usize {
+        self.daily_user_days.iter().map(|g| g.users.len()).sum()
+    }
 }
 
 /// A root key's statement that an issuer key may sign licences for some products until a date.

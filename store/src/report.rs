@@ -66,7 +66,6 @@ impl Store {
                 });
             }
         }
-        let mut daily_user_days: Vec<DailyPoolDays> = Vec::new();
         // daily_charges is ordered by user then pool; group by pool.
         let mut groups: std::collections::BTreeMap<(String, String), Vec<UserDays>> =
             Default::default();
@@ -83,13 +82,14 @@ impl Store {
                 .or_default()
                 .push(UserDays { user, days: set });
         }
-        for ((area, licence), users) in groups {
-            daily_user_days.push(DailyPoolDays {
+        let daily_user_days: Vec<DailyPoolDays> = groups
+            .into_iter()
+            .map(|((area, licence), users)| DailyPoolDays {
                 area,
                 licence,
                 users,
-            });
-        }
+            })
+            .collect();
         // "Users" of a threshold: the most active at once in the month (a
         // store from before that was kept counts the users active now).
         let active = self.user_counts()?.active;
@@ -148,13 +148,7 @@ impl Store {
             storage_allowance_gb: self.storage_allowance_gb(),
             currency: vendor.licence.currency.clone(),
         };
-        let days: u64 = report
-            .daily_user_days
-            .iter()
-            .flat_map(|g| &g.users)
-            .map(|u| u64::from(u.days.len()))
-            .sum();
-        let daily_users: usize = report.daily_user_days.iter().map(|g| g.users.len()).sum();
+        let (days, daily_users) = (report.user_days(), report.daily_users());
         let (pools, metered) = (report.pools.len(), report.metered.len());
         let (used, allowance) = (report.storage_used_bytes, report.storage_allowance_gb);
         let id = report.report_id.clone();

@@ -340,14 +340,24 @@ impl Store {
         // charged in each for its own days.
         let mut by_user: std::collections::BTreeMap<(String, PoolKey), Vec<NaiveDate>> =
             Default::default();
+        // A user is charged on many days of the month: their name as written
+        // is read once, not once a day.
+        let mut display: std::collections::HashMap<String, String> = Default::default();
         let mut day = month.first_day();
         while day <= month.last_day() {
             for kv in self.db.tree.scan_prefix(keys::day_charges(day)) {
                 let (k, v) = kv?;
                 let name = String::from_utf8_lossy(&k[6..]).into_owned();
                 let charge: DayCharge = crate::model::decode(&v, "day charge")?;
-                let display = self.user(&name)?.map(|u| u.name).unwrap_or(name);
-                by_user.entry((display, charge.pool)).or_default().push(day);
+                let shown = match display.get(&name) {
+                    Some(shown) => shown.clone(),
+                    None => {
+                        let shown = self.user(&name)?.map(|u| u.name).unwrap_or(name.clone());
+                        display.insert(name, shown.clone());
+                        shown
+                    }
+                };
+                by_user.entry((shown, charge.pool)).or_default().push(day);
             }
             day = match day.succ_opt() {
                 Some(d) => d,

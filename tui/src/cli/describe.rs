@@ -286,7 +286,7 @@ fn report(s: &mut String, r: &UsageReport) {
         }
     }
     for g in &r.daily_user_days {
-        let days: u64 = g.users.iter().map(|u| u64::from(u.days.len())).sum();
+        let days = g.user_days();
         let _ = writeln!(
             s,
             "\nDaily user-days, {}: {days} of {} users",

@@ -106,12 +106,7 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
                 util::write_new(&path, armored.as_bytes(), false)?;
                 written.push(path.display().to_string());
             }
-            let days: u64 = parts
-                .iter()
-                .flat_map(|(p, _)| &p.daily_user_days)
-                .flat_map(|g| &g.users)
-                .map(|u| u64::from(u.days.len()))
-                .sum();
+            let days: u64 = parts.iter().map(|(p, _)| p.user_days()).sum();
             let place = if n == 1 {
                 format!("written to {}: send it to the vendor", written[0])
             } else {
