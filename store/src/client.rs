@@ -10,23 +10,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use base64::Engine as _;
-use chrono::NaiveDate;
-use licfile::{SeatAction, UsageReport, YearMonth};
 use serde::de::DeserializeOwned;
 
 use crate::api::Api;
-use crate::audit::AuditReport;
 use crate::error::{Result, StoreError};
-use crate::licences::ImportOutcome;
-use crate::model::{Event, Installation, User};
-use crate::outbox::OutboxEntry;
+use crate::gate::Reply;
+use crate::model::Event;
 use crate::protocol::{ErrorKind, Frame, Hello, MAX_FRAME, Push, Request, Response, VERSION};
-use crate::purchases::{Quote, RequestOutcome};
-use crate::tick::TickReport;
-use crate::usage::{UsageKind, UsageOutcome};
-use crate::users::{CheckResult, NewUser, UserChange};
-use crate::views::{LicenceView, StatusView, UserQuery, UsersPage};
 
 /// A connection to `tessera serve`.
 pub struct Remote {
@@ -78,11 +68,15 @@ impl Remote {
                 // A refusal comes as an error response instead of a greeting.
                 let r: Response = serde_json::from_str(&first)
                     .map_err(|e| StoreError::Service(format!("not a Tessera service: {e}")))?;
-                return Err(StoreError::Remote(
-                    r.error
-                        .map(|e| e.message)
-                        .unwrap_or_else(|| "refused".into()),
-                ));
+                let e = r.error.unwrap_or(crate::protocol::WireError {
+                    kind: ErrorKind::Refused,
+                    code: crate::error::Code::NotPermitted,
+                    message: "refused".into(),
+                });
+                return Err(StoreError::Remote {
+                    code: e.code,
+                    message: e.message,
+                });
             }
         };
         if hello.protocol != VERSION {
@@ -132,10 +126,19 @@ impl Remote {
             }
             let e = r.error.unwrap_or(crate::protocol::WireError {
                 kind: ErrorKind::Internal,
+                code: crate::error::Code::Unknown,
                 message: "failed".into(),
             });
             return Err(match e.kind {
-                ErrorKind::Refused => StoreError::Remote(e.message),
+                ErrorKind::Refused => StoreError::Remote {
+                    code: e.code,
+                    message: e.message,
+                },
+                // A failure the service names (its store's I/O, say) keeps its code.
+                _ if e.code != crate::error::Code::Unknown => StoreError::Remote {
+                    code: e.code,
+                    message: e.message,
+                },
                 _ => StoreError::Service(e.message),
             });
         }
@@ -185,132 +188,10 @@ impl Api for Remote {
     fn is_remote(&self) -> bool {
         true
     }
-    fn installation(&self) -> Result<Installation> {
-        self.call(Request::Installation)
-    }
-    fn require_licence_reader(&self) -> Result<()> {
-        self.call(Request::RequireLicenceReader)
-    }
-    fn status(&self) -> Result<StatusView> {
-        self.call(Request::Status)
-    }
-    fn licences(&self) -> Result<Vec<LicenceView>> {
-        self.call(Request::Licences)
-    }
-    fn users_page(&self, q: &UserQuery) -> Result<UsersPage> {
-        self.call(Request::UsersPage(q.clone()))
-    }
-    fn user(&self, name: &str) -> Result<Option<User>> {
-        self.call(Request::User { name: name.into() })
-    }
-    fn add_user(&self, new: &NewUser) -> Result<User> {
-        self.call(Request::AddUser(new.clone()))
-    }
-    fn set_user(&self, name: &str, change: &UserChange) -> Result<User> {
-        self.call(Request::SetUser {
-            name: name.into(),
-            change: change.clone(),
-        })
-    }
-    fn deactivate(&self, name: &str) -> Result<User> {
-        self.call(Request::Deactivate { name: name.into() })
-    }
-    fn activate(&self, name: &str) -> Result<User> {
-        self.call(Request::Activate { name: name.into() })
-    }
-    fn delete_user(&self, name: &str) -> Result<()> {
-        self.call(Request::DeleteUser { name: name.into() })
-    }
-    fn add_on_holders(&self, module: &str) -> Result<Vec<String>> {
-        self.call(Request::AddOnHolders {
-            module: module.into(),
-        })
-    }
-    fn check(&self, user: &str) -> Result<CheckResult> {
-        self.call(Request::Check { user: user.into() })
-    }
-    fn record_usage(
-        &self,
-        user: &str,
-        kind: UsageKind,
-        day: Option<NaiveDate>,
-    ) -> Result<UsageOutcome> {
-        self.call(Request::RecordUsage {
-            user: user.into(),
-            kind,
-            day,
-        })
-    }
-    fn record_storage(&self, bytes: u64) -> Result<u64> {
-        self.call(Request::RecordStorage { bytes })
-    }
-    fn record_metered(&self, service: &str, count: u64) -> Result<u64> {
-        self.call(Request::RecordMetered {
-            service: service.into(),
-            count,
-        })
-    }
-    fn import(&self, licence: &[u8]) -> Result<ImportOutcome> {
-        let text = std::str::from_utf8(licence).map_err(|_| {
-            StoreError::LicenceRefused(
-                "the file is not text; a licence file starts with -----BEGIN TESSERA LICENCE-----"
-                    .into(),
-            )
-        })?;
-        self.call(Request::Import {
-            licence: text.into(),
-        })
-    }
-    fn tick(&self) -> Result<TickReport> {
-        self.call(Request::Tick)
-    }
-    fn events(&self, limit: usize, before: Option<u64>) -> Result<Vec<Event>> {
-        self.call(Request::Events { limit, before })
-    }
-    fn audit_verify(&self) -> Result<AuditReport> {
-        self.call(Request::AuditVerify)
-    }
-    fn quote_seats(
-        &self,
-        licence: &str,
-        term: &str,
-        action: SeatAction,
-        count: u32,
-    ) -> Result<Quote> {
-        self.call(Request::QuoteSeats {
-            licence: licence.into(),
-            term: term.into(),
-            action,
-            count,
-        })
-    }
-    fn request_seats(
-        &self,
-        licence: &str,
-        term: &str,
-        action: SeatAction,
-        count: u32,
-        note: &str,
-    ) -> Result<RequestOutcome> {
-        self.call(Request::RequestSeats {
-            licence: licence.into(),
-            term: term.into(),
-            action,
-            count,
-            note: note.into(),
-        })
-    }
-    fn usage_report(&self, month: YearMonth) -> Result<Vec<(UsageReport, String)>> {
-        self.call(Request::UsageReport { month })
-    }
-    fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        self.call(Request::Outbox)
-    }
-    fn export_contracts(&self) -> Result<(usize, Vec<u8>)> {
-        let (n, b64): (usize, String) = self.call(Request::ExportContracts)?;
-        let zip = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_bytes())
-            .map_err(|e| StoreError::Service(format!("the zip did not arrive intact: {e}")))?;
-        Ok((n, zip))
+    fn execute(&self, request: Request) -> Result<Reply> {
+        let op = request.op();
+        let value: serde_json::Value = self.call(request)?;
+        Reply::decode(op, value)
+            .map_err(|e| StoreError::Service(format!("unexpected result of {}: {e}", op.name())))
     }
 }

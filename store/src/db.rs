@@ -202,6 +202,8 @@ pub(crate) struct Db {
     high_water: AtomicI64,
     /// The high-water mark as last written to the tree.
     high_water_saved: AtomicI64,
+    /// Set when a committed change queued e-mails for the outbox.
+    pub(crate) outbox_waiting: std::sync::atomic::AtomicBool,
 }
 
 /// Removes the snapshot files a killed process was writing.
@@ -271,6 +273,7 @@ impl Db {
             installation: RwLock::new(None),
             high_water: AtomicI64::new(i64::MIN),
             high_water_saved: AtomicI64::new(i64::MIN),
+            outbox_waiting: std::sync::atomic::AtomicBool::new(true),
         };
         let hw = db
             .get_rec::<i64>(&keys::meta(names::HIGH_WATER), "clock")?
@@ -303,6 +306,7 @@ impl Db {
     /// Reads `key`, and if a change that is applied but not yet on disk wrote
     /// it, waits until that change is synced: for answers that promise the
     /// value is kept ("already charged").
+    #[cfg(test)]
     pub(crate) fn get_durable(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
         let value = self.tree.get(key)?;
         if let Some(ticket) = self.pending_ticket(key) {
@@ -365,6 +369,18 @@ impl Db {
         operator: &str,
         f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
     ) -> Result<R> {
+        self.write_then(operator, f, |_| Ok(()))
+    }
+
+    /// [`Db::write`], then `then` while the writer lock is still held, once
+    /// the change is applied: for caches derived from what the change wrote,
+    /// so that the next change never plans against a stale one.
+    pub(crate) fn write_then<R>(
+        &self,
+        operator: &str,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
+        then: impl FnOnce(&R) -> Result<()>,
+    ) -> Result<R> {
         let bulk = self.bulk.load(Ordering::Relaxed);
         let (out, installation_changed, ticket) = {
             let _guard = self.lock_writer();
@@ -386,6 +402,7 @@ impl Db {
                 // everything applied so far (at once, when that is on disk).
                 None => self.lock_durability().applied,
             };
+            then(&out)?;
             (out, installation_changed, ticket)
         };
         // Outside the writer lock: others apply their changes while this one
@@ -458,6 +475,14 @@ impl Db {
         // nothing leaves the mark where it was.
         if tx.overlay.is_empty() && tx.events.is_empty() {
             return Ok(None);
+        }
+        if tx
+            .overlay
+            .range(keys::OUTBOX.to_vec()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(keys::OUTBOX))
+        {
+            self.outbox_waiting.store(true, Ordering::Release);
         }
         let high_water = now.max(self.high_water.load(Ordering::Acquire));
         if !tx.events.is_empty() {
@@ -708,6 +733,16 @@ impl Tx<'_> {
                 return Ok(());
             }
         }
+    }
+
+    /// Queues a confirmation e-mail with this change: it is committed with
+    /// the change's records, and written to the outbox only after the commit
+    /// (so a crash can neither lose it nor leave one for a change that never
+    /// happened). Returns its file name, for the action log.
+    pub(crate) fn queue_email(&mut self, email: &crate::outbox::Email, tag: &str) -> String {
+        let (name, bytes) = crate::outbox::render(email, self.now, tag);
+        self.put(keys::outbox(&name), bytes);
+        name
     }
 
     /// A counter stored as a u64.

@@ -11,6 +11,7 @@ use licfile::{Document, Licence, Term, Timestamp};
 use crate::Store;
 use crate::clock::{Clock, FixedClock};
 use crate::error::{Result, StoreError};
+use crate::gate::ApiExt;
 use crate::model::{InstallationKind, PoolKey};
 use crate::roles::Role;
 use crate::usage::UsageKind;
@@ -213,16 +214,13 @@ pub fn create_demo(
     }
     for (i, (role, seat)) in plans.iter().enumerate().take(ONE_BY_ONE.min(n)) {
         let name = username(i);
-        store.add_user(
-            owner,
-            &NewUser {
-                name: name.clone(),
-                role: role.name().into(),
-                licence: seat.map(|(a, l, _)| format!("{a} {l}")),
-                term: seat.map(|(_, _, t)| t.as_str().to_string()),
-                email: Some(format!("{name}@northwind-heating.example")),
-            },
-        )?;
+        store.as_user(owner).add_user(NewUser {
+            name: name.clone(),
+            role: role.name().into(),
+            licence: seat.map(|(a, l, _)| format!("{a} {l}")),
+            term: seat.map(|(_, _, t)| t.as_str().to_string()),
+            email: Some(format!("{name}@northwind-heating.example")),
+        })?;
         if i % 7 == 0 {
             sim.advance(Duration::minutes(37));
         }
@@ -286,10 +284,9 @@ pub fn create_demo(
         (5, "Outlook connector"),
     ] {
         if i < n {
-            let _ = store.set_user(
-                owner,
-                &username(i),
-                &UserChange {
+            let _ = store.as_user(owner).set_user(
+                username(i),
+                UserChange {
                     add_ons: vec![module.into()],
                     ..Default::default()
                 },
@@ -345,21 +342,29 @@ pub fn create_demo(
                 crate::usage::charge_days_in(tx, day, &worked)
             })?;
             let scale = (n as u64).max(40);
-            store.record_metered("emails-sent", scale * (3 + rng.below(8)))?;
-            store.record_metered("customer-centre-logins", scale / 4 + rng.below(20))?;
-            store.record_metered("chat-sessions", scale / 10 + rng.below(6))?;
-            store.record_metered("form-submissions", scale / 8 + rng.below(10))?;
+            store
+                .as_user(owner)
+                .record_metered("emails-sent", scale * (3 + rng.below(8)))?;
+            store
+                .as_user(owner)
+                .record_metered("customer-centre-logins", scale / 4 + rng.below(20))?;
+            store
+                .as_user(owner)
+                .record_metered("chat-sessions", scale / 10 + rng.below(6))?;
+            store
+                .as_user(owner)
+                .record_metered("form-submissions", scale / 8 + rng.below(10))?;
         }
         if day.day() == 1 || day.day() == 15 {
             let allowance = store.storage_allowance_gb().max(1);
             let progress = (day - start_day).num_days() as u64;
             let used = allowance * 1_000_000_000 / 100 * (40 + progress.min(150) / 5);
-            store.record_storage(used)?;
+            store.as_user(owner).record_storage(used)?;
         }
         // Someone leaves now and then.
         if day.day() == 20 && n > 10 && left < 4 {
             let who = username(10 + left * 3);
-            let _ = store.deactivate(owner, &who);
+            let _ = store.as_user(owner).deactivate(who);
             left += 1;
         }
         // Half way: the vendor's renewal with more monthly seats arrives.
@@ -369,7 +374,7 @@ pub fn create_demo(
                 .map(|t| t.and_utc())
                 .unwrap_or(end);
             let text = sign(&licence_for(DEMO_SERIAL, start_day, issued, users, 2, true))?;
-            store.import(owner, text.as_bytes())?;
+            store.as_user(owner).import(text)?;
             renewed = true;
         }
         store.tick()?;
@@ -386,16 +391,13 @@ pub fn create_demo(
     for k in 0..free + 2 {
         let licence = "Jobs User";
         let name = format!("new.starter{}", k + 1);
-        let _ = store.add_user(
-            owner,
-            &NewUser {
-                name,
-                role: "engineer".into(),
-                licence: Some(licence.into()),
-                term: Some("monthly".into()),
-                email: None,
-            },
-        );
+        let _ = store.as_user(owner).add_user(NewUser {
+            name,
+            role: "engineer".into(),
+            licence: Some(licence.into()),
+            term: Some("monthly".into()),
+            email: None,
+        });
     }
     store
         .db

@@ -147,8 +147,11 @@ pub fn request(id: &str) -> Vec<u8> {
 
 /// A usage report as signed, by month.
 pub fn report(month: licfile::YearMonth) -> Vec<u8> {
-    [b"rp/".as_slice(), month.to_string().as_bytes()].concat()
+    [REPORTS, month.to_string().as_bytes()].concat()
 }
+
+/// Prefix of every usage report (months sort as `YYYY-MM`).
+pub const REPORTS: &[u8] = b"rp/";
 
 /// A holder of an add-on module.
 pub fn add_on(module: &str, name: &str) -> Vec<u8> {
@@ -235,6 +238,14 @@ pub fn users_peak(month: licfile::YearMonth) -> Vec<u8> {
 pub fn storage_month(month: licfile::YearMonth) -> Vec<u8> {
     [b"sm/".as_slice(), month.to_string().as_bytes()].concat()
 }
+
+/// A committed e-mail not yet written to the outbox, by its file name.
+pub fn outbox(file_name: &str) -> Vec<u8> {
+    [OUTBOX, file_name.as_bytes()].concat()
+}
+
+/// Prefix of the e-mails waiting to be written to the outbox.
+pub const OUTBOX: &[u8] = b"ob/";
 
 /// An event.
 pub fn event(seq: u64) -> Vec<u8> {

@@ -8,17 +8,19 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use store::{FixedClock, InstallationKind, NewUser, Store};
+//! use store::{ApiExt, FixedClock, InstallationKind, NewUser, Store};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let clock = Arc::new(FixedClock::new("2026-03-02T09:00:00Z".parse()?));
 //! let licence = store::demo::demo_licence_text("NW-000123")?;
 //! let store = Store::create(dir.path(), licence.as_bytes(), InstallationKind::Central, "alice", clock)?;
-//! store.add_user("alice", &NewUser {
+//! // Every operation goes through the one gate, as a login user.
+//! let alice = store.as_user("alice");
+//! alice.add_user(NewUser {
 //!     name: "bob".into(), role: "engineer".into(),
 //!     licence: Some("Jobs User".into()), term: Some("monthly".into()), email: None,
 //! })?;
-//! assert!(store.check("bob")?.allowed);
+//! assert!(alice.check("bob")?.allowed);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -34,6 +36,7 @@ mod db;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod gate;
 pub mod identity;
 mod keys;
 pub mod licences;
@@ -43,6 +46,7 @@ pub mod protocol;
 pub mod purchases;
 pub mod report;
 pub mod roles;
+pub mod rules;
 pub mod service;
 pub mod tick;
 pub mod trust;
@@ -58,13 +62,14 @@ use chrono::NaiveDate;
 pub use api::{Api, Local};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Layout;
-pub use error::{Holder, Result, StoreError};
+pub use error::{Code, Holder, Result, StoreError};
+pub use gate::{ApiExt, Op, Reply, Request};
 pub use licences::{ImportOutcome, InForce};
 pub use model::{
     Event, EventKind, EventStatus, Installation, InstallationKind, PoolKey, User, UserState,
 };
 pub use roles::Role;
-pub use users::{CheckResult, NewUser, UserChange, UserCounts};
+pub use users::{CheckCode, CheckResult, NewUser, UserChange, UserCounts};
 
 use db::Db;
 use keys::names;
@@ -157,6 +162,9 @@ impl Store {
         };
         store.installation()?;
         store.reload_in_force()?;
+        // E-mails of changes committed by a process killed before it could
+        // write them.
+        let _ = store.materialise_outbox();
         Ok(store)
     }
 
@@ -169,7 +177,7 @@ impl Store {
         owner: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Store> {
-        if !users::valid_username(owner) {
+        if !rules::names::valid_username(owner) {
             return Err(StoreError::BadUsername(owner.to_string()));
         }
         let today = clock.now().date_naive();

@@ -61,6 +61,17 @@ pub enum ImportOutcome {
     },
 }
 
+/// A licence file's text: a licence is armored text, and bytes that are not
+/// UTF-8 are refused here rather than garbled on the way to the gate.
+pub fn licence_text(bytes: &[u8]) -> Result<String> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        StoreError::LicenceRefused(
+            "the file is not text; a licence file starts with -----BEGIN TESSERA LICENCE-----"
+                .into(),
+        )
+    })
+}
+
 /// A licence that passed verification, ready to import.
 pub(crate) struct Verified {
     pub issuer: String,
@@ -215,14 +226,13 @@ impl Store {
             .map(|l| licfile::policy::licence_state(&l.licence, today)))
     }
 
-    /// Imports a licence file. The operator must be Owner/manager or Financial office staff.
-    pub fn import(&self, operator: &str, bytes: &[u8]) -> Result<ImportOutcome> {
-        self.require(
-            operator,
-            "import a licence",
-            |r| r.manages_licences(),
-            "only Owner/manager and Financial office staff change licences",
-        )?;
+    /// Imports a licence file (Owner/manager or Financial office staff).
+    ///
+    /// The signature is checked first, on the bytes alone; the sequence is
+    /// decided inside the change that imports, against the licence in force
+    /// as that change sees it, so that of two imports at once the older can
+    /// never end up in force.
+    pub(crate) fn import_as(&self, g: &crate::gate::Gate, bytes: &[u8]) -> Result<ImportOutcome> {
         let inst = self.installation()?;
         let v = verify(
             bytes,
@@ -232,84 +242,97 @@ impl Store {
         )?;
         if inst.demo != (v.issuer_label == crate::trust::DEMO_ROOT_NAME) && v.issuer.is_empty() {
             return Err(StoreError::LicenceRefused(if inst.demo {
-                "this is a DEMO store; a production licence goes into a real store: `tessera init --licence FILE --store DIR`".into()
+                "this is a DEMO store; a production licence goes into a real store of its own"
+                    .into()
             } else {
                 "a demo licence cannot be imported into a real store".into()
             }));
         }
-        if let Some(current) = self.in_force().iter().find(|l| l.issuer == v.issuer) {
-            let seq = v.licence.sequence;
-            let cur = current.licence.sequence;
-            if seq == cur {
-                if current.licence == v.licence {
-                    return Ok(ImportOutcome::AlreadyImported { sequence: seq });
-                }
-                return Err(StoreError::LicenceRefused(format!(
-                    "a different licence with sequence {seq} is already in force; the vendor must issue sequence {} or later",
-                    cur + 1
-                )));
+        let operator = g.login().to_string();
+        self.db_write_reloading(g, |tx| {
+            let current = self.in_force();
+            let in_force = current.iter().find(|l| l.issuer == v.issuer);
+            // The cache is kept under the writer lock; the pointer is what
+            // the transaction reads, and the two must agree.
+            let pointer: Option<u64> =
+                tx.get_rec(&keys::in_force(&v.issuer), "in-force pointer")?;
+            if pointer != in_force.map(|l| l.stored.id) {
+                return Err(StoreError::Corrupt(
+                    "the licences in force changed under the import".into(),
+                ));
             }
-            if seq < cur {
-                return Err(StoreError::LicenceRefused(format!(
-                    "this licence has sequence {seq}, older than the licence in force (sequence {cur}); an older licence never replaces a newer one"
-                )));
-            }
-        }
-        let email = crate::outbox::Email::new(
-            &v.licence.licensee.email,
-            &format!(
-                "Licence {} sequence {} imported",
-                v.licence.licence_id, v.licence.sequence
-            ),
-            &format!(
-                "{operator} imported licence {} (sequence {}) for {} (serial {}) on the {} plan.\r\nContract {} to {}; {}.\r\n\r\nSeats:\r\n{}",
-                v.licence.licence_id,
+            let decision = crate::rules::import::decide(
                 v.licence.sequence,
-                v.licence.licensee.company,
-                v.licence.serial,
-                v.licence.plan.name,
-                v.licence.contract.start,
-                v.licence.contract.end,
-                match v.licence.expiry {
-                    Some(e) => format!("expires {}", e.date),
-                    None => "not time-limited".into(),
-                },
-                v.licence
-                    .seat_pools
-                    .iter()
-                    .map(|p| format!(
-                        "  {} ({}): {}\r\n",
-                        crate::model::licence_label(&p.area, &p.licence),
-                        p.term,
-                        p.count
-                    ))
-                    .collect::<String>()
-            ),
-        );
-        let tag = format!("import-{}-{}", v.licence.serial, v.licence.sequence);
-        let written = crate::outbox::write(&self.db.layout, &email, self.now()?, &tag)?;
-        let replaced = self
-            .in_force()
-            .iter()
-            .find(|l| l.issuer == v.issuer)
-            .map(|l| l.licence.sequence);
-        let issuer = v.issuer.clone();
-        let sequence = v.licence.sequence;
-        if let Err(e) = self
-            .db
-            .write(operator, |tx| import_in(tx, &v, &self.in_force()))
-        {
-            // Nothing was imported: the confirmation must not stay behind.
-            let _ = std::fs::remove_file(&written.path);
-            return Err(e);
-        }
-        self.reload_in_force()?;
-        Ok(ImportOutcome::Imported {
-            issuer,
-            sequence,
-            replaced,
+                in_force.map(|l| (l.licence.sequence, l.licence == v.licence)),
+            )?;
+            if let crate::rules::import::Decision::AlreadyImported { sequence } = decision {
+                return Ok(ImportOutcome::AlreadyImported { sequence });
+            }
+            let email = import_email(&operator, &v);
+            let tag = format!("import-{}-{}", v.licence.serial, v.licence.sequence);
+            tx.queue_email(&email, &tag);
+            import_in(tx, &v, &current)?;
+            Ok(ImportOutcome::Imported {
+                issuer: v.issuer.clone(),
+                sequence: v.licence.sequence,
+                replaced: in_force.map(|l| l.licence.sequence),
+            })
         })
     }
+
+    /// A change through `g` after which the licences in force are reloaded
+    /// before the writer lock is let go: the next change plans on them.
+    pub(crate) fn db_write_reloading<R>(
+        &self,
+        g: &crate::gate::Gate,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let out = self.db.write_then(
+            g.login(),
+            |tx| {
+                g.authorise_in(tx)?;
+                f(tx)
+            },
+            |_| self.reload_in_force(),
+        )?;
+        let _ = self.materialise_outbox();
+        Ok(out)
+    }
+}
+
+/// The confirmation e-mail of an import.
+fn import_email(operator: &str, v: &Verified) -> crate::outbox::Email {
+    crate::outbox::Email::new(
+        &v.licence.licensee.email,
+        &format!(
+            "Licence {} sequence {} imported",
+            v.licence.licence_id, v.licence.sequence
+        ),
+        &format!(
+            "{operator} imported licence {} (sequence {}) for {} (serial {}) on the {} plan.\r\nContract {} to {}; {}.\r\n\r\nSeats:\r\n{}",
+            v.licence.licence_id,
+            v.licence.sequence,
+            v.licence.licensee.company,
+            v.licence.serial,
+            v.licence.plan.name,
+            v.licence.contract.start,
+            v.licence.contract.end,
+            match v.licence.expiry {
+                Some(e) => format!("expires {}", e.date),
+                None => "not time-limited".into(),
+            },
+            v.licence
+                .seat_pools
+                .iter()
+                .map(|p| format!(
+                    "  {} ({}): {}\r\n",
+                    crate::model::licence_label(&p.area, &p.licence),
+                    p.term,
+                    p.count
+                ))
+                .collect::<String>()
+        ),
+    )
 }
 
 /// Writes a verified licence and makes it the one in force for its issuer.

@@ -76,15 +76,8 @@ fn header_value(s: &str) -> String {
         .collect()
 }
 
-/// Writes an e-mail into the outbox, named by time and `tag`; never overwrites.
-pub fn write(layout: &Layout, email: &Email, now: DateTime<Utc>, tag: &str) -> Result<Written> {
-    let dir = layout.outbox();
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o750)
-        .create(&dir)
-        .map_err(|e| StoreError::io(&dir, e))?;
-    let host = hostname();
+/// The file name of an e-mail made at `now` for `tag`.
+fn file_name(now: DateTime<Utc>, tag: &str) -> String {
     let safe_tag: String = tag
         .chars()
         .map(|c| {
@@ -95,41 +88,73 @@ pub fn write(layout: &Layout, email: &Email, now: DateTime<Utc>, tag: &str) -> R
             }
         })
         .collect();
-    let mut n = 0;
-    let (path, file_name, mut file) = loop {
-        let file_name = format!(
-            "{}-{safe_tag}{}.eml",
-            now.format("%Y%m%dT%H%M%SZ"),
-            if n == 0 {
-                String::new()
-            } else {
-                format!("-{n}")
-            }
-        );
-        let path = dir.join(&file_name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o640)
-            .open(&path)
-        {
-            Ok(f) => break (path, file_name, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
-            Err(e) => return Err(StoreError::io(&path, e)),
-        }
-    };
+    format!("{}-{safe_tag}.eml", now.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// Renders an e-mail as the RFC 5322 file it becomes: its name and its bytes.
+/// Pure but for the host name, so that it can be made inside a change and
+/// written to the outbox only once the change is committed.
+pub(crate) fn render(email: &Email, now: DateTime<Utc>, tag: &str) -> (String, Vec<u8>) {
+    let host = hostname();
+    let name = file_name(now, tag);
+    let id = name.trim_end_matches(".eml");
     let text = format!(
-        "From: Tessera licence console <tessera@{host}>\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{safe_tag}.{}@{host}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+        "From: Tessera licence console <tessera@{host}>\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{id}@{host}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
         header_value(&email.to),
         header_value(&email.subject),
         now.to_rfc2822(),
-        now.timestamp(),
         email.body.replace("\r\n", "\n").replace('\n', "\r\n")
     );
-    file.write_all(text.as_bytes())
+    (name, text.into_bytes())
+}
+
+/// Writes a committed e-mail into the outbox, idempotently: a file of that
+/// name already there is this e-mail written before (by a process killed
+/// before it could say so), and is left as it is. Written beside its place
+/// under an unpredictable name, synced, then linked into place (never over
+/// anything), and the directory synced.
+pub(crate) fn materialise(layout: &Layout, name: &str, bytes: &[u8]) -> Result<Written> {
+    let dir = layout.outbox();
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(&dir)
+        .map_err(|e| StoreError::io(&dir, e))?;
+    let path = dir.join(name);
+    let written = Written {
+        path: path.clone(),
+        file_name: name.to_string(),
+    };
+    if fs::symlink_metadata(&path).is_ok() {
+        return Ok(written);
+    }
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce)
+        .map_err(|e| StoreError::io(&dir, std::io::Error::other(e.to_string())))?;
+    let tmp = dir.join(format!(
+        ".{name}.{}",
+        nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o640)
+        .open(&tmp)
+        .map_err(|e| StoreError::io(&tmp, e))?;
+    let linked = file
+        .write_all(bytes)
         .and_then(|_| file.sync_all())
-        .map_err(|e| StoreError::io(&path, e))?;
-    Ok(Written { path, file_name })
+        .and_then(|_| fs::hard_link(&tmp, &path));
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(StoreError::io(&path, e)),
+    }
+    if let Ok(d) = fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(written)
 }
 
 /// Every e-mail in the outbox, oldest first.
@@ -163,4 +188,54 @@ pub fn list(layout: &Layout) -> Result<Vec<OutboxEntry>> {
     }
     out.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(out)
+}
+
+impl crate::Store {
+    /// Writes the e-mails committed changes queued into the outbox, and
+    /// forgets them once written. Idempotent: run after every change that
+    /// queued one, and when the store opens (for a process killed between a
+    /// commit and its e-mail). A failure leaves them queued for the next time.
+    pub(crate) fn materialise_outbox(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if !self.db.outbox_waiting.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let mut done = Vec::new();
+        let mut failed = None;
+        for kv in self.db.tree.scan_prefix(crate::keys::OUTBOX) {
+            let (k, v) = kv?;
+            let name = String::from_utf8_lossy(&k[crate::keys::OUTBOX.len()..]).into_owned();
+            crash_point("TESSERA_CRASH_BEFORE_OUTBOX");
+            match materialise(&self.db.layout, &name, &v) {
+                Ok(_) => done.push(k.to_vec()),
+                Err(e) => failed = Some(e),
+            }
+        }
+        if !done.is_empty() {
+            self.db.write("system", |tx| {
+                for k in done {
+                    tx.del(k);
+                }
+                Ok(())
+            })?;
+        }
+        match failed {
+            Some(e) => {
+                self.db.outbox_waiting.store(true, Ordering::Release);
+                Err(e)
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// In debug builds, dies here when the variable is set: how the crash tests
+/// kill a process at the one instant that matters. Release builds never do.
+pub(crate) fn crash_point(var: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(var).is_some() {
+        std::process::abort();
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = var;
 }

@@ -2,13 +2,7 @@
 //! socket (docs/PROTOCOL.md). One request a line, answered by one response
 //! line carrying the request's id; events pushed to subscribers carry no id.
 
-use chrono::NaiveDate;
-use licfile::{SeatAction, YearMonth};
 use serde::{Deserialize, Serialize};
-
-use crate::usage::UsageKind;
-use crate::users::{NewUser, UserChange};
-use crate::views::UserQuery;
 
 /// The protocol version this crate speaks.
 pub const VERSION: u32 = 1;
@@ -29,139 +23,7 @@ pub struct Frame {
     pub request: Request,
 }
 
-/// Every operation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", content = "args", rename_all = "snake_case")]
-pub enum Request {
-    /// The installation record.
-    Installation,
-    /// Refuses unless the caller may see licences.
-    RequireLicenceReader,
-    /// The Status screen.
-    Status,
-    /// Every licence in force.
-    Licences,
-    /// A page of users.
-    UsersPage(UserQuery),
-    /// One user.
-    User {
-        /// Username.
-        name: String,
-    },
-    /// Adds a user.
-    AddUser(NewUser),
-    /// Changes a user.
-    SetUser {
-        /// Username.
-        name: String,
-        /// The changes.
-        change: UserChange,
-    },
-    /// Deactivates a user.
-    Deactivate {
-        /// Username.
-        name: String,
-    },
-    /// Activates a user.
-    Activate {
-        /// Username.
-        name: String,
-    },
-    /// Deletes a user.
-    DeleteUser {
-        /// Username.
-        name: String,
-    },
-    /// Holders of an add-on module.
-    AddOnHolders {
-        /// The module.
-        module: String,
-    },
-    /// May this user work now?
-    Check {
-        /// Username.
-        user: String,
-    },
-    /// A user worked on a day.
-    RecordUsage {
-        /// Username.
-        user: String,
-        /// What happened.
-        kind: UsageKind,
-        /// The day (default today).
-        #[serde(default)]
-        day: Option<NaiveDate>,
-    },
-    /// Storage in use.
-    RecordStorage {
-        /// Bytes.
-        bytes: u64,
-    },
-    /// Uses of a metered service.
-    RecordMetered {
-        /// Service.
-        service: String,
-        /// Uses to add.
-        count: u64,
-    },
-    /// Imports a licence file.
-    Import {
-        /// The file's text.
-        licence: String,
-    },
-    /// Applies what time has made due.
-    Tick,
-    /// The latest events, newest first.
-    Events {
-        /// How many.
-        limit: usize,
-        /// Before this sequence number.
-        #[serde(default)]
-        before: Option<u64>,
-    },
-    /// Checks the chain and the counters.
-    AuditVerify,
-    /// Checks and prices a seat request without recording it.
-    QuoteSeats {
-        /// Licence.
-        licence: String,
-        /// Term.
-        term: String,
-        /// add or remove.
-        action: SeatAction,
-        /// Seats.
-        count: u32,
-    },
-    /// Buys or gives back seats.
-    RequestSeats {
-        /// Licence.
-        licence: String,
-        /// Term.
-        term: String,
-        /// add or remove.
-        action: SeatAction,
-        /// Seats.
-        count: u32,
-        /// Note for the vendor.
-        #[serde(default)]
-        note: String,
-    },
-    /// Makes the signed usage report of a month.
-    UsageReport {
-        /// The month.
-        month: YearMonth,
-    },
-    /// The confirmation e-mails.
-    Outbox,
-    /// The contracts zip, base64.
-    ExportContracts,
-    /// Sends every event after `after` (a sequence number) and every new one, as they happen.
-    Subscribe {
-        /// The last event the client has.
-        #[serde(default)]
-        after: Option<u64>,
-    },
-}
+pub use crate::gate::Request;
 
 /// The kind of a failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,8 +42,16 @@ pub enum ErrorKind {
 pub struct WireError {
     /// What kind.
     pub kind: ErrorKind,
+    /// The stable code (`not_permitted`, `unknown_user`, …): what a program
+    /// tells cases apart by.
+    #[serde(default = "unknown_code")]
+    pub code: crate::error::Code,
     /// For people.
     pub message: String,
+}
+
+fn unknown_code() -> crate::error::Code {
+    crate::error::Code::Unknown
 }
 
 /// A response line.

@@ -15,6 +15,7 @@ use crate::Store;
 use crate::costs::{self, Breakdown};
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
+use crate::gate::Gate;
 use crate::keys::{self, names};
 use crate::licences::{InForce, resolve_pool};
 use crate::model::{EventStatus, PoolKey};
@@ -167,15 +168,14 @@ impl Store {
 
     /// Checks a seat request against every rule and prices it, writing nothing:
     /// what the console shows before the administrator confirms.
-    pub fn quote_seats(
+    pub(crate) fn quote_seats(
         &self,
-        operator: &str,
         licence: &str,
         term: &str,
         action: SeatAction,
         count: u32,
     ) -> Result<Quote> {
-        let plan = self.plan_seats(operator, licence, term, action, count)?;
+        let plan = self.plan_seats(licence, term, action, count, self.today()?)?;
         Ok(Quote {
             pool: plan.pool.label(),
             action,
@@ -186,20 +186,16 @@ impl Store {
         })
     }
 
+    /// Plans a seat request on the store as it is. Inside a change, under
+    /// the writer lock, what it reads is what the change builds on.
     fn plan_seats(
         &self,
-        operator: &str,
         licence: &str,
         term: &str,
         action: SeatAction,
         count: u32,
+        today: NaiveDate,
     ) -> Result<Plan> {
-        self.require(
-            operator,
-            "buy or give back seats",
-            |r| r.manages_licences(),
-            "only Owner/manager and Financial office staff change licences",
-        )?;
         if count == 0 || count > 100_000 {
             return Err(StoreError::Rule(
                 "the number of seats must be 1 to 100000".into(),
@@ -219,7 +215,6 @@ impl Store {
             .find(|(k, _)| crate::users::same_pool(k, &pool))
             .map(|(_, p)| p.clone())
             .ok_or_else(|| StoreError::Rule(format!("{} is not in the licence", pool.label())))?;
-        let today = self.today()?;
         let label = pool.licence_label();
         let in_use = self.in_use(&pool)?;
         let licensed = spec.count;
@@ -324,15 +319,22 @@ impl Store {
 
     /// Asks the vendor for more seats, or gives seats back: checks the rules,
     /// prices it, records it, signs the request and writes the confirmation e-mail.
-    pub fn request_seats(
+    ///
+    /// Planned, numbered, signed and recorded in one change: two requests at
+    /// once get two numbers, and each is planned on what the other recorded.
+    pub(crate) fn request_seats_as(
         &self,
-        operator: &str,
+        g: &Gate,
         licence: &str,
         term: &str,
         action: SeatAction,
         count: u32,
         note: &str,
     ) -> Result<RequestOutcome> {
+        let inst = self.installation()?;
+        let key = self.installation_key()?;
+        let operator = g.login();
+        let outcome = self.write_as(g, |tx| {
         let Plan {
             pool,
             term,
@@ -342,15 +344,9 @@ impl Store {
             effective,
             breakdown,
             notes,
-        } = self.plan_seats(operator, licence, term, action, count)?;
+        } = self.plan_seats(licence, term, action, count, tx.now.date_naive())?;
         let lic = &lic;
-        let inst = self.installation()?;
-        let key = self.installation_key()?;
-        let number = self
-            .db
-            .get_rec::<u64>(&keys::meta(names::REQUEST_SEQ), "request number")?
-            .unwrap_or(0)
-            + 1;
+        let number = tx.counter(&keys::meta(names::REQUEST_SEQ))? + 1;
         let request_id = format!("{}-R{number:05}", inst.serial);
         let mut cost_lines: Vec<CostLine> = breakdown
             .lines
@@ -368,7 +364,7 @@ impl Store {
         let doc = LicenceRequest {
             serial: inst.serial.clone(),
             request_id: request_id.clone(),
-            created_at: licfile::Timestamp::from(self.now()?),
+            created_at: licfile::Timestamp::from(tx.now),
             installation_key: key.public().raw(),
             licensee: lic.licensee.clone(),
             product: lic.product.clone(),
@@ -427,9 +423,8 @@ impl Store {
         });
         body.push_str(&armored.replace('\n', "\r\n"));
         let email = crate::outbox::Email::new(&lic.licensee.email, &subject, &body);
-        let written = crate::outbox::write(&self.db.layout, &email, self.now()?, &request_id)?;
-
-        let result = self.db.write(operator, |tx| {
+        let email_file = tx.queue_email(&email, &request_id);
+        {
             tx.put_rec(&keys::meta(names::REQUEST_SEQ), &number)?;
             tx.put(keys::request(&request_id), armored.clone().into_bytes());
             let now = tx.now.timestamp();
@@ -470,7 +465,7 @@ impl Store {
                         "Seats requested",
                         EventStatus::Pending,
                         format!("{request_id}: {count} {} seats pending, {} {} now", pool.label(), breakdown.total, lic.currency),
-                        format!("{} asked the vendor for {count} {} seats (request {request_id}). They are pending until the licence granting them is imported, and lapse on {}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), (tx.now + Duration::days(PENDING_DAYS)).date_naive(), written.file_name, lic.licensee.email),
+                        format!("{} asked the vendor for {count} {} seats (request {request_id}). They are pending until the licence granting them is imported, and lapse on {}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), (tx.now + Duration::days(PENDING_DAYS)).date_naive(), email_file, lic.licensee.email),
                     );
                 }
                 SeatAction::Remove => {
@@ -491,22 +486,12 @@ impl Store {
                     tx.user_event(
                         "Seat reduction scheduled",
                         format!("{request_id}: {} from {base} to {} seats from {effective}", pool.label(), base.saturating_sub(count)),
-                        format!("{} gave back {count} {} seats (request {request_id}), effective {effective}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), written.file_name, lic.licensee.email),
+                        format!("{} gave back {count} {} seats (request {request_id}), effective {effective}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), email_file, lic.licensee.email),
                     );
                 }
             }
-            Ok(())
-        });
-        if let Err(e) = result {
-            // Nothing was recorded: the confirmation must not stay behind.
-            let _ = std::fs::remove_file(&written.path);
-            return Err(e);
         }
-        // A reduction effective today (daily seats) applies at once.
-        if action == SeatAction::Remove && effective <= today {
-            self.tick()?;
-        }
-        Ok(RequestOutcome {
+        Ok((today, RequestOutcome {
             request_id,
             pool: pool.label(),
             action,
@@ -514,9 +499,16 @@ impl Store {
             effective,
             breakdown,
             armored,
-            email: Some(written.file_name),
+            email: Some(email_file),
             notes,
-        })
+        }))
+        });
+        let (today, outcome) = outcome?;
+        // A reduction effective today (daily seats) applies at once.
+        if action == SeatAction::Remove && outcome.effective <= today {
+            self.tick()?;
+        }
+        Ok(outcome)
     }
 
     /// A licence request the site made, as signed.

@@ -9,6 +9,7 @@ use licfile::{
 
 use crate::Store;
 use crate::error::{Result, StoreError};
+use crate::gate::Gate;
 use crate::keys::{self, names};
 use crate::purchases::effective_total;
 
@@ -16,13 +17,17 @@ impl Store {
     /// Makes, signs and keeps the usage report of `month`; returns its parts
     /// (one, unless the month's user-days do not fit one document), each with
     /// its armored text.
-    pub fn usage_report(
+    ///
+    /// The report is made inside the change that records it: its number is
+    /// read and taken in one transaction, so two reports made at once never
+    /// share an id.
+    pub(crate) fn usage_report_as(
         &self,
-        operator: &str,
+        g: &Gate,
         month: YearMonth,
     ) -> Result<Vec<(UsageReport, String)>> {
-        self.require_licence_reader(operator)?;
-        let today = self.today()?;
+        self.write_as(g, |tx| {
+        let today = tx.now.date_naive();
         let current = YearMonth::of(today);
         if month > current {
             return Err(StoreError::Rule(format!(
@@ -119,11 +124,7 @@ impl Store {
         }
         let storage: Option<u64> = self.db.get_rec(&keys::storage_month(month), "storage")?;
         let key = self.installation_key()?;
-        let number = self
-            .db
-            .get_rec::<u64>(&keys::meta(names::REPORT_SEQ), "report number")?
-            .unwrap_or(0)
-            + 1;
+        let number = tx.counter(&keys::meta(names::REPORT_SEQ))? + 1;
         let report = UsageReport {
             serial: inst.serial.clone(),
             report_id: format!(
@@ -132,7 +133,7 @@ impl Store {
                 month.year(),
                 month.month()
             ),
-            created_at: licfile::Timestamp::from(self.now()?),
+            created_at: licfile::Timestamp::from(tx.now),
             part: 1,
             parts: 1,
             installation_key: key.public().raw(),
@@ -172,7 +173,7 @@ impl Store {
             .map(|(_, a)| a.as_str())
             .collect::<Vec<_>>()
             .join("\n");
-        self.db.write(operator, |tx| {
+        {
             tx.put_rec(&keys::meta(names::REPORT_SEQ), &number)?;
             tx.put(keys::report(month), copy.clone().into_bytes());
             tx.user_event(
@@ -184,8 +185,8 @@ impl Store {
                     used as f64 / 1e9,
                 ),
             );
-            Ok(())
-        })?;
+        }
         Ok(signed)
+        })
     }
 }

@@ -33,6 +33,9 @@ pub enum Role {
     SalesDirector,
     /// Both ladders: full access; assigns roles and licences.
     OwnerManager,
+    /// The licensed product's service account: no seat, no ladder; it may
+    /// check anyone and record usage, nothing else.
+    LicensedProduct,
 }
 
 /// Which ladder a role belongs to.
@@ -44,11 +47,13 @@ pub enum Ladder {
     Sales,
     /// Owner/manager: the top of both.
     Both,
+    /// The licensed product's service account: on no ladder.
+    Service,
 }
 
 impl Role {
     /// Every role, Jobs ladder bottom-up, then Sales bottom-up, then Owner/manager.
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::Engineer,
         Role::EngineerWithDiary,
         Role::EngineerWithInvoice,
@@ -61,6 +66,7 @@ impl Role {
         Role::SalesManager,
         Role::SalesDirector,
         Role::OwnerManager,
+        Role::LicensedProduct,
     ];
 
     /// The name administrators see.
@@ -78,6 +84,7 @@ impl Role {
             Role::SalesManager => "Sales manager",
             Role::SalesDirector => "Sales director",
             Role::OwnerManager => "Owner/manager",
+            Role::LicensedProduct => "Licensed product",
         }
     }
 
@@ -100,6 +107,7 @@ impl Role {
         match wanted.as_str() {
             "owner" | "manager" | "ownermanager" | "admin" => Some(Role::OwnerManager),
             "financialofficestaff" | "finance" | "financial" => Some(Role::FinancialOfficeStaff),
+            "product" | "licensedproduct" => Some(Role::LicensedProduct),
             _ => None,
         }
     }
@@ -119,6 +127,7 @@ impl Role {
             | Role::SalesManager
             | Role::SalesDirector => Ladder::Sales,
             Role::OwnerManager => Ladder::Both,
+            Role::LicensedProduct => Ladder::Service,
         }
     }
 
@@ -136,7 +145,7 @@ impl Role {
             Role::SalesManager => Some(Role::SeniorSalesPerson),
             Role::SalesDirector => Some(Role::SalesManager),
             // Owner/manager tops both ladders; its grants are "everything" below.
-            Role::OwnerManager => None,
+            Role::OwnerManager | Role::LicensedProduct => None,
         }
     }
 
@@ -158,6 +167,7 @@ impl Role {
             Ladder::Both => true,
             Ladder::Jobs => !area.eq_ignore_ascii_case("sales"),
             Ladder::Sales => !area.eq_ignore_ascii_case("jobs"),
+            Ladder::Service => false,
         }
     }
 
@@ -442,7 +452,7 @@ fn own_grants(role: Role) -> &'static [(&'static str, Access)] {
             ("Sales CRM setup", Access::ALL),
             ("Opportunities dashboard", Access::ALL),
         ],
-        Role::OwnerManager => &[],
+        Role::OwnerManager | Role::LicensedProduct => &[],
     }
 }
 

@@ -30,14 +30,14 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use rustix::event::epoll;
 use rustix::fd::OwnedFd;
 use serde::Serialize;
 
 use crate::Store;
-use crate::api::{Api, Local};
-use crate::error::{Result, StoreError};
+use crate::api::Local;
+use crate::error::{Code, Result, StoreError};
+use crate::gate::Mode;
 use crate::protocol::{
     ErrorKind, Frame, Hello, MAX_FRAME, Push, Request, Response, VERSION, WireError,
 };
@@ -249,6 +249,7 @@ fn greet(store: &Arc<Store>, stream: UnixStream, log: &Log, serial: &str) -> Opt
             &mut line,
             0,
             ErrorKind::Refused,
+            Code::NotPermitted,
             format!(
                 "uid {uid} has no login name on this host; the service acts only for known users"
             ),
@@ -637,6 +638,7 @@ impl Worker {
                             &mut conn.output,
                             0,
                             ErrorKind::BadRequest,
+                            Code::BadRequest,
                             format!(
                                 "request line longer than {MAX_FRAME} bytes; the connection is closed"
                             ),
@@ -695,6 +697,7 @@ impl Worker {
                             &mut conn.output,
                             id,
                             ErrorKind::BadRequest,
+                            Code::BadRequest,
                             format!("not a request: {e}"),
                         );
                         return;
@@ -707,6 +710,7 @@ impl Worker {
                 &mut conn.output,
                 frame.id,
                 ErrorKind::BadRequest,
+                Code::BadRequest,
                 format!(
                     "protocol version {} is not spoken here; this service speaks {VERSION}",
                     frame.v
@@ -715,8 +719,19 @@ impl Worker {
             return;
         }
         let id = frame.id;
-        match frame.request {
-            Request::Subscribe { after } => {
+        let request = frame.request;
+        // What is answered here and what goes to the pool is the table's
+        // choice ([`crate::gate::Op::mode`]); who may ask is the gate's.
+        match request.op().mode() {
+            Mode::Connection => {
+                // A subscription streams the action log: authorised like `events`.
+                if let Err(e) = self.store.authorise(&conn.api.operator, &request) {
+                    failed(&mut conn.output, id, &e);
+                    return;
+                }
+                let Request::Subscribe { after } = request else {
+                    return;
+                };
                 if conn.subscription.is_none() {
                     let alive = Arc::new(AtomicBool::new(true));
                     conn.subscription = Some(alive.clone());
@@ -731,22 +746,15 @@ impl Worker {
                 }
                 ok_line(&mut conn.output, id, &());
             }
-            // Answered by reading: here, at once.
-            Request::RecordUsage { user, kind, day } => {
-                match self.store.record_usage_at_once(&user, kind, day) {
-                    Ok(Some(outcome)) => ok_line(&mut conn.output, id, &outcome),
+            Mode::AtOnce | Mode::AtOnceUnlessNew => {
+                match self.store.execute_at_once(&conn.api.operator, &request) {
+                    Ok(Some(reply)) => ok_line(&mut conn.output, id, &reply),
                     Err(e) => failed(&mut conn.output, id, &e),
                     // A new charge: a write, which waits for its sync.
-                    Ok(None) => {
-                        self.to_pool(token, conn, id, Request::RecordUsage { user, kind, day })
-                    }
+                    Ok(None) => self.to_pool(token, conn, id, request),
                 }
             }
-            request @ (Request::Check { .. }
-            | Request::Installation
-            | Request::RequireLicenceReader
-            | Request::User { .. }) => respond(&*conn.api, id, request, &mut conn.output),
-            request => self.to_pool(token, conn, id, request),
+            Mode::Slow | Mode::Write => self.to_pool(token, conn, id, request),
         }
     }
 
@@ -756,7 +764,7 @@ impl Worker {
         let (api, mailbox) = (conn.api.clone(), self.mailbox.clone());
         self.pool.run(Box::new(move || {
             let mut line = Vec::new();
-            respond(&*api, id, request, &mut line);
+            respond(&api.store, &api.operator, id, request, &mut line);
             mailbox.post(Message::Reply { token, line });
         }));
     }
@@ -967,6 +975,7 @@ fn ok_line<T: Serialize + ?Sized>(out: &mut Vec<u8>, id: u64, result: &T) {
                 out,
                 id,
                 ErrorKind::Internal,
+                Code::Unknown,
                 format!("cannot encode the result: {e}"),
             );
         }
@@ -974,12 +983,16 @@ fn ok_line<T: Serialize + ?Sized>(out: &mut Vec<u8>, id: u64, result: &T) {
 }
 
 /// Appends an error response and a newline.
-fn error_line(out: &mut Vec<u8>, id: u64, kind: ErrorKind, message: String) {
+fn error_line(out: &mut Vec<u8>, id: u64, kind: ErrorKind, code: Code, message: String) {
     let response = Response {
         id,
         ok: false,
         result: None,
-        error: Some(WireError { kind, message }),
+        error: Some(WireError {
+            kind,
+            code,
+            message,
+        }),
     };
     // Strings and numbers always encode.
     let _ = serde_json::to_writer(&mut *out, &response);
@@ -992,73 +1005,13 @@ fn failed(out: &mut Vec<u8>, id: u64, e: &StoreError) {
     } else {
         ErrorKind::Internal
     };
-    error_line(out, id, kind, e.to_string());
+    error_line(out, id, kind, e.code(), e.to_string());
 }
 
-fn reply<T: Serialize>(out: &mut Vec<u8>, id: u64, r: Result<T>) {
-    match r {
-        Ok(v) => ok_line(out, id, &v),
+/// Carries out one request as `login` and appends its response line to `out`.
+pub fn respond(store: &Store, login: &str, id: u64, request: Request, out: &mut Vec<u8>) {
+    match store.execute(login, request) {
+        Ok(reply) => ok_line(out, id, &reply),
         Err(e) => failed(out, id, &e),
-    }
-}
-
-/// Carries out one request as the connection's user and appends its response
-/// line to `out`.
-pub fn respond(api: &dyn Api, id: u64, request: Request, out: &mut Vec<u8>) {
-    match request {
-        Request::Installation => reply(out, id, api.installation()),
-        Request::RequireLicenceReader => reply(out, id, api.require_licence_reader()),
-        Request::Status => reply(out, id, api.status()),
-        Request::Licences => reply(out, id, api.licences()),
-        Request::UsersPage(q) => reply(out, id, api.users_page(&q)),
-        Request::User { name } => reply(out, id, api.user(&name)),
-        Request::AddUser(new) => reply(out, id, api.add_user(&new)),
-        Request::SetUser { name, change } => reply(out, id, api.set_user(&name, &change)),
-        Request::Deactivate { name } => reply(out, id, api.deactivate(&name)),
-        Request::Activate { name } => reply(out, id, api.activate(&name)),
-        Request::DeleteUser { name } => reply(out, id, api.delete_user(&name)),
-        Request::AddOnHolders { module } => reply(out, id, api.add_on_holders(&module)),
-        Request::Check { user } => reply(out, id, api.check(&user)),
-        Request::RecordUsage { user, kind, day } => {
-            reply(out, id, api.record_usage(&user, kind, day))
-        }
-        Request::RecordStorage { bytes } => reply(out, id, api.record_storage(bytes)),
-        Request::RecordMetered { service, count } => {
-            reply(out, id, api.record_metered(&service, count))
-        }
-        Request::Import { licence } => reply(out, id, api.import(licence.as_bytes())),
-        Request::Tick => reply(out, id, api.tick()),
-        Request::Events { limit, before } => reply(out, id, api.events(limit.min(10_000), before)),
-        Request::AuditVerify => reply(out, id, api.audit_verify()),
-        Request::QuoteSeats {
-            licence,
-            term,
-            action,
-            count,
-        } => reply(out, id, api.quote_seats(&licence, &term, action, count)),
-        Request::RequestSeats {
-            licence,
-            term,
-            action,
-            count,
-            note,
-        } => reply(
-            out,
-            id,
-            api.request_seats(&licence, &term, action, count, &note),
-        ),
-        Request::UsageReport { month } => reply(out, id, api.usage_report(month)),
-        Request::Outbox => reply(out, id, api.outbox()),
-        Request::ExportContracts => reply(
-            out,
-            id,
-            api.export_contracts()
-                .map(|(n, b)| (n, base64::engine::general_purpose::STANDARD.encode(b))),
-        ),
-        Request::Subscribe { .. } => failed(
-            out,
-            id,
-            &StoreError::Rule("subscribe is answered by the connection, not dispatched".into()),
-        ),
     }
 }

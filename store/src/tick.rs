@@ -23,9 +23,15 @@ pub struct TickReport {
 impl Store {
     /// Applies every rule time has made due. Idempotent: a second tick at the same time does nothing.
     pub fn tick(&self) -> Result<TickReport> {
-        let licences = self.in_force();
-        let today = self.today()?;
-        self.db.write("system", |tx| {
+        self.tick_as(&crate::gate::Gate::system())
+    }
+
+    /// [`Store::tick`] asked for through the gate.
+    pub(crate) fn tick_as(&self, g: &crate::gate::Gate) -> Result<TickReport> {
+        // The rules' events are the system's, whoever asked for the tick.
+        self.write_as(g, |tx| {
+            let licences = self.in_force();
+            let today = tx.now.date_naive();
             let mut report = TickReport::default();
             let now = tx.now.timestamp();
             // Purchases that lapsed and reductions now due; fewer seats may over-allocate.
@@ -100,7 +106,7 @@ impl Store {
                     name,
                     status,
                     message.clone(),
-                    format!("{message}. Ask the vendor for a renewed licence and import it (`tessera import FILE`)."),
+                    format!("{message}. Ask the vendor for a renewed licence and import it."),
                     None,
                 );
                 report.notices.push(message);

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Store;
 use crate::error::{Result, StoreError};
+use crate::gate::Gate;
 use crate::keys::{self, names};
 use crate::model::{EventStatus, PoolKey, User, UserState};
 
@@ -76,168 +77,208 @@ pub struct UsageOutcome {
     pub reason: String,
 }
 
-/// How far from today a usage day may be: diaries are booked ahead, and late records happen.
-const USAGE_WINDOW_DAYS: i64 = 366;
-
 /// Where a usage record stands after the reads that need no lock.
 enum Plan {
     /// Answered without writing.
     Answer(UsageOutcome),
     /// A new charge (or a new kind on a charged day) to write.
-    Write {
-        user: String,
-        day: NaiveDate,
-        seat: PoolKey,
-        key: Vec<u8>,
-    },
+    Write,
     /// The day's charge is applied but not yet on disk (only when not waiting).
     Pending,
 }
 
-impl Store {
-    /// Records that a user worked on a day; a daily-seat user is charged once per day.
-    pub fn record_usage(
-        &self,
-        name: &str,
-        kind: UsageKind,
-        day: Option<NaiveDate>,
-    ) -> Result<UsageOutcome> {
-        match self.plan_usage(name, kind, day, true)? {
-            Plan::Answer(outcome) => Ok(outcome),
-            Plan::Write {
-                user,
-                day,
-                seat,
-                key,
-            } => self.charge_day(user, kind, day, seat, &key),
-            Plan::Pending => Err(StoreError::Rule(
-                "a usage record waited for a sync and found it pending".into(),
-            )),
+/// The latest month a usage report was made for.
+fn last_reported(
+    scan: impl DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+) -> Result<Option<YearMonth>> {
+    match scan.rev().next() {
+        Some(kv) => {
+            let (k, _) = kv?;
+            Ok(std::str::from_utf8(&k[keys::REPORTS.len()..])
+                .ok()
+                .and_then(|m| m.parse().ok()))
         }
+        None => Ok(None),
     }
+}
 
-    /// [`Store::record_usage`] when it can be answered at once, from what is on
-    /// disk, without writing or waiting for a sync: the product's everyday
-    /// repeat of a day already charged, a user not on a daily seat, and every
-    /// refusal. `Ok(None)` when it cannot (a new charge, or a charge not yet
-    /// synced): then call `record_usage`. For a service that answers reads on a
-    /// few threads and hands what may block to others.
-    pub fn record_usage_at_once(
-        &self,
-        name: &str,
-        kind: UsageKind,
-        day: Option<NaiveDate>,
-    ) -> Result<Option<UsageOutcome>> {
-        Ok(match self.plan_usage(name, kind, day, false)? {
-            Plan::Answer(outcome) => Some(outcome),
-            Plan::Write { .. } | Plan::Pending => None,
-        })
+/// Decides a usage record from the facts: the user as stored and the day's
+/// charge, if any. `Ok(None)` when a charge is to be written.
+fn decide(
+    name: &str,
+    user: Option<User>,
+    kind: UsageKind,
+    day: Option<NaiveDate>,
+    today: NaiveDate,
+    reported: Option<YearMonth>,
+    charge: impl FnOnce(&User, NaiveDate) -> Result<Option<Option<DayCharge>>>,
+) -> Result<(Plan, Option<(User, NaiveDate, PoolKey)>)> {
+    let user = user
+        .filter(|u| u.state != UserState::Deleted && u.name == name)
+        .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
+    if user.state != UserState::Active {
+        return Err(StoreError::Rule(format!(
+            "{} is inactive: nothing recorded",
+            user.name
+        )));
     }
-
-    fn plan_usage(
-        &self,
-        name: &str,
-        kind: UsageKind,
-        day: Option<NaiveDate>,
-        wait: bool,
-    ) -> Result<Plan> {
-        let today = self.today()?;
-        let day = day.unwrap_or(today);
-        if (day - today).num_days().abs() > USAGE_WINDOW_DAYS {
-            return Err(StoreError::Rule(format!(
-                "day {day} is more than a year from today ({today}); usage is recorded for days within a year"
-            )));
-        }
-        let user: User = self
-            .user(name)?
-            .filter(|u| u.state != UserState::Deleted)
-            .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
-        let Some(seat) = user.seat.clone().filter(|s| s.term == Term::Daily) else {
-            return Ok(Plan::Answer(UsageOutcome {
+    let activated = chrono::DateTime::<chrono::Utc>::from_timestamp(user.activated_at, 0)
+        .map(|t| t.date_naive())
+        .unwrap_or(today);
+    let day = crate::rules::usage::usage_day(
+        day.unwrap_or(today),
+        &crate::rules::usage::DayFacts {
+            today,
+            activated,
+            last_reported: reported,
+            booked: kind == UsageKind::DiaryBooked,
+        },
+    )?;
+    let Some(seat) = user.seat.clone().filter(|s| s.term == Term::Daily) else {
+        return Ok((
+            Plan::Answer(UsageOutcome {
                 user: user.name,
                 day,
                 charged: false,
                 reason: "not on a daily seat: contracted and monthly seats are not charged per day"
                     .into(),
-            }));
-        };
-        if user.state != UserState::Active {
-            return Err(StoreError::Rule(format!(
-                "{} is inactive: nothing recorded",
-                user.name
-            )));
+            }),
+            None,
+        ));
+    };
+    let existing = match charge(&user, day)? {
+        Some(c) => c,
+        None => return Ok((Plan::Pending, None)),
+    };
+    if let Some(c) = existing
+        && c.kinds & kind.bit() != 0
+    {
+        return Ok((
+            Plan::Answer(UsageOutcome {
+                user: user.name,
+                day,
+                charged: false,
+                reason: format!("already charged for {day}: one charge per user-day"),
+            }),
+            None,
+        ));
+    }
+    Ok((Plan::Write, Some((user, day, seat))))
+}
+
+impl Store {
+    /// Records that a user worked on a day, as `operator` (the licensed
+    /// product or Owner/manager); a daily-seat user is charged once per day.
+    pub(crate) fn record_usage_as(
+        &self,
+        g: &Gate,
+        name: &str,
+        kind: UsageKind,
+        day: Option<NaiveDate>,
+    ) -> Result<UsageOutcome> {
+        // Answered at once when it writes nothing; the read is authorised as a read.
+        if let Some(outcome) = self.record_usage_at_once(g, name, kind, day)? {
+            return Ok(outcome);
         }
-        let key = keys::day_charge(day, &user.name);
-        // The product reports the same day many times: a repeat changes
-        // nothing, so it costs a read, not a synced write. "Already charged"
-        // promises the charge is kept, so a charge read before its sync is
-        // answered only once synced.
-        let existing = if wait {
-            self.db.get_durable(&key)?
-        } else {
-            match self.db.get_unless_pending(&key)? {
-                Some(v) => v,
-                None => return Ok(Plan::Pending),
+        self.write_as(g, |tx| {
+            let user: Option<User> = tx.get_rec(&keys::user(name), "user")?;
+            let reported = {
+                let mut last = None;
+                for (k, _) in tx.scan(keys::REPORTS)? {
+                    last = std::str::from_utf8(&k[keys::REPORTS.len()..])
+                        .ok()
+                        .and_then(|m| m.parse().ok());
+                }
+                last
+            };
+            let today = tx.now.date_naive();
+            let (plan, write) = decide(name, user, kind, day, today, reported, |u, d| {
+                Ok(Some(
+                    tx.get_rec(&keys::day_charge(d, &u.name), "day charge")?,
+                ))
+            })?;
+            match (plan, write) {
+                (Plan::Answer(outcome), _) => Ok(outcome),
+                (_, Some((user, day, seat))) => {
+                    let key = keys::day_charge(day, &user.name);
+                    let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
+                    let charged = existing.is_none();
+                    let kinds = existing.as_ref().map(|c| c.kinds).unwrap_or(0) | kind.bit();
+                    tx.put_rec(
+                        &key,
+                        &DayCharge {
+                            kinds,
+                            pool: seat.clone(),
+                        },
+                    )?;
+                    Ok(UsageOutcome {
+                        user: user.name,
+                        day,
+                        charged,
+                        reason: if charged {
+                            format!("charged one user-day of {} for {day}", seat.label())
+                        } else {
+                            format!("already charged for {day}: one charge per user-day")
+                        },
+                    })
+                }
+                (_, None) => Err(StoreError::Rule(
+                    "a usage record found its day's charge pending inside a change".into(),
+                )),
             }
-        };
-        if let Some(v) = existing {
-            let c: DayCharge = crate::model::decode(&v, "day charge")?;
-            if c.kinds & kind.bit() != 0 {
-                return Ok(Plan::Answer(UsageOutcome {
-                    user: user.name,
-                    day,
-                    charged: false,
-                    reason: format!("already charged for {day}: one charge per user-day"),
-                }));
-            }
-        }
-        Ok(Plan::Write {
-            user: user.name,
-            day,
-            seat,
-            key,
         })
     }
 
-    fn charge_day(
+    /// [`Store::record_usage_as`] when it can be answered at once, from what
+    /// is on disk, without writing or waiting for a sync: the product's
+    /// everyday repeat of a day already charged, a user not on a daily seat,
+    /// and every refusal. `Ok(None)` when it cannot (a new charge, or a charge
+    /// not yet synced). "Already charged" promises the charge is kept, so a
+    /// charge read before its sync is not answered here.
+    pub(crate) fn record_usage_at_once(
         &self,
-        user: String,
+        g: &Gate,
+        name: &str,
         kind: UsageKind,
-        day: NaiveDate,
-        seat: PoolKey,
-        key: &[u8],
-    ) -> Result<UsageOutcome> {
-        self.db.write("system", |tx| {
-            let existing: Option<DayCharge> = tx.get_rec(key, "day charge")?;
-            let charged = existing.is_none();
-            let kinds = existing.as_ref().map(|c| c.kinds).unwrap_or(0) | kind.bit();
-            if existing.as_ref().map(|c| c.kinds) != Some(kinds) {
-                tx.put_rec(
-                    key,
-                    &DayCharge {
-                        kinds,
-                        pool: seat.clone(),
-                    },
-                )?;
-            }
-            Ok(UsageOutcome {
-                user: user.clone(),
-                day,
-                charged,
-                reason: if charged {
-                    format!("charged one user-day of {} for {day}", seat.label())
-                } else {
-                    format!("already charged for {day}: one charge per user-day")
-                },
-            })
+        day: Option<NaiveDate>,
+    ) -> Result<Option<UsageOutcome>> {
+        let request = crate::gate::Request::RecordUsage {
+            user: name.to_string(),
+            kind,
+            day,
+        };
+        self.authorise(g.login(), &request)?;
+        let today = self.today()?;
+        let reported = last_reported(self.db.tree.scan_prefix(keys::REPORTS))?;
+        let (plan, _) = decide(
+            name,
+            self.user(name)?,
+            kind,
+            day,
+            today,
+            reported,
+            |u, d| {
+                self.db
+                    .get_unless_pending(&keys::day_charge(d, &u.name))?
+                    .map(|v| {
+                        v.map(|v| crate::model::decode(&v, "day charge"))
+                            .transpose()
+                    })
+                    .transpose()
+            },
+        )?;
+        Ok(match plan {
+            Plan::Answer(outcome) => Some(outcome),
+            Plan::Write | Plan::Pending => None,
         })
     }
 
     /// Sets the storage in use, in bytes.
-    pub fn record_storage(&self, bytes: u64) -> Result<()> {
-        let allowance = self.storage_allowance_gb();
-        let month = YearMonth::of(self.today()?);
-        self.db.write("system", |tx| {
+    pub(crate) fn record_storage_as(&self, g: &Gate, bytes: u64) -> Result<()> {
+        let bytes = crate::rules::usage::storage(bytes)?;
+        self.write_as(g, |tx| {
+            let allowance = self.storage_allowance_gb();
+            let month = YearMonth::of(tx.now.date_naive());
             let before: u64 = tx.get_rec(&keys::meta(names::STORAGE), "storage")?.unwrap_or(0);
             tx.put_rec(&keys::meta(names::STORAGE), &bytes)?;
             let month_key = keys::storage_month(month);
@@ -261,34 +302,38 @@ impl Store {
     }
 
     /// Adds `count` uses of a metered service to this month.
-    pub fn record_metered(&self, service: &str, count: u64) -> Result<u64> {
-        let licences = self.in_force();
-        let all: Vec<&licfile::MeteredService> = licences
-            .iter()
-            .flat_map(|l| l.licence.metered_services.iter())
-            .collect();
-        let svc = all
-            .iter()
-            .find(|m| m.name.eq_ignore_ascii_case(service.trim()))
-            .copied()
-            .cloned()
-            .ok_or_else(|| StoreError::UnknownService {
-                name: service.into(),
-                known: all
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let month = YearMonth::of(self.today()?);
-        let users = self.user_counts()?.active;
-        let threshold = svc
-            .base_allowance
-            .saturating_add(svc.allowance_per_user.saturating_mul(users));
-        self.db.write("system", |tx| {
+    pub(crate) fn record_metered_as(&self, g: &Gate, service: &str, count: u64) -> Result<u64> {
+        crate::rules::usage::metered_total(0, count)?;
+        self.write_as(g, |tx| {
+            let licences = self.in_force();
+            let all: Vec<&licfile::MeteredService> = licences
+                .iter()
+                .flat_map(|l| l.licence.metered_services.iter())
+                .collect();
+            let svc = all
+                .iter()
+                .find(|m| m.name.eq_ignore_ascii_case(service.trim()))
+                .copied()
+                .cloned()
+                .ok_or_else(|| StoreError::UnknownService {
+                    name: service.into(),
+                    known: all
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+            let month = YearMonth::of(tx.now.date_naive());
+            let users = tx
+                .get_rec::<crate::users::UserCounts>(&keys::meta(names::USER_COUNTS), "user counts")?
+                .unwrap_or_default()
+                .active;
+            let threshold = svc
+                .base_allowance
+                .saturating_add(svc.allowance_per_user.saturating_mul(users));
             let key = keys::metered(month, &svc.name);
             let before = tx.counter(&key)?;
-            let after = before.saturating_add(count);
+            let after = crate::rules::usage::metered_total(before, count)?;
             tx.put_rec(&key, &after)?;
             if after > threshold && before <= threshold {
                 once_a_month(tx, month, &format!("metered:{}", svc.name), |tx| {

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::Store;
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
+use crate::gate::Gate;
 use crate::keys::{self, names};
 use crate::licences::{InForce, grace_days, resolve_pool};
 use crate::model::{EventStatus, PoolKey, User, UserState};
@@ -60,6 +61,52 @@ pub struct UserChange {
     pub remove_add_ons: Vec<String>,
 }
 
+/// Why `check` answered as it did: a stable code for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckCode {
+    /// Allowed: active, with a seat of a licence in force.
+    SeatInForce,
+    /// Allowed: Owner/manager, who may always work, to administer.
+    OwnerManager,
+    /// Allowed: over-allocated, within the grace.
+    OverAllocationGrace,
+    /// Refused: no user of that name.
+    UnknownUser,
+    /// Refused: the user is inactive.
+    Inactive,
+    /// Refused: the licence was terminated.
+    LicenceTerminated,
+    /// Refused: the user holds no seat.
+    NoSeat,
+    /// Refused: no licence of the seat's issuer is in force.
+    NoLicenceInForce,
+    /// Refused: over-allocated, and the grace ended.
+    GraceEnded,
+    /// A code this build does not know (from a newer service).
+    #[serde(other)]
+    Unknown,
+}
+
+impl CheckCode {
+    /// The code as it travels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckCode::SeatInForce => "seat_in_force",
+            CheckCode::OwnerManager => "owner_manager",
+            CheckCode::OverAllocationGrace => "over_allocation_grace",
+            CheckCode::UnknownUser => "unknown_user",
+            CheckCode::Inactive => "inactive",
+            CheckCode::LicenceTerminated => "licence_terminated",
+            CheckCode::NoSeat => "no_seat",
+            CheckCode::NoLicenceInForce => "no_licence_in_force",
+            CheckCode::GraceEnded => "grace_ended",
+            CheckCode::Unknown => "unknown",
+        }
+    }
+}
+
 /// What `check` says about a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CheckResult {
@@ -67,6 +114,8 @@ pub struct CheckResult {
     pub user: String,
     /// Whether they may work.
     pub allowed: bool,
+    /// Why, as a stable code.
+    pub reason_code: CheckCode,
     /// Why, for people.
     pub reason: String,
     /// Their seat, if any.
@@ -87,14 +136,7 @@ pub(crate) fn parse_role(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| StoreError::UnknownRole(s.into()))
 }
 
-pub(crate) fn valid_username(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-}
+pub(crate) use crate::rules::names::valid_username;
 
 fn valid_email(email: &str) -> bool {
     email.is_empty()
@@ -150,9 +192,22 @@ fn put_user(tx: &mut Tx<'_>, user: &User) -> Result<()> {
     tx.put_rec(&keys::user(&user.name), user)
 }
 
+/// The user whose folded name `folded` is, as index keys carry it (not deleted).
+fn get_user_by_key(tx: &Tx<'_>, folded: &str) -> Result<User> {
+    match tx.get_rec::<User>(&keys::user(folded), "user")? {
+        Some(u) if u.state != UserState::Deleted => Ok(u),
+        _ => Err(StoreError::Corrupt(format!(
+            "an index names user {folded:?}, who is not in the store"
+        ))),
+    }
+}
+
+/// The user named exactly `name` (not deleted). Names are stored under
+/// their folded form, so a lookup by another case finds the record and is
+/// refused here: a name is matched byte for byte.
 fn get_user(tx: &Tx<'_>, name: &str) -> Result<User> {
     match tx.get_rec::<User>(&keys::user(name), "user")? {
-        Some(u) if u.state != UserState::Deleted => Ok(u),
+        Some(u) if u.state != UserState::Deleted && u.name == name => Ok(u),
         _ => Err(StoreError::UnknownUser(name.into())),
     }
 }
@@ -199,7 +254,7 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
             continue;
         }
         let name = String::from_utf8_lossy(&k[over_prefix.len() + 8..]).into_owned();
-        marked.push(get_user(tx, &name)?);
+        marked.push(get_user_by_key(tx, &name)?);
     }
     let grace = i64::from(grace_days(licences, pool));
     if marked.len() > excess {
@@ -236,14 +291,17 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
         tx.scan_rev(&seats_prefix, |k| {
             if k.len() >= seats_prefix.len() + 8 {
                 let name = String::from_utf8_lossy(&k[seats_prefix.len() + 8..]).into_owned();
-                if !marked.iter().any(|u| u.name.eq_ignore_ascii_case(&name)) {
+                if !marked
+                    .iter()
+                    .any(|u| crate::rules::names::fold(&u.name) == name)
+                {
                     newest.push(name);
                 }
             }
             Ok(newest.len() < need)
         })?;
         for name in newest {
-            let mut user = get_user(tx, &name)?;
+            let mut user = get_user_by_key(tx, &name)?;
             let since = tx.now.timestamp();
             user.over_allocated_since = Some(since);
             tx.put(keys::over(pool, since, &user.name), Vec::new());
@@ -277,52 +335,24 @@ fn fmt_day(t: i64) -> String {
 }
 
 impl Store {
-    /// The operator's record, if they may do `action`.
-    pub(crate) fn require(
-        &self,
-        operator: &str,
-        action: &str,
-        allowed: impl Fn(Role) -> bool,
-        why: &str,
-    ) -> Result<User> {
-        let user = self.user(operator)?.filter(|u| u.state == UserState::Active).ok_or_else(|| StoreError::NotAllowed {
-            operator: operator.into(),
-            action: action.into(),
-            why: format!("{operator} is not an active user of this store (the operator is the store user named like the login user)"),
-        })?;
-        if !allowed(user.role) {
-            return Err(StoreError::NotAllowed {
-                operator: operator.into(),
-                action: action.into(),
-                why: format!("{why}, and {operator} is {}", user.role.name()),
-            });
-        }
-        Ok(user)
-    }
-
-    /// The operator's record, if they may see licences, users and the action log
-    /// (seed 000: Owner/manager and Financial office staff).
+    /// The operator's record, if they may see licences, users and the action
+    /// log (seed 000: Owner/manager and Financial office staff).
     pub fn require_licence_reader(&self, operator: &str) -> Result<User> {
-        self.require(
-            operator,
-            "see licences",
-            |r| r.manages_licences(),
-            "only Owner/manager and Financial office staff see licences",
-        )
+        self.authorise(operator, &crate::gate::Request::RequireLicenceReader)?;
+        self.user_named(operator)?
+            .ok_or_else(|| StoreError::UnknownUser(operator.into()))
     }
 
-    fn require_owner(&self, operator: &str, action: &str) -> Result<User> {
-        self.require(
-            operator,
-            action,
-            |r| r.manages_users(),
-            "only Owner/manager assigns licences and roles",
-        )
-    }
-
-    /// A user by name (deleted users too).
+    /// The record stored under `name`'s folded form (deleted users too):
+    /// the user named `name` in any case. For uniqueness; identity and
+    /// lookups by name use [`Store::user_named`].
     pub fn user(&self, name: &str) -> Result<Option<User>> {
         self.db.get_rec(&keys::user(name), "user")
+    }
+
+    /// The user named exactly `name`, byte for byte (deleted users too).
+    pub fn user_named(&self, name: &str) -> Result<Option<User>> {
+        Ok(self.user(name)?.filter(|u| u.name == name))
     }
 
     /// User counts.
@@ -334,47 +364,64 @@ impl Store {
     }
 
     /// Adds a user. Owner/manager only.
-    pub fn add_user(&self, operator: &str, new: &NewUser) -> Result<User> {
-        self.require_owner(operator, "add users")?;
+    pub(crate) fn add_user_as(&self, g: &Gate, new: &NewUser) -> Result<User> {
         let role = parse_role(&new.role)?;
-        let licences = self.in_force();
-        let seat = match (&new.licence, &new.term) {
-            (Some(l), t) => Some(resolve_pool(
-                &licences,
-                l,
-                t.as_deref().map(parse_term).transpose()?,
-            )?),
-            (None, Some(_)) => return Err(StoreError::Rule("--term needs --licence".into())),
-            (None, None) => None,
-        };
-        let email = new.email.clone().unwrap_or_default();
-        if !valid_email(&email) {
-            return Err(StoreError::BadEmail(email));
-        }
         let name = new.name.trim().to_string();
         if !valid_username(&name) {
             return Err(StoreError::BadUsername(name));
         }
-        if let Some(seat) = &seat
-            && !role.fits_area(&seat.area)
-        {
-            return Err(StoreError::Rule(format!(
-                "a {} cannot hold a {} seat: {} seats are for the {} roles",
-                role.name(),
-                seat.licence_label(),
-                seat.area,
-                seat.area
-            )));
+        let email = new.email.clone().unwrap_or_default();
+        if !valid_email(&email) {
+            return Err(StoreError::BadEmail(email));
         }
-        self.db.write(operator, |tx| {
+        self.write_as(g, |tx| {
+            let licences = self.in_force();
+            let seat = match (&new.licence, &new.term) {
+                (Some(l), t) => Some(resolve_pool(
+                    &licences,
+                    l,
+                    t.as_deref().map(parse_term).transpose()?,
+                )?),
+                (None, Some(_)) => {
+                    return Err(StoreError::Rule(
+                        "a term needs a licence: name the licence the term is for".into(),
+                    ));
+                }
+                (None, None) => None,
+            };
+            if role == Role::LicensedProduct && seat.is_some() {
+                return Err(StoreError::Rule(
+                    "the Licensed product role is a service account: it holds no seat".into(),
+                ));
+            }
+            if let Some(seat) = &seat
+                && !role.fits_area(&seat.area)
+            {
+                return Err(StoreError::Rule(format!(
+                    "a {} cannot hold a {} seat: {} seats are for the {} roles",
+                    role.name(),
+                    seat.licence_label(),
+                    seat.area,
+                    seat.area
+                )));
+            }
+            // Stored under the folded name: a name equal to an existing or
+            // deleted one but for case finds it here and is refused.
             if let Some(existing) = tx.get_rec::<User>(&keys::user(&name), "user")? {
+                let deleted = existing.state == UserState::Deleted;
                 return Err(StoreError::UsernameTaken {
-                    name,
-                    why: if existing.state == UserState::Deleted {
-                        "belonged to a deleted user"
-                    } else {
-                        "is taken"
+                    why: match (existing.name == name, deleted) {
+                        (true, false) => "is taken".into(),
+                        (true, true) => "belonged to a deleted user".into(),
+                        (false, false) => {
+                            format!("differs only in case from the user {:?}", existing.name)
+                        }
+                        (false, true) => format!(
+                            "differs only in case from the deleted user {:?}",
+                            existing.name
+                        ),
                     },
+                    name,
                 });
             }
             add_user_in(tx, &name, role, seat.clone(), email.clone(), &licences)
@@ -382,8 +429,13 @@ impl Store {
     }
 
     /// Changes a user's role, licence, e-mail or add-ons. Owner/manager only.
-    pub fn set_user(&self, operator: &str, name: &str, change: &UserChange) -> Result<User> {
-        self.require_owner(operator, "change users")?;
+    pub(crate) fn set_user_as(&self, g: &Gate, name: &str, change: &UserChange) -> Result<User> {
+        if let Some(e) = &change.email
+            && !valid_email(e)
+        {
+            return Err(StoreError::BadEmail(e.clone()));
+        }
+        self.write_as(g, |tx| {
         let licences = self.in_force();
         let role = change.role.as_deref().map(parse_role).transpose()?;
         let seat: Option<Option<PoolKey>> = match &change.licence {
@@ -395,12 +447,11 @@ impl Store {
             )?)),
             None if change.term.is_some() => {
                 // A new term for the same licence.
-                let user = self
-                    .user(name)?
-                    .filter(|u| u.state != UserState::Deleted)
-                    .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
+                let user = get_user(tx, name)?;
                 let current = user.seat.ok_or_else(|| {
-                    StoreError::Rule(format!("{name} holds no seat; give --licence with --term"))
+                    StoreError::Rule(format!(
+                        "{name} holds no seat; a new term needs the licence it is for"
+                    ))
                 })?;
                 let term = change.term.as_deref().map(parse_term).transpose()?;
                 Some(Some(resolve_pool(
@@ -411,15 +462,15 @@ impl Store {
             }
             None => None,
         };
-        if let Some(e) = &change.email
-            && !valid_email(e)
-        {
-            return Err(StoreError::BadEmail(e.clone()));
-        }
-        self.db.write(operator, |tx| {
             let mut user = get_user(tx, name)?;
             let mut what = Vec::new();
             let new_role = role.unwrap_or(user.role);
+            if new_role == Role::LicensedProduct && seat.clone().unwrap_or_else(|| user.seat.clone()).is_some() {
+                return Err(StoreError::Rule(format!(
+                    "the Licensed product role is a service account and holds no seat: take {}'s seat away first",
+                    user.name
+                )));
+            }
             if user.role == Role::OwnerManager && new_role != Role::OwnerManager {
                 last_owner_guard(tx, &user.name, "change the role of")?;
             }
@@ -510,10 +561,9 @@ impl Store {
     }
 
     /// Deactivates a user: their seat is no longer in use. Owner/manager only.
-    pub fn deactivate(&self, operator: &str, name: &str) -> Result<User> {
-        self.require_owner(operator, "deactivate users")?;
-        let licences = self.in_force();
-        self.db.write(operator, |tx| {
+    pub(crate) fn deactivate_as(&self, g: &Gate, name: &str) -> Result<User> {
+        self.write_as(g, |tx| {
+            let licences = self.in_force();
             let mut user = get_user(tx, name)?;
             if user.state != UserState::Active {
                 return Err(StoreError::Rule(format!(
@@ -539,10 +589,9 @@ impl Store {
     }
 
     /// Activates a user. With no free seat they are over-allocated (seed 003).
-    pub fn activate(&self, operator: &str, name: &str) -> Result<User> {
-        self.require_owner(operator, "activate users")?;
-        let licences = self.in_force();
-        self.db.write(operator, |tx| {
+    pub(crate) fn activate_as(&self, g: &Gate, name: &str) -> Result<User> {
+        self.write_as(g, |tx| {
+            let licences = self.in_force();
             let mut user = get_user(tx, name)?;
             if user.state == UserState::Active {
                 return Err(StoreError::Rule(format!("{} is already active", user.name)));
@@ -567,10 +616,9 @@ impl Store {
     }
 
     /// Deletes a user: the seat and add-ons are freed, the name stays reserved. Owner/manager only.
-    pub fn delete_user(&self, operator: &str, name: &str) -> Result<()> {
-        self.require_owner(operator, "delete users")?;
-        let licences = self.in_force();
-        self.db.write(operator, |tx| {
+    pub(crate) fn delete_user_as(&self, g: &Gate, name: &str) -> Result<()> {
+        self.write_as(g, |tx| {
+            let licences = self.in_force();
             let mut user = get_user(tx, name)?;
             if user.role == Role::OwnerManager {
                 last_owner_guard(tx, &user.name, "delete")?;
@@ -604,16 +652,21 @@ impl Store {
     pub fn check(&self, name: &str) -> Result<CheckResult> {
         let now = self.db.effective_now()?;
         let today = now.date_naive();
-        let user = self.user(name)?;
-        let deny = |reason: String, seat: Option<String>| CheckResult {
+        let user = self.user_named(name)?;
+        let deny = |code: CheckCode, reason: String, seat: Option<String>| CheckResult {
             user: name.into(),
             allowed: false,
+            reason_code: code,
             reason,
             seat,
             warnings: Vec::new(),
         };
         let Some(user) = user.filter(|u| u.state != UserState::Deleted) else {
-            return Ok(deny(format!("no user named {name:?}"), None));
+            return Ok(deny(
+                CheckCode::UnknownUser,
+                format!("no user named {name:?}"),
+                None,
+            ));
         };
         let licences = self.in_force();
         let mut warnings = Vec::new();
@@ -629,6 +682,7 @@ impl Store {
         }
         if user.state != UserState::Active {
             return Ok(deny(
+                CheckCode::Inactive,
                 format!(
                     "{} is inactive{}",
                     user.name,
@@ -646,6 +700,7 @@ impl Store {
                 if user.role != Role::OwnerManager =>
             {
                 return Ok(deny(
+                    CheckCode::LicenceTerminated,
                     format!(
                         "the licence was terminated on {since}; only the Owner/manager can work, to import a new licence"
                     ),
@@ -668,6 +723,7 @@ impl Store {
             return Ok(CheckResult {
                 user: user.name.clone(),
                 allowed: true,
+                reason_code: CheckCode::OwnerManager,
                 reason: "Owner/manager: may always work, to administer".into(),
                 seat: None,
                 warnings,
@@ -675,15 +731,14 @@ impl Store {
         }
         let Some(seat) = user.seat.clone() else {
             return Ok(deny(
-                format!(
-                    "{} holds no seat; assign one with `tessera users set {} --licence L --term T`",
-                    user.name, user.name
-                ),
+                CheckCode::NoSeat,
+                format!("{} holds no seat", user.name),
                 None,
             ));
         };
         let Some(issuer_licence) = licences.iter().find(|l| l.issuer == seat.issuer) else {
             return Ok(deny(
+                CheckCode::NoLicenceInForce,
                 format!(
                     "no licence of {} is in force",
                     if seat.issuer.is_empty() {
@@ -700,6 +755,7 @@ impl Store {
             && user.role != Role::OwnerManager
         {
             return Ok(deny(
+                CheckCode::LicenceTerminated,
                 format!("the licence for {} was terminated on {since}", seat.label()),
                 Some(seat.label()),
             ));
@@ -708,6 +764,7 @@ impl Store {
             let end = deadline(since, i64::from(grace_days(&licences, &seat)));
             if now.timestamp() >= end {
                 return Ok(deny(
+                    CheckCode::GraceEnded,
                     format!(
                         "{} is over-allocated and the grace ended {}",
                         user.name,
@@ -724,6 +781,7 @@ impl Store {
             return Ok(CheckResult {
                 user: user.name.clone(),
                 allowed: true,
+                reason_code: CheckCode::OverAllocationGrace,
                 reason: format!("in over-allocation grace until {}", fmt_day(end)),
                 seat: Some(seat.label()),
                 warnings,
@@ -732,6 +790,7 @@ impl Store {
         Ok(CheckResult {
             user: user.name.clone(),
             allowed: true,
+            reason_code: CheckCode::SeatInForce,
             reason: format!("active, seat in {}", seat.label()),
             seat: Some(seat.label()),
             warnings,
@@ -742,10 +801,7 @@ impl Store {
 fn last_owner_guard(tx: &Tx<'_>, name: &str, verb: &str) -> Result<()> {
     for (_, v) in tx.scan(keys::USERS)? {
         let u: User = crate::model::decode(&v, "user")?;
-        if u.role == Role::OwnerManager
-            && u.state == UserState::Active
-            && !u.name.eq_ignore_ascii_case(name)
-        {
+        if u.role == Role::OwnerManager && u.state == UserState::Active && u.name != name {
             return Ok(());
         }
     }
@@ -868,7 +924,7 @@ pub(crate) fn bulk_add_in(tx: &mut Tx<'_>, users: &[BulkUser]) -> Result<()> {
         if tx.get(&keys::user(&b.name))?.is_some() {
             return Err(StoreError::UsernameTaken {
                 name: b.name.clone(),
-                why: "is taken",
+                why: "is taken".into(),
             });
         }
         let activated = now + i as i64 / 1000;

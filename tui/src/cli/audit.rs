@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use clap::Subcommand;
 

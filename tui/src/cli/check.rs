@@ -1,6 +1,13 @@
-//! `tessera check USER`: may this user work now? Exit 0 yes, 1 no.
+//! `tessera check USER`: may this user work now?
+//!
+//! Exit 0: may work. Exit 1: may not (the answer, with a reason code).
+//! Exit 3: could not answer (no store at that path, the store busy, the
+//! service unreachable, an I/O error, or the caller not allowed to ask): the
+//! licensed product tells "no" from "no answer" by the exit code alone.
 
 use std::process::ExitCode;
+
+use store::ApiExt as _;
 
 use super::site;
 use super::util::{self, Failure};
@@ -10,15 +17,25 @@ use super::util::{self, Failure};
 pub struct Args {
     /// The username.
     user: String,
-    /// Print JSON.
+    /// Print JSON: `allowed`, `reason_code`, `reason`, `seat`, `warnings`.
     #[arg(long)]
     json: bool,
 }
 
+/// The exit code of "could not answer".
+const NO_ANSWER: u8 = 3;
+
 /// Answers whether the user may work, and why.
 pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
-    let store = site::connect(ctx)?;
-    let r = store.check(&args.user).map_err(site::refused)?;
+    let answer =
+        site::connect(ctx).and_then(|store| store.check(&args.user).map_err(site::refused));
+    let r = match answer {
+        Ok(r) => r,
+        Err(Failure::BrokenPipe) => return Err(Failure::BrokenPipe),
+        Err(Failure::Usage(m)) => return Err(Failure::Usage(m)),
+        Err(Failure::Store { code, message }) => return no_answer(&args, code.as_str(), &message),
+        Err(Failure::Refused(message)) => return no_answer(&args, "refused", &message),
+    };
     if args.json {
         let value = serde_json::to_value(&r).map_err(|e| Failure::refused(e.to_string()))?;
         util::print_json(&value)?;
@@ -38,4 +55,17 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Says why there is no answer, and exits 3.
+fn no_answer(args: &Args, code: &str, message: &str) -> Result<ExitCode, Failure> {
+    eprintln!("tessera: could not answer: {message}");
+    if args.json {
+        util::print_json(&serde_json::json!({
+            "user": args.user,
+            "answered": false,
+            "error": { "code": code, "message": message },
+        }))?;
+    }
+    Ok(ExitCode::from(NO_ANSWER))
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use clap::Subcommand;
 
@@ -28,7 +29,8 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
     let Cmd::Contracts(a) = cmd;
     let store = site::connect(ctx)?;
     store.require_licence_reader().map_err(site::refused)?;
-    let (n, zip) = store.export_contracts().map_err(site::refused)?;
+    let store::gate::ContractsZip { count: n, zip } =
+        store.export_contracts().map_err(site::refused)?;
     store::export::write_new_file(&a.out, &zip).map_err(site::refused)?;
     util::print(&format!(
         "wrote {n} signed licences to {}\n",

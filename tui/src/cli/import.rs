@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use store::ImportOutcome;
 
@@ -24,7 +25,8 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         "licence file",
     )?;
     let store = site::connect(ctx)?;
-    let outcome = store.import(&bytes).map_err(|e| {
+    let text = store::licences::licence_text(&bytes).map_err(site::refused)?;
+    let outcome = store.import(text).map_err(|e| {
         Failure::refused(format!(
             "{}: {e}; the store is unchanged",
             args.file.display()

@@ -173,6 +173,12 @@ fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
         }
         Err(Failure::Refused(msg)) => {
             report(&msg);
+            json_error("refused", &msg);
+            ExitCode::from(1)
+        }
+        Err(Failure::Store { code, message }) => {
+            report(&message);
+            json_error(code.as_str(), &message);
             ExitCode::from(1)
         }
     }
@@ -211,6 +217,16 @@ fn fast_path() -> Option<ExitCode> {
         }
         _ => None,
     }
+}
+
+/// With `--json`, a failure is also a JSON object on standard output, so
+/// that a program reads its stable code: `{"error":{"code":…,"message":…}}`.
+fn json_error(code: &str, message: &str) {
+    if !std::env::args().any(|a| a == "--json") {
+        return;
+    }
+    let value = serde_json::json!({ "error": { "code": code, "message": message } });
+    let _ = writeln!(io::stdout().lock(), "{value}");
 }
 
 fn report(msg: &str) {

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use super::site;
 use super::util::{self, Failure};

@@ -6,6 +6,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use clap::Subcommand;
 use licfile::YearMonth;

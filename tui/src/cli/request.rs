@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use clap::Subcommand;
 use licfile::SeatAction;

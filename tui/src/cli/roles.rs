@@ -92,5 +92,6 @@ fn abbreviation(role: Role) -> &'static str {
         Role::SalesManager => "SMGR",
         Role::SalesDirector => "SDIR",
         Role::OwnerManager => "OWN",
+        Role::LicensedProduct => "PROD",
     }
 }

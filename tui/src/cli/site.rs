@@ -65,7 +65,7 @@ pub fn connect(ctx: &Ctx) -> Result<Box<dyn Api>, Failure> {
         match Remote::connect(&socket) {
             Ok(remote) => return Ok(Box::new(remote)),
             // The service answered and refused us: that is its word.
-            Err(StoreError::Remote(msg)) => return Err(Failure::Refused(msg)),
+            Err(e @ StoreError::Remote { .. }) => return Err(refused(e)),
             // Nobody answers (a stale socket, or not ours to use): go direct.
             Err(_) => {}
         }
@@ -82,7 +82,29 @@ pub fn operator() -> String {
     store::identity::login_name()
 }
 
-/// A store error as a refusal (exit 1).
+/// A store error as a refusal (exit 1), with its code and what to do at the
+/// command line (the library names no command or flag; this adds them).
 pub fn refused(e: StoreError) -> Failure {
-    Failure::Refused(e.to_string())
+    let code = e.code();
+    let mut message = e.to_string();
+    if let Some(hint) = hint(code) {
+        message.push_str("; ");
+        message.push_str(hint);
+    }
+    Failure::Store { code, message }
+}
+
+/// What to do about a refusal, at the command line.
+pub fn hint(code: store::Code) -> Option<&'static str> {
+    use store::Code;
+    Some(match code {
+        Code::NoStore => "create one with `tessera init --licence FILE` (or `tessera demo`)",
+        Code::StoreBusy => {
+            "wait for it to finish, or run `tessera serve` so that several clients can work at once"
+        }
+        Code::UnknownUser => "`tessera users list` shows who there is",
+        Code::Corrupt => "run `tessera audit verify`, and restore from backup if it fails",
+        Code::AmbiguousLicence | Code::TermNotOffered => "say which with --licence and --term",
+        _ => return None,
+    })
 }

@@ -1,6 +1,7 @@
 //! `tessera tick`: applies what time has made due (direct mode; the service runs it on a timer).
 
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use super::site;
 use super::util::{self, Failure};

@@ -1,6 +1,7 @@
 //! `tessera usage record / storage / metered`: what the licensed product reports.
 
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use chrono::NaiveDate;
 use clap::Subcommand;

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use store::ApiExt as _;
 
 use clap::Subcommand;
 use store::views::UserQuery;
@@ -111,7 +112,7 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
         Cmd::List(a) => list(store.as_ref(), a),
         Cmd::Add(a) => {
             let u = store
-                .add_user(&NewUser {
+                .add_user(NewUser {
                     name: a.name,
                     role: a.role,
                     licence: a.licence,
@@ -137,8 +138,8 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
         Cmd::Set(a) => {
             let u = store
                 .set_user(
-                    &a.name,
-                    &UserChange {
+                    a.name.clone(),
+                    UserChange {
                         role: a.role,
                         licence: a.licence,
                         term: a.term,
@@ -204,7 +205,7 @@ fn list(store: &dyn store::Api, a: ListArgs) -> Result<ExitCode, Failure> {
         })
         .transpose()?;
     let page = store
-        .users_page(&UserQuery {
+        .users_page(UserQuery {
             licence: a.licence,
             term,
             search: a.search,

@@ -15,6 +15,13 @@ pub enum Failure {
     Usage(String),
     /// The input was refused or the operation failed (exit 1).
     Refused(String),
+    /// The store refused or could not answer, with its stable code (exit 1).
+    Store {
+        /// The code, as on the wire.
+        code: store::Code,
+        /// The message, with the command line's hint.
+        message: String,
+    },
     /// Standard output was closed by the reader (`| head`): not an error.
     BrokenPipe,
 }

@@ -2,6 +2,7 @@
 //! key handling is tested on this state alone, and drawing only reads it.
 
 use std::path::{Path, PathBuf};
+use store::ApiExt as _;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use licfile::{SeatAction, Term};
@@ -239,7 +240,7 @@ impl App {
             }
         }
         self.licences = self.api.licences().unwrap_or_default();
-        self.events = self.api.events(200, None).unwrap_or_default();
+        self.events = self.api.events(200usize, None).unwrap_or_default();
         self.event_sel = self.event_sel.min(self.events.len().saturating_sub(1));
         self.load_users(self.page_start.clone());
         self.issuer = self.issuer.min(self.issuers().len().saturating_sub(1));
@@ -254,7 +255,7 @@ impl App {
             limit: PAGE,
             ..self.query.clone()
         };
-        match self.api.users_page(&q) {
+        match self.api.users_page(q.clone()) {
             Ok(page) => {
                 self.users = page.users;
                 self.users_next = page.next;
@@ -922,7 +923,8 @@ impl App {
                 match read_licence(&path) {
                     Err(e) => Err(e),
                     Ok(bytes) => {
-                        match self.api.import(&bytes) {
+                        match store::licences::licence_text(&bytes).and_then(|t| self.api.import(t))
+                        {
                             Ok(store::ImportOutcome::AlreadyImported { sequence }) => {
                                 self.say(format!("already imported: sequence {sequence} is in force; nothing changed"));
                                 Ok(())
@@ -942,7 +944,7 @@ impl App {
                 match self
                     .api
                     .export_contracts()
-                    .and_then(|(n, zip)| store::export::write_new_file(&path, &zip).map(|_| n))
+                    .and_then(|z| store::export::write_new_file(&path, &z.zip).map(|_| z.count))
                 {
                     Ok(n) => {
                         self.say(format!("wrote {n} signed licences to {}", path.display()));
@@ -961,7 +963,7 @@ impl App {
                     term: (!term.is_empty()).then_some(term),
                     email: Some(value(4)).filter(|e| !e.is_empty()),
                 };
-                match self.api.add_user(&new) {
+                match self.api.add_user(new.clone()) {
                     Ok(u) => {
                         self.reload();
                         if u.over_allocated_since.is_some() {
@@ -1003,7 +1005,7 @@ impl App {
                     });
                     change.term = (!wanted_seat.is_empty()).then_some(term);
                 }
-                match self.api.set_user(&name, &change) {
+                match self.api.set_user(name.clone(), change.clone()) {
                     Ok(_) => {
                         self.reload();
                         self.say(format!("{name} changed"));

@@ -1,0 +1,247 @@
+//! The one gate every operation goes through.
+//!
+//! Each operation is a typed [`Request`]. [`Store::execute`] authorises it
+//! against the one table ([`Op::permit`]), and for a change it does so inside
+//! the transaction that writes, from the caller's record as that transaction
+//! reads it: a role taken away a moment before is taken away. The rule is
+//! then applied to facts read in the same transaction, the result and its
+//! events are committed together, and side effects (the outbox's e-mails) are
+//! materialised after the commit.
+//!
+//! [`crate::Local`] (the store opened directly), [`crate::client::Remote`]
+//! (the service's socket) and the service's dispatch all forward requests
+//! here; none of them decides who may do what.
+
+mod ops;
+
+pub use ops::{ApiExt, ContractsZip, Mode, Op, Reply, Request};
+
+use crate::Store;
+use crate::db::Tx;
+use crate::error::{Result, StoreError};
+use crate::keys;
+use crate::model::User;
+use crate::rules::permit;
+
+/// Who makes a call, and as what operation: carried into the transaction so
+/// that the change is authorised from facts read there.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// The login name (from the kernel), or "system".
+    pub(crate) login: String,
+    /// The operation, or `None` for the system's own changes (the clock, the
+    /// timer's rules, a store being created), which no client can ask for.
+    pub(crate) op: Option<Op>,
+    /// The user the request is about, for "about themselves" permits.
+    pub(crate) subject: Option<String>,
+}
+
+impl Gate {
+    /// The system's own changes: never reachable from a request.
+    pub(crate) fn system() -> Gate {
+        Gate {
+            login: "system".into(),
+            op: None,
+            subject: None,
+        }
+    }
+
+    /// The operator named in events.
+    pub(crate) fn login(&self) -> &str {
+        &self.login
+    }
+
+    /// Authorises inside the transaction `tx`, from the caller's record as it reads it.
+    pub(crate) fn authorise_in(&self, tx: &Tx<'_>) -> Result<()> {
+        let Some(op) = self.op else {
+            return Ok(());
+        };
+        let record: Option<User> = tx.get_rec(&keys::user(&self.login), "user")?;
+        permit::decide(
+            op.permit(),
+            op.action(),
+            &self.login,
+            record.as_ref(),
+            self.subject.as_deref(),
+        )
+    }
+}
+
+impl Op {
+    /// What the operation does, in words, for refusals.
+    pub fn action(self) -> &'static str {
+        match self {
+            Op::Installation => "see the installation",
+            Op::RequireLicenceReader | Op::Status | Op::Licences => "see licences",
+            Op::UsersPage | Op::AddOnHolders => "see users",
+            Op::User => "see this user",
+            Op::AddUser => "add users",
+            Op::SetUser => "change users",
+            Op::Deactivate => "deactivate users",
+            Op::Activate => "activate users",
+            Op::DeleteUser => "delete users",
+            Op::Check => "check this user",
+            Op::RecordUsage | Op::RecordStorage | Op::RecordMetered => "record usage",
+            Op::Import => "import a licence",
+            Op::Tick => "apply what time has made due",
+            Op::Events | Op::Subscribe => "see the action log",
+            Op::AuditVerify => "verify the action log",
+            Op::QuoteSeats | Op::RequestSeats => "buy or give back seats",
+            Op::UsageReport => "make a usage report",
+            Op::Outbox => "see the outbox",
+            Op::ExportContracts => "export the contracts",
+        }
+    }
+}
+
+impl Request {
+    /// The user a request is about, for permits that let a user ask about themselves.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Request::User { name } => Some(name),
+            Request::Check { user } => Some(user),
+            _ => None,
+        }
+    }
+
+    /// The gate this request passes as `login`.
+    pub(crate) fn gate(&self, login: &str) -> Gate {
+        Gate {
+            login: login.to_string(),
+            op: Some(self.op()),
+            subject: self.subject().map(str::to_string),
+        }
+    }
+}
+
+impl Store {
+    /// Authorises `request` for `login` against the store as it is now: for
+    /// requests that only read (a change authorises inside its transaction).
+    pub fn authorise(&self, login: &str, request: &Request) -> Result<()> {
+        let op = request.op();
+        if op.permit() == permit::Permit::Connected {
+            return Ok(());
+        }
+        let record = self.user(login)?;
+        permit::decide(
+            op.permit(),
+            op.action(),
+            login,
+            record.as_ref(),
+            request.subject(),
+        )
+    }
+
+    /// Carries out one request as `login`: the one entry point.
+    pub fn execute(&self, login: &str, request: Request) -> Result<Reply> {
+        let g = request.gate(login);
+        if !matches!(request.op().mode(), Mode::Write | Mode::AtOnceUnlessNew) {
+            self.authorise(login, &request)?;
+        }
+        Ok(match request {
+            // Reads, authorised above.
+            Request::Installation => Reply::Installation(self.installation()?),
+            Request::RequireLicenceReader => Reply::RequireLicenceReader(()),
+            Request::Status => Reply::Status(self.status()?),
+            Request::Licences => Reply::Licences(self.licence_views()?),
+            Request::UsersPage { query } => Reply::UsersPage(self.users_page(&query)?),
+            Request::User { name } => Reply::User(self.user_named(&name)?),
+            Request::AddOnHolders { module } => Reply::AddOnHolders(self.add_on_holders(&module)?),
+            Request::Check { user } => Reply::Check(self.check(&user)?),
+            Request::Events { limit, before } => {
+                Reply::Events(self.events(limit.min(10_000), before)?)
+            }
+            Request::AuditVerify => Reply::AuditVerify(self.audit_verify()?),
+            Request::QuoteSeats {
+                licence,
+                term,
+                action,
+                count,
+            } => Reply::QuoteSeats(self.quote_seats(&licence, &term, action, count)?),
+            Request::Outbox => Reply::Outbox(crate::outbox::list(self.layout())?),
+            Request::ExportContracts => {
+                let (count, zip) = self.contracts_zip()?;
+                Reply::ExportContracts(ContractsZip { count, zip })
+            }
+            Request::Subscribe { .. } => {
+                return Err(StoreError::Rule(
+                    "a subscription is answered by the service's connection, not here".into(),
+                ));
+            }
+            // Changes: each authorises inside its transaction.
+            Request::AddUser { new } => Reply::AddUser(self.add_user_as(&g, &new)?),
+            Request::SetUser { name, change } => {
+                Reply::SetUser(self.set_user_as(&g, &name, &change)?)
+            }
+            Request::Deactivate { name } => Reply::Deactivate(self.deactivate_as(&g, &name)?),
+            Request::Activate { name } => Reply::Activate(self.activate_as(&g, &name)?),
+            Request::DeleteUser { name } => Reply::DeleteUser(self.delete_user_as(&g, &name)?),
+            Request::RecordUsage { user, kind, day } => {
+                Reply::RecordUsage(self.record_usage_as(&g, &user, kind, day)?)
+            }
+            Request::RecordStorage { bytes } => {
+                self.record_storage_as(&g, bytes)?;
+                Reply::RecordStorage(self.storage_allowance_gb())
+            }
+            Request::RecordMetered { service, count } => {
+                Reply::RecordMetered(self.record_metered_as(&g, &service, count)?)
+            }
+            Request::Import { licence } => Reply::Import(self.import_as(&g, licence.as_bytes())?),
+            Request::Tick => Reply::Tick(self.tick_as(&g)?),
+            Request::RequestSeats {
+                licence,
+                term,
+                action,
+                count,
+                note,
+            } => Reply::RequestSeats(
+                self.request_seats_as(&g, &licence, &term, action, count, &note)?,
+            ),
+            Request::UsageReport { month } => Reply::UsageReport(self.usage_report_as(&g, month)?),
+        })
+    }
+
+    /// [`Store::execute`] when it can be answered without writing or waiting:
+    /// `Ok(None)` when it cannot (then call `execute` where waiting is fine).
+    /// For the service's workers, which answer reads on a few threads.
+    pub fn execute_at_once(&self, login: &str, request: &Request) -> Result<Option<Reply>> {
+        match (request.op().mode(), request) {
+            (Mode::AtOnce, _) => self.execute(login, request.clone()).map(Some),
+            (Mode::AtOnceUnlessNew, Request::RecordUsage { user, kind, day }) => {
+                let g = request.gate(login);
+                Ok(self
+                    .record_usage_at_once(&g, user, *kind, *day)?
+                    .map(Reply::RecordUsage))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The store seen as `login`: every typed operation of [`ApiExt`],
+    /// authorised as that login user.
+    pub fn as_user(&self, login: &str) -> crate::Local<&Store> {
+        crate::Local {
+            store: self,
+            operator: login.to_string(),
+        }
+    }
+}
+
+impl Store {
+    /// Runs `f` as one change made through `g`: authorised first, inside the
+    /// transaction, from the caller's record as the transaction reads it.
+    pub(crate) fn write_as<R>(
+        &self,
+        g: &Gate,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let out = self.db.write(g.login(), |tx| {
+            g.authorise_in(tx)?;
+            f(tx)
+        })?;
+        // The change is committed: its e-mails follow. One that cannot be
+        // written now stays queued and is written with the next change.
+        let _ = self.materialise_outbox();
+        Ok(out)
+    }
+}
