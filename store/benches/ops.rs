@@ -5,6 +5,7 @@
 //! 20 s for 100,000 users); it is made once per run in a temporary directory.
 
 use std::sync::Arc;
+use store::ApiExt as _;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use licfile::Document;
@@ -69,14 +70,19 @@ fn bench(c: &mut Criterion) {
                 l.licence_id = format!("{}-{seq}", l.serial);
                 licfile::signed::sign(&Document::Licence(l), &key, None).expect("sign")
             },
-            |text| store.import(owner, text.as_bytes()).expect("import"),
+            |text| store.as_user(owner).import(text).expect("import"),
             BatchSize::SmallInput,
         )
     });
 
     // A write acknowledged to the product: one batch, flush and fdatasync.
     group.bench_function("usage_metered", |b| {
-        b.iter(|| store.record_metered("emails-sent", 1).expect("metered"))
+        b.iter(|| {
+            store
+                .as_user("owner")
+                .record_metered("emails-sent", 1)
+                .expect("metered")
+        })
     });
     let daily = store
         .users_page(&UserQuery {
@@ -94,6 +100,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("usage_record_daily", |b| {
         b.iter(|| {
             store
+                .as_user("owner")
                 .record_usage(&daily, UsageKind::Login, None)
                 .expect("usage")
         })

@@ -45,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
+use store::ApiExt as _;
 
 use chrono::NaiveDate;
 use licfile::YearMonth;

@@ -3,6 +3,7 @@
 //! most recently activated active holders beyond the seat total.
 
 use std::sync::Arc;
+use store::ApiExt as _;
 
 use chrono::Duration;
 use licfile::{Document, Licence, Term};
@@ -53,9 +54,9 @@ proptest! {
             clock.advance(Duration::minutes(1));
             // Refusals (already active, unknown user) are fine: the point is what stays true.
             let _ = match op {
-                Op::Add(i) => s.add_user("owner", &NewUser { name: format!("u{i}"), role: "sales support".into(), licence: Some("Sales Support".into()), term: Some("monthly".into()), email: None }).map(|_| ()),
-                Op::Deactivate(i) => s.deactivate("owner", &format!("u{i}")).map(|_| ()),
-                Op::Activate(i) => s.activate("owner", &format!("u{i}")).map(|_| ()),
+                Op::Add(i) => s.as_user("owner").add_user(NewUser { name: format!("u{i}"), role: "sales support".into(), licence: Some("Sales Support".into()), term: Some("monthly".into()), email: None }).map(|_| ()),
+                Op::Deactivate(i) => s.as_user("owner").deactivate(&format!("u{i}")).map(|_| ()),
+                Op::Activate(i) => s.as_user("owner").activate(&format!("u{i}")).map(|_| ()),
                 Op::Resize(n) => {
                     licence.sequence += 1;
                     for p in &mut licence.seat_pools {
@@ -63,7 +64,7 @@ proptest! {
                             p.count = u32::from(n);
                         }
                     }
-                    s.import("owner", sign(&licence).as_bytes()).map(|_| ())
+                    s.as_user("owner").import(sign(&licence)).map(|_| ())
                 }
                 Op::Wait(d) => { clock.advance(Duration::days(i64::from(d))); Ok(()) }
                 Op::Tick => s.tick().map(|_| ()),

@@ -1,6 +1,7 @@
 //! Licences of other issuers (third-party add-ons) stand beside the vendor's.
 
 use std::sync::Arc;
+use store::ApiExt as _;
 
 use licfile::{Document, Endorsement, Licence, RawPublicKey, SecretKey, Term, Timestamp};
 use store::{FixedClock, InstallationKind, NewUser, Store};
@@ -59,7 +60,7 @@ fn an_endorsed_issuer_licence_gets_its_own_pools_and_sequence() {
     let acme = SecretKey::from_seed(&[42; 32]).unwrap();
     let e = endorsement(&acme, &["planner"], "2027-12-31");
     let text = sign(&planner_licence(), &acme, Some(&e));
-    let out = s.import("owner", text.as_bytes()).unwrap();
+    let out = s.as_user("owner").import(text).unwrap();
     assert_eq!(
         out,
         store::ImportOutcome::Imported {
@@ -79,17 +80,15 @@ fn an_endorsed_issuer_licence_gets_its_own_pools_and_sequence() {
     assert_eq!(s.status().unwrap().installation, "satellite");
 
     // Seats of the issuer's pool are assigned like any other.
-    s.add_user(
-        "owner",
-        &NewUser {
+    s.as_user("owner")
+        .add_user(NewUser {
             name: "pat".into(),
             role: "office staff".into(),
             licence: Some("Planner seat".into()),
             term: Some("monthly".into()),
             email: None,
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     assert!(s.check("pat").unwrap().allowed);
 
     // The issuer's sequence is its own: the vendor's sequence 1 does not block it.
@@ -97,7 +96,8 @@ fn an_endorsed_issuer_licence_gets_its_own_pools_and_sequence() {
     older.sequence = 1;
     older.licence_id = "ACME-1b".into();
     let err = s
-        .import("owner", sign(&older, &acme, Some(&e)).as_bytes())
+        .as_user("owner")
+        .import(sign(&older, &acme, Some(&e)))
         .unwrap_err();
     assert!(
         err.to_string()
@@ -110,7 +110,8 @@ fn an_endorsed_issuer_licence_gets_its_own_pools_and_sequence() {
     let mut next = planner_licence();
     next.sequence = 2;
     let err = s
-        .import("owner", sign(&next, &acme, Some(&wrong)).as_bytes())
+        .as_user("owner")
+        .import(sign(&next, &acme, Some(&wrong)))
         .unwrap_err();
     assert!(err.to_string().contains("endorsement"), "{err}");
     assert!(s.audit_verify().unwrap().ok());

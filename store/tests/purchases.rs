@@ -1,6 +1,7 @@
 //! Purchases, reductions, pending seats and usage reports at chosen dates.
 
 use std::sync::Arc;
+use store::ApiExt as _;
 
 use chrono::{DateTime, Duration, Utc};
 use licfile::{Document, Licence, SeatAction, Term, YearMonth};
@@ -57,17 +58,15 @@ fn pool(s: &Store, licence: &str, term: Term) -> store::views::PoolView {
 }
 
 fn add(s: &Store, name: &str, licence: &str, term: &str) -> store::User {
-    s.add_user(
-        "owner",
-        &NewUser {
+    s.as_user("owner")
+        .add_user(NewUser {
             name: name.into(),
             role: "engineer".into(),
             licence: Some(licence.into()),
             term: Some(term.into()),
             email: None,
-        },
-    )
-    .unwrap()
+        })
+        .unwrap()
 }
 
 #[test]
@@ -75,7 +74,8 @@ fn a_monthly_purchase_is_priced_by_the_days_left_and_pending_until_granted() {
     let s = site("2026-11-22T09:00:00Z");
     let r = s
         .store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Add, 3, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Add, 3, "")
         .unwrap();
     assert_eq!(r.breakdown.total.to_string(), "46.80");
     assert_eq!(r.effective.to_string(), "2026-11-22");
@@ -120,7 +120,7 @@ fn a_monthly_purchase_is_priced_by_the_days_left_and_pending_until_granted() {
     let mut next = licfile::sample::licence("NW-1");
     next.sequence = 2;
     next.seat_pools[1].count = 8;
-    s.store.import("owner", sign(&next).as_bytes()).unwrap();
+    s.store.as_user("owner").import(sign(&next)).unwrap();
     let p = pool(&s.store, "Jobs User", Term::Monthly);
     assert_eq!((p.total, p.pending, p.in_use), (8, 0, 6));
     assert!(
@@ -148,14 +148,8 @@ fn a_monthly_purchase_is_priced_by_the_days_left_and_pending_until_granted() {
 fn a_request_that_is_never_granted_lapses_after_30_days() {
     let s = site("2026-03-02T09:00:00Z");
     s.store
-        .request_seats(
-            "owner",
-            "Sales Person",
-            "contracted",
-            SeatAction::Add,
-            2,
-            "",
-        )
+        .as_user("owner")
+        .request_seats("Sales Person", "contracted", SeatAction::Add, 2, "")
         .unwrap();
     s.clock.advance(Duration::days(29));
     s.store.tick().unwrap();
@@ -187,7 +181,8 @@ fn contracted_seats_are_priced_to_the_contract_end_even_mid_month() {
     // 9/30 of November + 15/31 of December, at 45.00.
     let r = s
         .store
-        .request_seats("owner", "Jobs User", "contracted", SeatAction::Add, 1, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "contracted", SeatAction::Add, 1, "")
         .unwrap();
     assert_eq!(r.breakdown.lines.len(), 2);
     assert_eq!(r.breakdown.total.to_string(), "35.27");
@@ -203,7 +198,8 @@ fn a_leap_day_purchase_is_one_twenty_ninth_of_a_month() {
     let s = site_with("2028-02-29T09:00:00Z", &l);
     let r = s
         .store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Add, 1, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Add, 1, "")
         .unwrap();
     // 52.00 x 1/29 = 1.7931… -> 1.79
     assert_eq!(r.breakdown.total.to_string(), "1.79");
@@ -214,14 +210,8 @@ fn contracted_seats_are_reduced_only_in_the_renewal_window_and_at_renewal() {
     let s = site("2026-09-01T09:00:00Z");
     let err = s
         .store
-        .request_seats(
-            "owner",
-            "Jobs User",
-            "contracted",
-            SeatAction::Remove,
-            2,
-            "",
-        )
+        .as_user("owner")
+        .request_seats("Jobs User", "contracted", SeatAction::Remove, 2, "")
         .unwrap_err();
     assert!(
         err.to_string()
@@ -235,14 +225,8 @@ fn contracted_seats_are_reduced_only_in_the_renewal_window_and_at_renewal() {
     s.clock.set(at("2026-11-15T09:00:00Z"));
     let r = s
         .store
-        .request_seats(
-            "owner",
-            "Jobs User",
-            "contracted",
-            SeatAction::Remove,
-            3,
-            "",
-        )
+        .as_user("owner")
+        .request_seats("Jobs User", "contracted", SeatAction::Remove, 3, "")
         .unwrap();
     assert_eq!(r.effective.to_string(), "2027-01-01");
     assert!(
@@ -287,12 +271,14 @@ fn monthly_seats_are_removed_only_down_to_the_seats_in_use_from_next_month() {
     }
     let err = s
         .store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Remove, 3, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Remove, 3, "")
         .unwrap_err();
     assert!(err.to_string().contains("only 2 of the 5"), "{err}");
     let r = s
         .store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Remove, 2, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Remove, 2, "")
         .unwrap();
     assert_eq!(r.effective.to_string(), "2026-04-01");
     assert_eq!(
@@ -303,7 +289,8 @@ fn monthly_seats_are_removed_only_down_to_the_seats_in_use_from_next_month() {
 
     // Seed 003: a purchase after a scheduled reduction resets the next period to the purchased count.
     s.store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Add, 1, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Add, 1, "")
         .unwrap();
     assert!(
         pool(&s.store, "Jobs User", Term::Monthly)
@@ -326,7 +313,8 @@ fn monthly_seats_are_removed_only_down_to_the_seats_in_use_from_next_month() {
 fn a_due_monthly_reduction_limits_the_pool_until_the_licence_reflects_it() {
     let s = site("2026-03-10T09:00:00Z");
     s.store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Remove, 2, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Remove, 2, "")
         .unwrap();
     s.clock.set(at("2026-04-01T08:00:00Z"));
     s.store.tick().unwrap();
@@ -335,7 +323,7 @@ fn a_due_monthly_reduction_limits_the_pool_until_the_licence_reflects_it() {
     let mut next = licfile::sample::licence("NW-1");
     next.sequence = 2;
     next.seat_pools[1].count = 3;
-    s.store.import("owner", sign(&next).as_bytes()).unwrap();
+    s.store.as_user("owner").import(sign(&next)).unwrap();
     assert!(
         s.store
             .reductions(&store::PoolKey {
@@ -355,18 +343,21 @@ fn daily_seats_go_at_once_and_only_where_offered() {
     let s = site("2026-03-10T09:00:00Z");
     let err = s
         .store
-        .request_seats("owner", "Sales Person", "daily", SeatAction::Add, 1, "")
+        .as_user("owner")
+        .request_seats("Sales Person", "daily", SeatAction::Add, 1, "")
         .unwrap_err();
     assert!(matches!(err, StoreError::TermNotOffered { .. }), "{err}");
     let r = s
         .store
-        .request_seats("owner", "Jobs User", "daily", SeatAction::Remove, 1, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "daily", SeatAction::Remove, 1, "")
         .unwrap();
     assert_eq!(r.effective.to_string(), "2026-03-10");
     assert_eq!(pool(&s.store, "Jobs User", Term::Daily).total, 3);
     let r = s
         .store
-        .request_seats("owner", "Jobs User", "daily", SeatAction::Add, 2, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "daily", SeatAction::Add, 2, "")
         .unwrap();
     assert_eq!(r.breakdown.total.to_string(), "0.00");
 }
@@ -380,11 +371,13 @@ fn at_least_one_seat_stays_in_total() {
     let s = site_with("2026-03-10T09:00:00Z", &l);
     let err = s
         .store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Remove, 2, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Remove, 2, "")
         .unwrap_err();
     assert!(err.to_string().contains("at least one seat"), "{err}");
     s.store
-        .request_seats("owner", "Jobs User", "monthly", SeatAction::Remove, 1, "")
+        .as_user("owner")
+        .request_seats("Jobs User", "monthly", SeatAction::Remove, 1, "")
         .unwrap();
 }
 
@@ -394,7 +387,8 @@ fn only_licence_managers_buy_seats() {
     add(&s.store, "eng", "Jobs User", "contracted");
     let err = s
         .store
-        .request_seats("eng", "Jobs User", "monthly", SeatAction::Add, 1, "")
+        .as_user("eng")
+        .request_seats("Jobs User", "monthly", SeatAction::Add, 1, "")
         .unwrap_err();
     assert!(matches!(err, StoreError::NotAllowed { .. }), "{err}");
     assert!(
@@ -411,20 +405,29 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
     }
     add(&s.store, "d", "Jobs User", "daily");
     s.clock.set(at("2026-05-10T09:00:00Z"));
-    s.store.deactivate("owner", "m2").unwrap();
+    s.store.as_user("owner").deactivate("m2").unwrap();
+    // Days ahead are diary events booked for them (seed 000); a login names today.
     for day in ["2026-05-10", "2026-05-11", "2026-05-11", "2026-05-20"] {
         s.store
-            .record_usage("d", UsageKind::Login, Some(day.parse().unwrap()))
+            .as_user("owner")
+            .record_usage("d", UsageKind::DiaryBooked, Some(day.parse().unwrap()))
             .unwrap();
     }
-    s.store.record_metered("chat-sessions", 1000).unwrap();
-    s.store.record_storage(5_000_000_000).unwrap();
+    s.store
+        .as_user("owner")
+        .record_metered("chat-sessions", 1000)
+        .unwrap();
+    s.store
+        .as_user("owner")
+        .record_storage(5_000_000_000)
+        .unwrap();
     s.clock.set(at("2026-06-02T09:00:00Z"));
     // June's changes do not move May's threshold.
-    s.store.deactivate("owner", "m1").unwrap();
+    s.store.as_user("owner").deactivate("m1").unwrap();
     let mut parts = s
         .store
-        .usage_report("owner", YearMonth::new(2026, 5).unwrap())
+        .as_user("owner")
+        .usage_report(YearMonth::new(2026, 5).unwrap())
         .unwrap();
     assert_eq!(parts.len(), 1, "a small site's report is one part");
     let (report, armored) = parts.remove(0);
@@ -476,7 +479,8 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
     // A month not started yet is refused.
     assert!(
         s.store
-            .usage_report("owner", YearMonth::new(2026, 7).unwrap())
+            .as_user("owner")
+            .usage_report(YearMonth::new(2026, 7).unwrap())
             .is_err()
     );
 }

@@ -1,6 +1,7 @@
 //! The business rules, at chosen dates (the clock is injected).
 
 use std::sync::Arc;
+use store::ApiExt as _;
 
 use chrono::{DateTime, Duration, Utc};
 use licfile::{Document, Licence, Term};
@@ -57,16 +58,13 @@ fn add(
     role: &str,
     licence: Option<(&str, &str)>,
 ) -> Result<store::User, StoreError> {
-    s.add_user(
-        "owner",
-        &NewUser {
-            name: name.into(),
-            role: role.into(),
-            licence: licence.map(|l| l.0.into()),
-            term: licence.map(|l| l.1.into()),
-            email: None,
-        },
-    )
+    s.as_user("owner").add_user(NewUser {
+        name: name.into(),
+        role: role.into(),
+        licence: licence.map(|l| l.0.into()),
+        term: licence.map(|l| l.1.into()),
+        email: None,
+    })
 }
 
 fn event_count(s: &Store) -> usize {
@@ -106,10 +104,7 @@ fn imports_bind_to_the_serial_and_never_go_backwards() {
 
     let mut other = licence();
     other.serial = "XX-999".into();
-    let err = s
-        .store
-        .import("owner", sign(&other).as_bytes())
-        .unwrap_err();
+    let err = s.store.as_user("owner").import(sign(&other)).unwrap_err();
     assert!(
         err.to_string()
             .contains("but this installation is NW-000123"),
@@ -117,25 +112,19 @@ fn imports_bind_to_the_serial_and_never_go_backwards() {
     );
 
     // The same file again is a no-op.
-    let same = s
-        .store
-        .import("owner", sign(&licence()).as_bytes())
-        .unwrap();
+    let same = s.store.as_user("owner").import(sign(&licence())).unwrap();
     assert_eq!(same, store::ImportOutcome::AlreadyImported { sequence: 1 });
 
     let mut newer = licence();
     newer.sequence = 3;
     newer.seat_pools[1].count = 9;
-    s.store.import("owner", sign(&newer).as_bytes()).unwrap();
+    s.store.as_user("owner").import(sign(&newer)).unwrap();
     let after_import = event_count(&s.store);
     assert!(after_import > before);
 
     let mut older = licence();
     older.sequence = 2;
-    let err = s
-        .store
-        .import("owner", sign(&older).as_bytes())
-        .unwrap_err();
+    let err = s.store.as_user("owner").import(sign(&older)).unwrap_err();
     assert!(
         err.to_string().contains("older than the licence in force"),
         "{err}"
@@ -145,7 +134,8 @@ fn imports_bind_to_the_serial_and_never_go_backwards() {
     same_seq.sequence = 3;
     let err = s
         .store
-        .import("owner", sign(&same_seq).as_bytes())
+        .as_user("owner")
+        .import(sign(&same_seq))
         .unwrap_err();
     assert!(
         err.to_string()
@@ -155,13 +145,13 @@ fn imports_bind_to_the_serial_and_never_go_backwards() {
 
     // Tampered and untrusted files.
     let tampered = sign(&newer).replacen("Expires: 2027-01-31", "Expires: 2099-01-31", 1);
-    assert!(s.store.import("owner", tampered.as_bytes()).is_err());
+    assert!(s.store.as_user("owner").import(tampered).is_err());
     let stranger = licfile::SecretKey::from_seed(&[9; 32]).unwrap();
     let untrusted =
         licfile::signed::sign(&Document::Licence(newer.clone()), &stranger, None).unwrap();
-    let err = s.store.import("owner", untrusted.as_bytes()).unwrap_err();
+    let err = s.store.as_user("owner").import(untrusted).unwrap_err();
     assert!(err.to_string().contains("not a trusted root"), "{err}");
-    assert!(s.store.import("owner", b"garbage").is_err());
+    assert!(s.store.as_user("owner").import("garbage").is_err());
 
     // Refusals change nothing.
     assert_eq!(event_count(&s.store), after_import);
@@ -188,8 +178,9 @@ fn usernames_are_unique_and_never_reused() {
     )
     .unwrap();
     let err = add(&s.store, "BOB", "engineer", None).unwrap_err();
-    assert!(err.to_string().contains("is taken"), "{err}");
-    s.store.delete_user("owner", "bob").unwrap();
+    assert_eq!(err.code(), store::Code::UsernameTaken);
+    assert!(err.to_string().contains("differs only in case"), "{err}");
+    s.store.as_user("owner").delete_user("bob").unwrap();
     let err = add(&s.store, "bob", "engineer", None).unwrap_err();
     assert!(err.to_string().contains("deleted user"), "{err}");
     assert!(matches!(
@@ -265,31 +256,27 @@ fn only_the_right_roles_manage_licences_and_users() {
     .unwrap();
     let mut newer = licence();
     newer.sequence = 2;
-    let err = s.store.import("eng", sign(&newer).as_bytes()).unwrap_err();
+    let err = s.store.as_user("eng").import(sign(&newer)).unwrap_err();
     assert!(matches!(err, StoreError::NotAllowed { .. }), "{err}");
     let err = s
         .store
-        .add_user(
-            "fin",
-            &NewUser {
-                name: "x".into(),
-                role: "engineer".into(),
-                ..Default::default()
-            },
-        )
+        .as_user("fin")
+        .add_user(NewUser {
+            name: "x".into(),
+            role: "engineer".into(),
+            ..Default::default()
+        })
         .unwrap_err();
+    assert_eq!(err.code(), store::Code::NotPermitted);
+    assert!(err.to_string().contains("only Owner/manager may"), "{err}");
+    s.store.as_user("fin").import(sign(&newer)).unwrap();
+    let err = s.store.as_user("nobody").import(sign(&newer)).unwrap_err();
     assert!(
-        err.to_string().contains("only Owner/manager assigns"),
+        err.to_string().contains("has no account in this store"),
         "{err}"
     );
-    s.store.import("fin", sign(&newer).as_bytes()).unwrap();
-    let err = s
-        .store
-        .import("nobody", sign(&newer).as_bytes())
-        .unwrap_err();
-    assert!(err.to_string().contains("not an active user"), "{err}");
     // The last Owner/manager cannot be removed.
-    let err = s.store.deactivate("owner", "owner").unwrap_err();
+    let err = s.store.as_user("owner").deactivate("owner").unwrap_err();
     assert!(
         err.to_string()
             .contains("at least one active Owner/manager"),
@@ -382,7 +369,7 @@ fn freeing_a_seat_clears_an_over_allocation() {
             .over_allocated_since
             .is_some()
     );
-    s.store.deactivate("owner", "s1").unwrap();
+    s.store.as_user("owner").deactivate("s1").unwrap();
     assert!(
         s.store
             .user("s2")
@@ -393,7 +380,7 @@ fn freeing_a_seat_clears_an_over_allocation() {
     );
     assert_eq!(s.store.user_counts().unwrap().over_allocated, 0);
     // A licence with fewer seats over-allocates the most recently activated.
-    s.store.activate("owner", "s1").unwrap();
+    s.store.as_user("owner").activate("s1").unwrap();
     assert!(
         s.store
             .user("s1")
@@ -421,7 +408,7 @@ fn a_smaller_licence_over_allocates_the_most_recently_activated() {
     let mut smaller = licence();
     smaller.sequence = 2;
     smaller.seat_pools[1].count = 3;
-    s.store.import("owner", sign(&smaller).as_bytes()).unwrap();
+    s.store.as_user("owner").import(sign(&smaller)).unwrap();
     let over: Vec<_> = (0..5)
         .filter(|i| {
             s.store
@@ -477,7 +464,7 @@ fn check_follows_expiry_grace_and_termination() {
     renewed.sequence = 2;
     renewed.expiry.as_mut().unwrap().date = "2028-01-31".parse().unwrap();
     renewed.issued_at = licfile::Timestamp::from(at("2027-02-14T09:00:00Z"));
-    s.store.import("owner", sign(&renewed).as_bytes()).unwrap();
+    s.store.as_user("owner").import(sign(&renewed)).unwrap();
     assert!(s.store.check("bob").unwrap().allowed);
 }
 
@@ -499,7 +486,7 @@ fn inactive_and_seatless_users_may_not_work() {
         Some(("Jobs User", "contracted")),
     )
     .unwrap();
-    s.store.deactivate("owner", "bob").unwrap();
+    s.store.as_user("owner").deactivate("bob").unwrap();
     assert!(s.store.check("bob").unwrap().reason.contains("inactive"));
     assert!(!s.store.check("ghost").unwrap().allowed);
 }
@@ -509,15 +496,21 @@ fn daily_users_are_charged_once_per_user_day() {
     let s = site("2026-03-02T09:00:00Z");
     add(&s.store, "d", "engineer", Some(("Jobs User", "daily"))).unwrap();
     add(&s.store, "c", "engineer", Some(("Jobs User", "contracted"))).unwrap();
-    let first = s.store.record_usage("d", UsageKind::Login, None).unwrap();
+    let first = s
+        .store
+        .as_user("owner")
+        .record_usage("d", UsageKind::Login, None)
+        .unwrap();
     assert!(first.charged);
     let again = s
         .store
+        .as_user("owner")
         .record_usage("d", UsageKind::DiaryActioned, None)
         .unwrap();
     assert!(!again.charged);
     let booked = s
         .store
+        .as_user("owner")
         .record_usage(
             "d",
             UsageKind::DiaryBooked,
@@ -527,6 +520,7 @@ fn daily_users_are_charged_once_per_user_day() {
     assert!(booked.charged);
     assert!(
         !s.store
+            .as_user("owner")
             .record_usage("c", UsageKind::Login, None)
             .unwrap()
             .charged
@@ -537,6 +531,7 @@ fn daily_users_are_charged_once_per_user_day() {
     assert_eq!(charges[0].2.len(), 2);
     assert!(
         s.store
+            .as_user("owner")
             .record_usage("d", UsageKind::Login, Some("2028-01-01".parse().unwrap()))
             .is_err()
     );
@@ -555,8 +550,17 @@ fn metered_services_and_storage_count_against_their_thresholds() {
         .unwrap();
     }
     // emails-sent: 5000 + 200 per user; 4 active users (owner included).
-    assert_eq!(s.store.record_metered("emails-sent", 5000).unwrap(), 5000);
-    s.store.record_metered("EMAILS-SENT", 900).unwrap();
+    assert_eq!(
+        s.store
+            .as_user("owner")
+            .record_metered("emails-sent", 5000)
+            .unwrap(),
+        5000
+    );
+    s.store
+        .as_user("owner")
+        .record_metered("EMAILS-SENT", 900)
+        .unwrap();
     let m = s
         .store
         .metered()
@@ -573,7 +577,7 @@ fn metered_services_and_storage_count_against_their_thresholds() {
             .any(|e| e.name == "Metered service over threshold")
     );
     assert!(matches!(
-        s.store.record_metered("faxes", 1),
+        s.store.as_user("owner").record_metered("faxes", 1),
         Err(StoreError::UnknownService { .. })
     ));
     // Storage allowance: contracted and monthly seats x GB per seat; daily seats bring none.
@@ -581,7 +585,10 @@ fn metered_services_and_storage_count_against_their_thresholds() {
         s.store.storage_allowance_gb(),
         25 * 20 + 5 * 20 + 6 * 50 + 2 * 50 + 3 * 50 + 50
     );
-    s.store.record_storage(2_000_000_000_000).unwrap();
+    s.store
+        .as_user("owner")
+        .record_storage(2_000_000_000_000)
+        .unwrap();
     assert!(
         s.store
             .events(5, None)
@@ -746,14 +753,13 @@ fn add_ons_are_limited_to_their_count() {
     let mut l = licence();
     l.sequence = 2;
     l.add_ons[1].count = 1;
-    s.store.import("owner", sign(&l).as_bytes()).unwrap();
+    s.store.as_user("owner").import(sign(&l)).unwrap();
     add(&s.store, "a", "engineer", None).unwrap();
     add(&s.store, "b", "engineer", None).unwrap();
     let give = |n: &str| {
-        s.store.set_user(
-            "owner",
+        s.store.as_user("owner").set_user(
             n,
-            &UserChange {
+            UserChange {
                 add_ons: vec!["crm module".into()],
                 ..Default::default()
             },
@@ -775,7 +781,7 @@ fn contracts_export_holds_every_imported_file_as_signed() {
     let mut l = licence();
     l.sequence = 2;
     let second = sign(&l);
-    s.store.import("owner", second.as_bytes()).unwrap();
+    s.store.as_user("owner").import(&second).unwrap();
     let out = s._dir.path().join("contracts.zip");
     assert_eq!(s.store.export_contracts(&out).unwrap(), 2);
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();

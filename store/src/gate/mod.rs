@@ -14,7 +14,7 @@
 
 mod ops;
 
-pub use ops::{ApiExt, ContractsZip, Mode, Op, Reply, Request};
+pub use ops::{ApiExt, Arg, ContractsZip, Mode, Op, Reply, Request};
 
 use crate::Store;
 use crate::db::Tx;

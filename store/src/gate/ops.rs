@@ -69,6 +69,31 @@ impl<'de> Deserialize<'de> for ContractsZip {
     }
 }
 
+/// An argument of a typed call: the value itself, a borrowed one (cloned), or
+/// a `&str` for a `String`, so that callers write `api.check("alice")`.
+pub trait Arg<T> {
+    /// The value the request carries.
+    fn arg(self) -> T;
+}
+
+impl<T> Arg<T> for T {
+    fn arg(self) -> T {
+        self
+    }
+}
+
+impl<T: Clone> Arg<T> for &T {
+    fn arg(self) -> T {
+        self.clone()
+    }
+}
+
+impl Arg<String> for &str {
+    fn arg(self) -> String {
+        self.to_string()
+    }
+}
+
 /// Defines the operations. Each line:
 /// `Name { fields } => method -> Output, Permit, Mode;`
 macro_rules! operations {
@@ -142,8 +167,8 @@ macro_rules! operations {
         pub trait ApiExt: crate::Api {
             $(
                 $(#[doc = $doc])*
-                fn $method(&self $($(, $field: impl Into<$fty>)*)?) -> Result<$out> {
-                    match self.execute(Request::$name $({ $($field: $field.into()),* })?)? {
+                fn $method(&self $($(, $field: impl Arg<$fty>)*)?) -> Result<$out> {
+                    match self.execute(Request::$name $({ $($field: $field.arg()),* })?)? {
                         Reply::$name(v) => Ok(v),
                         other => Err(crate::error::StoreError::Service(format!(
                             "the answer to {} was {:?}",
