@@ -51,7 +51,6 @@ use chrono::NaiveDate;
 use licfile::YearMonth;
 use rustix::buffer::spare_capacity;
 use rustix::event::epoll;
-use store::Api;
 use store::client::Remote;
 use store::protocol::{Frame, Request, Response, VERSION};
 use store::usage::{UsageKind, UsageOutcome};

@@ -828,3 +828,247 @@ fn the_demo_looks_like_a_real_site_and_is_sound() {
     let audit = s.audit_verify().unwrap();
     assert!(audit.ok(), "{:?}", audit.problems);
 }
+
+/// A request of every operation, as a caller would make it.
+fn sample(op: store::Op, licence_text: &str) -> store::Request {
+    use licfile::{SeatAction, YearMonth};
+    use store::{Op, Request};
+    match op {
+        Op::Installation => Request::Installation,
+        Op::RequireLicenceReader => Request::RequireLicenceReader,
+        Op::Status => Request::Status,
+        Op::Licences => Request::Licences,
+        Op::UsersPage => Request::UsersPage {
+            query: UserQuery::default(),
+        },
+        Op::User => Request::User { name: "bob".into() },
+        Op::AddUser => Request::AddUser {
+            new: NewUser {
+                name: "newcomer".into(),
+                role: "engineer".into(),
+                ..Default::default()
+            },
+        },
+        Op::SetUser => Request::SetUser {
+            name: "bob".into(),
+            change: UserChange {
+                email: Some("bob@example.com".into()),
+                ..Default::default()
+            },
+        },
+        Op::Deactivate => Request::Deactivate { name: "bob".into() },
+        Op::Activate => Request::Activate { name: "bob".into() },
+        Op::DeleteUser => Request::DeleteUser { name: "bob".into() },
+        Op::AddOnHolders => Request::AddOnHolders {
+            module: "Outlook connector".into(),
+        },
+        Op::Check => Request::Check { user: "bob".into() },
+        Op::RecordUsage => Request::RecordUsage {
+            user: "bob".into(),
+            kind: UsageKind::Login,
+            day: None,
+        },
+        Op::RecordStorage => Request::RecordStorage { bytes: 1000 },
+        Op::RecordMetered => Request::RecordMetered {
+            service: "emails-sent".into(),
+            count: 1,
+        },
+        Op::Import => Request::Import {
+            licence: licence_text.into(),
+        },
+        Op::Tick => Request::Tick,
+        Op::Events => Request::Events {
+            limit: 5,
+            before: None,
+        },
+        Op::AuditVerify => Request::AuditVerify,
+        Op::QuoteSeats => Request::QuoteSeats {
+            licence: "Jobs User".into(),
+            term: "monthly".into(),
+            action: SeatAction::Add,
+            count: 1,
+        },
+        Op::RequestSeats => Request::RequestSeats {
+            licence: "Jobs User".into(),
+            term: "monthly".into(),
+            action: SeatAction::Add,
+            count: 1,
+            note: String::new(),
+        },
+        Op::UsageReport => Request::UsageReport {
+            month: YearMonth::new(2026, 3).unwrap(),
+        },
+        Op::Outbox => Request::Outbox,
+        Op::ExportContracts => Request::ExportContracts,
+        Op::Subscribe => Request::Subscribe { after: None },
+    }
+}
+
+/// Who may do what, written out by hand: the one table must say the same.
+fn expected(op: store::Op, who: &str) -> bool {
+    use store::Op::*;
+    let readers = ["owner", "fin"];
+    match op {
+        Installation => true,
+        RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import | Events
+        | AuditVerify | QuoteSeats | RequestSeats | UsageReport | Outbox | ExportContracts
+        | Subscribe => readers.contains(&who),
+        // About bob: bob himself, and those who see users.
+        User => readers.contains(&who) || who == "bob",
+        Check => readers.contains(&who) || who == "bob" || who == "product",
+        AddUser | SetUser | Deactivate | Activate | DeleteUser => who == "owner",
+        RecordUsage | RecordStorage | RecordMetered => who == "owner" || who == "product",
+        Tick => ["owner", "fin", "eng", "bob", "product"].contains(&who),
+    }
+}
+
+#[test]
+fn every_operation_is_authorised_by_the_one_table_for_every_role() {
+    let callers = [
+        "owner", "fin", "eng", "bob", "product", "nobody", "OWNER", "gone",
+    ];
+    let mut newer = licence();
+    newer.sequence = 2;
+    let text = sign(&newer);
+    for op in store::Op::ALL {
+        for who in callers {
+            // A fresh store for each call: a change one caller makes (a
+            // deletion, an import) must not decide the next caller's answer.
+            let s = site("2026-03-02T09:00:00Z");
+            add(&s.store, "fin", "financial office staff", None).unwrap();
+            add(&s.store, "eng", "engineer", Some(("Jobs User", "monthly"))).unwrap();
+            add(&s.store, "bob", "engineer", Some(("Jobs User", "daily"))).unwrap();
+            add(&s.store, "product", "Licensed product", None).unwrap();
+            add(&s.store, "gone", "owner/manager", None).unwrap();
+            s.store.as_user("owner").delete_user("gone").unwrap();
+            let request = sample(*op, &text);
+            let result = s.store.execute(who, request);
+            let refused = matches!(&result, Err(e) if e.code() == store::Code::NotPermitted);
+            let want = expected(*op, who);
+            if *op == store::Op::Subscribe {
+                // Answered by the service's connection; the gate authorises it.
+                let authorised = s.store.authorise(who, &sample(*op, &text)).is_ok();
+                assert_eq!(authorised, want, "{op:?} as {who}");
+                continue;
+            }
+            assert_eq!(
+                !refused,
+                want,
+                "{op:?} as {who}: {:?}",
+                result.as_ref().err()
+            );
+        }
+    }
+}
+
+#[test]
+fn identity_is_exact_and_new_names_are_portable() {
+    let s = site("2026-03-02T09:00:00Z");
+    // A login spelled in another case, or with a look-alike letter, is nobody.
+    for login in ["OWNER", "Owner", "\u{212a}elvin", "owner\u{0}"] {
+        let err = s.store.as_user(login).status().unwrap_err();
+        assert_eq!(err.code(), store::Code::NotPermitted, "{login:?}");
+    }
+    add(&s.store, "kelvin", "engineer", None).unwrap();
+    assert!(s.store.as_user("owner").user("KELVIN").unwrap().is_none());
+    for bad in ["-x", "a@b", "\u{212a}elvin", &"a".repeat(33)] {
+        let err = add(&s.store, bad, "engineer", None).unwrap_err();
+        assert_eq!(err.code(), store::Code::BadUsername, "{bad:?}");
+    }
+    // The product role holds no seat.
+    let err = add(
+        &s.store,
+        "fieldsuite",
+        "Licensed product",
+        Some(("Jobs User", "monthly")),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("holds no seat"), "{err}");
+}
+
+#[test]
+fn usage_is_bounded() {
+    let s = site("2026-03-02T09:00:00Z");
+    add(&s.store, "d", "engineer", Some(("Jobs User", "daily"))).unwrap();
+    add(&s.store, "product", "Licensed product", None).unwrap();
+    let p = s.store.as_user("product");
+    for count in [0, 1_000_001, u64::MAX] {
+        let err = p.record_metered("emails-sent", count).unwrap_err();
+        assert_eq!(err.code(), store::Code::OutOfRange, "{count}");
+    }
+    p.record_metered("emails-sent", 1_000_000).unwrap();
+    assert_eq!(
+        p.record_storage(u64::MAX).unwrap_err().code(),
+        store::Code::OutOfRange
+    );
+    let day = |d: &str| Some(d.parse::<chrono::NaiveDate>().unwrap());
+    for (kind, d) in [
+        (UsageKind::Login, day("2026-03-03")),
+        (UsageKind::Login, day("2026-03-01")),
+        (UsageKind::DiaryBooked, day("2026-07-01")),
+    ] {
+        let err = p.record_usage("d", kind, d).unwrap_err();
+        assert_eq!(err.code(), store::Code::OutOfRange, "{kind:?} {d:?}");
+    }
+    assert!(
+        p.record_usage("d", UsageKind::DiaryBooked, day("2026-04-02"))
+            .unwrap()
+            .charged
+    );
+    // Nobody else records usage.
+    let err = s
+        .store
+        .as_user("d")
+        .record_usage("d", UsageKind::Login, None)
+        .unwrap_err();
+    assert_eq!(err.code(), store::Code::NotPermitted);
+}
+
+#[test]
+fn requests_made_at_once_get_distinct_ids_and_pend_their_sum() {
+    let s = site("2026-03-02T09:00:00Z");
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                scope.spawn(|| {
+                    s.store
+                        .as_user("owner")
+                        .request_seats("Jobs User", "monthly", licfile::SeatAction::Add, 2u32, "")
+                        .unwrap()
+                        .request_id
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 50, "{ids:?}");
+    let pending: u32 = s.store.pending().unwrap().iter().map(|p| p.count).sum();
+    assert_eq!(pending, 100);
+    assert_eq!(s.store.as_user("owner").outbox().unwrap().len(), 50);
+    assert!(s.store.audit_verify().unwrap().ok());
+}
+
+#[test]
+fn licences_imported_at_once_leave_the_newest_in_force() {
+    let s = site("2026-03-02T09:00:00Z");
+    let texts: Vec<String> = (2..=20)
+        .rev()
+        .map(|n| {
+            let mut l = licence();
+            l.sequence = n;
+            sign(&l)
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for t in &texts {
+            let store = &s.store;
+            scope.spawn(move || {
+                let _ = store.as_user("owner").import(t);
+            });
+        }
+    });
+    let in_force = s.store.vendor_licence().unwrap();
+    assert_eq!(in_force.licence.sequence, 20);
+    assert!(s.store.audit_verify().unwrap().ok());
+}

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
+use store::ApiExt as _;
 
 use chrono::NaiveDate;
 use licfile::YearMonth;
@@ -30,7 +31,7 @@ use serde_json::Value;
 use store::client::Remote;
 use store::usage::UsageKind;
 use store::views::UserQuery;
-use store::{Api, NewUser, Store, StoreError, SystemClock, UserState};
+use store::{NewUser, Store, StoreError, SystemClock, UserState};
 
 use crate::util::{Dir, STORE, stderr, stdout};
 

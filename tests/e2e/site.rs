@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
+use store::ApiExt as _;
 
 use serde_json::Value;
 
@@ -1181,15 +1182,15 @@ fn an_operator_without_the_right_role_is_refused() {
     // The other owner makes the login user an engineer.
     {
         let s = store::Store::open(&d.path(STORE), Arc::new(store::SystemClock)).unwrap();
-        s.set_user(
-            "boss",
-            &me,
-            &store::UserChange {
-                role: Some("engineer".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        s.as_user("boss")
+            .set_user(
+                &me,
+                store::UserChange {
+                    role: Some("engineer".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
     }
     let before = lib_snapshot(&d);
     for (args, words) in [

@@ -4,6 +4,7 @@
 //! the screens are the same on every run.
 
 use std::sync::Arc;
+use store::ApiExt as _;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -771,16 +772,14 @@ fn ctrl_c_quits_even_in_a_popup() {
 /// A store user "eng" with the engineer role, who may not see licences.
 fn engineer(site: &Site) -> App {
     site.store
-        .add_user(
-            OWNER,
-            &NewUser {
-                name: "eng".into(),
-                role: "engineer".into(),
-                licence: None,
-                term: None,
-                email: None,
-            },
-        )
+        .as_user(OWNER)
+        .add_user(NewUser {
+            name: "eng".into(),
+            role: "engineer".into(),
+            licence: None,
+            term: None,
+            email: None,
+        })
         .expect("add eng");
     site.app_as("eng", COLOUR)
 }
