@@ -190,7 +190,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand roles" -l csv -d 'Print 
 complete -c tessera -n "__fish_tessera_using_subcommand roles" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand check" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand check" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand check" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand check" -l json -d 'Print JSON: `allowed`, `reason_code`, `reason`, `seat`, `warnings`'
 complete -c tessera -n "__fish_tessera_using_subcommand check" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand usage; and not __fish_seen_subcommand_from record storage metered help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
