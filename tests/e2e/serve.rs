@@ -518,20 +518,21 @@ fn writers(
                 Err(e) => return (acked, Some(format!("connect: {e}"))),
             };
             for i in 0..rounds as i64 {
-                // Past 95 rounds the days come round again (repeats, not
-                // charges): the usage window is a year.
-                let day = today + chrono::Duration::days(1 + t * 100 + i % 95);
+                // Diary events booked ahead, each writer on its own 30 days;
+                // past 30 rounds the days come round again (repeats, not
+                // charges): a booking lies at most 92 days ahead.
+                let day = today + chrono::Duration::days(1 + t * 30 + i % 30);
                 for user in &daily {
                     if stop.load(Ordering::Relaxed) {
                         return (acked, None);
                     }
-                    match remote.record_usage(user, UsageKind::Login, Some(day)) {
+                    match remote.record_usage(user, UsageKind::DiaryBooked, Some(day)) {
                         Ok(o) => acked.usage.push((o.user, o.day, o.charged)),
                         Err(e) => return (acked, Some(format!("record_usage: {e}"))),
                     }
                 }
                 // The product reports the same day again: no second charge.
-                match remote.record_usage(&daily[0], UsageKind::Login, Some(day)) {
+                match remote.record_usage(&daily[0], UsageKind::DiaryBooked, Some(day)) {
                     Ok(o) if o.charged => {
                         return (acked, Some(format!("charged twice for {day}: {o:?}")));
                     }

@@ -543,7 +543,17 @@ fn usage_is_recorded_once_per_user_day_and_against_the_thresholds() {
         "--json",
     ]);
     assert_eq!(r["charged"], false, "one charge per user-day: {r}");
+    // A diary event booked for tomorrow is charged for tomorrow (seed 000);
+    // a day before the user was activated is refused.
+    let tomorrow = (today() + chrono::Days::new(1)).to_string();
     let yesterday = (today() - chrono::Days::new(1)).to_string();
+    let out = run(
+        &d,
+        &[
+            "usage", "record", "day", "--kind", "login", "--day", &yesterday,
+        ],
+    );
+    assert_refused(&out, &["before the user was activated"]);
     let r = d.st_json(&[
         "usage",
         "record",
@@ -551,7 +561,7 @@ fn usage_is_recorded_once_per_user_day_and_against_the_thresholds() {
         "--kind",
         "diary-booked",
         "--day",
-        &yesterday,
+        &tomorrow,
         "--json",
     ]);
     assert_eq!(r["charged"], true, "{r}");
@@ -560,7 +570,13 @@ fn usage_is_recorded_once_per_user_day_and_against_the_thresholds() {
     let text = ok(
         &d,
         &[
-            "usage", "record", "day", "--kind", "login", "--day", &yesterday,
+            "usage",
+            "record",
+            "day",
+            "--kind",
+            "diary-booked",
+            "--day",
+            &tomorrow,
         ],
     );
     assert!(text.contains("already charged"), "{text}");
@@ -633,8 +649,29 @@ fn usage_is_recorded_once_per_user_day_and_against_the_thresholds() {
             &d,
             &["usage", "record", "day", "--kind", "login", "--day", &far],
         ),
-        &["year"],
+        &["in the future"],
     );
+    assert_refused(
+        &run(
+            &d,
+            &[
+                "usage",
+                "record",
+                "day",
+                "--kind",
+                "diary-booked",
+                "--day",
+                &far,
+            ],
+        ),
+        &["92 days ahead"],
+    );
+    for count in ["0", "1000001", "18446744073709551615"] {
+        assert_refused(
+            &run(&d, &["usage", "metered", "emails-sent", "--count", count]),
+            &["1 to 1000000"],
+        );
+    }
     assert_eq!(d.snapshot(), before);
     ok(&d, &["users", "deactivate", "day"]);
     let before = d.snapshot();
@@ -832,7 +869,8 @@ fn roles_csv_is_the_permission_matrix_inherited_up_each_ladder() {
             [yes(f[3]), yes(f[4]), yes(f[5]), yes(f[6])],
         );
     }
-    assert_eq!(m.len(), 12, "{:?}", m.keys());
+    // Twelve roles on the ladders, and the product's service account with none.
+    assert_eq!(m.len(), 13, "{:?}", m.keys());
     let jobs = [
         "Engineer",
         "Engineer with diary",
@@ -1023,7 +1061,7 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
         ),
         (
             &["users", "add", "BOB", "--role", "engineer"],
-            &["BOB", "taken"],
+            &["BOB", "differs only in case"],
         ),
         (
             &["users", "add", "gone", "--role", "engineer"],
@@ -1233,7 +1271,6 @@ fn a_store_in_use_is_refused_naming_who_holds_it() {
             &["status"][..],
             &["status", "--json"],
             &["users", "add", "carl", "--role", "engineer"],
-            &["check", "bob"],
             &["audit", "verify"],
         ] {
             let out = run(&d, args);
@@ -1247,9 +1284,21 @@ fn a_store_in_use_is_refused_naming_who_holds_it() {
                     &format!("since {year}-"),
                 ],
             );
-            assert!(out.stdout.is_empty(), "{args:?} printed {}", stdout(&out));
+            if args.contains(&"--json") {
+                // A program reads the stable code on standard output.
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(v["error"]["code"], "store_busy", "{v}");
+            } else {
+                assert!(out.stdout.is_empty(), "{args:?} printed {}", stdout(&out));
+            }
             assert!(err.lines().count() == 1, "{err}");
         }
+        // The product's check cannot answer: exit 3, not "may not work".
+        let out = run(&d, &["check", "bob", "--json"]);
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["error"]["code"], "store_busy", "{v}");
+        assert!(stderr(&out).contains("in use"), "{}", stderr(&out));
         // Creating a store where one is in use is refused too, and breaks nothing.
         let out = d
             .cmd(&["--store", STORE, "init", "--licence", "site.lic"])
