@@ -89,9 +89,9 @@ enum Plan {
 
 /// The latest month a usage report was made for.
 fn last_reported(
-    scan: impl DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    mut scan: impl DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
 ) -> Result<Option<YearMonth>> {
-    match scan.rev().next() {
+    match scan.next_back() {
         Some(kv) => {
             let (k, _) = kv?;
             Ok(std::str::from_utf8(&k[keys::REPORTS.len()..])
@@ -101,6 +101,9 @@ fn last_reported(
         None => Ok(None),
     }
 }
+
+/// A new charge to write: the user, the day, the daily pool.
+type NewCharge = (User, NaiveDate, PoolKey);
 
 /// Decides a usage record from the facts: the user as stored and the day's
 /// charge, if any. `Ok(None)` when a charge is to be written.
@@ -112,7 +115,7 @@ fn decide(
     today: NaiveDate,
     reported: Option<YearMonth>,
     charge: impl FnOnce(&User, NaiveDate) -> Result<Option<Option<DayCharge>>>,
-) -> Result<(Plan, Option<(User, NaiveDate, PoolKey)>)> {
+) -> Result<(Plan, Option<NewCharge>)> {
     let user = user
         .filter(|u| u.state != UserState::Deleted && u.name == name)
         .ok_or_else(|| StoreError::UnknownUser(name.into()))?;

@@ -55,8 +55,8 @@ proptest! {
             // Refusals (already active, unknown user) are fine: the point is what stays true.
             let _ = match op {
                 Op::Add(i) => s.as_user("owner").add_user(NewUser { name: format!("u{i}"), role: "sales support".into(), licence: Some("Sales Support".into()), term: Some("monthly".into()), email: None }).map(|_| ()),
-                Op::Deactivate(i) => s.as_user("owner").deactivate(&format!("u{i}")).map(|_| ()),
-                Op::Activate(i) => s.as_user("owner").activate(&format!("u{i}")).map(|_| ()),
+                Op::Deactivate(i) => s.as_user("owner").deactivate(format!("u{i}")).map(|_| ()),
+                Op::Activate(i) => s.as_user("owner").activate(format!("u{i}")).map(|_| ()),
                 Op::Resize(n) => {
                     licence.sequence += 1;
                     for p in &mut licence.seat_pools {

@@ -868,7 +868,7 @@ impl App {
                 };
                 match value(2).parse::<u32>() {
                     Err(_) => Err(format!("{:?} is not a number of seats", value(2))),
-                    Ok(count) => match self.api.quote_seats(&value(0), &value(1), action, count) {
+                    Ok(count) => match self.api.quote_seats(value(0), value(1), action, count) {
                         Err(e) => Err(e.to_string()),
                         Ok(q) => {
                             let mut lines = vec![
