@@ -11,7 +11,8 @@
 #   TESSERA=target/release/tessera STORE=/tmp/big bench/console-figures.sh  # reuse
 #
 # The in-process figures (a keypress redrawn, bytes written a step) are
-# `cargo bench -p tui --bench console`. Needs tmux and python3.
+# `cargo bench --manifest-path bench/Cargo.toml --bench console`. Needs tmux
+# and python3.
 set -euo pipefail
 
 USERS=${USERS:-100000}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load figures of `tessera serve`: a demo store of USERS users (default 10,000),
-# the service on it, and the load client store/examples/serve_load.rs: CLIENTS
+# the service on it, and the load client bench/src/bin/serve_load.rs: CLIENTS
 # connections (default 50) issuing REQUESTS requests in all (default 200,000),
 # CHECK percent `check` (default 50) and the rest `usage record` of a login on
 # one of the last DAYS days. DAYS=1 (the default) is the product's everyday
@@ -20,7 +20,7 @@
 #   DAYS=28 bench/serve-load.sh                # many more new charges (synced writes)
 #   DRIVER=epoll bench/serve-load.sh           # the load client on one thread
 #   CLIENTS=8 REQUESTS=50000 USERS=2000 bench/serve-load.sh
-#   TESSERA=target/release/tessera LOAD=target/release/examples/serve_load bench/serve-load.sh
+#   TESSERA=target/release/tessera LOAD=bench/target/release/serve_load bench/serve-load.sh
 #
 # Exits 1 if anything failed or was lost (not if a target was missed).
 set -euo pipefail
@@ -49,8 +49,9 @@ if [ -z "${TESSERA:-}" ]; then
 fi
 if [ -z "${LOAD:-}" ]; then
     say "building the load client (release)"
-    (cd "$ROOT" && cargo build --quiet --release -p store --example serve_load)
-    LOAD="$TARGET_DIR/release/examples/serve_load"
+    # Its own workspace (bench/Cargo.toml), built from the root for .cargo/config.toml.
+    (cd "$ROOT" && cargo build --quiet --release --manifest-path bench/Cargo.toml --bin serve_load)
+    LOAD="${CARGO_TARGET_DIR:-$ROOT/bench/target}/release/serve_load"
 fi
 [ -x "$TESSERA" ] || { say "error: no tessera binary at $TESSERA"; exit 1; }
 [ -x "$LOAD" ] || { say "error: no load client at $LOAD"; exit 1; }

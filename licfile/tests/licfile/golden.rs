@@ -6,9 +6,9 @@
 //! decode. The files are rewritten only under `TESSERA_BLESS=1`, for a
 //! deliberate format change, and the diff is then reviewed like code.
 
-mod common;
+use crate::common;
 
-use common::{
+use crate::common::{
     SERIAL, assert_golden_bytes, assert_golden_text, check_date, day, installation_key, issuer_key,
     money, request, root_key, roots, signed_endorsement, standard_endorsement, usage_report,
 };
@@ -285,7 +285,7 @@ fn golden_request() {
     pin("cost-line", "fixture request .costs[0]", &r.costs[0]);
     pin(
         "request",
-        "fixture LicenceRequest (tests/common), installation key seed [4;32]",
+        "fixture LicenceRequest (tests/licfile/common.rs), installation key seed [4;32]",
         &r,
     );
 }
@@ -311,7 +311,7 @@ fn golden_usage_report() {
     );
     pin(
         "usage-report",
-        "fixture UsageReport (tests/common), installation key seed [4;32]",
+        "fixture UsageReport (tests/licfile/common.rs), installation key seed [4;32]",
         &r,
     );
 }

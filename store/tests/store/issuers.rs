@@ -6,9 +6,7 @@ use store::ApiExt as _;
 use licfile::{Document, Endorsement, Licence, RawPublicKey, SecretKey, Term, Timestamp};
 use store::{FixedClock, InstallationKind, NewUser, Store};
 
-fn sign(l: &Licence, key: &SecretKey, endorsement: Option<&licfile::SignedDocument>) -> String {
-    licfile::signed::sign(&Document::Licence(l.clone()), key, endorsement).unwrap()
-}
+use crate::common::sign_by as sign;
 
 fn endorsement(issuer: &SecretKey, products: &[&str], until: &str) -> licfile::SignedDocument {
     let root = store::trust::demo_secret().unwrap();

@@ -5,8 +5,6 @@
 //! drawn from all of Unicode except control characters, so that the readable
 //! header lines are exercised with names no fixture would think of.
 
-mod common;
-
 use std::collections::HashSet;
 
 use chrono::{Datelike, NaiveDate};
@@ -25,6 +23,8 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::common;
 
 // --- strategies ---------------------------------------------------------------
 

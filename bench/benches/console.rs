@@ -3,9 +3,10 @@
 //! it), one Down key on the Users tab redrawn, and the bytes each writes to the
 //! terminal, at 200x50.
 //!
-//! `cargo bench -p tui --bench console`. The store is made once per run in a
-//! temporary directory (about 20 s for 100,000 users), or `TESSERA_BENCH_STORE=DIR`
-//! opens one made before (`tessera --store DIR demo --users 100000 --no-console`).
+//! `cargo bench --manifest-path bench/Cargo.toml --bench console`. The store is
+//! made once per run in a temporary directory (about 20 s for 100,000 users), or
+//! `TESSERA_BENCH_STORE=DIR` opens one made before
+//! (`tessera --store DIR demo --users 100000 --no-console`).
 //! Targets: first frame under 200 ms from start (the whole process is measured
 //! by bench/console-figures.sh), a keypress redrawn in under 16 ms, under 4 KB
 //! written for one step down the Users list.
@@ -25,16 +26,16 @@ use store::{Local, Store, SystemClock};
 // The console's own modules, compiled into the bench at its root (the `tessera`
 // package is a binary; these four refer only to each other, through `super`).
 #[allow(dead_code)]
-#[path = "../src/console/app.rs"]
+#[path = "../../tui/src/console/app.rs"]
 mod app;
 #[allow(dead_code)]
-#[path = "../src/console/draw.rs"]
+#[path = "../../tui/src/console/draw.rs"]
 mod draw;
 #[allow(dead_code)]
-#[path = "../src/console/strings.rs"]
+#[path = "../../tui/src/console/strings.rs"]
 mod strings;
 #[allow(dead_code)]
-#[path = "../src/console/theme.rs"]
+#[path = "../../tui/src/console/theme.rs"]
 mod theme;
 
 use app::{App, Tab};

@@ -3,9 +3,10 @@
 //! `record_usage` of a login) as fast as the service answers.
 //!
 //! ```text
-//! cargo run --release -p store --example serve_load -- --socket st/tessera.sock \
-//!     [--clients 50] [--requests 200000] [--check-percent 50] [--days 1] \
-//!     [--users-file FILE] [--seed N] [--driver threads|epoll|epoll:N]
+//! cargo run --release --manifest-path bench/Cargo.toml --bin serve_load -- \
+//!     --socket st/tessera.sock [--clients 50] [--requests 200000] \
+//!     [--check-percent 50] [--days 1] [--users-file FILE] [--seed N] \
+//!     [--driver threads|epoll|epoll:N]
 //! ```
 //!
 //! - Driver: `threads` (the default) gives each connection a thread with its

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use store::ApiExt as _;
 
 use chrono::Duration;
-use licfile::{Document, Licence, Term};
+use licfile::Term;
 use proptest::prelude::*;
 use store::views::UserQuery;
 use store::{FixedClock, InstallationKind, NewUser, Store};
+
+use crate::common::sign;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -30,15 +32,6 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..10).prop_map(Op::Wait),
         1 => Just(Op::Tick),
     ]
-}
-
-fn sign(l: &Licence) -> String {
-    licfile::signed::sign(
-        &Document::Licence(l.clone()),
-        &store::trust::demo_secret().unwrap(),
-        None,
-    )
-    .unwrap()
 }
 
 proptest! {

@@ -7,12 +7,10 @@
 //! and `TESSERA_BLESS=1` rewrites the files. The expectations are written by
 //! hand and never generated: they are what the format promises.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Once;
 
-use common::{
+use crate::common::{
     ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, day, endorsement, installation_key,
     issuer_key, request, root_key, roots, signed_endorsement, standard_endorsement, test_path,
     usage_report, wrong_key,

@@ -1,49 +1,12 @@
 //! Purchases, reductions, pending seats and usage reports at chosen dates.
 
-use std::sync::Arc;
 use store::ApiExt as _;
-
-use chrono::{DateTime, Duration, Utc};
-use licfile::{Document, Licence, SeatAction, Term, YearMonth};
+use chrono::Duration;
+use licfile::{Document, SeatAction, Term, YearMonth};
 use store::usage::UsageKind;
-use store::{FixedClock, InstallationKind, NewUser, Store, StoreError};
+use store::{NewUser, Store, StoreError};
 
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-fn sign(l: &Licence) -> String {
-    licfile::signed::sign(
-        &Document::Licence(l.clone()),
-        &store::trust::demo_secret().unwrap(),
-        None,
-    )
-    .unwrap()
-}
-
-struct Site {
-    _dir: tempfile::TempDir,
-    clock: Arc<FixedClock>,
-    store: Store,
-}
-
-fn site_with(date: &str, licence: &Licence) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::new(at(date)));
-    let store = Store::create(
-        &dir.path().join("st"),
-        sign(licence).as_bytes(),
-        InstallationKind::Central,
-        "owner",
-        clock.clone(),
-    )
-    .unwrap();
-    Site {
-        _dir: dir,
-        clock,
-        store,
-    }
-}
+use crate::common::{Site, at, sign, site_with};
 
 fn site(date: &str) -> Site {
     site_with(date, &licfile::sample::licence("NW-1"))

@@ -13,11 +13,9 @@
 //! build are milliseconds each, so the reference licence is a compact one that
 //! still holds every kind of field; the flips are shared out over the cores.
 
-mod common;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::{
+use crate::common::{
     SERIAL, check_date, day, issuer_key, money, root_key, roots, signed_endorsement,
     standard_endorsement,
 };

@@ -3,53 +3,22 @@
 use std::sync::Arc;
 use store::ApiExt as _;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use licfile::{Document, Licence, Term};
 use store::usage::UsageKind;
 use store::views::UserQuery;
-use store::{FixedClock, InstallationKind, NewUser, Store, StoreError, UserChange};
+use store::{FixedClock, NewUser, Store, StoreError, UserChange};
+
+use crate::common::{Site, at, sign, site_with};
 
 const SERIAL: &str = "NW-000123";
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-fn sign(l: &Licence) -> String {
-    licfile::signed::sign(
-        &Document::Licence(l.clone()),
-        &store::trust::demo_secret().unwrap(),
-        None,
-    )
-    .unwrap()
-}
 
 fn licence() -> Licence {
     licfile::sample::licence(SERIAL)
 }
 
-struct Site {
-    _dir: tempfile::TempDir,
-    clock: Arc<FixedClock>,
-    store: Store,
-}
-
 fn site(date: &str) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::new(at(date)));
-    let store = Store::create(
-        &dir.path().join("store"),
-        sign(&licence()).as_bytes(),
-        InstallationKind::Central,
-        "owner",
-        clock.clone(),
-    )
-    .unwrap();
-    Site {
-        _dir: dir,
-        clock,
-        store,
-    }
+    site_with(date, &licence())
 }
 
 fn add(
@@ -782,7 +751,7 @@ fn contracts_export_holds_every_imported_file_as_signed() {
     l.sequence = 2;
     let second = sign(&l);
     s.store.as_user("owner").import(&second).unwrap();
-    let out = s._dir.path().join("contracts.zip");
+    let out = s.dir.path().join("contracts.zip");
     assert_eq!(s.store.export_contracts(&out).unwrap(), 2);
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
     let mut text = String::new();

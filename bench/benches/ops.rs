@@ -1,8 +1,9 @@
 //! In-process costs of the store's operations on a demo store of
 //! `TESSERA_BENCH_USERS` users (default 100,000) with a year of history.
 //!
-//! `cargo bench -p store --bench ops`. Building the store takes a while (about
-//! 20 s for 100,000 users); it is made once per run in a temporary directory.
+//! `cargo bench --manifest-path bench/Cargo.toml --bench ops`. Building the store
+//! takes a while (about 20 s for 100,000 users); it is made once per run in a
+//! temporary directory.
 
 use std::sync::Arc;
 use store::ApiExt as _;

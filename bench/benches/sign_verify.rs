@@ -1,6 +1,6 @@
 //! Signing and reading+verifying a complete licence, and the layers underneath.
 //!
-//! `cargo bench -p licfile --bench sign_verify`; figures and targets are in
+//! `cargo bench --manifest-path bench/Cargo.toml --bench sign_verify`; figures and targets are in
 //! docs/PERFORMANCE.md (target: `policy::check` of the sample licence at least
 //! 20,000 a second on one core, i.e. at most 50 µs each).
 

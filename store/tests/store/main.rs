@@ -1,0 +1,9 @@
+//! The integration tests of `store`, compiled into one test binary
+//! (`cargo test -p store --test store`; a module's tests alone with a filter,
+//! e.g. `-- rules::`).
+
+mod common;
+mod invariants;
+mod issuers;
+mod purchases;
+mod rules;
