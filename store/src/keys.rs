@@ -283,4 +283,6 @@ pub mod names {
     pub const MONTH: &str = "month";
     /// Format version of the store's records.
     pub const SCHEMA: &str = "schema";
+    /// The latest month a usage report was made for (`YYYY-MM`).
+    pub const LAST_REPORT: &str = "last-report";
 }

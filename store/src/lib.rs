@@ -40,6 +40,7 @@ pub mod gate;
 pub mod identity;
 mod keys;
 pub mod licences;
+mod migrations;
 pub mod model;
 pub mod outbox;
 pub mod protocol;
@@ -156,6 +157,7 @@ impl Store {
             clock,
             false,
         )?;
+        migrations::bring_up_to_date(&db)?;
         let store = Store {
             db,
             in_force: RwLock::new(Arc::new(Vec::new())),
@@ -247,7 +249,7 @@ impl Store {
         };
         db.write(owner, |tx| {
             tx.put_rec(&keys::meta(names::INSTALLATION), &installation)?;
-            tx.put_rec(&keys::meta(names::SCHEMA), &1u32)?;
+            tx.put_rec(&keys::meta(names::SCHEMA), &migrations::CURRENT)?;
             tx.user_event(
                 "Store created",
                 format!(
@@ -288,6 +290,11 @@ impl Store {
     /// The store's file layout.
     pub fn layout(&self) -> &Layout {
         &self.db.layout
+    }
+
+    /// The schema version of the store's records (see the migrations).
+    pub fn schema_version(&self) -> Result<u32> {
+        migrations::version(&self.db)
     }
 
     /// The installation record.

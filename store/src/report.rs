@@ -176,6 +176,14 @@ impl Store {
         {
             tx.put_rec(&keys::meta(names::REPORT_SEQ), &number)?;
             tx.put(keys::report(month), copy.clone().into_bytes());
+            let last: Option<String> = tx.get_rec(&keys::meta(names::LAST_REPORT), "last report")?;
+            let later = last
+                .as_deref()
+                .and_then(|m| m.parse::<YearMonth>().ok())
+                .is_none_or(|m| m < month);
+            if later {
+                tx.put_rec(&keys::meta(names::LAST_REPORT), &month.to_string())?;
+            }
             tx.user_event(
                 "Usage report",
                 format!("report {id} for {month}{in_parts}: {days} daily user-days"),

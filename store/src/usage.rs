@@ -87,19 +87,9 @@ enum Plan {
     Pending,
 }
 
-/// The latest month a usage report was made for.
-fn last_reported(
-    mut scan: impl DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
-) -> Result<Option<YearMonth>> {
-    match scan.next_back() {
-        Some(kv) => {
-            let (k, _) = kv?;
-            Ok(std::str::from_utf8(&k[keys::REPORTS.len()..])
-                .ok()
-                .and_then(|m| m.parse().ok()))
-        }
-        None => Ok(None),
-    }
+/// The latest month a usage report was made for, as the store keeps it.
+fn last_reported(value: Option<String>) -> Option<YearMonth> {
+    value.and_then(|m| m.parse().ok())
 }
 
 /// A new charge to write: the user, the day, the daily pool.
@@ -185,15 +175,8 @@ impl Store {
         }
         self.write_as(g, |tx| {
             let user: Option<User> = tx.get_rec(&keys::user(name), "user")?;
-            let reported = {
-                let mut last = None;
-                for (k, _) in tx.scan(keys::REPORTS)? {
-                    last = std::str::from_utf8(&k[keys::REPORTS.len()..])
-                        .ok()
-                        .and_then(|m| m.parse().ok());
-                }
-                last
-            };
+            let reported =
+                last_reported(tx.get_rec(&keys::meta(names::LAST_REPORT), "last report")?);
             let today = tx.now.date_naive();
             let (plan, write) = decide(name, user, kind, day, today, reported, |u, d| {
                 Ok(Some(
@@ -252,7 +235,10 @@ impl Store {
         };
         self.authorise(g.login(), &request)?;
         let today = self.today()?;
-        let reported = last_reported(self.db.tree.scan_prefix(keys::REPORTS))?;
+        let reported = last_reported(
+            self.db
+                .get_rec(&keys::meta(names::LAST_REPORT), "last report")?,
+        );
         let (plan, _) = decide(
             name,
             self.user(name)?,

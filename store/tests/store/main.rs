@@ -7,3 +7,4 @@ mod invariants;
 mod issuers;
 mod purchases;
 mod rules;
+mod schema;

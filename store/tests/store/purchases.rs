@@ -1,8 +1,8 @@
 //! Purchases, reductions, pending seats and usage reports at chosen dates.
 
-use store::ApiExt as _;
 use chrono::Duration;
 use licfile::{Document, SeatAction, Term, YearMonth};
+use store::ApiExt as _;
 use store::usage::UsageKind;
 use store::{NewUser, Store, StoreError};
 

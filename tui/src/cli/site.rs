@@ -104,6 +104,7 @@ pub fn hint(code: store::Code) -> Option<&'static str> {
         }
         Code::UnknownUser => "`tessera users list` shows who there is",
         Code::Corrupt => "run `tessera audit verify`, and restore from backup if it fails",
+        Code::NewerStore => "install the newer Tessera again (`tessera --version` shows this one)",
         Code::AmbiguousLicence | Code::TermNotOffered => "say which with --licence and --term",
         _ => return None,
     })
