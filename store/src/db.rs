@@ -517,6 +517,7 @@ impl Db {
             // Rides along in the batch.
             tx.put_rec(&keys::meta(names::HIGH_WATER), &high_water)?;
         }
+        crate::outbox::crash_point("TESSERA_CRASH_BEFORE_COMMIT");
         // Listed before they are applied, so that a reader who sees a value
         // of this change also sees that it is not yet synced.
         let ticket = {

@@ -565,3 +565,91 @@ fn a_partial_file_left_by_a_killed_export_does_not_block_the_next_one() {
             .starts_with(b"PK")
     );
 }
+
+/// The `.eml` files in the store's outbox.
+fn emails(d: &Dir) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(d.path(STORE).join("outbox"))
+        .map(|r| {
+            r.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// A purchase's process killed at a chosen instant (debug builds die at the
+/// named crash point). Killed between its commit and its e-mail: the e-mail
+/// appears once, when the store next opens. Killed before its commit:
+/// neither the purchase nor an e-mail.
+#[test]
+fn a_purchase_killed_between_commit_and_email_gets_its_email_once_and_one_killed_before_commit_none()
+ {
+    let d = Dir::new();
+    d.site();
+    let before = emails(&d);
+    let buy = |crash: Option<&str>| {
+        let mut cmd = d.st_process(&[
+            "request",
+            "seats",
+            "--licence",
+            "Jobs User",
+            "--term",
+            "monthly",
+            "--add",
+            "2",
+            "--out",
+            "req.lic",
+            "--json",
+        ]);
+        if let Some(var) = crash {
+            cmd.env(var, "1");
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.output().expect("run tessera")
+    };
+    let pending = |d: &Dir| -> u64 {
+        let s = d.st_json(&["status", "--json"]);
+        s["pools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["pending"].as_u64().unwrap_or(0))
+            .sum()
+    };
+
+    // Killed before the commit: nothing happened.
+    let out = buy(Some("TESSERA_CRASH_BEFORE_COMMIT"));
+    assert!(!out.status.success(), "it was to die: {}", stdout(&out));
+    assert_eq!(emails(&d), before, "no e-mail for a purchase never made");
+    assert_eq!(pending(&d), 0);
+    assert_eq!(emails(&d), before, "opening the store wrote none either");
+
+    // Killed after the commit, before the e-mail was written.
+    let out = buy(Some("TESSERA_CRASH_BEFORE_OUTBOX"));
+    assert!(!out.status.success(), "it was to die: {}", stdout(&out));
+    let queued = emails(&d);
+    assert_eq!(queued, before, "the process died before writing it");
+    // The next command to open the store writes it, once.
+    assert_eq!(pending(&d), 2, "the purchase was committed");
+    let after = emails(&d);
+    assert_eq!(after.len(), before.len() + 1, "{after:?}");
+    let new: Vec<&String> = after.iter().filter(|n| !before.contains(n)).collect();
+    assert!(
+        new[0].contains("R00001"),
+        "the first request's e-mail: {new:?}"
+    );
+    let _ = d.st_json(&["status", "--json"]);
+    assert_eq!(emails(&d).len(), before.len() + 1, "and only once");
+    let audit = d.st(&["audit", "verify"]).output().unwrap();
+    assert!(audit.status.success(), "{}", stderr(&audit));
+
+    // An uninterrupted purchase now gets the next number and its e-mail.
+    let out = buy(None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["request_id"].as_str().unwrap().ends_with("R00002"), "{v}");
+    assert_eq!(emails(&d).len(), before.len() + 2);
+}
