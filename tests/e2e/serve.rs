@@ -1427,3 +1427,100 @@ fn sigkill_mid_load_then_restart_keeps_everything_acknowledged() {
     let out = dir.st(&["audit", "verify"]).output().expect("audit verify");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 }
+
+// ---------------------------------------------------------------------------
+// Changes that race: each is decided inside the transaction that writes it.
+
+/// 50 `request seats` at once, each on its own connection: 50 distinct request
+/// ids, and pending equal to their sum.
+#[test]
+fn fifty_purchases_at_once_get_fifty_ids_and_pend_their_sum() {
+    let dir = demo();
+    let service = Service::start(&dir);
+    let pending = |r: &Remote| -> u64 {
+        r.status()
+            .expect("status")
+            .pools
+            .iter()
+            .map(|p| p.pending)
+            .sum()
+    };
+    let before = pending(&service.remote());
+    let ids: Vec<String> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                let remote = service.remote();
+                scope.spawn(move || {
+                    remote
+                        .request_seats("Jobs User", "monthly", licfile::SeatAction::Add, 3u32, "")
+                        .expect("request seats")
+                        .request_id
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a buyer"))
+            .collect()
+    });
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 50, "{ids:?}");
+    let remote = service.remote();
+    assert_eq!(pending(&remote), before + 150);
+    assert!(remote.audit_verify().expect("audit").ok());
+}
+
+/// 20 licences of consecutive sequences imported at once, in random order:
+/// the newest is in force, and every other import was either applied or
+/// refused as older, never applied over a newer one.
+#[test]
+fn twenty_licences_imported_at_once_leave_the_newest_in_force() {
+    let dir = demo();
+    let current = direct(&dir, |s| s.vendor_licence().expect("a licence").licence);
+    let key = store::trust::demo_secret().expect("the demo key");
+    let mut texts: Vec<(u64, String)> = (1..=20)
+        .map(|n| {
+            let mut l = current.clone();
+            l.sequence = current.sequence + n;
+            let doc = licfile::Document::Licence(l);
+            (n, licfile::signed::sign(&doc, &key, None).expect("sign"))
+        })
+        .collect();
+    // A fixed shuffle, so that a failure can be replayed.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for i in (1..texts.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        texts.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let service = Service::start(&dir);
+    let outcomes: Vec<Result<(), store::Code>> = thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .iter()
+            .map(|(_, text)| {
+                let remote = service.remote();
+                scope.spawn(move || {
+                    remote
+                        .import(text.as_str())
+                        .map(|_| ())
+                        .map_err(|e| e.code())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an importer"))
+            .collect()
+    });
+    for o in &outcomes {
+        assert!(
+            matches!(o, Ok(()) | Err(store::Code::SequenceOlder)),
+            "{outcomes:?}"
+        );
+    }
+    let remote = service.remote();
+    let licences = remote.licences().expect("licences");
+    assert_eq!(licences[0].sequence, current.sequence + 20, "{licences:?}");
+    assert!(remote.audit_verify().expect("audit").ok());
+}
