@@ -321,6 +321,8 @@ fn assert_bad_request(r: &Value, id: u64, what: &str) {
 const HELPER_MODE: &str = "TESSERA_E2E_HELPER";
 /// The socket that client talks to.
 const HELPER_SOCKET: &str = "TESSERA_E2E_SOCKET";
+/// The request lines an `ask` helper sends.
+const HELPER_REQUESTS: &str = "TESSERA_E2E_REQUESTS";
 
 /// This test binary run again as the client process that `test` (its full name,
 /// `serve::…`) needs, in `mode`, talking to `socket`: only `test` runs, and it
@@ -349,6 +351,8 @@ fn helper_args(test: &str) -> [&str; 4] {
 ///   line), says `HELPER ready` and waits to be killed.
 /// - `first-line`: connects, prints the first line the service sends as
 ///   `HELPER line …`, then `HELPER eof` if the service then closes the connection.
+/// - `ask`: sends the request lines of `TESSERA_E2E_REQUESTS` one by one and
+///   prints each answer's id and `ok` or error code.
 fn as_helper() -> bool {
     let Ok(mode) = std::env::var(HELPER_MODE) else {
         return false;
@@ -386,6 +390,33 @@ fn as_helper() -> bool {
                 Err(e) => writeln!(out, "HELPER error {e}"),
             }
             .expect("helper: stdout");
+        }
+        "ask" => {
+            // One request a line from TESSERA_E2E_REQUESTS; each answer as
+            // `HELPER answer ID ok` or `HELPER answer ID CODE`.
+            let requests = std::env::var(HELPER_REQUESTS).expect(HELPER_REQUESTS);
+            for line in requests.lines() {
+                writer.write_all(line.as_bytes()).expect("helper: write");
+                writer.write_all(b"\n").expect("helper: write");
+                let answer = loop {
+                    let mut text = String::new();
+                    reader.read_line(&mut text).expect("helper: answer");
+                    let v: Value = serde_json::from_str(&text).expect("helper: JSON");
+                    // Events pushed to a subscription carry no id.
+                    if v.get("id").is_some() {
+                        break v;
+                    }
+                };
+                let code = if answer["ok"] == true {
+                    "ok".to_string()
+                } else {
+                    answer["error"]["code"]
+                        .as_str()
+                        .unwrap_or("none")
+                        .to_string()
+                };
+                writeln!(out, "HELPER answer {} {code}", answer["id"]).expect("helper: stdout");
+            }
         }
         other => panic!("unknown helper mode {other}"),
     }
@@ -1523,4 +1554,218 @@ fn twenty_licences_imported_at_once_leave_the_newest_in_force() {
     let licences = remote.licences().expect("licences");
     assert_eq!(licences[0].sequence, current.sequence + 20, "{licences:?}");
     assert!(remote.audit_verify().expect("audit").ok());
+}
+
+// ---------------------------------------------------------------------------
+// Who may do what, over the socket, as real login users.
+
+/// A request of every operation, about the login user `daemon` where it is
+/// about a user.
+fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
+    use store::{Op, Request};
+    Op::ALL
+        .iter()
+        .map(|op| match op {
+            Op::Installation => Request::Installation,
+            Op::RequireLicenceReader => Request::RequireLicenceReader,
+            Op::Status => Request::Status,
+            Op::Licences => Request::Licences,
+            Op::UsersPage => Request::UsersPage {
+                query: UserQuery::default(),
+            },
+            Op::User => Request::User {
+                name: "daemon".into(),
+            },
+            Op::AddUser => Request::AddUser {
+                new: NewUser {
+                    name: "newcomer".into(),
+                    role: "engineer".into(),
+                    ..Default::default()
+                },
+            },
+            Op::SetUser => Request::SetUser {
+                name: "newcomer".into(),
+                change: store::UserChange {
+                    email: Some("n@example.com".into()),
+                    ..Default::default()
+                },
+            },
+            Op::Deactivate => Request::Deactivate {
+                name: "newcomer".into(),
+            },
+            Op::Activate => Request::Activate {
+                name: "newcomer".into(),
+            },
+            Op::DeleteUser => Request::DeleteUser {
+                name: "newcomer".into(),
+            },
+            Op::AddOnHolders => Request::AddOnHolders {
+                module: "Outlook connector".into(),
+            },
+            Op::Check => Request::Check {
+                user: "daemon".into(),
+            },
+            Op::RecordUsage => Request::RecordUsage {
+                user: "daemon".into(),
+                kind: UsageKind::Login,
+                day: None,
+            },
+            Op::RecordStorage => Request::RecordStorage { bytes: 1000 },
+            Op::RecordMetered => Request::RecordMetered {
+                service: METERED.into(),
+                count: 1,
+            },
+            Op::Import => Request::Import {
+                licence: licence.into(),
+            },
+            Op::Tick => Request::Tick,
+            Op::Events => Request::Events {
+                limit: 3,
+                before: None,
+            },
+            Op::AuditVerify => Request::AuditVerify,
+            Op::QuoteSeats => Request::QuoteSeats {
+                licence: "Jobs User".into(),
+                term: "monthly".into(),
+                action: licfile::SeatAction::Add,
+                count: 1,
+            },
+            Op::RequestSeats => Request::RequestSeats {
+                licence: "Jobs User".into(),
+                term: "monthly".into(),
+                action: licfile::SeatAction::Add,
+                count: 1,
+                note: String::new(),
+            },
+            Op::UsageReport => Request::UsageReport { month },
+            Op::Outbox => Request::Outbox,
+            Op::ExportContracts => Request::ExportContracts,
+            Op::Subscribe => Request::Subscribe { after: None },
+        })
+        .collect()
+}
+
+/// Every operation asked for over the socket by login users of every kind:
+/// an engineer (`daemon`), Financial office staff (`bin`), the licensed
+/// product (`sys`), a login with no store account (`nobody`), and the
+/// Owner/manager (root). Each is refused with `not_permitted` exactly where
+/// the one table says, and nowhere else.
+#[test]
+fn every_operation_over_the_socket_is_authorised_by_the_one_table() {
+    if as_helper() {
+        return;
+    }
+    let Some(uid) = store::identity::current_uid() else {
+        panic!("no uid for this process");
+    };
+    if uid != 0 {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "this test runs clients as other login users, which needs root; CI runs as root"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED serve::every_operation_over_the_socket_is_authorised_by_the_one_table: \
+             it runs clients as other login users, which needs root (this is uid {uid})"
+        );
+        return;
+    }
+    let dir = demo();
+    for (name, role) in [
+        ("daemon", "engineer"),
+        ("bin", "financial office staff"),
+        ("sys", "licensed product"),
+    ] {
+        dir.st(&["users", "add", name, "--role", role])
+            .assert()
+            .success();
+    }
+    let (records, licence) = direct(&dir, |s| {
+        let records: BTreeMap<String, Option<store::User>> =
+            ["daemon", "bin", "sys", "nobody", "root"]
+                .iter()
+                .map(|n| (n.to_string(), s.user_named(n).expect("read")))
+                .collect();
+        let mut l = s.vendor_licence().expect("a licence").licence;
+        l.sequence += 1;
+        let key = store::trust::demo_secret().expect("the demo key");
+        let text = licfile::signed::sign(&licfile::Document::Licence(l), &key, None).expect("sign");
+        (records, text)
+    });
+    std::fs::set_permissions(
+        dir.path(""),
+        std::os::unix::fs::PermissionsExt::from_mode(0o750),
+    )
+    .expect("chmod the test directory");
+    let socket = dir.path("svc.sock");
+    let service = Service::start_on(&dir, Some(&socket));
+    let month = YearMonth::of(chrono::Utc::now().date_naive());
+    let requests = every_request(&licence, month);
+    let lines: String = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let frame = store::protocol::Frame {
+                v: 1,
+                id: i as u64 + 1,
+                request: r.clone(),
+            };
+            serde_json::to_string(&frame).expect("a frame") + "\n"
+        })
+        .collect();
+    // root last: its changes (a user deleted, a licence imported) then
+    // decide no other caller's answer.
+    for login in ["daemon", "bin", "sys", "nobody", "root"] {
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = std::process::Command::new("setpriv")
+            .arg(format!(
+                "--reuid={}",
+                if login == "root" { 0 } else { uid_of(login) }
+            ))
+            .arg("--regid=0")
+            .arg("--clear-groups")
+            .arg(&exe)
+            .args(helper_args(
+                "serve::every_operation_over_the_socket_is_authorised_by_the_one_table",
+            ))
+            .env(HELPER_MODE, "ask")
+            .env(HELPER_SOCKET, &socket)
+            .env(HELPER_REQUESTS, &lines)
+            .output()
+            .expect("run the helper under setpriv");
+        let answers = helper_lines(&stdout(&out));
+        assert_eq!(
+            answers.len(),
+            requests.len(),
+            "{login}: {answers:?} {}",
+            stderr(&out)
+        );
+        for (request, answer) in requests.iter().zip(&answers) {
+            let op = request.op();
+            let want = store::rules::permit::decide(
+                op.permit(),
+                op.action(),
+                login,
+                records[login].as_ref(),
+                request.subject(),
+            )
+            .is_ok();
+            let refused = answer.ends_with(" not_permitted");
+            assert_eq!(!refused, want, "{login} {op:?}: {answer}");
+        }
+    }
+    drop(service);
+}
+
+/// The uid of a login name, from `/etc/passwd`.
+fn uid_of(name: &str) -> u32 {
+    let passwd = std::fs::read_to_string("/etc/passwd").expect("/etc/passwd");
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.first() == Some(&name)).then(|| f.get(2)?.parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no {name} in /etc/passwd"))
 }
