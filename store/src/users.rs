@@ -246,7 +246,6 @@ fn vacate(tx: &mut Tx<'_>, user: &mut User, pool: &PoolKey) -> Result<()> {
 pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -> Result<()> {
     let total = u64::from(crate::purchases::total_in(tx, licences, pool)?);
     let in_use = tx.counter(&keys::counter(pool))?;
-    let excess = in_use.saturating_sub(total) as usize;
     let over_prefix = [b"o/".as_slice(), &keys::pool(pool)].concat();
     let mut marked: Vec<User> = Vec::new();
     for (k, _) in tx.scan(&over_prefix)? {
@@ -257,57 +256,58 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
         marked.push(get_user_by_key(tx, &name)?);
     }
     let grace = i64::from(grace_days(licences, pool));
-    if marked.len() > excess {
-        // Seats came free: the earliest-activated over-allocated users get them.
-        marked.sort_by_key(|u| u.activation);
-        let clear = marked.len() - excess;
-        for mut user in marked.into_iter().take(clear) {
-            if let Some(since) = user.over_allocated_since.take() {
-                tx.del(keys::over(pool, since, &user.name));
-            }
-            update_counts(tx, |c| {
-                c.over_allocated = c.over_allocated.saturating_sub(1)
-            })?;
-            tx.system_event(
-                "Over-allocation resolved",
-                EventStatus::Completed,
-                format!("{} now has a seat in {}", user.name, pool.label()),
-                format!(
-                    "{} has {} seats and {} in use; {} is no longer over-allocated.",
-                    pool.label(),
-                    total,
-                    in_use,
-                    user.name
-                ),
-                Some(tx.now.timestamp()),
-            );
-            put_user(tx, &user)?;
-        }
-    } else if marked.len() < excess {
-        // Too few seats: the newest unmarked holders are over-allocated.
-        let need = excess - marked.len();
-        let seats_prefix = keys::seats(pool);
-        let mut newest: Vec<String> = Vec::new();
-        tx.scan_rev(&seats_prefix, |k| {
-            if k.len() >= seats_prefix.len() + 8 {
-                let name = String::from_utf8_lossy(&k[seats_prefix.len() + 8..]).into_owned();
-                if !marked
-                    .iter()
-                    .any(|u| crate::rules::names::fold(&u.name) == name)
-                {
-                    newest.push(name);
+    let activations: Vec<u64> = marked.iter().map(|u| u.activation).collect();
+    match crate::rules::seats::over_allocation(total, in_use, &activations) {
+        crate::rules::seats::Marks::Keep => {}
+        crate::rules::seats::Marks::Clear(which) => {
+            // Seats came free: the earliest-activated over-allocated users get them.
+            for mut user in which.into_iter().map(|i| marked[i].clone()) {
+                if let Some(since) = user.over_allocated_since.take() {
+                    tx.del(keys::over(pool, since, &user.name));
                 }
+                update_counts(tx, |c| {
+                    c.over_allocated = c.over_allocated.saturating_sub(1)
+                })?;
+                tx.system_event(
+                    "Over-allocation resolved",
+                    EventStatus::Completed,
+                    format!("{} now has a seat in {}", user.name, pool.label()),
+                    format!(
+                        "{} has {} seats and {} in use; {} is no longer over-allocated.",
+                        pool.label(),
+                        total,
+                        in_use,
+                        user.name
+                    ),
+                    Some(tx.now.timestamp()),
+                );
+                put_user(tx, &user)?;
             }
-            Ok(newest.len() < need)
-        })?;
-        for name in newest {
-            let mut user = get_user_by_key(tx, &name)?;
-            let since = tx.now.timestamp();
-            user.over_allocated_since = Some(since);
-            tx.put(keys::over(pool, since, &user.name), Vec::new());
-            update_counts(tx, |c| c.over_allocated += 1)?;
-            let deadline = deadline(since, grace);
-            tx.system_event(
+        }
+        crate::rules::seats::Marks::Mark(need) => {
+            // Too few seats: the newest unmarked holders are over-allocated.
+            let seats_prefix = keys::seats(pool);
+            let mut newest: Vec<String> = Vec::new();
+            tx.scan_rev(&seats_prefix, |k| {
+                if k.len() >= seats_prefix.len() + 8 {
+                    let name = String::from_utf8_lossy(&k[seats_prefix.len() + 8..]).into_owned();
+                    if !marked
+                        .iter()
+                        .any(|u| crate::rules::names::fold(&u.name) == name)
+                    {
+                        newest.push(name);
+                    }
+                }
+                Ok(newest.len() < need)
+            })?;
+            for name in newest {
+                let mut user = get_user_by_key(tx, &name)?;
+                let since = tx.now.timestamp();
+                user.over_allocated_since = Some(since);
+                tx.put(keys::over(pool, since, &user.name), Vec::new());
+                update_counts(tx, |c| c.over_allocated += 1)?;
+                let deadline = deadline(since, grace);
+                tx.system_event(
                 "User over-allocated",
                 EventStatus::Warning,
                 format!("{} has no free seat in {}; deactivated on {} unless seats are bought", user.name, pool.label(), fmt_day(deadline)),
@@ -317,7 +317,8 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
                 ),
                 Some(deadline),
             );
-            put_user(tx, &user)?;
+                put_user(tx, &user)?;
+            }
         }
     }
     Ok(())

@@ -6,4 +6,5 @@
 pub mod import;
 pub mod names;
 pub mod permit;
+pub mod seats;
 pub mod usage;
