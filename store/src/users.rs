@@ -61,68 +61,7 @@ pub struct UserChange {
     pub remove_add_ons: Vec<String>,
 }
 
-/// Why `check` answered as it did: a stable code for programs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CheckCode {
-    /// Allowed: active, with a seat of a licence in force.
-    SeatInForce,
-    /// Allowed: Owner/manager, who may always work, to administer.
-    OwnerManager,
-    /// Allowed: over-allocated, within the grace.
-    OverAllocationGrace,
-    /// Refused: no user of that name.
-    UnknownUser,
-    /// Refused: the user is inactive.
-    Inactive,
-    /// Refused: the licence was terminated.
-    LicenceTerminated,
-    /// Refused: the user holds no seat.
-    NoSeat,
-    /// Refused: no licence of the seat's issuer is in force.
-    NoLicenceInForce,
-    /// Refused: over-allocated, and the grace ended.
-    GraceEnded,
-    /// A code this build does not know (from a newer service).
-    #[serde(other)]
-    Unknown,
-}
-
-impl CheckCode {
-    /// The code as it travels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckCode::SeatInForce => "seat_in_force",
-            CheckCode::OwnerManager => "owner_manager",
-            CheckCode::OverAllocationGrace => "over_allocation_grace",
-            CheckCode::UnknownUser => "unknown_user",
-            CheckCode::Inactive => "inactive",
-            CheckCode::LicenceTerminated => "licence_terminated",
-            CheckCode::NoSeat => "no_seat",
-            CheckCode::NoLicenceInForce => "no_licence_in_force",
-            CheckCode::GraceEnded => "grace_ended",
-            CheckCode::Unknown => "unknown",
-        }
-    }
-}
-
-/// What `check` says about a user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct CheckResult {
-    /// The user.
-    pub user: String,
-    /// Whether they may work.
-    pub allowed: bool,
-    /// Why, as a stable code.
-    pub reason_code: CheckCode,
-    /// Why, for people.
-    pub reason: String,
-    /// Their seat, if any.
-    pub seat: Option<String>,
-    /// Things to know even when allowed (grace, expiring licence).
-    pub warnings: Vec<String>,
-}
+pub use crate::rules::check::{CheckCode, CheckResult};
 
 pub(crate) fn parse_term(s: &str) -> Result<Term> {
     Term::parse(s).ok_or_else(|| {
@@ -324,10 +263,7 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
     Ok(())
 }
 
-/// The moment an over-allocation's grace ends.
-pub(crate) fn deadline(since: i64, grace_days: i64) -> i64 {
-    since + grace_days * 86_400
-}
+pub(crate) use crate::rules::check::deadline;
 
 fn fmt_day(t: i64) -> String {
     DateTime::<Utc>::from_timestamp(t, 0)
@@ -649,153 +585,31 @@ impl Store {
         })
     }
 
-    /// Whether a user may work now (seed 004: active, a seat of a licence in force, or in grace).
+    /// Whether a user may work now (seed 004: active, a seat of a licence in
+    /// force, or in grace). The facts are read here; the decision is
+    /// [`crate::rules::check::decide`].
     pub fn check(&self, name: &str) -> Result<CheckResult> {
         let now = self.db.effective_now()?;
         let today = now.date_naive();
         let user = self.user_named(name)?;
-        let deny = |code: CheckCode, reason: String, seat: Option<String>| CheckResult {
-            user: name.into(),
-            allowed: false,
-            reason_code: code,
-            reason,
-            seat,
-            warnings: Vec::new(),
-        };
-        let Some(user) = user.filter(|u| u.state != UserState::Deleted) else {
-            return Ok(deny(
-                CheckCode::UnknownUser,
-                format!("no user named {name:?}"),
-                None,
-            ));
-        };
         let licences = self.in_force();
-        let mut warnings = Vec::new();
-        let vendor_state = licences
-            .iter()
-            .find(|l| l.issuer.is_empty())
-            .map(|l| licfile::policy::licence_state(&l.licence, today));
-        if let Some(behind) = self.db.clock_behind()? {
-            warnings.push(format!(
-                "the clock is {} hours behind the latest time the store has seen",
-                behind / 3600
-            ));
-        }
-        if user.state != UserState::Active {
-            return Ok(deny(
-                CheckCode::Inactive,
-                format!(
-                    "{} is inactive{}",
-                    user.name,
-                    if user.deactivated_reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", user.deactivated_reason)
-                    }
-                ),
-                user.seat.as_ref().map(PoolKey::label),
-            ));
-        }
-        match vendor_state {
-            Some(licfile::LicenceState::Terminated { since })
-                if user.role != Role::OwnerManager =>
-            {
-                return Ok(deny(
-                    CheckCode::LicenceTerminated,
-                    format!(
-                        "the licence was terminated on {since}; only the Owner/manager can work, to import a new licence"
-                    ),
-                    user.seat.as_ref().map(PoolKey::label),
-                ));
-            }
-            Some(licfile::LicenceState::Grace { terminates, .. }) => {
-                warnings.push(format!(
-                    "the licence has expired; it is terminated on {terminates}"
-                ));
-            }
-            Some(licfile::LicenceState::Expiring { expires, days_left }) => {
-                warnings.push(format!(
-                    "the licence expires on {expires}, in {days_left} days"
-                ));
-            }
-            _ => {}
-        }
-        if user.role == Role::OwnerManager && user.seat.is_none() {
-            return Ok(CheckResult {
-                user: user.name.clone(),
-                allowed: true,
-                reason_code: CheckCode::OwnerManager,
-                reason: "Owner/manager: may always work, to administer".into(),
-                seat: None,
-                warnings,
-            });
-        }
-        let Some(seat) = user.seat.clone() else {
-            return Ok(deny(
-                CheckCode::NoSeat,
-                format!("{} holds no seat", user.name),
-                None,
-            ));
+        let state_of = |issuer: &str| {
+            licences
+                .iter()
+                .find(|l| l.issuer == issuer)
+                .map(|l| licfile::policy::licence_state(&l.licence, today))
         };
-        let Some(issuer_licence) = licences.iter().find(|l| l.issuer == seat.issuer) else {
-            return Ok(deny(
-                CheckCode::NoLicenceInForce,
-                format!(
-                    "no licence of {} is in force",
-                    if seat.issuer.is_empty() {
-                        "the vendor"
-                    } else {
-                        &seat.issuer
-                    }
-                ),
-                Some(seat.label()),
-            ));
+        let seat = user.as_ref().and_then(|u| u.seat.clone());
+        let facts = crate::rules::check::Facts {
+            name,
+            user: user.as_ref().filter(|u| u.state != UserState::Deleted),
+            now: now.timestamp(),
+            vendor: state_of(""),
+            seat_licence: seat.as_ref().map(|s| state_of(&s.issuer)),
+            grace_days: seat.as_ref().map_or(0, |s| grace_days(&licences, s)),
+            clock_behind_secs: self.db.clock_behind()?,
         };
-        if let licfile::LicenceState::Terminated { since } =
-            licfile::policy::licence_state(&issuer_licence.licence, today)
-            && user.role != Role::OwnerManager
-        {
-            return Ok(deny(
-                CheckCode::LicenceTerminated,
-                format!("the licence for {} was terminated on {since}", seat.label()),
-                Some(seat.label()),
-            ));
-        }
-        if let Some(since) = user.over_allocated_since {
-            let end = deadline(since, i64::from(grace_days(&licences, &seat)));
-            if now.timestamp() >= end {
-                return Ok(deny(
-                    CheckCode::GraceEnded,
-                    format!(
-                        "{} is over-allocated and the grace ended {}",
-                        user.name,
-                        fmt_day(end)
-                    ),
-                    Some(seat.label()),
-                ));
-            }
-            warnings.push(format!(
-                "over-allocated: no free seat in {}; deactivated on {} unless seats are bought",
-                seat.label(),
-                fmt_day(end)
-            ));
-            return Ok(CheckResult {
-                user: user.name.clone(),
-                allowed: true,
-                reason_code: CheckCode::OverAllocationGrace,
-                reason: format!("in over-allocation grace until {}", fmt_day(end)),
-                seat: Some(seat.label()),
-                warnings,
-            });
-        }
-        Ok(CheckResult {
-            user: user.name.clone(),
-            allowed: true,
-            reason_code: CheckCode::SeatInForce,
-            reason: format!("active, seat in {}", seat.label()),
-            seat: Some(seat.label()),
-            warnings,
-        })
+        Ok(crate::rules::check::decide(&facts))
     }
 }
 

@@ -3,6 +3,7 @@
 //! rule, and writes what the rule decided; these functions can be tested (and
 //! property-tested) without a store.
 
+pub mod check;
 pub mod import;
 pub mod names;
 pub mod permit;
