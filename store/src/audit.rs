@@ -115,14 +115,15 @@ impl Store {
                 kept.total, kept.active, kept.over_allocated, counts.total, counts.active, counts.over_allocated
             ));
         }
-        for kv in self.db.tree.scan_prefix(b"c/") {
+        for kv in self.db.tree.scan_prefix(keys::COUNTERS) {
             let (k, v) = kv?;
             let kept: u64 = crate::model::decode(&v, "counter")?;
-            let real = seats.remove(&k[2..]).unwrap_or(0);
+            let pool = keys::decode::counter(&k).unwrap_or_default();
+            let real = seats.remove(pool).unwrap_or(0);
             if kept != real {
                 problems.push(format!(
                     "seat counter {} says {kept} in use; a recount finds {real}",
-                    String::from_utf8_lossy(&k[2..]).replace('\u{1f}', "/")
+                    keys::decode::pool_label(pool)
                 ));
             }
         }

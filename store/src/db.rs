@@ -464,8 +464,8 @@ impl Db {
         if last.as_deref() != Some(month.to_string().as_str()) {
             tx.put_rec(&keys::meta(names::MONTH), &month.to_string())?;
             crate::users::start_month(&mut tx, month)?;
-            for (k, v) in tx.scan(b"c/")? {
-                let peak = keys::peak_raw(month, &k[2..]);
+            for (k, v) in tx.scan(keys::COUNTERS)? {
+                let peak = keys::peak_raw(month, keys::decode::counter(&k).unwrap_or_default());
                 if tx.get(&peak)?.is_none() {
                     tx.put(peak, v);
                 }

@@ -286,3 +286,114 @@ pub mod names {
     /// The latest month a usage report was made for (`YYYY-MM`).
     pub const LAST_REPORT: &str = "last-report";
 }
+
+/// Prefix of a pool's over-allocated users.
+pub fn overs(p: &PoolKey) -> Vec<u8> {
+    [OVER, &pool(p)].concat()
+}
+
+/// Prefix of every seat counter.
+pub const COUNTERS: &[u8] = b"c/";
+
+/// Reading keys back: every key that is sliced is sliced here, by the same
+/// module that built it.
+pub mod decode {
+    use super::*;
+
+    fn text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    fn be_u64(bytes: &[u8]) -> Option<u64> {
+        Some(u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?))
+    }
+
+    /// The (folded) name a `prefix + name` key ends in: holders, add-on holders.
+    pub fn name_after(prefix: &[u8], key: &[u8]) -> Option<String> {
+        key.strip_prefix(prefix).map(text)
+    }
+
+    /// A seat in use, from [`seat`]: its activation number and folded name.
+    pub fn seat(p: &PoolKey, key: &[u8]) -> Option<(u64, String)> {
+        let rest = key.strip_prefix(seats(p).as_slice())?;
+        Some((be_u64(rest)?, text(rest.get(8..)?)))
+    }
+
+    /// An over-allocation, from [`over`]: the pool's key bytes, since when,
+    /// and the folded name.
+    pub fn over(key: &[u8]) -> Option<(&[u8], i64, String)> {
+        let (pool, rest) = split_pool(key.strip_prefix(OVER)?)?;
+        let since = i64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
+        Some((pool, since, text(rest.get(8..)?)))
+    }
+
+    /// The pool's key bytes of a seat counter, from [`counter`].
+    pub fn counter(key: &[u8]) -> Option<&[u8]> {
+        key.strip_prefix(COUNTERS)
+    }
+
+    /// The folded name of a day's charge, from [`day_charge`].
+    pub fn day_charge(key: &[u8]) -> Option<String> {
+        key.strip_prefix(b"d/".as_slice())?.get(4..).map(text)
+    }
+
+    /// The month of a usage report, from [`report`].
+    pub fn report(key: &[u8]) -> Option<licfile::YearMonth> {
+        std::str::from_utf8(key.strip_prefix(REPORTS)?)
+            .ok()?
+            .parse()
+            .ok()
+    }
+
+    /// The file name of a queued e-mail, from [`outbox`].
+    pub fn outbox(key: &[u8]) -> Option<String> {
+        key.strip_prefix(OUTBOX).map(text)
+    }
+
+    /// A pool's key bytes for people: `issuer/area/licence/term`.
+    pub fn pool_label(pool_bytes: &[u8]) -> String {
+        text(pool_bytes)
+            .trim_end_matches(char::from(SEP))
+            .replace(char::from(SEP), "/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_decode_to_what_built_them() {
+        let p = PoolKey {
+            issuer: String::new(),
+            area: "Jobs".into(),
+            licence: "User".into(),
+            term: licfile::Term::Daily,
+        };
+        assert_eq!(
+            decode::seat(&p, &seat(&p, 42, "Bob")),
+            Some((42, "bob".into()))
+        );
+        let o = over(&p, 1_700_000_000, "Ann");
+        let (pool_bytes, since, name) = decode::over(&o).expect("over");
+        assert_eq!(
+            (pool_bytes, since, name.as_str()),
+            (pool(&p).as_slice(), 1_700_000_000, "ann")
+        );
+        assert_eq!(decode::counter(&counter(&p)), Some(pool(&p).as_slice()));
+        let day: chrono::NaiveDate = "2026-05-01".parse().expect("a date");
+        assert_eq!(
+            decode::day_charge(&day_charge(day, "Zed")),
+            Some("zed".into())
+        );
+        let m: licfile::YearMonth = "2026-11".parse().expect("a month");
+        assert_eq!(decode::report(&report(m)), Some(m));
+        assert_eq!(decode::outbox(&outbox("a.eml")), Some("a.eml".into()));
+        assert_eq!(
+            decode::name_after(&holders(&p), &holder(&p, "Cy")),
+            Some("cy".into())
+        );
+        assert_eq!(decode::pool_label(&pool(&p)), "/jobs/user/d");
+        assert_eq!(decode::seat(&p, b"s/short"), None);
+    }
+}

@@ -37,9 +37,7 @@ const STEPS: &[Step] = &[Step {
 fn last_report(tx: &mut Tx<'_>) -> Result<()> {
     let mut last: Option<licfile::YearMonth> = None;
     for (k, _) in tx.scan(keys::REPORTS)? {
-        let month = std::str::from_utf8(&k[keys::REPORTS.len()..])
-            .ok()
-            .and_then(|m| m.parse().ok());
+        let month = keys::decode::report(&k);
         last = last.max(month);
     }
     if let Some(m) = last {

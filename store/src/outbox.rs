@@ -204,7 +204,7 @@ impl crate::Store {
         let mut failed = None;
         for kv in self.db.tree.scan_prefix(crate::keys::OUTBOX) {
             let (k, v) = kv?;
-            let name = String::from_utf8_lossy(&k[crate::keys::OUTBOX.len()..]).into_owned();
+            let name = crate::keys::decode::outbox(&k).unwrap_or_default();
             crash_point("TESSERA_CRASH_BEFORE_OUTBOX");
             match materialise(&self.db.layout, &name, &v) {
                 Ok(_) => done.push(k.to_vec()),

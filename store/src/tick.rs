@@ -43,12 +43,7 @@ impl Store {
             // Over-allocations whose grace has ended, grouped by pool.
             let mut due: Vec<(PoolKey, User)> = Vec::new();
             for (k, _) in tx.scan(keys::OVER)? {
-                // o/<pool><since 8 bytes><name>
-                let Some((_, rest)) = keys::split_pool(&k[2..]) else { continue };
-                if rest.len() < 8 {
-                    continue;
-                }
-                let name = String::from_utf8_lossy(&rest[8..]).into_owned();
+                let Some((_, _, name)) = keys::decode::over(&k) else { continue };
                 let Some(user) = tx.get_rec::<User>(&keys::user(&name), "user")? else { continue };
                 let (Some(seat), Some(since)) = (user.seat.clone(), user.over_allocated_since) else { continue };
                 if user.state == UserState::Active && now >= deadline(since, i64::from(grace_days(&licences, &seat))) {

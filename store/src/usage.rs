@@ -381,7 +381,7 @@ impl Store {
         while day <= month.last_day() {
             for kv in self.db.tree.scan_prefix(keys::day_charges(day)) {
                 let (k, v) = kv?;
-                let name = String::from_utf8_lossy(&k[6..]).into_owned();
+                let name = keys::decode::day_charge(&k).unwrap_or_default();
                 let charge: DayCharge = crate::model::decode(&v, "day charge")?;
                 let shown = match display.get(&name) {
                     Some(shown) => shown.clone(),

@@ -185,14 +185,11 @@ fn vacate(tx: &mut Tx<'_>, user: &mut User, pool: &PoolKey) -> Result<()> {
 pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -> Result<()> {
     let total = u64::from(crate::purchases::total_in(tx, licences, pool)?);
     let in_use = tx.counter(&keys::counter(pool))?;
-    let over_prefix = [b"o/".as_slice(), &keys::pool(pool)].concat();
     let mut marked: Vec<User> = Vec::new();
-    for (k, _) in tx.scan(&over_prefix)? {
-        if k.len() < over_prefix.len() + 8 {
-            continue;
+    for (k, _) in tx.scan(&keys::overs(pool))? {
+        if let Some((_, _, name)) = keys::decode::over(&k) {
+            marked.push(get_user_by_key(tx, &name)?);
         }
-        let name = String::from_utf8_lossy(&k[over_prefix.len() + 8..]).into_owned();
-        marked.push(get_user_by_key(tx, &name)?);
     }
     let grace = i64::from(grace_days(licences, pool));
     let activations: Vec<u64> = marked.iter().map(|u| u.activation).collect();
@@ -228,14 +225,12 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
             let seats_prefix = keys::seats(pool);
             let mut newest: Vec<String> = Vec::new();
             tx.scan_rev(&seats_prefix, |k| {
-                if k.len() >= seats_prefix.len() + 8 {
-                    let name = String::from_utf8_lossy(&k[seats_prefix.len() + 8..]).into_owned();
-                    if !marked
+                if let Some((_, name)) = keys::decode::seat(pool, k)
+                    && !marked
                         .iter()
                         .any(|u| crate::rules::names::fold(&u.name) == name)
-                    {
-                        newest.push(name);
-                    }
+                {
+                    newest.push(name);
                 }
                 Ok(newest.len() < need)
             })?;

@@ -531,7 +531,7 @@ impl Store {
                     let prefix = keys::holders(p);
                     for kv in self.db.tree.scan_prefix(&prefix) {
                         let (k, _) = kv?;
-                        names.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+                        names.extend(keys::decode::name_after(&prefix, &k));
                     }
                 }
                 names.sort();
@@ -635,7 +635,9 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.db.tree.scan_prefix(&prefix) {
             let (k, _) = kv?;
-            let name = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            let Some(name) = keys::decode::name_after(&prefix, &k) else {
+                continue;
+            };
             out.push(self.user(&name)?.map(|u| u.name).unwrap_or(name));
         }
         Ok(out)
