@@ -1769,3 +1769,110 @@ fn uid_of(name: &str) -> u32 {
         })
         .unwrap_or_else(|| panic!("no {name} in /etc/passwd"))
 }
+
+/// A mixed soak through the service: users added, deactivated and activated
+/// again, seats bought and usage recorded, all at once on several
+/// connections. Afterwards every acknowledged change is there, pending seats
+/// equal the acknowledged purchases, and the audit (hash chain, and seat and
+/// user counters against a recount) passes.
+#[test]
+fn a_mixed_soak_keeps_every_invariant() {
+    let dir = demo();
+    let service = Service::start(&dir);
+    let remote = service.remote();
+    let pending_before: u64 = remote
+        .status()
+        .expect("status")
+        .pools
+        .iter()
+        .map(|p| p.pending)
+        .sum();
+    let daily = daily_users(&remote);
+    let today = chrono::Utc::now().date_naive();
+    let results: Vec<(Vec<String>, u64, BTreeSet<(String, NaiveDate)>)> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..4u32)
+            .map(|t| {
+                let remote = service.remote();
+                let daily = daily.clone();
+                scope.spawn(move || {
+                    let mut added = Vec::new();
+                    let mut bought = 0u64;
+                    let mut charged = BTreeSet::new();
+                    for i in 0..40u32 {
+                        let name = format!("soak{t}x{i}");
+                        let term = if i % 2 == 0 { "monthly" } else { "daily" };
+                        remote
+                            .add_user(NewUser {
+                                name: name.clone(),
+                                role: "engineer".into(),
+                                licence: Some("Jobs User".into()),
+                                term: Some(term.into()),
+                                email: None,
+                            })
+                            .expect("add");
+                        added.push(name.clone());
+                        if i % 3 == 0 {
+                            remote.deactivate(name.as_str()).expect("deactivate");
+                        }
+                        if i % 6 == 0 {
+                            remote.activate(name.as_str()).expect("activate");
+                        }
+                        if i % 5 == 0 {
+                            remote
+                                .request_seats(
+                                    "Jobs User",
+                                    "monthly",
+                                    licfile::SeatAction::Add,
+                                    1u32,
+                                    "",
+                                )
+                                .expect("buy");
+                            bought += 1;
+                        }
+                        if let Some(user) = daily.get((t * 40 + i) as usize % daily.len().max(1)) {
+                            let day = today + chrono::Duration::days(i64::from(i % 20));
+                            let o = remote
+                                .record_usage(user.as_str(), UsageKind::DiaryBooked, Some(day))
+                                .expect("usage");
+                            if o.charged {
+                                charged.insert((o.user, o.day));
+                            }
+                        }
+                        remote.record_metered(METERED, 1u64).expect("metered");
+                    }
+                    (added, bought, charged)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a soaker"))
+            .collect()
+    });
+    let remote = service.remote();
+    for (added, _, _) in &results {
+        for name in added {
+            assert!(
+                remote.user(name.as_str()).expect("user").is_some(),
+                "{name} was acknowledged"
+            );
+        }
+    }
+    let bought: u64 = results.iter().map(|r| r.1).sum();
+    let pending: u64 = remote
+        .status()
+        .expect("status")
+        .pools
+        .iter()
+        .map(|p| p.pending)
+        .sum();
+    assert_eq!(pending, pending_before + bought);
+    let mut all = BTreeSet::new();
+    for (_, _, charged) in &results {
+        for c in charged {
+            assert!(all.insert(c.clone()), "{c:?} was charged twice");
+        }
+    }
+    let report = remote.audit_verify().expect("audit");
+    assert!(report.ok(), "{:?}", report.problems);
+}
