@@ -138,10 +138,6 @@ pub(crate) fn total_in(tx: &Tx<'_>, licences: &[InForce], pool: &PoolKey) -> Res
     ))
 }
 
-fn next_month_start(day: NaiveDate) -> NaiveDate {
-    licfile::YearMonth::of(day).next().first_day()
-}
-
 impl Store {
     /// Scheduled and applied reductions of a pool.
     pub fn reductions(&self, pool: &PoolKey) -> Result<Vec<Reduction>> {
@@ -232,36 +228,13 @@ impl Store {
                 ),
             ),
             SeatAction::Remove => {
-                let effective = match term {
-                    Term::Contracted => {
-                        let window_start = lic.contract.end
-                            - Duration::days(i64::from(lic.contract.renewal_window_days));
-                        if today < window_start || today > lic.contract.end {
-                            return Err(StoreError::Rule(format!(
-                                "contracted seats can be reduced only in the renewal window, {window_start} to {}, taking effect at renewal; they cannot be deleted during the contract",
-                                lic.contract.end
-                            )));
-                        }
-                        lic.contract.end.succ_opt().unwrap_or(lic.contract.end)
-                    }
-                    Term::Monthly => next_month_start(today),
-                    Term::Daily => today,
-                };
+                let effective = crate::rules::purchase::removal_effective(
+                    term,
+                    today,
+                    lic.contract.end,
+                    lic.contract.renewal_window_days,
+                )?;
                 let at_effective = effective_total(licensed, &reductions, effective);
-                if term != Term::Contracted {
-                    let unassigned = u64::from(at_effective).saturating_sub(in_use);
-                    if u64::from(count) > unassigned {
-                        return Err(StoreError::Rule(format!(
-                            "only {unassigned} of the {at_effective} {} seats are unassigned; {term} seats assigned to active users cannot be removed: deactivate users or move them to another licence first",
-                            pool.label()
-                        )));
-                    }
-                } else if u64::from(at_effective.saturating_sub(count)) < in_use {
-                    notes.push(format!(
-                        "{in_use} users hold these seats: at renewal the most recently activated beyond {} are over-allocated, then deactivated after the grace",
-                        at_effective.saturating_sub(count)
-                    ));
-                }
                 let all: u64 = owner
                     .pools()
                     .map(|(k, p)| {
@@ -273,17 +246,16 @@ impl Store {
                         u64::from(effective_total(p.count, &r, effective))
                     })
                     .sum();
-                if all.saturating_sub(u64::from(count)) < 1 {
-                    return Err(StoreError::Rule(
-                        "at least one seat must remain in total; to end the subscription, contact the vendor".into(),
-                    ));
-                }
-                if count > at_effective {
-                    return Err(StoreError::Rule(format!(
-                        "{} has only {at_effective} seats",
-                        pool.label()
-                    )));
-                }
+                notes.extend(crate::rules::purchase::check_removal(
+                    &crate::rules::purchase::Removal {
+                        pool: &pool.label(),
+                        term,
+                        count,
+                        at_effective,
+                        in_use,
+                        all_at_effective: all,
+                    },
+                )?);
                 let mut b = Breakdown {
                     lines: Vec::new(),
                     total: costs::round(rust_decimal::Decimal::ZERO),

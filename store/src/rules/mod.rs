@@ -7,5 +7,6 @@ pub mod check;
 pub mod import;
 pub mod names;
 pub mod permit;
+pub mod purchase;
 pub mod seats;
 pub mod usage;
