@@ -545,15 +545,18 @@ pub(crate) fn resolve_pool(
                 })
         }
         None if named.len() == 1 => Ok(named[0].clone()),
-        None => Err(StoreError::Rule(format!(
-            "{} {} is offered on several terms ({}); say which with --term",
-            licences_named[0].1,
-            licences_named[0].2,
-            offered
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+        None => Err(StoreError::refused(
+            crate::error::Code::AmbiguousLicence,
+            format!(
+                "{} {} is offered on several terms ({}); name the term",
+                licences_named[0].1,
+                licences_named[0].2,
+                offered
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
     }
 }

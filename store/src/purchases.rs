@@ -552,7 +552,7 @@ pub(crate) fn tick_in(tx: &mut Tx<'_>) -> Result<(Vec<String>, Vec<PoolKey>)> {
                 "Purchase expired",
                 EventStatus::Warning,
                 msg.clone(),
-                format!("No licence granting the {} {} seats of request {} was imported within {PENDING_DAYS} days, so they are no longer pending and were never charged. Ask again with `tessera request seats` if they are still needed.", p.count, p.pool.label(), p.request_id),
+                format!("No licence granting the {} {} seats of request {} was imported within {PENDING_DAYS} days, so they are no longer pending and were never charged. Request them again if they are still needed.", p.count, p.pool.label(), p.request_id),
                 Some(now),
             );
             notes.push(msg);
