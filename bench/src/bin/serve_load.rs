@@ -685,12 +685,23 @@ fn run(args: &Args) -> Result<bool, String> {
         months.push(m);
         m = YearMonth::of(m.last_day() + chrono::Duration::days(1));
     }
-    // The reports' charges before (None when the reports cannot be made).
-    let before = match reported(&admin, &months) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            eprintln!("serve_load: no exact recount from the usage reports: {e}");
-            None
+    // The reports' charges before (None when the reports cannot be made). A
+    // report of the month under way would close that month to further usage
+    // (a day in a reported month is never charged), so the recount is made
+    // only when the load touches past months alone.
+    let before = if months.contains(&YearMonth::of(today)) {
+        eprintln!(
+            "serve_load: no exact recount from the usage reports: a report of {} would close the month under way",
+            YearMonth::of(today)
+        );
+        None
+    } else {
+        match reported(&admin, &months) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("serve_load: no exact recount from the usage reports: {e}");
+                None
+            }
         }
     };
 
