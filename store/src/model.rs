@@ -1,7 +1,7 @@
 //! The records the store keeps, and their encoding.
 //!
 //! Records are bincode (standard configuration) of serde structs. Keys are
-//! built in [`crate::keys`] so that sled's byte order is the order we want.
+//! built in `crate::keys` so that sled's byte order is the order we want.
 
 use licfile::Term;
 use serde::de::DeserializeOwned;

@@ -18,7 +18,7 @@
 //! waiting to be scheduled. Sockets are non-blocking and every reply is
 //! buffered, so a client that sends garbage, stops half-way, or never reads its
 //! answers holds up only itself (a client whose answers make no progress for
-//! [`WRITE_TIMEOUT`] is dropped).
+//! `WRITE_TIMEOUT`, 10 s, is dropped).
 //!
 //! Where each part lives:
 //! - here: the options, the accept loop, the timer, and stopping;
