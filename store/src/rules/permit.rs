@@ -11,7 +11,8 @@ use crate::roles::Role;
 pub enum Permit {
     /// Anyone the kernel names: a login user, store account or not.
     Connected,
-    /// An active store user.
+    /// An active store user, but for the licensed product's service account
+    /// (which may check and record usage, nothing else).
     StoreUser,
     /// Those who see and change licences, users and the action log:
     /// Owner/manager and Financial office staff (seed 000).
@@ -32,7 +33,7 @@ impl Permit {
     pub fn who(self) -> &'static str {
         match self {
             Permit::Connected => "anyone with a login on this host",
-            Permit::StoreUser => "active store users",
+            Permit::StoreUser => "active store users (not the licensed product's account)",
             Permit::Readers => "Owner/manager and Financial office staff",
             Permit::ReadersOrSelf => {
                 "Owner/manager and Financial office staff, and each user about themselves"
@@ -48,7 +49,8 @@ impl Permit {
     /// Whether `role` is allowed whatever the subject.
     fn role_allows(self, role: Role) -> bool {
         match self {
-            Permit::Connected | Permit::StoreUser => true,
+            Permit::Connected => true,
+            Permit::StoreUser => role != Role::LicensedProduct,
             Permit::Readers | Permit::ReadersOrSelf => role.manages_licences(),
             Permit::CheckersOrSelf => role.manages_licences() || role == Role::LicensedProduct,
             Permit::Recorders => role == Role::OwnerManager || role == Role::LicensedProduct,

@@ -887,7 +887,8 @@ fn expected(op: store::Op, who: &str) -> bool {
         Check => readers.contains(&who) || who == "bob" || who == "product",
         AddUser | SetUser | Deactivate | Activate | DeleteUser => who == "owner",
         RecordUsage | RecordStorage | RecordMetered => who == "owner" || who == "product",
-        Tick => ["owner", "fin", "eng", "bob", "product"].contains(&who),
+        // Not the product's account: it checks and records usage, nothing else.
+        Tick => ["owner", "fin", "eng", "bob"].contains(&who),
     }
 }
 
