@@ -31,7 +31,7 @@ pub mod api;
 pub mod audit;
 pub mod client;
 pub mod clock;
-pub mod costs;
+
 mod db;
 pub mod demo;
 pub mod error;
@@ -70,6 +70,8 @@ pub use model::{
     Event, EventKind, EventStatus, Installation, InstallationKind, PoolKey, User, UserState,
 };
 pub use roles::Role;
+/// The purchase quote: what seats cost, from the rules.
+pub use rules::costs;
 pub use users::{CheckCode, CheckResult, NewUser, UserChange, UserCounts};
 
 use db::Db;

@@ -359,31 +359,9 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
         licence: v.licence.clone(),
     };
     let old = current.iter().find(|l| l.issuer == v.issuer);
-    let mut changes = Vec::new();
-    for (key, pool) in new.pools() {
-        let before = old
-            .and_then(|o| o.pools().find(|(k, _)| *k == key).map(|(_, p)| p.count))
-            .unwrap_or(0);
-        if before != pool.count {
-            changes.push(format!(
-                "{}: {} -> {} seats",
-                key.label(),
-                before,
-                pool.count
-            ));
-        }
-    }
-    if let Some(o) = old {
-        for (key, pool) in o.pools() {
-            if !new.pools().any(|(k, _)| k == key) {
-                changes.push(format!(
-                    "{}: {} -> 0 seats (no longer licensed)",
-                    key.label(),
-                    pool.count
-                ));
-            }
-        }
-    }
+    let counts = |l: &InForce| l.pools().map(|(k, p)| (k, p.count)).collect::<Vec<_>>();
+    let changes =
+        crate::rules::import::pool_changes(&old.map(counts).unwrap_or_default(), &counts(&new));
     let who = if v.issuer.is_empty() {
         "the vendor".to_string()
     } else {

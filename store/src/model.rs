@@ -36,7 +36,18 @@ pub struct PoolKey {
     pub term: Term,
 }
 
+/// A pool's identity: its key normalised once (issuer, area and licence
+/// without case, and the term). Two `PoolKey`s name the same pool exactly
+/// when their ids are equal: a licence may change a name's capitalisation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolId(Vec<u8>);
+
 impl PoolKey {
+    /// The pool's identity.
+    pub fn id(&self) -> PoolId {
+        PoolId(crate::keys::pool(self))
+    }
+
     /// "Jobs User (monthly)", or with the issuer for third-party pools.
     pub fn label(&self) -> String {
         if self.issuer.is_empty() {

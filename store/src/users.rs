@@ -88,7 +88,7 @@ fn valid_email(email: &str) -> bool {
 
 /// Pool keys compare by lower-case names: the licence may change its capitalisation.
 pub(crate) fn same_pool(a: &PoolKey, b: &PoolKey) -> bool {
-    keys::pool(a) == keys::pool(b)
+    a.id() == b.id()
 }
 
 /// The next store-wide activation number.

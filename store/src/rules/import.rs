@@ -1,6 +1,7 @@
 //! Whether a licence may come into force: the sequence decision.
 
 use crate::error::{Code, StoreError};
+use crate::model::PoolKey;
 
 /// What an import does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +45,59 @@ pub fn decide(new: u64, current: Option<(u64, bool)>) -> Result<Decision, StoreE
     Ok(Decision::Import)
 }
 
+/// What an import changes in the seat counts, for the action log: each pool
+/// whose count changes, and each pool no longer licensed. Pools are matched
+/// by their identity, so a name whose capitalisation changed is the same pool.
+pub fn pool_changes(old: &[(PoolKey, u32)], new: &[(PoolKey, u32)]) -> Vec<String> {
+    let count_in = |pools: &[(PoolKey, u32)], key: &PoolKey| {
+        pools
+            .iter()
+            .find(|(k, _)| k.id() == key.id())
+            .map(|(_, c)| *c)
+    };
+    let mut changes = Vec::new();
+    for (key, count) in new {
+        let before = count_in(old, key).unwrap_or(0);
+        if before != *count {
+            changes.push(format!("{}: {before} -> {count} seats", key.label()));
+        }
+    }
+    for (key, count) in old {
+        if count_in(new, key).is_none() {
+            changes.push(format!(
+                "{}: {count} -> 0 seats (no longer licensed)",
+                key.label()
+            ));
+        }
+    }
+    changes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pool_changes_match_pools_by_identity() {
+        let pool = |licence: &str, term| PoolKey {
+            issuer: String::new(),
+            area: "Jobs".into(),
+            licence: licence.into(),
+            term,
+        };
+        let old = [
+            (pool("User", licfile::Term::Monthly), 5),
+            (pool("Viewer", licfile::Term::Daily), 2),
+        ];
+        let new = [
+            (pool("USER", licfile::Term::Monthly), 5),
+            (pool("Office", licfile::Term::Monthly), 1),
+        ];
+        let changes = pool_changes(&old, &new);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(changes[0].contains("0 -> 1 seats"), "{changes:?}");
+        assert!(changes[1].contains("no longer licensed"), "{changes:?}");
+    }
 
     #[test]
     fn sequences_only_move_forward() {
