@@ -1770,6 +1770,10 @@ fn uid_of(name: &str) -> u32 {
         .unwrap_or_else(|| panic!("no {name} in /etc/passwd"))
 }
 
+/// What one soaking connection had acknowledged: users added, seats bought,
+/// user-days charged.
+type Soaked = (Vec<String>, u64, BTreeSet<(String, NaiveDate)>);
+
 /// A mixed soak through the service: users added, deactivated and activated
 /// again, seats bought and usage recorded, all at once on several
 /// connections. Afterwards every acknowledged change is there, pending seats
@@ -1789,7 +1793,7 @@ fn a_mixed_soak_keeps_every_invariant() {
         .sum();
     let daily = daily_users(&remote);
     let today = chrono::Utc::now().date_naive();
-    let results: Vec<(Vec<String>, u64, BTreeSet<(String, NaiveDate)>)> = thread::scope(|scope| {
+    let results: Vec<Soaked> = thread::scope(|scope| {
         let handles: Vec<_> = (0..4u32)
             .map(|t| {
                 let remote = service.remote();
