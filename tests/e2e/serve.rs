@@ -1880,3 +1880,52 @@ fn a_mixed_soak_keeps_every_invariant() {
     let report = remote.audit_verify().expect("audit");
     assert!(report.ok(), "{:?}", report.problems);
 }
+
+/// `serve --socket PATH` removes only a stale socket: a file there (even the
+/// installation key), a link, or a directory is refused and left as it was.
+#[test]
+fn serve_never_deletes_what_is_not_a_stale_socket() {
+    let dir = demo();
+    dir.write("precious.txt", "keep me");
+    std::os::unix::fs::symlink("precious.txt", dir.path("link")).expect("a link");
+    std::fs::create_dir(dir.path("a-dir")).expect("a directory");
+    let key = format!("{STORE}/installation.key");
+    let key_before = std::fs::read(dir.path(&key)).expect("the key");
+    for target in ["precious.txt", "link", "a-dir", key.as_str()] {
+        let out = dir
+            .st(&["serve", "--socket", target])
+            .output()
+            .expect("run");
+        crate::util::assert_refused(&out, &["not a socket", target]);
+    }
+    assert_eq!(dir.read("precious.txt"), "keep me");
+    assert!(
+        std::fs::symlink_metadata(dir.path("link"))
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(dir.path("a-dir").is_dir());
+    assert_eq!(std::fs::read(dir.path(&key)).expect("the key"), key_before);
+
+    // A stale socket, left by a service that was killed, is taken over.
+    let stale = dir.path("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).expect("a socket nobody answers on"));
+    let service = Service::start_on(&dir, Some(&stale));
+    service.remote().status().expect("served on the old path");
+    // Made with no access for others, whatever the umask; nothing left beside it.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&stale).expect("the socket").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o660);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path(""))
+        .expect("the directory")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".tessera-socket-")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

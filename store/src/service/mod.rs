@@ -39,7 +39,7 @@ mod reactor;
 mod subscriptions;
 
 use std::io::ErrorKind as IoKind;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -82,22 +82,8 @@ pub fn serve(
     log: Log,
 ) -> Result<()> {
     let socket = &options.socket;
-    if socket.exists() {
-        if UnixStream::connect(socket).is_ok() {
-            return Err(StoreError::Rule(format!(
-                "a service already answers on {}",
-                socket.display()
-            )));
-        }
-        // Left by a service that was killed: nobody answers on it.
-        std::fs::remove_file(socket).map_err(|e| StoreError::io(socket, e))?;
-    }
-    let listener = UnixListener::bind(socket).map_err(|e| StoreError::io(socket, e))?;
-    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))
-        .map_err(|e| StoreError::io(socket, e))?;
-    if let Some(gid) = options.group {
-        std::os::unix::fs::chown(socket, None, Some(gid)).map_err(|e| StoreError::io(socket, e))?;
-    }
+    remove_stale(socket)?;
+    let (listener, ours) = bind_private(socket, options.group)?;
     // A blocking accept that gives up after POLL to look at the shutdown flag
     // (Linux honours SO_RCVTIMEO on a listening socket): a client is accepted
     // at once, not at the next turn of a polling loop.
@@ -183,7 +169,10 @@ pub fn serve(
     }
     log("stopping: no new connections; finishing requests in flight");
     drop(listener);
-    let _ = std::fs::remove_file(socket);
+    // Only the socket this service made: never a file put there since.
+    if std::fs::symlink_metadata(socket).is_ok_and(|m| (m.dev(), m.ino()) == ours) {
+        let _ = std::fs::remove_file(socket);
+    }
     for (mailbox, handle) in workers {
         mailbox.post(Message::Stop);
         let _ = handle.join();
@@ -193,4 +182,74 @@ pub fn serve(
     store.sync()?;
     log("stopped; the store is synced");
     Ok(())
+}
+
+/// Clears the way for the socket at `path`: nothing there, or a stale socket
+/// that nobody answers on (left by a service that was killed), which is
+/// removed. Anything else is refused and left alone: a service that answers,
+/// and above all a file, a directory or a link that is not a socket (a
+/// mistyped path must never delete the installation key).
+fn remove_stale(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
+    if !meta.file_type().is_socket() {
+        return Err(StoreError::refused(
+            crate::error::Code::FileExists,
+            format!(
+                "{} exists and is not a socket; it is left as it is: choose another socket path",
+                path.display()
+            ),
+        ));
+    }
+    if UnixStream::connect(path).is_ok() {
+        return Err(StoreError::Rule(format!(
+            "a service already answers on {}",
+            path.display()
+        )));
+    }
+    std::fs::remove_file(path).map_err(|e| StoreError::io(path, e))
+}
+
+/// Binds the socket with no access for anyone but the owner (and `group`)
+/// from its first instant: it is made in a new directory of mode 0700 beside
+/// its place, given mode 0660 and its group there, and only then linked into
+/// place (never over anything). Returns the listener and the socket's
+/// (device, inode).
+fn bind_private(path: &std::path::Path, group: Option<u32>) -> Result<(UnixListener, (u64, u64))> {
+    use std::os::unix::fs::DirBuilderExt;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce)
+        .map_err(|e| StoreError::io(&parent, std::io::Error::other(e.to_string())))?;
+    let private = parent.join(format!(
+        ".tessera-socket-{}",
+        nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&private)
+        .map_err(|e| StoreError::io(&private, e))?;
+    let inner = private.join("s");
+    let made = (|| {
+        let listener = UnixListener::bind(&inner).map_err(|e| StoreError::io(&inner, e))?;
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o660))
+            .map_err(|e| StoreError::io(&inner, e))?;
+        if let Some(gid) = group {
+            std::os::unix::fs::chown(&inner, None, Some(gid))
+                .map_err(|e| StoreError::io(&inner, e))?;
+        }
+        std::fs::hard_link(&inner, path).map_err(|e| StoreError::io(path, e))?;
+        let meta = std::fs::symlink_metadata(path).map_err(|e| StoreError::io(path, e))?;
+        Ok((listener, (meta.dev(), meta.ino())))
+    })();
+    let _ = std::fs::remove_file(&inner);
+    let _ = std::fs::remove_dir(&private);
+    made
 }
