@@ -42,6 +42,17 @@ fn keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites() {
         stderr(&again)
     );
     assert_eq!(d.read("vendor.key"), secret);
+
+    // A dangling link where the public key would go: refused before anything
+    // is written, so no secret key is left without its public half.
+    std::os::unix::fs::symlink("nowhere/at/all", d.path("second.pub")).unwrap();
+    let out = d.run(&["vendor", "keygen", "--out", "second"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("second.pub"), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(d.path("second.key")).is_err(),
+        "an orphan key"
+    );
 }
 
 #[test]

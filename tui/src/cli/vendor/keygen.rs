@@ -17,8 +17,10 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let key_path = with_suffix(&args.out, "key");
     let pub_path = with_suffix(&args.out, "pub");
+    // Both targets are checked before either is written, and a link counts
+    // as there even when it leads nowhere (`exists` would follow it).
     for p in [&key_path, &pub_path] {
-        if p.exists() {
+        if std::fs::symlink_metadata(p).is_ok() {
             return Err(Failure::refused(format!(
                 "{} already exists; keys are never overwritten (choose another --out)",
                 p.display()
@@ -32,7 +34,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         .to_pem()
         .map_err(|e| Failure::refused(e.to_string()))?;
     util::write_secret(&key_path, &secret)?;
-    util::write_new(&pub_path, public.as_bytes(), false)?;
+    if let Err(e) = util::write_new(&pub_path, public.as_bytes(), false) {
+        // A pair or nothing: no secret key is left behind without its public half.
+        let _ = std::fs::remove_file(&key_path);
+        return Err(e);
+    }
     util::print(&format!(
         "key id {}\nsecret key {} (mode 0600: keep it offline and backed up)\npublic key {}\n",
         key.public().id(),
