@@ -24,8 +24,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -73,40 +73,31 @@ impl Layout {
     }
 }
 
-/// Holds the store's lock file for as long as the store is open.
+/// Holds the store for as long as it is open: an exclusive `flock` on the
+/// store directory itself, and the holder's name written to the lock file.
+///
+/// The lock is on the directory, not on the lock file: a lock file removed
+/// while the store is held would let the next opener lock a new file and
+/// take the store. The lock file only names the holder; when it is missing
+/// or names a process that is gone, the holder is found from the kernel's
+/// table of locks (`/proc/locks`).
 #[derive(Debug)]
 pub(crate) struct Lock {
-    _file: File,
+    _dir: File,
 }
 
 impl Lock {
     pub(crate) fn acquire(layout: &Layout, now: DateTime<Utc>) -> Result<Lock> {
-        let path = layout.lock();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| StoreError::io(&path, e))?;
-        match file.try_lock() {
+        let dir = File::open(&layout.dir).map_err(|e| StoreError::io(&layout.dir, e))?;
+        match dir.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                if text.is_empty() {
-                    // The holder takes the lock before it writes its name: give it a moment.
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    let _ = file.rewind();
-                    let _ = file.read_to_string(&mut text);
-                }
                 return Err(StoreError::Busy {
                     path: layout.dir.clone(),
-                    holder: parse_holder(&text),
+                    holder: holder_of(layout, &dir),
                 });
             }
-            Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
+            Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&layout.dir, e)),
         }
         let command: String = std::env::args()
             .collect::<Vec<_>>()
@@ -122,12 +113,78 @@ impl Lock {
             now.format("%Y-%m-%dT%H:%M:%SZ")
         );
         // Best effort: the lock is the flock, the text only names its holder.
-        let _ = file.set_len(0);
-        let _ = file.rewind();
-        let _ = file.write_all(info.as_bytes());
-        let _ = file.flush();
-        Ok(Lock { _file: file })
+        let path = layout.lock();
+        if let Ok(mut file) = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            let _ = file.write_all(info.as_bytes());
+        }
+        Ok(Lock { _dir: dir })
     }
+}
+
+/// Who holds the store: the lock file's words when they name the process
+/// that holds the lock, else that process as the kernel knows it.
+fn holder_of(layout: &Layout, dir: &File) -> Holder {
+    let text = fs::read_to_string(layout.lock()).unwrap_or_default();
+    let written = parse_holder(&text);
+    let Some(pid) = dir.metadata().ok().and_then(|m| locker(m.dev(), m.ino())) else {
+        return written;
+    };
+    if written.pid == pid {
+        return written;
+    }
+    let user = fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|u| u.split_whitespace().next()?.parse::<u32>().ok())
+        })
+        .and_then(crate::identity::name_of_uid)
+        .unwrap_or_else(|| "unknown".into());
+    let command = fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .split('\0')
+                .filter(|a| !a.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .take(200)
+                .collect()
+        })
+        .unwrap_or_else(|_| "unknown".into());
+    Holder {
+        pid,
+        user,
+        command,
+        since: "unknown".into(),
+    }
+}
+
+/// The process holding a `flock` on the file (device, inode), from `/proc/locks`.
+fn locker(dev: u64, ino: u64) -> Option<u32> {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // "1: FLOCK  ADVISORY  WRITE 532 fe:00:10158161 0 EOF"; a waiter's line has "->".
+        if f.get(1) != Some(&"FLOCK") {
+            return None;
+        }
+        let pid: u32 = f.get(4)?.parse().ok()?;
+        let mut id = f.get(5)?.split(':');
+        let ma = u64::from_str_radix(id.next()?, 16).ok()?;
+        let mi = u64::from_str_radix(id.next()?, 16).ok()?;
+        let i: u64 = id.next()?.parse().ok()?;
+        (ma == major && mi == minor && i == ino).then_some(pid)
+    })
 }
 
 fn parse_holder(text: &str) -> Holder {

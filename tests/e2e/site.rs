@@ -1299,6 +1299,21 @@ fn a_store_in_use_is_refused_naming_who_holds_it() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["error"]["code"], "store_busy", "{v}");
         assert!(stderr(&out).contains("in use"), "{}", stderr(&out));
+        // The lock file removed while the store is held: a refused opener
+        // neither takes the store nor writes its own name, and every refusal
+        // still names the real holder.
+        std::fs::remove_file(d.path(STORE).join("tessera.lock")).unwrap();
+        for _ in 0..2 {
+            let out = run(&d, &["audit", "verify"]);
+            assert_refused(
+                &out,
+                &["in use", &format!("process {}", std::process::id()), "e2e"],
+            );
+        }
+        assert!(
+            !d.path(STORE).join("tessera.lock").exists(),
+            "rewritten by a refused opener"
+        );
         // Creating a store where one is in use is refused too, and breaks nothing.
         let out = d
             .cmd(&["--store", STORE, "init", "--licence", "site.lic"])
