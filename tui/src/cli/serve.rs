@@ -43,6 +43,30 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     let log: store::service::Log = Arc::new(|line: &str| {
         let _ = writeln!(std::io::stderr(), "tessera serve: {line}");
     });
+    raise_descriptor_limit(&log);
     store::service::serve(Arc::new(store), &options, shutdown, log).map_err(site::refused)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Raises the soft limit of open descriptors to the hard limit: every client
+/// is a descriptor, and the default soft limit (1,024) is what a few hundred
+/// idle connections exhaust. Says what it did, or why it could not.
+fn raise_descriptor_limit(log: &store::service::Log) {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    let (Some(soft), hard) = (limit.current, limit.maximum) else {
+        return;
+    };
+    let target = hard.unwrap_or(soft.max(65_536));
+    if target <= soft {
+        log(&format!("open descriptors: {soft} allowed"));
+        return;
+    }
+    limit.current = Some(target);
+    match setrlimit(Resource::Nofile, limit) {
+        Ok(()) => log(&format!("open descriptors: raised from {soft} to {target}")),
+        Err(e) => log(&format!(
+            "open descriptors: {soft} allowed; raising it to {target} failed: {e}"
+        )),
+    }
 }
