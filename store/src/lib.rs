@@ -322,6 +322,21 @@ impl Store {
         Ok(self.db.clock_behind()?.map(|s| s / 3600))
     }
 
+    /// A warning when the installation key can be read by the group or by
+    /// others (it signs the site's requests and reports: mode 0600 is the rule).
+    pub fn installation_key_warning(&self) -> Option<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.db.layout.installation_key();
+        let mode = std::fs::metadata(&path).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "the installation key {} can be read by other users (mode {:o}); make it readable by its owner only (mode 600)",
+                path.display(),
+                mode & 0o777
+            )
+        })
+    }
+
     /// The installation's secret key (for signing requests and reports).
     pub fn installation_key(&self) -> Result<licfile::SecretKey> {
         let path = self.db.layout.installation_key();

@@ -472,7 +472,9 @@ impl Store {
             notes,
         }))
         });
-        let (today, outcome) = outcome?;
+        let (today, mut outcome) = outcome?;
+        // Said to whoever asked, even through the service, which cannot print.
+        outcome.notes.extend(self.installation_key_warning());
         // A reduction effective today (daily seats) applies at once.
         if action == SeatAction::Remove && outcome.effective <= today {
             self.tick()?;

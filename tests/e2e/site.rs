@@ -1371,3 +1371,43 @@ fn a_store_held_by_another_tessera_names_its_command() {
         );
     }
 }
+
+/// An installation key that others can read draws a warning from every
+/// command that opens the store, as docs/SECURITY.md promises; the command
+/// still does its work.
+#[test]
+fn an_installation_key_others_can_read_draws_a_warning() {
+    let d = Dir::new();
+    d.site();
+    let key = d.path(STORE).join("installation.key");
+    let quiet = run(&d, &["status"]);
+    assert!(
+        !stderr(&quiet).contains("installation key"),
+        "{}",
+        stderr(&quiet)
+    );
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    for args in [
+        &["status"][..],
+        &[
+            "request",
+            "seats",
+            "--licence",
+            "Jobs User",
+            "--term",
+            "monthly",
+            "--add",
+            "1",
+            "--out",
+            "r.lic",
+        ],
+    ] {
+        let out = run(&d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("installation key") && stderr(&out).contains("600"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

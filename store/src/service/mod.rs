@@ -82,6 +82,9 @@ pub fn serve(
     log: Log,
 ) -> Result<()> {
     let socket = &options.socket;
+    if let Some(warning) = store.installation_key_warning() {
+        log(&format!("warning: {warning}"));
+    }
     remove_stale(socket)?;
     let (listener, ours) = bind_private(socket, options.group)?;
     // A blocking accept that gives up after POLL to look at the shutdown flag

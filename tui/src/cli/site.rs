@@ -53,9 +53,12 @@ pub type Opened = std::mem::ManuallyDrop<Store>;
 /// Opens the store directly, on the machine's clock.
 pub fn open_direct(ctx: &Ctx) -> Result<Opened, Failure> {
     let dir = store_dir(ctx.store.as_deref());
-    Store::open(&dir, Arc::new(SystemClock))
-        .map(std::mem::ManuallyDrop::new)
-        .map_err(refused)
+    let store = Store::open(&dir, Arc::new(SystemClock)).map_err(refused)?;
+    // Every command that opens the store has the installation key within reach.
+    if let Some(warning) = store.installation_key_warning() {
+        eprintln!("tessera: warning: {warning}");
+    }
+    Ok(std::mem::ManuallyDrop::new(store))
 }
 
 /// The store through `tessera serve` when it answers, else directly.
