@@ -1,7 +1,7 @@
 //! `tessera export contracts`: a zip of every imported licence file as signed,
 //! with a readable summary of each (seed 000: "download a Zip of your signed contracts").
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::path::Path;
 
@@ -69,32 +69,42 @@ impl Store {
 }
 
 /// Writes `bytes` to a new file at `out` (never overwriting), through a
-/// temporary file beside it renamed into place.
+/// temporary file beside it: created exclusively under an unpredictable name
+/// (nothing another user planted there is followed or truncated), synced,
+/// linked into place only if `out` is still free, and the directory synced.
 pub fn write_new_file(out: &Path, bytes: &[u8]) -> Result<()> {
-    if out.exists() {
+    if fs::symlink_metadata(out).is_ok() {
         return Err(StoreError::FileExists(out.to_path_buf()));
     }
-    // The pid keeps a file left by a killed export from blocking this one.
-    let tmp = out.with_extension(format!("part-{}", std::process::id()));
-    let written = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".part")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o640))
+        .tempfile_in(&dir)
         // Named by the file asked for: the temporary name means nothing to the reader.
-        return Err(StoreError::io(out, e));
+        .map_err(|e| StoreError::io(out, e))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| StoreError::io(out, e))?;
+    tmp.persist_noclobber(out).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            StoreError::FileExists(out.to_path_buf())
+        } else {
+            StoreError::io(out, e.error)
+        }
+    })?;
+    if let Ok(d) = fs::File::open(&dir) {
+        let _ = d.sync_all();
     }
-    if out.exists() {
-        let _ = fs::remove_file(&tmp);
-        return Err(StoreError::FileExists(out.to_path_buf()));
-    }
-    fs::rename(&tmp, out).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        StoreError::io(out, e)
-    })
+    Ok(())
 }
 
 fn sanitise(s: &str) -> String {

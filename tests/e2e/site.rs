@@ -1411,3 +1411,31 @@ fn an_installation_key_others_can_read_draws_a_warning() {
         );
     }
 }
+
+/// `export contracts` writes through an unpredictable temporary file: a link
+/// planted where the zip goes is refused (never followed), nothing is left
+/// beside it, and the zip is written whole.
+#[test]
+fn export_contracts_follows_no_planted_link_and_leaves_nothing_behind() {
+    let d = Dir::new();
+    d.site();
+    d.write("victim.txt", "untouched");
+    std::os::unix::fs::symlink("victim.txt", d.path("planted.zip")).unwrap();
+    std::os::unix::fs::symlink("nowhere", d.path("dangling.zip")).unwrap();
+    for out in ["planted.zip", "dangling.zip"] {
+        let refused = run(&d, &["export", "contracts", "--out", out]);
+        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    }
+    assert_eq!(d.read("victim.txt"), "untouched");
+    let out = run(&d, &["export", "contracts", "--out", "contracts.zip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let zip = std::fs::read(d.path("contracts.zip")).unwrap();
+    assert!(zip.starts_with(b"PK"), "a zip");
+    let leftovers: Vec<String> = std::fs::read_dir(d.path(""))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -36,12 +36,29 @@ pub fn load(path: &Path) -> Result<Registry, Failure> {
 pub fn save(path: &Path, registry: &Registry) -> Result<(), Failure> {
     let text =
         serde_json::to_string_pretty(registry).map_err(|e| Failure::refused(e.to_string()))?;
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    util::write_new(&tmp, text.as_bytes(), true)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Failure::refused(format!("cannot write {}: {e}", path.display()))
-    })
+    // Beside the registry under an unpredictable name, created exclusively
+    // (never a file or link someone planted), synced, renamed over it, and
+    // the directory synced.
+    let cannot =
+        |e: std::io::Error| Failure::refused(format!("cannot write {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".registry.")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(cannot)?;
+    use std::io::Write as _;
+    tmp.write_all(text.as_bytes())
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(cannot)?;
+    tmp.persist(path).map_err(|e| cannot(e.error))?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Reads and verifies a document an installation signed, of the kind expected.
