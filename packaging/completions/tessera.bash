@@ -1666,7 +1666,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__serve)
-            opts="-h --group --tick-every --store --socket --help"
+            opts="-h --group --tick-every --max-connections-per-user --idle-timeout --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1677,6 +1677,14 @@ _tessera() {
                     return 0
                     ;;
                 --tick-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -286,6 +286,8 @@ complete -c tessera -n "__fish_tessera_using_subcommand outbox" -l json -d 'Prin
 complete -c tessera -n "__fish_tessera_using_subcommand outbox" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l group -d 'Give the socket to this group (mode 0660), so its members can connect' -r
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l tick-every -d 'Seconds between runs of the time-driven rules' -r
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l max-connections-per-user -d 'The most connections one login user may hold open at once' -r
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l idle-timeout -d 'Seconds a new connection may ask nothing before it is closed (one that has made a request is a client and is kept)' -r
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -s h -l help -d 'Print help'

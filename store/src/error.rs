@@ -239,6 +239,8 @@ pub enum Code {
     Unreachable,
     /// The request could not be read.
     BadRequest,
+    /// The login user holds the most connections to the service one user may.
+    TooManyConnections,
     /// The installation key could not be used.
     Key,
     /// A code this build does not know (from a newer service).
@@ -277,6 +279,7 @@ impl Code {
             Code::NewerStore => "newer_store",
             Code::Unreachable => "unreachable",
             Code::BadRequest => "bad_request",
+            Code::TooManyConnections => "too_many_connections",
             Code::Key => "key",
             Code::Unknown => "unknown",
         }

@@ -13,14 +13,21 @@ pub fn current_uid() -> Option<u32> {
 
 /// The login name of a uid, from `/etc/passwd`.
 pub fn name_of_uid(uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
+    lookup_uid(uid).ok().flatten()
+}
+
+/// The login name of a uid, from `/etc/passwd`: `Ok(None)` when no entry has
+/// that uid, an error when the file could not be read (out of descriptors,
+/// say), so that a caller can tell "unknown" from "could not look".
+pub fn lookup_uid(uid: u32) -> std::io::Result<Option<String>> {
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    Ok(passwd.lines().find_map(|line| {
         let mut f = line.split(':');
         let name = f.next()?;
         let _pw = f.next()?;
         let id: u32 = f.next()?.parse().ok()?;
         (id == uid).then(|| name.to_string())
-    })
+    }))
 }
 
 /// The gid of a group name, from `/etc/group`.

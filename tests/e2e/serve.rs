@@ -57,6 +57,11 @@ impl Service {
 
     /// Starts the service, on `socket` if given, and waits until it answers.
     fn start_on(dir: &Dir, socket: Option<&Path>) -> Service {
+        Service::start_with(dir, socket, &[])
+    }
+
+    /// [`Service::start_on`] with more arguments to `serve`.
+    fn start_with(dir: &Dir, socket: Option<&Path>, extra: &[&str]) -> Service {
         let log = dir.path("serve.log");
         let err = std::fs::OpenOptions::new()
             .create(true)
@@ -68,6 +73,7 @@ impl Service {
             args.push("--socket".into());
             args.push(s.to_str().expect("utf-8 path").into());
         }
+        args.extend(extra.iter().map(|a| a.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let child = dir
             .st_process(&args)
@@ -1928,4 +1934,88 @@ fn serve_never_deletes_what_is_not_a_stale_socket() {
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// One login user cannot use up the service: past the limit per user, a new
+/// connection of theirs is refused with a line that says why (and the log
+/// says what happened); others, and the same user once a connection closes,
+/// are served. A connection that sends nothing is closed after the idle
+/// timeout; a subscription is not.
+#[test]
+fn connections_are_limited_per_user_and_idle_ones_closed() {
+    let dir = demo();
+    let service = Service::start_with(
+        &dir,
+        None,
+        &["--max-connections-per-user", "3", "--idle-timeout", "1"],
+    );
+    let subscriber = service.remote();
+    subscriber.subscribe(None).expect("subscribe");
+    let a = service.remote();
+    let asked = service.remote();
+    asked.installation().expect("a client that asked something");
+    match Remote::connect(&service.socket) {
+        Err(StoreError::Remote { code, message }) => {
+            assert_eq!(code, store::Code::TooManyConnections, "{message}");
+            assert!(message.contains("3 connections"), "{message}");
+        }
+        Err(e) => panic!("refused otherwise: {e}"),
+        Ok(_) => panic!("a fourth connection of the same user was served"),
+    }
+    assert!(
+        service.log_text().contains("the limit per user"),
+        "{}",
+        service.log_text()
+    );
+    drop(a);
+    // The place comes back once the service sees the connection closed.
+    let start = Instant::now();
+    let c = loop {
+        match Remote::connect(&service.socket) {
+            Ok(c) => break c,
+            Err(_) if start.elapsed() < Duration::from_secs(5) => {
+                thread::sleep(Duration::from_millis(50))
+            }
+            Err(e) => panic!("no place came back: {e}"),
+        }
+    };
+    c.status().expect("served");
+    drop(c);
+
+    // A connection that never asks anything is closed after the timeout; one
+    // that has asked, and the subscription, stay.
+    let mut silent = UnixStream::connect(&service.socket).expect("connect");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut all = Vec::new();
+    let start = Instant::now();
+    let _ = silent.read_to_end(&mut all);
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "an idle connection was kept"
+    );
+    assert_eq!(
+        all.iter().filter(|b| **b == b'\n').count(),
+        1,
+        "only the greeting"
+    );
+    asked.status().expect("a client that asked is kept");
+    drop(asked);
+    let fresh = service.remote();
+    fresh
+        .add_user(NewUser {
+            name: "after.idle".into(),
+            role: "engineer".into(),
+            ..Default::default()
+        })
+        .expect("add");
+    let mut seen = false;
+    let start = Instant::now();
+    while !seen && start.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(e)) = subscriber.next_event(Duration::from_millis(200)) {
+            seen = e.message.contains("after.idle");
+        }
+    }
+    assert!(seen, "the subscription was closed as idle");
 }

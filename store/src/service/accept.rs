@@ -20,6 +20,7 @@ pub(super) fn greet(
     stream: UnixStream,
     log: &Log,
     serial: &str,
+    per_uid: &std::sync::Arc<super::limits::PerUid>,
 ) -> Option<Conn> {
     // The greeting is the first thing written to a fresh socket, so it fits in
     // its buffer; the timeout only guards against the impossible.
@@ -32,21 +33,55 @@ pub(super) fn greet(
         }
     };
     let mut stream = stream;
-    let mut line = Vec::new();
-    let Some(user) = crate::identity::name_of_uid(uid) else {
-        log(&format!("refused uid {uid}: no login name on this host"));
-        error_line(
-            &mut line,
-            0,
-            ErrorKind::Refused,
-            Code::NotPermitted,
+    let refuse = |stream: &mut UnixStream, code: Code, message: String| {
+        let mut line = Vec::new();
+        error_line(&mut line, 0, ErrorKind::Refused, code, message);
+        let _ = stream.write_all(&line);
+    };
+    let user = match crate::identity::lookup_uid(uid) {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            log(&format!("refused uid {uid}: no login name on this host"));
+            refuse(
+                &mut stream,
+                Code::NotPermitted,
+                format!(
+                    "uid {uid} has no login name on this host; the service acts only for known users"
+                ),
+            );
+            return None;
+        }
+        // What happened, not a guess: the user database could not be read.
+        Err(e) => {
+            log(&format!(
+                "refused uid {uid}: cannot read the user database: {e}"
+            ));
+            refuse(
+                &mut stream,
+                Code::Io,
+                format!(
+                    "the service cannot read the user database to know uid {uid} ({e}); try again"
+                ),
+            );
+            return None;
+        }
+    };
+    let Some(slot) = per_uid.take(uid) else {
+        log(&format!(
+            "refused uid {uid} ({user}): it holds {} connections already, the limit per user",
+            per_uid.max()
+        ));
+        refuse(
+            &mut stream,
+            Code::TooManyConnections,
             format!(
-                "uid {uid} has no login name on this host; the service acts only for known users"
+                "{user} holds {} connections to the service already, the most one user may; close some and connect again",
+                per_uid.max()
             ),
         );
-        let _ = stream.write_all(&line);
         return None;
     };
+    let mut line = Vec::new();
     let hello = Hello {
         service: "tessera".into(),
         protocol: VERSION,
@@ -67,5 +102,6 @@ pub(super) fn greet(
             store: store.clone(),
             operator: user,
         }),
+        slot,
     ))
 }

@@ -24,6 +24,7 @@ pub(super) fn read_some(conn: &mut Conn, chunk: &mut [u8]) -> bool {
             }
             Ok(n) => {
                 conn.input.extend_from_slice(&chunk[..n]);
+                conn.last_input = std::time::Instant::now();
                 // Level-triggered: what is left is read on the next turn.
                 return true;
             }

@@ -34,6 +34,7 @@
 mod accept;
 mod dispatch;
 mod framing;
+mod limits;
 mod pool;
 mod reactor;
 mod subscriptions;
@@ -63,6 +64,21 @@ pub struct Options {
     pub group: Option<u32>,
     /// How often the time-driven rules run.
     pub tick_every: Duration,
+    /// The most connections one login user may hold open at once.
+    pub max_per_user: usize,
+    /// A connection that has sent no request for this long since it
+    /// connected is closed (one that has asked something is a client, and is
+    /// kept; it still counts against its user's limit).
+    pub idle: Duration,
+}
+
+impl Options {
+    /// The most connections one login user holds open by default: far more
+    /// than a console, a product and a few scripts need, far fewer than the
+    /// descriptors the service has.
+    pub const MAX_PER_USER: usize = 64;
+    /// How long a new connection may ask nothing before it is closed, by default.
+    pub const IDLE: Duration = Duration::from_secs(60);
 }
 
 /// Something for the service's log (the binary prints it; this crate never does).
@@ -110,7 +126,7 @@ pub fn serve(
         .clamp(1, 4);
     let mut workers = Vec::with_capacity(count);
     for _ in 0..count {
-        workers.push(Worker::start(&store, &pool, &shutdown)?);
+        workers.push(Worker::start(&store, &pool, &shutdown, options.idle)?);
     }
     log(&format!(
         "serving store {} (serial {serial}) on {} ({count} workers)",
@@ -149,10 +165,11 @@ pub fn serve(
         })
     };
 
+    let per_uid = limits::PerUid::new(options.max_per_user);
     while !shutdown.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
-                if let Some(conn) = greet(&store, stream, &log, &serial) {
+                if let Some(conn) = greet(&store, stream, &log, &serial, &per_uid) {
                     // The worker with the fewest connections takes it.
                     if let Some((mailbox, _)) = workers
                         .iter()

@@ -106,12 +106,27 @@ pub(super) struct Conn {
     registered: bool,
     interest: epoll::EventFlags,
     pub(super) subscription: Option<Arc<AtomicBool>>,
+    /// When the client last sent anything.
+    pub(super) last_input: Instant,
+    /// Whether it ever sent a whole request line. A client that has is a
+    /// client (a console left open on a screen for an hour); one that
+    /// connected and never asked anything is held open for nothing.
+    asked: bool,
+    /// Its place in its user's count of connections.
+    _slot: super::limits::Slot,
 }
 
 impl Conn {
     /// A greeted connection (its socket non-blocking), acting for `api`'s operator.
-    pub(super) fn new(stream: UnixStream, api: Arc<Local<Arc<Store>>>) -> Conn {
+    pub(super) fn new(
+        stream: UnixStream,
+        api: Arc<Local<Arc<Store>>>,
+        slot: super::limits::Slot,
+    ) -> Conn {
         Conn {
+            last_input: Instant::now(),
+            asked: false,
+            _slot: slot,
             stream,
             api,
             input: Vec::new(),
@@ -185,6 +200,8 @@ pub(super) struct Worker {
     /// Where reads land before they are appended to a connection's input:
     /// one buffer for the worker, not one zeroed for every read.
     chunk: Box<[u8]>,
+    /// How long a connection may send nothing before it is closed.
+    idle: Duration,
 }
 
 /// What became of a connection after a turn.
@@ -204,6 +221,7 @@ impl Worker {
         store: &Arc<Store>,
         pool: &Arc<Pool>,
         shutdown: &Arc<AtomicBool>,
+        idle: Duration,
     ) -> Result<(Arc<Mailbox>, JoinHandle<()>)> {
         let io_err = |e: rustix::io::Errno| StoreError::Service(format!("epoll: {e}"));
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC).map_err(io_err)?;
@@ -234,6 +252,7 @@ impl Worker {
             next_token: 0,
             subscriptions: Vec::new(),
             chunk: vec![0u8; 64 * 1024].into_boxed_slice(),
+            idle,
         };
         Ok((mailbox, std::thread::spawn(move || worker.run())))
     }
@@ -399,7 +418,15 @@ impl Worker {
         let stalled: Vec<u64> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.stalled_since.is_some_and(|t| t.elapsed() > WRITE_TIMEOUT))
+            .filter(|(_, c)| {
+                c.stalled_since.is_some_and(|t| t.elapsed() > WRITE_TIMEOUT)
+                    // Idle: connected and never asked anything for a while.
+                    || (!c.asked
+                        && c.subscription.is_none()
+                        && !c.busy
+                        && c.pending_output() == 0
+                        && c.last_input.elapsed() > self.idle)
+            })
             .map(|(t, _)| *t)
             .collect();
         for t in stalled {
@@ -430,6 +457,7 @@ impl Worker {
                 match next_line(&mut conn) {
                     Some(Ok((start, end))) => {
                         answered += 1;
+                        conn.asked = true;
                         self.request(token, &mut conn, start, end);
                     }
                     Some(Err(())) => refuse_oversized(&mut conn),

@@ -18,6 +18,15 @@ pub struct Args {
     /// Seconds between runs of the time-driven rules.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     tick_every: u64,
+    /// The most connections one login user may hold open at once.
+    #[arg(long, value_name = "N", default_value_t = store::service::Options::MAX_PER_USER as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_connections_per_user: u64,
+    /// Seconds a new connection may ask nothing before it is closed (one
+    /// that has made a request is a client and is kept).
+    #[arg(long, value_name = "SECS", default_value_t = store::service::Options::IDLE.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout: u64,
 }
 
 /// Serves until SIGTERM or SIGINT.
@@ -39,6 +48,8 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         socket: site::socket_path(ctx),
         group,
         tick_every: Duration::from_secs(args.tick_every),
+        max_per_user: usize::try_from(args.max_connections_per_user).unwrap_or(usize::MAX),
+        idle: Duration::from_secs(args.idle_timeout),
     };
     let log: store::service::Log = Arc::new(|line: &str| {
         let _ = writeln!(std::io::stderr(), "tessera serve: {line}");

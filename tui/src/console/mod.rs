@@ -87,6 +87,8 @@ fn connect(ctx: &site::Ctx) -> Result<Backend, Failure> {
             socket,
             group: None,
             tick_every: Duration::from_secs(60),
+            max_per_user: store::service::Options::MAX_PER_USER,
+            idle: store::service::Options::IDLE,
         };
         let log: store::service::Log = Arc::new(|_line: &str| {});
         threads.push(std::thread::spawn(move || {
