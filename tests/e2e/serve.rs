@@ -2019,3 +2019,65 @@ fn connections_are_limited_per_user_and_idle_ones_closed() {
     }
     assert!(seen, "the subscription was closed as idle");
 }
+
+/// A service out of descriptors still answers every new client: with a
+/// greeting while it can, then with a line that says why it turns the client
+/// away, never a connection reset; and its log says what happened.
+#[test]
+fn a_service_out_of_descriptors_still_answers_every_new_client() {
+    let dir = demo();
+    let socket = dir.path("few.sock");
+    let log = dir.path("few.log");
+    let mut child = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -n 48 && exec \"$0\" --store st --socket \"$1\" serve --max-connections-per-user 1000")
+        .arg(env!("CARGO_BIN_EXE_tessera"))
+        .arg(&socket)
+        .current_dir(dir.path(""))
+        .env_remove("TESSERA_STORE")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn serve under ulimit");
+    let start = Instant::now();
+    while UnixStream::connect(&socket).is_err() {
+        assert!(
+            start.elapsed() < START_LIMIT,
+            "{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let (mut greeted, mut refused) = (0, 0);
+    let mut open = Vec::new();
+    for _ in 0..100 {
+        let stream = UnixStream::connect(&socket).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut line = String::new();
+        BufReader::new(stream.try_clone().expect("clone"))
+            .read_line(&mut line)
+            .expect("a line, not a reset");
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        if v.get("service").is_some() {
+            greeted += 1;
+        } else {
+            assert_eq!(v["error"]["code"], "too_many_connections", "{v}");
+            refused += 1;
+        }
+        open.push(stream);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        greeted > 5 && refused > 5,
+        "greeted {greeted}, refused {refused}"
+    );
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("out of descriptors"), "{text}");
+    assert!(
+        !text.contains("no login name"),
+        "a guess in the log: {text}"
+    );
+}

@@ -21,6 +21,7 @@ pub(super) fn greet(
     log: &Log,
     serial: &str,
     per_uid: &std::sync::Arc<super::limits::PerUid>,
+    spare: &mut Option<std::fs::File>,
 ) -> Option<Conn> {
     // The greeting is the first thing written to a fresh socket, so it fits in
     // its buffer; the timeout only guards against the impossible.
@@ -38,7 +39,14 @@ pub(super) fn greet(
         error_line(&mut line, 0, ErrorKind::Refused, code, message);
         let _ = stream.write_all(&line);
     };
-    let user = match crate::identity::lookup_uid(uid) {
+    let mut looked = crate::identity::lookup_uid(uid);
+    if looked.as_ref().is_err_and(|e| e.raw_os_error() == Some(24)) && spare.is_some() {
+        // Out of descriptors: the reserve one lets the user database be read.
+        drop(spare.take());
+        looked = crate::identity::lookup_uid(uid);
+        *spare = std::fs::File::open("/dev/null").ok();
+    }
+    let user = match looked {
         Ok(Some(user)) => user,
         Ok(None) => {
             log(&format!("refused uid {uid}: no login name on this host"));

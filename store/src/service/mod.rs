@@ -166,10 +166,14 @@ pub fn serve(
     };
 
     let per_uid = limits::PerUid::new(options.max_per_user);
+    // One descriptor kept in reserve: when the process runs out, it is let go
+    // so that a new client can still be accepted and told why it is turned
+    // away, instead of finding its connection reset.
+    let mut spare = std::fs::File::open("/dev/null").ok();
     while !shutdown.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
-                if let Some(conn) = greet(&store, stream, &log, &serial, &per_uid) {
+                if let Some(conn) = greet(&store, stream, &log, &serial, &per_uid, &mut spare) {
                     // The worker with the fewest connections takes it.
                     if let Some((mailbox, _)) = workers
                         .iter()
@@ -181,6 +185,33 @@ pub fn serve(
                 }
             }
             Err(e) if e.kind() == IoKind::WouldBlock || e.kind() == IoKind::Interrupted => {}
+            Err(e) if matches!(e.raw_os_error(), Some(24 | 23)) && spare.is_some() => {
+                // EMFILE or ENFILE: out of descriptors.
+                drop(spare.take());
+                if let Ok((mut stream, _)) = listener.accept() {
+                    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+                    let mut line = Vec::new();
+                    framing::error_line(
+                        &mut line,
+                        0,
+                        crate::protocol::ErrorKind::Refused,
+                        crate::error::Code::TooManyConnections,
+                        "the service has no descriptors left for another connection; try again shortly".into(),
+                    );
+                    let _ = std::io::Write::write_all(&mut stream, &line);
+                }
+                let open: usize = workers
+                    .iter()
+                    .map(|(m, _)| m.connections.load(Ordering::Relaxed))
+                    .sum();
+                log(&format!(
+                    "out of descriptors ({e}) with {open} connections open: a new client was refused"
+                ));
+                spare = std::fs::File::open("/dev/null").ok();
+                if spare.is_none() {
+                    std::thread::sleep(POLL);
+                }
+            }
             Err(e) => {
                 log(&format!("accept failed: {e}"));
                 std::thread::sleep(POLL);
