@@ -249,54 +249,41 @@ impl Store {
             }));
         }
         let operator = g.login().to_string();
-        self.db_write_reloading(g, |tx| {
-            let current = self.in_force();
-            let in_force = current.iter().find(|l| l.issuer == v.issuer);
-            // The cache is kept under the writer lock; the pointer is what
-            // the transaction reads, and the two must agree.
-            let pointer: Option<u64> =
-                tx.get_rec(&keys::in_force(&v.issuer), "in-force pointer")?;
-            if pointer != in_force.map(|l| l.stored.id) {
-                return Err(StoreError::Corrupt(
-                    "the licences in force changed under the import".into(),
-                ));
-            }
-            let decision = crate::rules::import::decide(
-                v.licence.sequence,
-                in_force.map(|l| (l.licence.sequence, l.licence == v.licence)),
-            )?;
-            if let crate::rules::import::Decision::AlreadyImported { sequence } = decision {
-                return Ok(ImportOutcome::AlreadyImported { sequence });
-            }
-            let email = import_email(&operator, &v);
-            let tag = format!("import-{}-{}", v.licence.serial, v.licence.sequence);
-            tx.queue_email(&email, &tag);
-            import_in(tx, &v, &current)?;
-            Ok(ImportOutcome::Imported {
-                issuer: v.issuer.clone(),
-                sequence: v.licence.sequence,
-                replaced: in_force.map(|l| l.licence.sequence),
-            })
-        })
-    }
-
-    /// A change through `g` after which the licences in force are reloaded
-    /// before the writer lock is let go: the next change plans on them.
-    pub(crate) fn db_write_reloading<R>(
-        &self,
-        g: &crate::gate::Gate,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
-    ) -> Result<R> {
-        let out = self.db.write_then(
-            g.login(),
+        // The licences in force are reloaded before the writer lock is let
+        // go: the next change plans on them.
+        self.write_as_then(
+            g,
             |tx| {
-                g.authorise_in(tx)?;
-                f(tx)
+                let current = self.in_force();
+                let in_force = current.iter().find(|l| l.issuer == v.issuer);
+                // The cache is kept under the writer lock; the pointer is what
+                // the transaction reads, and the two must agree.
+                let pointer: Option<u64> =
+                    tx.get_rec(&keys::in_force(&v.issuer), "in-force pointer")?;
+                if pointer != in_force.map(|l| l.stored.id) {
+                    return Err(StoreError::Corrupt(
+                        "the licences in force changed under the import".into(),
+                    ));
+                }
+                let decision = crate::rules::import::decide(
+                    v.licence.sequence,
+                    in_force.map(|l| (l.licence.sequence, l.licence == v.licence)),
+                )?;
+                if let crate::rules::import::Decision::AlreadyImported { sequence } = decision {
+                    return Ok(ImportOutcome::AlreadyImported { sequence });
+                }
+                let email = import_email(&operator, &v);
+                let tag = format!("import-{}-{}", v.licence.serial, v.licence.sequence);
+                tx.queue_email(&email, &tag);
+                import_in(tx, &v, &current)?;
+                Ok(ImportOutcome::Imported {
+                    issuer: v.issuer.clone(),
+                    sequence: v.licence.sequence,
+                    replaced: in_force.map(|l| l.licence.sequence),
+                })
             },
             |_| self.reload_in_force(),
-        )?;
-        let _ = self.materialise_outbox();
-        Ok(out)
+        )
     }
 }
 

@@ -117,8 +117,8 @@ pub struct Quote {
 
 /// The seats of a pool on `day`: what the licence grants, less reductions due by then.
 pub(crate) fn effective_total(licensed: u32, reductions: &[Reduction], day: NaiveDate) -> u32 {
-    let due: Vec<(NaiveDate, u32)> = reductions.iter().map(|r| (r.effective, r.target)).collect();
-    crate::rules::seats::seats_on(licensed, &due, day)
+    let due = reductions.iter().map(|r| (r.effective, r.target));
+    crate::rules::seats::seats_on(licensed, due, day)
 }
 
 pub(crate) fn reductions_in(tx: &Tx<'_>, pool: &PoolKey) -> Result<Vec<Reduction>> {

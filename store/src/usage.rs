@@ -77,12 +77,21 @@ pub struct UsageOutcome {
     pub reason: String,
 }
 
-/// Where a usage record stands after the reads that need no lock.
+/// Where a usage record stands after its reads.
 enum Plan {
     /// Answered without writing.
     Answer(UsageOutcome),
-    /// A new charge (or a new kind on a charged day) to write.
-    Write,
+    /// A new charge, or a new kind on a charged day, to write.
+    Write {
+        /// The user, as written.
+        user: String,
+        /// The day charged.
+        day: NaiveDate,
+        /// The daily pool.
+        seat: PoolKey,
+        /// The kinds already charged that day (0: none, a new charge).
+        kinds: u8,
+    },
     /// The day's charge is applied but not yet on disk (only when not waiting).
     Pending,
 }
@@ -91,9 +100,6 @@ enum Plan {
 fn last_reported(value: Option<String>) -> Option<YearMonth> {
     value.and_then(|m| m.parse().ok())
 }
-
-/// A new charge to write: the user, the day, the daily pool.
-type NewCharge = (User, NaiveDate, PoolKey);
 
 /// Decides a usage record from the facts: the user as stored and the day's
 /// charge, if any. `Ok(None)` when a charge is to be written.
@@ -105,7 +111,7 @@ fn decide(
     today: NaiveDate,
     reported: Option<YearMonth>,
     charge: impl FnOnce(&User, NaiveDate) -> Result<Option<Option<DayCharge>>>,
-) -> Result<(Plan, Option<NewCharge>)> {
+) -> Result<Plan> {
     let user = user
         .filter(|u| u.state != UserState::Deleted && u.name == name)
         .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
@@ -128,35 +134,33 @@ fn decide(
         },
     )?;
     let Some(seat) = user.seat.clone().filter(|s| s.term == Term::Daily) else {
-        return Ok((
-            Plan::Answer(UsageOutcome {
-                user: user.name,
-                day,
-                charged: false,
-                reason: "not on a daily seat: contracted and monthly seats are not charged per day"
-                    .into(),
-            }),
-            None,
-        ));
+        return Ok(Plan::Answer(UsageOutcome {
+            user: user.name,
+            day,
+            charged: false,
+            reason: "not on a daily seat: contracted and monthly seats are not charged per day"
+                .into(),
+        }));
     };
     let existing = match charge(&user, day)? {
         Some(c) => c,
-        None => return Ok((Plan::Pending, None)),
+        None => return Ok(Plan::Pending),
     };
-    if let Some(c) = existing
-        && c.kinds & kind.bit() != 0
-    {
-        return Ok((
-            Plan::Answer(UsageOutcome {
-                user: user.name,
-                day,
-                charged: false,
-                reason: format!("already charged for {day}: one charge per user-day"),
-            }),
-            None,
-        ));
+    let kinds = existing.map_or(0, |c| c.kinds);
+    if kinds & kind.bit() != 0 {
+        return Ok(Plan::Answer(UsageOutcome {
+            user: user.name,
+            day,
+            charged: false,
+            reason: format!("already charged for {day}: one charge per user-day"),
+        }));
     }
-    Ok((Plan::Write, Some((user, day, seat))))
+    Ok(Plan::Write {
+        user: user.name,
+        day,
+        seat,
+        kinds,
+    })
 }
 
 impl Store {
@@ -178,27 +182,29 @@ impl Store {
             let reported =
                 last_reported(tx.get_rec(&keys::meta(names::LAST_REPORT), "last report")?);
             let today = tx.now.date_naive();
-            let (plan, write) = decide(name, user, kind, day, today, reported, |u, d| {
+            let plan = decide(name, user, kind, day, today, reported, |u, d| {
                 Ok(Some(
                     tx.get_rec(&keys::day_charge(d, &u.name), "day charge")?,
                 ))
             })?;
-            match (plan, write) {
-                (Plan::Answer(outcome), _) => Ok(outcome),
-                (_, Some((user, day, seat))) => {
-                    let key = keys::day_charge(day, &user.name);
-                    let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
-                    let charged = existing.is_none();
-                    let kinds = existing.as_ref().map(|c| c.kinds).unwrap_or(0) | kind.bit();
+            match plan {
+                Plan::Answer(outcome) => Ok(outcome),
+                Plan::Write {
+                    user,
+                    day,
+                    seat,
+                    kinds,
+                } => {
                     tx.put_rec(
-                        &key,
+                        &keys::day_charge(day, &user),
                         &DayCharge {
-                            kinds,
+                            kinds: kinds | kind.bit(),
                             pool: seat.clone(),
                         },
                     )?;
+                    let charged = kinds == 0;
                     Ok(UsageOutcome {
-                        user: user.name,
+                        user,
                         day,
                         charged,
                         reason: if charged {
@@ -208,7 +214,8 @@ impl Store {
                         },
                     })
                 }
-                (_, None) => Err(StoreError::Rule(
+                // Inside the change every read is of what is applied.
+                Plan::Pending => Err(StoreError::Rule(
                     "a usage record found its day's charge pending inside a change".into(),
                 )),
             }
@@ -228,18 +235,13 @@ impl Store {
         kind: UsageKind,
         day: Option<NaiveDate>,
     ) -> Result<Option<UsageOutcome>> {
-        let request = crate::gate::Request::RecordUsage {
-            user: name.to_string(),
-            kind,
-            day,
-        };
-        self.authorise(g.login(), &request)?;
+        g.authorise(self)?;
         let today = self.today()?;
         let reported = last_reported(
             self.db
                 .get_rec(&keys::meta(names::LAST_REPORT), "last report")?,
         );
-        let (plan, _) = decide(
+        let plan = decide(
             name,
             self.user(name)?,
             kind,
@@ -258,7 +260,7 @@ impl Store {
         )?;
         Ok(match plan {
             Plan::Answer(outcome) => Some(outcome),
-            Plan::Write | Plan::Pending => None,
+            Plan::Write { .. } | Plan::Pending => None,
         })
     }
 

@@ -5,7 +5,6 @@
 //! keep working for the licence's overage grace, then the most recently
 //! activated over-allocated users are deactivated until the pool fits.
 
-use chrono::{DateTime, Utc};
 use licfile::Term;
 use serde::Serialize;
 
@@ -260,21 +259,9 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
 
 pub(crate) use crate::rules::check::deadline;
 
-fn fmt_day(t: i64) -> String {
-    DateTime::<Utc>::from_timestamp(t, 0)
-        .map(|t| t.date_naive().to_string())
-        .unwrap_or_default()
-}
+use crate::rules::check::fmt_day;
 
 impl Store {
-    /// The operator's record, if they may see licences, users and the action
-    /// log (seed 000: Owner/manager and Financial office staff).
-    pub fn require_licence_reader(&self, operator: &str) -> Result<User> {
-        self.authorise(operator, &crate::gate::Request::RequireLicenceReader)?;
-        self.user_named(operator)?
-            .ok_or_else(|| StoreError::UnknownUser(operator.into()))
-    }
-
     /// The record stored under `name`'s folded form (deleted users too):
     /// the user named `name` in any case. For uniqueness; identity and
     /// lookups by name use [`Store::user_named`].

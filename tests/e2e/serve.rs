@@ -1187,6 +1187,30 @@ fn subscribers_are_sent_events_as_they_happen_and_what_they_missed() {
     assert!(got.iter().any(|e| is_added(e, "sub.two")), "{got:?}");
 }
 
+/// Whether this process is root, which `test` needs because it `why`. CI
+/// runs as root, so there a test that needs it fails rather than skip;
+/// elsewhere it skips, said past the harness's capture of test output so
+/// that it shows in a plain `cargo test`.
+fn as_root(test: &str, why: &str) -> bool {
+    let Some(uid) = store::identity::current_uid() else {
+        panic!("no uid for this process");
+    };
+    if uid == 0 {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(
+        !ci,
+        "{test} {why}, which needs root, and CI (CI={:?}) runs as root, but this is uid {uid}",
+        std::env::var("CI").unwrap_or_default()
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: it {why}, which needs root (this is uid {uid}); CI runs it as root"
+    );
+    false
+}
+
 // ---------------------------------------------------------------------------
 // (e) A uid with no login name is refused.
 
@@ -1195,25 +1219,10 @@ fn an_unknown_uid_is_refused() {
     if as_helper() {
         return;
     }
-    let Some(uid) = store::identity::current_uid() else {
-        panic!("no uid for this process");
-    };
-    if uid != 0 {
-        // CI runs as root: there the test must run, never skip.
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        assert!(
-            !ci,
-            "serve::an_unknown_uid_is_refused needs root to run a client under another uid, \
-             and CI (CI={:?}) runs as root, but this is uid {uid}",
-            std::env::var("CI").unwrap_or_default()
-        );
-        // Elsewhere a skip, said past the harness's capture of test output so
-        // that it shows in a plain `cargo test`.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED serve::an_unknown_uid_is_refused: it runs a client under another uid, \
-             which needs root (this is uid {uid}); CI runs it as root"
-        );
+    if !as_root(
+        "serve::an_unknown_uid_is_refused",
+        "runs a client under another uid",
+    ) {
         return;
     }
     let stranger = (54321..60000)
@@ -1661,20 +1670,10 @@ fn every_operation_over_the_socket_is_authorised_by_the_one_table() {
     if as_helper() {
         return;
     }
-    let Some(uid) = store::identity::current_uid() else {
-        panic!("no uid for this process");
-    };
-    if uid != 0 {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        assert!(
-            !ci,
-            "this test runs clients as other login users, which needs root; CI runs as root"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED serve::every_operation_over_the_socket_is_authorised_by_the_one_table: \
-             it runs clients as other login users, which needs root (this is uid {uid})"
-        );
+    if !as_root(
+        "serve::every_operation_over_the_socket_is_authorised_by_the_one_table",
+        "runs clients as other login users",
+    ) {
         return;
     }
     let dir = demo();

@@ -53,15 +53,28 @@ impl Gate {
 
     /// Authorises inside the transaction `tx`, from the caller's record as it reads it.
     pub(crate) fn authorise_in(&self, tx: &Tx<'_>) -> Result<()> {
+        self.decide(|login| tx.get_rec(&keys::user(login), "user"))
+    }
+
+    /// Authorises a read, from the caller's record as the store holds it now.
+    pub(crate) fn authorise(&self, store: &Store) -> Result<()> {
+        self.decide(|login| store.user(login))
+    }
+
+    /// The one table's verdict, reading the caller's record only when the
+    /// permit needs it.
+    fn decide(&self, record: impl FnOnce(&str) -> Result<Option<User>>) -> Result<()> {
         let Some(op) = self.op else {
             return Ok(());
         };
-        let record: Option<User> = tx.get_rec(&keys::user(&self.login), "user")?;
+        if op.permit() == permit::Permit::Connected {
+            return Ok(());
+        }
         permit::decide(
             op.permit(),
             op.action(),
             &self.login,
-            record.as_ref(),
+            record(&self.login)?.as_ref(),
             self.subject.as_deref(),
         )
     }
@@ -118,25 +131,14 @@ impl Store {
     /// Authorises `request` for `login` against the store as it is now: for
     /// requests that only read (a change authorises inside its transaction).
     pub fn authorise(&self, login: &str, request: &Request) -> Result<()> {
-        let op = request.op();
-        if op.permit() == permit::Permit::Connected {
-            return Ok(());
-        }
-        let record = self.user(login)?;
-        permit::decide(
-            op.permit(),
-            op.action(),
-            login,
-            record.as_ref(),
-            request.subject(),
-        )
+        request.gate(login).authorise(self)
     }
 
     /// Carries out one request as `login`: the one entry point.
     pub fn execute(&self, login: &str, request: Request) -> Result<Reply> {
         let g = request.gate(login);
         if !matches!(request.op().mode(), Mode::Write | Mode::AtOnceUnlessNew) {
-            self.authorise(login, &request)?;
+            g.authorise(self)?;
         }
         Ok(match request {
             // Reads, authorised above.
@@ -201,18 +203,15 @@ impl Store {
         })
     }
 
-    /// [`Store::execute`] when it can be answered without writing or waiting:
-    /// `Ok(None)` when it cannot (then call `execute` where waiting is fine).
-    /// For the service's workers, which answer reads on a few threads.
+    /// A request of [`Mode::AtOnceUnlessNew`] answered if it writes nothing
+    /// and waits for nothing: `Ok(None)` when it cannot (then `execute` it
+    /// where waiting is fine). For the service's workers, which answer reads
+    /// on a few threads; a request of any other mode is `Ok(None)`.
     pub fn execute_at_once(&self, login: &str, request: &Request) -> Result<Option<Reply>> {
-        match (request.op().mode(), request) {
-            (Mode::AtOnce, _) => self.execute(login, request.clone()).map(Some),
-            (Mode::AtOnceUnlessNew, Request::RecordUsage { user, kind, day }) => {
-                let g = request.gate(login);
-                Ok(self
-                    .record_usage_at_once(&g, user, *kind, *day)?
-                    .map(Reply::RecordUsage))
-            }
+        match request {
+            Request::RecordUsage { user, kind, day } => Ok(self
+                .record_usage_at_once(&request.gate(login), user, *kind, *day)?
+                .map(Reply::RecordUsage)),
             _ => Ok(None),
         }
     }
@@ -235,10 +234,25 @@ impl Store {
         g: &Gate,
         f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
     ) -> Result<R> {
-        let out = self.db.write(g.login(), |tx| {
-            g.authorise_in(tx)?;
-            f(tx)
-        })?;
+        self.write_as_then(g, f, |_| Ok(()))
+    }
+
+    /// [`Store::write_as`], then `then` once the change is applied, while
+    /// the writer lock is still held (see [`crate::db::Db::write_then`]).
+    pub(crate) fn write_as_then<R>(
+        &self,
+        g: &Gate,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
+        then: impl FnOnce(&R) -> Result<()>,
+    ) -> Result<R> {
+        let out = self.db.write_then(
+            g.login(),
+            |tx| {
+                g.authorise_in(tx)?;
+                f(tx)
+            },
+            then,
+        )?;
         // The change is committed: its e-mails follow. One that cannot be
         // written now stays queued and is written with the next change.
         let _ = self.materialise_outbox();

@@ -97,7 +97,8 @@ pub fn deadline(since: i64, grace_days: i64) -> i64 {
     since + grace_days * 86_400
 }
 
-fn fmt_day(t: i64) -> String {
+/// The day of an instant (seconds), for messages.
+pub(crate) fn fmt_day(t: i64) -> String {
     DateTime::<Utc>::from_timestamp(t, 0)
         .map(|t| t.date_naive().to_string())
         .unwrap_or_default()

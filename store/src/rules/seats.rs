@@ -39,13 +39,13 @@ pub fn over_allocation(total: u64, in_use: u64, marked: &[u64]) -> Marks {
 /// scheduled by then (each brings the pool to its own target), never below 0.
 pub fn seats_on(
     licensed: u32,
-    reductions: &[(chrono::NaiveDate, u32)],
+    reductions: impl IntoIterator<Item = (chrono::NaiveDate, u32)>,
     day: chrono::NaiveDate,
 ) -> u32 {
     reductions
-        .iter()
+        .into_iter()
         .filter(|(from, _)| *from <= day)
-        .map(|(_, target)| *target)
+        .map(|(_, target)| target)
         .fold(licensed, u32::min)
 }
 
@@ -148,9 +148,9 @@ mod tests {
     fn reductions_apply_from_their_day() {
         let d = |s: &str| s.parse::<chrono::NaiveDate>().expect("a date");
         let r = [(d("2026-04-01"), 8), (d("2026-05-01"), 6)];
-        assert_eq!(seats_on(10, &r, d("2026-03-31")), 10);
-        assert_eq!(seats_on(10, &r, d("2026-04-01")), 8);
-        assert_eq!(seats_on(10, &r, d("2026-05-02")), 6);
-        assert_eq!(seats_on(5, &r, d("2026-05-02")), 5);
+        assert_eq!(seats_on(10, r, d("2026-03-31")), 10);
+        assert_eq!(seats_on(10, r, d("2026-04-01")), 8);
+        assert_eq!(seats_on(10, r, d("2026-05-02")), 6);
+        assert_eq!(seats_on(5, r, d("2026-05-02")), 5);
     }
 }

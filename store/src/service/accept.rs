@@ -14,6 +14,14 @@ use crate::api::Local;
 use crate::error::Code;
 use crate::protocol::{ErrorKind, Hello, VERSION};
 
+/// Turns a new connection away with one line that says why (its id 0: no
+/// request was read), in place of the greeting.
+pub(super) fn refuse(stream: &mut UnixStream, code: Code, message: String) {
+    let mut line = Vec::new();
+    error_line(&mut line, 0, ErrorKind::Refused, code, message);
+    let _ = stream.write_all(&line);
+}
+
 /// Checks who connected and greets them; `None` when refused or gone.
 pub(super) fn greet(
     store: &Arc<Store>,
@@ -34,11 +42,6 @@ pub(super) fn greet(
         }
     };
     let mut stream = stream;
-    let refuse = |stream: &mut UnixStream, code: Code, message: String| {
-        let mut line = Vec::new();
-        error_line(&mut line, 0, ErrorKind::Refused, code, message);
-        let _ = stream.write_all(&line);
-    };
     let mut looked = crate::identity::lookup_uid(uid);
     if looked.as_ref().is_err_and(|e| e.raw_os_error() == Some(24)) && spare.is_some() {
         // Out of descriptors: the reserve one lets the user database be read.

@@ -46,7 +46,14 @@ impl Worker {
                 }
                 ok_line(&mut conn.output, id, &());
             }
-            Mode::AtOnce | Mode::AtOnceUnlessNew => {
+            Mode::AtOnce => respond(
+                &self.store,
+                &conn.api.operator,
+                id,
+                request,
+                &mut conn.output,
+            ),
+            Mode::AtOnceUnlessNew => {
                 match self.store.execute_at_once(&conn.api.operator, &request) {
                     Ok(Some(reply)) => ok_line(&mut conn.output, id, &reply),
                     Err(e) => failed(&mut conn.output, id, &e),

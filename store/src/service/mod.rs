@@ -190,15 +190,11 @@ pub fn serve(
                 drop(spare.take());
                 if let Ok((mut stream, _)) = listener.accept() {
                     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-                    let mut line = Vec::new();
-                    framing::error_line(
-                        &mut line,
-                        0,
-                        crate::protocol::ErrorKind::Refused,
+                    accept::refuse(
+                        &mut stream,
                         crate::error::Code::TooManyConnections,
                         "the service has no descriptors left for another connection; try again shortly".into(),
                     );
-                    let _ = std::io::Write::write_all(&mut stream, &line);
                 }
                 let open: usize = workers
                     .iter()

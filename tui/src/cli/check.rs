@@ -59,7 +59,7 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
 
 /// Says why there is no answer, and exits 3.
 fn no_answer(args: &Args, code: &str, message: &str) -> Result<ExitCode, Failure> {
-    eprintln!("tessera: could not answer: {message}");
+    super::report(&format!("could not answer: {message}"));
     if args.json {
         util::print_json(&serde_json::json!({
             "user": args.user,

@@ -229,7 +229,7 @@ fn json_error(code: &str, message: &str) {
     let _ = writeln!(io::stdout().lock(), "{value}");
 }
 
-fn report(msg: &str) {
+pub(crate) fn report(msg: &str) {
     let _ = writeln!(io::stderr().lock(), "tessera: {msg}");
 }
 
