@@ -1,15 +1,15 @@
-//! `tessera audit verify`: the event chain is intact and the counters equal a recount.
+//! `tessera audit verify`: the event chain is intact, and the counters the
+//! store keeps equal both a recount of the records and a replay of the log.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::Store;
-use crate::db::event_hash;
 use crate::error::Result;
+use crate::events::{self, Counters};
 use crate::keys::{self, names};
-use crate::model::{Event, User, UserState};
-use crate::users::UserCounts;
+use crate::model::{User, UserState};
 
 /// What `audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -27,22 +27,78 @@ impl AuditReport {
     }
 }
 
+/// The counters as the user records give them: users, active and
+/// over-allocated users, seats in use per pool, holders of each add-on.
+pub(crate) fn recount<'a>(users: impl Iterator<Item = &'a User>) -> Counters {
+    let mut c = Counters::default();
+    for u in users.filter(|u| u.state != UserState::Deleted) {
+        c.users.total += 1;
+        for a in &u.add_ons {
+            *c.add_ons.entry(a.to_lowercase()).or_default() += 1;
+        }
+        if u.state != UserState::Active {
+            continue;
+        }
+        c.users.active += 1;
+        if u.over_allocated_since.is_some() {
+            c.users.over_allocated += 1;
+        }
+        if let Some(seat) = &u.seat {
+            *c.seats.entry(events::pool_id_text(seat)).or_default() += 1;
+        }
+    }
+    c.trimmed()
+}
+
+/// How two sets of counters differ, in words: `kept` is what the store
+/// keeps, `found` what `how` found.
+fn differences(kept: &Counters, found: &Counters, how: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if kept.users != found.users {
+        let (k, f) = (kept.users, found.users);
+        out.push(format!(
+            "user counts say {} users, {} active, {} over-allocated; {how} finds {}, {}, {}",
+            k.total, k.active, k.over_allocated, f.total, f.active, f.over_allocated
+        ));
+    }
+    let mut compare = |what: &str, a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>| {
+        let names: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        for name in names {
+            let (k, f) = (a.get(name).copied(), b.get(name).copied());
+            if k != f {
+                let label = keys::decode::pool_label(name.as_bytes());
+                out.push(format!(
+                    "{what} {label} says {} in use; {how} finds {}",
+                    k.unwrap_or(0),
+                    f.unwrap_or(0)
+                ));
+            }
+        }
+    };
+    compare("seat counter", &kept.seats, &found.seats);
+    compare("add-on counter", &kept.add_ons, &found.add_ons);
+    out
+}
+
 impl Store {
-    /// Checks the hash chain link by link, and recounts seats and users.
+    /// Checks the hash chain link by link; then recounts the users and
+    /// replays the log, and compares both with the counters kept.
     pub fn audit_verify(&self) -> Result<AuditReport> {
         let mut problems = Vec::new();
         let mut prev = [0u8; 32];
         let mut expected_seq = 1u64;
         let mut count = 0u64;
+        let mut replayed: Option<Counters> = None;
         for kv in self.db.tree.scan_prefix(keys::EVENTS) {
             let (_, v) = kv?;
-            let event: Event = match crate::model::decode(&v, "event") {
-                Ok(e) => e,
+            let decoded = match events::decode(&v) {
+                Ok(d) => d,
                 Err(e) => {
                     problems.push(format!("event {expected_seq}: {e}"));
                     break;
                 }
             };
+            let event = decoded.event;
             count += 1;
             if event.seq != expected_seq {
                 problems.push(format!(
@@ -56,11 +112,14 @@ impl Store {
                     event.seq
                 ));
             }
-            if event_hash(&event)? != event.hash {
+            if decoded.content_hash != event.hash {
                 problems.push(format!(
                     "event {}: its content does not match its hash (it was altered)",
                     event.seq
                 ));
+            }
+            if let Some(action) = &event.action {
+                Counters::replay_step(&mut replayed, action);
             }
             prev = event.hash;
             expected_seq = event.seq + 1;
@@ -77,65 +136,66 @@ impl Store {
             ));
         }
 
-        // Recount seats in use and users.
-        let mut seats: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
-        let mut counts = UserCounts::default();
+        // A recount from the records, with the seat index checked on the way.
+        let mut users = Vec::new();
         for kv in self.db.tree.scan_prefix(keys::USERS) {
             let (_, v) = kv?;
             let u: User = crate::model::decode(&v, "user")?;
-            if u.state == UserState::Deleted {
-                continue;
-            }
-            counts.total += 1;
-            if u.state == UserState::Active {
-                counts.active += 1;
-                if u.over_allocated_since.is_some() {
-                    counts.over_allocated += 1;
-                }
-                if let Some(seat) = &u.seat {
-                    *seats.entry(keys::pool(seat)).or_default() += 1;
-                    if self
-                        .db
-                        .get(&keys::seat(seat, u.activation, &u.name))?
-                        .is_none()
-                    {
-                        problems.push(format!(
-                            "{} holds a seat in {} that is not in the seat index",
-                            u.name,
-                            seat.label()
-                        ));
-                    }
-                }
-            }
-        }
-        let kept = self.user_counts()?;
-        if kept != counts {
-            problems.push(format!(
-                "user counts say {} users, {} active, {} over-allocated; a recount finds {}, {}, {}",
-                kept.total, kept.active, kept.over_allocated, counts.total, counts.active, counts.over_allocated
-            ));
-        }
-        for kv in self.db.tree.scan_prefix(keys::COUNTERS) {
-            let (k, v) = kv?;
-            let kept: u64 = crate::model::decode(&v, "counter")?;
-            let pool = keys::decode::counter(&k).unwrap_or_default();
-            let real = seats.remove(pool).unwrap_or(0);
-            if kept != real {
+            if u.state == UserState::Active
+                && let Some(seat) = &u.seat
+                && self
+                    .db
+                    .get(&keys::seat(seat, u.activation, &u.name))?
+                    .is_none()
+            {
                 problems.push(format!(
-                    "seat counter {} says {kept} in use; a recount finds {real}",
-                    keys::decode::pool_label(pool)
+                    "{} holds a seat in {} that is not in the seat index",
+                    u.name,
+                    seat.label()
                 ));
             }
+            users.push(u);
         }
-        for (pool, real) in seats {
-            problems.push(format!(
-                "no seat counter for {} although {real} seats are in use",
-                String::from_utf8_lossy(&pool).replace('\u{1f}', "/")
-            ));
+        let recounted = recount(users.iter());
+        drop(users);
+
+        let kept = self.kept_counters()?;
+        problems.extend(differences(&kept, &recounted, "a recount"));
+        match replayed {
+            Some(replayed) => {
+                problems.extend(differences(&kept, &replayed.trimmed(), "a replay of the log"))
+            }
+            None if count > 0 => problems.push(
+                "the log has neither the store's creation nor a checkpoint to replay the counters from"
+                    .into(),
+            ),
+            None => {}
         }
         Ok(AuditReport {
             events: count,
             problems,
         })
+    }
+
+    /// The counters the store keeps.
+    fn kept_counters(&self) -> Result<Counters> {
+        let mut kept = Counters {
+            users: self.user_counts()?,
+            ..Counters::default()
+        };
+        for kv in self.db.tree.scan_prefix(keys::COUNTERS) {
+            let (k, v) = kv?;
+            let n: u64 = crate::model::decode(&v, "counter")?;
+            let pool = keys::decode::counter(&k).unwrap_or_default();
+            kept.seats
+                .insert(String::from_utf8_lossy(pool).into_owned(), n);
+        }
+        for kv in self.db.tree.scan_prefix(keys::ADD_ON_COUNTERS) {
+            let (k, v) = kv?;
+            let n: u64 = crate::model::decode(&v, "counter")?;
+            let module = keys::decode::add_on_counter(&k).unwrap_or_default();
+            kept.add_ons.insert(module, n);
+        }
+        Ok(kept.trimmed())
     }
 }

@@ -33,12 +33,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::error::{Holder, Result, StoreError};
+use crate::events::{Action, EventV2};
 use crate::keys::{self, names};
-use crate::model::{self, Event, EventKind, EventStatus, Installation};
+use crate::model::{self, EventKind, Installation};
 
 /// How far behind the high-water mark the clock may be before it is reported.
 pub const CLOCK_TOLERANCE_SECS: i64 = 24 * 3600;
@@ -219,14 +219,8 @@ struct Durability {
 /// An event to append; the sequence and hashes are filled in at commit.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    /// Short name.
-    pub name: String,
-    /// Status.
-    pub status: EventStatus,
-    /// One line.
-    pub message: String,
-    /// Full description.
-    pub description: String,
+    /// What happened.
+    pub action: Action,
     /// Finished at (seconds), if it has an end.
     pub finished_at: Option<i64>,
     /// System or user.
@@ -549,12 +543,9 @@ impl Db {
                 .unwrap_or((0, [0u8; 32]));
             for e in std::mem::take(&mut tx.events) {
                 seq += 1;
-                let mut event = Event {
+                let mut event = EventV2 {
                     seq,
-                    name: e.name,
-                    status: e.status,
-                    message: e.message,
-                    description: e.description,
+                    action: e.action,
                     activated_at: now,
                     activated_by: e.by,
                     finished_at: e.finished_at,
@@ -562,9 +553,9 @@ impl Db {
                     prev_hash: prev,
                     hash: [0; 32],
                 };
-                event.hash = event_hash(&event)?;
+                event.hash = event.compute_hash()?;
                 prev = event.hash;
-                tx.put_rec(&keys::event(seq), &event)?;
+                tx.put(keys::event(seq), event.encode()?);
             }
             tx.put_rec(&keys::meta(names::CHAIN), &(seq, prev))?;
         }
@@ -665,17 +656,6 @@ fn open_tree(config: &sled::Config) -> Result<sled::Db> {
             other => return Ok(other?),
         }
     }
-}
-
-/// The hash of an event: SHA-256 of its encoding with the hash field zeroed.
-pub(crate) fn event_hash(event: &Event) -> Result<[u8; 32]> {
-    let mut e = event.clone();
-    e.hash = [0; 32];
-    let bytes = model::encode(&e)?;
-    let digest = Sha256::digest(&bytes);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&digest);
-    Ok(out)
 }
 
 /// One change being planned: reads see the change's own writes.
@@ -815,24 +795,10 @@ impl Tx<'_> {
     }
 
     /// Appends an event caused by the operator.
-    pub(crate) fn user_event(&mut self, name: &str, message: String, description: String) {
-        self.user_event_with(name, EventStatus::Completed, message, description);
-    }
-
-    /// Appends an event caused by the operator, with its status.
-    pub(crate) fn user_event_with(
-        &mut self,
-        name: &str,
-        status: EventStatus,
-        message: String,
-        description: String,
-    ) {
+    pub(crate) fn user_event(&mut self, action: Action) {
         let by = self.operator.clone();
         self.events.push(NewEvent {
-            name: name.into(),
-            status,
-            message,
-            description,
+            action,
             finished_at: Some(self.now.timestamp()),
             kind: EventKind::User,
             by,
@@ -840,19 +806,9 @@ impl Tx<'_> {
     }
 
     /// Appends an event of the system (a rule or the clock).
-    pub(crate) fn system_event(
-        &mut self,
-        name: &str,
-        status: EventStatus,
-        message: String,
-        description: String,
-        finished_at: Option<i64>,
-    ) {
+    pub(crate) fn system_event(&mut self, action: Action, finished_at: Option<i64>) {
         self.events.push(NewEvent {
-            name: name.into(),
-            status,
-            message,
-            description,
+            action,
             finished_at,
             kind: EventKind::System,
             by: "system".into(),
@@ -872,20 +828,11 @@ impl Tx<'_> {
             return Ok(());
         }
         self.put_rec(&keys::meta(names::CLOCK_WARNED), &hw)?;
-        let fmt = |t: i64| {
-            DateTime::<Utc>::from_timestamp(t, 0)
-                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or_default()
-        };
         self.system_event(
-            "Clock moved backwards",
-            EventStatus::Warning,
-            format!("the clock says {} but the store has seen {}", fmt(real), fmt(hw)),
-            format!(
-                "The machine's clock is {} hours behind the latest time this store has seen. Licence dates are judged by the later time, {}. Correct the clock (NTP) if it is wrong.",
-                (hw - real) / 3600,
-                fmt(hw)
-            ),
+            Action::ClockMovedBackwards {
+                clock: real,
+                high_water: hw,
+            },
             None,
         );
         Ok(())
@@ -1014,7 +961,10 @@ mod tests {
         assert!(db.get(&keys::meta(names::CHAIN)).expect("read").is_none());
 
         db.write("t", |tx| {
-            tx.user_event("Test", "m".into(), "d".into());
+            tx.user_event(Action::UserActivated {
+                user: "t".into(),
+                seat: None,
+            });
             Ok(())
         })
         .expect("an event");

@@ -247,18 +247,8 @@ pub fn create_demo(
                     }
                 })
                 .collect();
-            let count = batch.len();
             store.db.write(owner, |tx| {
                 crate::users::bulk_add_in(tx, &batch)?;
-                tx.user_event(
-                    "Users imported",
-                    format!("{count} users imported from the HR system"),
-                    format!(
-                        "{owner} imported {count} users ({} to {}) with their roles and seats.",
-                        batch[0].name,
-                        batch[count - 1].name
-                    ),
-                );
                 Ok(())
             })?;
             i = chunk_end;

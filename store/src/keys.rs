@@ -169,9 +169,12 @@ pub fn add_on_holders(module: &str) -> Vec<u8> {
     [b"a/".as_slice(), module.to_lowercase().as_bytes(), &[SEP]].concat()
 }
 
+/// The holder counters of add-on modules.
+pub const ADD_ON_COUNTERS: &[u8] = b"ac/";
+
 /// The holder counter of an add-on module.
 pub fn add_on_counter(module: &str) -> Vec<u8> {
-    [b"ac/".as_slice(), module.to_lowercase().as_bytes()].concat()
+    [ADD_ON_COUNTERS, module.to_lowercase().as_bytes()].concat()
 }
 
 /// A charged user-day of a daily seat.
@@ -330,6 +333,11 @@ pub mod decode {
     /// The pool's key bytes of a seat counter, from [`counter`].
     pub fn counter(key: &[u8]) -> Option<&[u8]> {
         key.strip_prefix(COUNTERS)
+    }
+
+    /// The lower-case module of an add-on counter, from [`add_on_counter`].
+    pub fn add_on_counter(key: &[u8]) -> Option<String> {
+        key.strip_prefix(ADD_ON_COUNTERS).map(text)
     }
 
     /// The folded name of a day's charge, from [`day_charge`].

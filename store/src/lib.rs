@@ -35,6 +35,7 @@ pub mod clock;
 mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod gate;
 pub mod identity;
@@ -252,22 +253,13 @@ impl Store {
         db.write(owner, |tx| {
             tx.put_rec(&keys::meta(names::INSTALLATION), &installation)?;
             tx.put_rec(&keys::meta(names::SCHEMA), &migrations::CURRENT)?;
-            tx.user_event(
-                "Store created",
-                format!(
-                    "{} installation {} for {}{}",
-                    kind.word(),
-                    installation.serial,
-                    v.licence.licensee.company,
-                    if demo { " (DEMO)" } else { "" }
-                ),
-                format!(
-                    "{owner} created this {} store for serial {}. Installation key {}.",
-                    kind.word(),
-                    installation.serial,
-                    installation.installation_key_id
-                ),
-            );
+            tx.user_event(events::Action::StoreCreated {
+                kind,
+                serial: installation.serial.clone(),
+                company: v.licence.licensee.company.clone(),
+                demo,
+                key_id: installation.installation_key_id.clone(),
+            });
             users::add_user_in(tx, owner, Role::OwnerManager, None, String::new(), &[])?;
             licences::import_in(tx, v, &[])
         })?;

@@ -9,8 +9,9 @@ use licfile::{Document, Licence, LicenceState, Policy, Roots, Signer, Term, poli
 use crate::Store;
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
+use crate::events::Action;
 use crate::keys::{self, names};
-use crate::model::{EventStatus, PoolKey, StoredLicence};
+use crate::model::{PoolKey, StoredLicence};
 
 /// A licence in force for one issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,41 +350,22 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
     let counts = |l: &InForce| l.pools().map(|(k, p)| (k, p.count)).collect::<Vec<_>>();
     let changes =
         crate::rules::import::pool_changes(&old.map(counts).unwrap_or_default(), &counts(&new));
-    let who = if v.issuer.is_empty() {
-        "the vendor".to_string()
-    } else {
-        format!("issuer {}", v.issuer)
-    };
-    let expiry = match v.licence.expiry {
-        Some(e) => format!("expires {} ({} days' grace)", e.date, e.grace_days),
-        None => "not time-limited".to_string(),
-    };
-    tx.user_event(
-        "Licence imported",
-        format!(
-            "licence {} sequence {} from {who}",
-            v.licence.licence_id, v.licence.sequence
-        ),
-        format!(
-            "Licence {} (sequence {}) for {} on the {} plan, {expiry}, imported by {}.\n{}",
-            v.licence.licence_id,
-            v.licence.sequence,
-            v.licence.licensee.company,
-            v.licence.plan.name,
-            tx.operator,
-            if changes.is_empty() {
-                "Seat counts unchanged.".to_string()
-            } else {
-                changes.join("\n")
-            }
-        ),
-    );
+    tx.user_event(Action::LicenceImported {
+        licence_id: v.licence.licence_id.clone(),
+        sequence: v.licence.sequence,
+        issuer: v.issuer.clone(),
+        company: v.licence.licensee.company.clone(),
+        plan: v.licence.plan.name.clone(),
+        expiry: v.licence.expiry.map(|e| (e.date, e.grace_days)),
+        changes,
+    });
     if let LicenceState::Expiring { expires, days_left } = v.state {
         tx.system_event(
-            "Licence expiring",
-            EventStatus::Warning,
-            format!("the licence expires {expires}, in {days_left} days"),
-            "Ask the vendor for a renewed licence and import it before the expiry date.".into(),
+            Action::LicenceExpiring {
+                licence_id: None,
+                expires,
+                days_left,
+            },
             None,
         );
     }

@@ -8,8 +8,9 @@
 
 use crate::db::{Db, Tx};
 use crate::error::{Result, StoreError};
+use crate::events::{Action, Counters};
 use crate::keys::{self, names};
-use crate::model::EventStatus;
+use crate::model::User;
 
 /// The schema this build writes.
 ///
@@ -17,24 +18,34 @@ use crate::model::EventStatus;
 /// 2. The latest month reported is kept (`m/last-report`), so that a usage
 ///    record is checked against it with one read; committed e-mails wait in
 ///    `ob/` until written to the outbox.
-pub const CURRENT: u32 = 2;
+/// 3. Events are typed (record format 2); the migration's event carries the
+///    counters recounted from the records, where a replay of the log starts.
+pub const CURRENT: u32 = 3;
 
 /// One step: from version `from` to `from + 1`.
 struct Step {
     from: u32,
     what: &'static str,
-    run: fn(&mut Tx<'_>) -> Result<()>,
+    /// Runs the step; returns the checkpoint its event carries, if any.
+    run: fn(&mut Tx<'_>) -> Result<Option<Counters>>,
 }
 
 /// Every step, in order.
-const STEPS: &[Step] = &[Step {
-    from: 1,
-    what: "keeps the latest month reported to the vendor",
-    run: last_report,
-}];
+const STEPS: &[Step] = &[
+    Step {
+        from: 1,
+        what: "keeps the latest month reported to the vendor",
+        run: last_report,
+    },
+    Step {
+        from: 2,
+        what: "writes typed events, from which audit verify rebuilds the counters",
+        run: typed_events,
+    },
+];
 
 /// 1 → 2: the latest month a usage report was made for, from the reports kept.
-fn last_report(tx: &mut Tx<'_>) -> Result<()> {
+fn last_report(tx: &mut Tx<'_>) -> Result<Option<Counters>> {
     let mut last: Option<licfile::YearMonth> = None;
     for (k, _) in tx.scan(keys::REPORTS)? {
         let month = keys::decode::report(&k);
@@ -43,7 +54,18 @@ fn last_report(tx: &mut Tx<'_>) -> Result<()> {
     if let Some(m) = last {
         tx.put_rec(&keys::meta(names::LAST_REPORT), &m.to_string())?;
     }
-    Ok(())
+    Ok(None)
+}
+
+/// 2 → 3: nothing is rewritten (version 1 events stay as they were, under
+/// their hashes); the counters, recounted from the user records, become the
+/// checkpoint a replay of the typed events starts from.
+fn typed_events(tx: &mut Tx<'_>) -> Result<Option<Counters>> {
+    let mut users = Vec::new();
+    for (_, v) in tx.scan(keys::USERS)? {
+        users.push(crate::model::decode::<User>(&v, "user")?);
+    }
+    Ok(Some(crate::audit::recount(users.iter())))
 }
 
 /// The schema version of the open store (1 for a store that never wrote one).
@@ -72,18 +94,15 @@ pub(crate) fn bring_up_to_date(db: &Db) -> Result<()> {
             if now != step.from {
                 return Ok(());
             }
-            (step.run)(tx)?;
+            let checkpoint = (step.run)(tx)?;
             tx.put_rec(&keys::meta(names::SCHEMA), &(step.from + 1))?;
             tx.system_event(
-                "Store migrated",
-                EventStatus::Completed,
-                format!("schema {} -> {}", step.from, step.from + 1),
-                format!(
-                    "The store was made by an earlier Tessera (schema {}); this one {} and now writes schema {}.",
-                    step.from,
-                    step.what,
-                    step.from + 1
-                ),
+                Action::StoreMigrated {
+                    from: step.from,
+                    to: step.from + 1,
+                    what: step.what.to_string(),
+                    checkpoint,
+                },
                 Some(tx.now.timestamp()),
             );
             Ok(())

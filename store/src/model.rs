@@ -242,4 +242,10 @@ pub struct Event {
     pub prev_hash: [u8; 32],
     /// SHA-256 over `prev_hash` and this event's other fields.
     pub hash: [u8; 32],
+    /// The record format it was read from: 1 (text only) or 2 (typed).
+    #[serde(default)]
+    pub version: u8,
+    /// What happened, typed; `None` for a version 1 event.
+    #[serde(default)]
+    pub action: Option<crate::events::Action>,
 }

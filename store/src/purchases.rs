@@ -15,10 +15,11 @@ use crate::Store;
 use crate::costs::{self, Breakdown};
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
+use crate::events::Action;
 use crate::gate::Gate;
 use crate::keys::{self, names};
 use crate::licences::{InForce, resolve_pool};
-use crate::model::{EventStatus, PoolKey};
+use crate::model::PoolKey;
 
 /// Days a pending purchase waits for its licence (seed 000).
 pub const PENDING_DAYS: i64 = 30;
@@ -403,11 +404,13 @@ impl Store {
                     for r in reductions_in(tx, &pool)? {
                         if !r.applied {
                             tx.del(keys::reduction(&pool, &r.request_id));
-                            tx.user_event(
-                                "Seat reduction cancelled",
-                                format!("{}: the reduction by {} seats from {} is cancelled by purchase {request_id}", pool.label(), r.count, r.effective),
-                                format!("A purchase after a scheduled reduction resets the next period to the purchased count. Request {} no longer applies; give seats back again if still wanted.", r.request_id),
-                            );
+                            tx.user_event(Action::SeatReductionCancelled {
+                                request_id: request_id.clone(),
+                                reduction: r.request_id.clone(),
+                                pool: pool.clone(),
+                                count: r.count,
+                                effective: r.effective,
+                            });
                         }
                     }
                     tx.put_rec(
@@ -430,12 +433,16 @@ impl Store {
                             requested_by: tx.operator.clone(),
                         },
                     )?;
-                    tx.user_event_with(
-                        "Seats requested",
-                        EventStatus::Pending,
-                        format!("{request_id}: {count} {} seats pending, {} {} now", pool.label(), breakdown.total, lic.currency),
-                        format!("{} asked the vendor for {count} {} seats (request {request_id}). They are pending until the licence granting them is imported, and lapse on {}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), (tx.now + Duration::days(PENDING_DAYS)).date_naive(), email_file, lic.licensee.email),
-                    );
+                    tx.user_event(Action::SeatsRequested {
+                        request_id: request_id.clone(),
+                        pool: pool.clone(),
+                        count,
+                        charged_now: breakdown.total.to_string(),
+                        currency: lic.currency.clone(),
+                        lapses: (tx.now + Duration::days(PENDING_DAYS)).date_naive(),
+                        email_file: email_file.clone(),
+                        email_to: lic.licensee.email.clone(),
+                    });
                 }
                 SeatAction::Remove => {
                     let base = effective_total(licensed, &reductions_in(tx, &pool)?, effective);
@@ -452,11 +459,16 @@ impl Store {
                             applied: false,
                         },
                     )?;
-                    tx.user_event(
-                        "Seat reduction scheduled",
-                        format!("{request_id}: {} from {base} to {} seats from {effective}", pool.label(), base.saturating_sub(count)),
-                        format!("{} gave back {count} {} seats (request {request_id}), effective {effective}. Confirmation e-mail {} to {}.", tx.operator, pool.label(), email_file, lic.licensee.email),
-                    );
+                    tx.user_event(Action::SeatReductionScheduled {
+                        request_id: request_id.clone(),
+                        pool: pool.clone(),
+                        count,
+                        from: base,
+                        to: base.saturating_sub(count),
+                        effective,
+                        email_file: email_file.clone(),
+                        email_to: lic.licensee.email.clone(),
+                    });
                 }
             }
         }
@@ -499,10 +511,15 @@ pub(crate) fn settle_on_import(tx: &mut Tx<'_>, new: &InForce) -> Result<()> {
             if pool.count >= p.base_total.saturating_add(p.count) {
                 tx.del(k);
                 tx.system_event(
-                    "Purchase fulfilled",
-                    EventStatus::Completed,
-                    format!("{}: {} seats of request {} are now licensed", key.label(), p.count, p.request_id),
-                    format!("Licence {} sequence {} grants {} {} seats ({} before the request, {} asked): the pending seats are usable.", new.licence.licence_id, new.licence.sequence, pool.count, key.label(), p.base_total, p.count),
+                    Action::PurchaseFulfilled {
+                        request_id: p.request_id.clone(),
+                        pool: key.clone(),
+                        count: p.count,
+                        base_total: p.base_total,
+                        granted: pool.count,
+                        licence_id: new.licence.licence_id.clone(),
+                        sequence: new.licence.sequence,
+                    },
                     Some(tx.now.timestamp()),
                 );
             }
@@ -512,19 +529,12 @@ pub(crate) fn settle_on_import(tx: &mut Tx<'_>, new: &InForce) -> Result<()> {
             if pool.count <= r.target {
                 tx.del(k);
                 tx.system_event(
-                    "Seat reduction licensed",
-                    EventStatus::Completed,
-                    format!(
-                        "{}: licence sequence {} grants {} seats, as request {} asked",
-                        key.label(),
-                        new.licence.sequence,
-                        pool.count,
-                        r.request_id
-                    ),
-                    format!(
-                        "The vendor's licence now reflects the reduction of request {}.",
-                        r.request_id
-                    ),
+                    Action::SeatReductionLicensed {
+                        request_id: r.request_id.clone(),
+                        pool: key.clone(),
+                        granted: pool.count,
+                        sequence: new.licence.sequence,
+                    },
                     Some(tx.now.timestamp()),
                 );
             }
@@ -544,20 +554,14 @@ pub(crate) fn tick_in(tx: &mut Tx<'_>) -> Result<(Vec<String>, Vec<PoolKey>)> {
         let p: Pending = crate::model::decode(&v, "pending")?;
         if now >= p.expires_at {
             tx.del(k);
-            let msg = format!(
-                "request {}: {} {} seats lapsed unfulfilled after {PENDING_DAYS} days",
-                p.request_id,
-                p.count,
-                p.pool.label()
-            );
-            tx.system_event(
-                "Purchase expired",
-                EventStatus::Warning,
-                msg.clone(),
-                format!("No licence granting the {} {} seats of request {} was imported within {PENDING_DAYS} days, so they are no longer pending and were never charged. Request them again if they are still needed.", p.count, p.pool.label(), p.request_id),
-                Some(now),
-            );
-            notes.push(msg);
+            let action = Action::PurchaseExpired {
+                request_id: p.request_id.clone(),
+                pool: p.pool.clone(),
+                count: p.count,
+                days: PENDING_DAYS,
+            };
+            notes.push(action.to_string());
+            tx.system_event(action, Some(now));
         }
     }
     for (k, v) in tx.scan(keys::REDUCTIONS)? {
@@ -565,22 +569,15 @@ pub(crate) fn tick_in(tx: &mut Tx<'_>) -> Result<(Vec<String>, Vec<PoolKey>)> {
         if !r.applied && r.effective <= today {
             r.applied = true;
             tx.put_rec(&k, &r)?;
-            let msg = format!(
-                "{}: {} seats given back from {} (request {}); {} seats now",
-                r.pool.label(),
-                r.count,
-                r.effective,
-                r.request_id,
-                r.target
-            );
-            tx.system_event(
-                "Seat reduction applied",
-                EventStatus::Completed,
-                msg.clone(),
-                format!("The reduction of request {} took effect on {}. Users beyond the seats are over-allocated, and the most recently activated are deactivated after the grace.", r.request_id, r.effective),
-                Some(now),
-            );
-            notes.push(msg);
+            let action = Action::SeatReductionApplied {
+                request_id: r.request_id.clone(),
+                pool: r.pool.clone(),
+                count: r.count,
+                effective: r.effective,
+                target: r.target,
+            };
+            notes.push(action.to_string());
+            tx.system_event(action, Some(now));
             shrunk.push(r.pool.clone());
         }
     }

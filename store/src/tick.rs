@@ -6,9 +6,10 @@ use serde::Serialize;
 
 use crate::Store;
 use crate::error::Result;
+use crate::events::{Action, Deactivation};
 use crate::keys::{self, names};
 use crate::licences::grace_days;
-use crate::model::{EventStatus, PoolKey, User, UserState};
+use crate::model::{PoolKey, User, UserState};
 use crate::users::{deactivate_in, deadline};
 
 /// What a tick did.
@@ -43,10 +44,19 @@ impl Store {
             // Over-allocations whose grace has ended, grouped by pool.
             let mut due: Vec<(PoolKey, User)> = Vec::new();
             for (k, _) in tx.scan(keys::OVER)? {
-                let Some((_, _, name)) = keys::decode::over(&k) else { continue };
-                let Some(user) = tx.get_rec::<User>(&keys::user(&name), "user")? else { continue };
-                let (Some(seat), Some(since)) = (user.seat.clone(), user.over_allocated_since) else { continue };
-                if user.state == UserState::Active && now >= deadline(since, i64::from(grace_days(&licences, &seat))) {
+                let Some((_, _, name)) = keys::decode::over(&k) else {
+                    continue;
+                };
+                let Some(user) = tx.get_rec::<User>(&keys::user(&name), "user")? else {
+                    continue;
+                };
+                let (Some(seat), Some(since)) = (user.seat.clone(), user.over_allocated_since)
+                else {
+                    continue;
+                };
+                if user.state == UserState::Active
+                    && now >= deadline(since, i64::from(grace_days(&licences, &seat)))
+                {
                     due.push((seat, user));
                 }
             }
@@ -58,15 +68,19 @@ impl Store {
                 if in_use <= total {
                     continue;
                 }
-                deactivate_in(tx, &mut user, "over-allocation grace ended", &licences)?;
+                let was_over_allocated =
+                    deactivate_in(tx, &mut user, "over-allocation grace ended", &licences)?;
                 tx.system_event(
-                    "User deactivated",
-                    EventStatus::Warning,
-                    format!("{} deactivated: over-allocation grace ended", user.name),
-                    format!(
-                        "{} was active without a free seat in {} ({} seats, {} in use) for longer than the grace of {} days, and was the most recently activated over-allocated user. Buy seats and activate {} again.",
-                        user.name, pool.label(), total, in_use, grace_days(&licences, &pool), user.name
-                    ),
+                    Action::UserDeactivated {
+                        user: user.name.clone(),
+                        seat: Some(pool.clone()),
+                        was_over_allocated,
+                        cause: Deactivation::GraceEnded {
+                            total,
+                            in_use,
+                            grace_days: grace_days(&licences, &pool),
+                        },
+                    },
                     Some(now),
                 );
                 report.deactivated.push(user.name.clone());
@@ -74,37 +88,40 @@ impl Store {
             // Expiry notices, once per licence and state.
             for l in licences.iter() {
                 let state = licfile::policy::licence_state(&l.licence, today);
-                let (name, status, message) = match state {
+                let id = l.licence.licence_id.clone();
+                let action = match state {
                     LicenceState::Valid => continue,
-                    LicenceState::Expiring { expires, days_left } => (
-                        "Licence expiring",
-                        EventStatus::Warning,
-                        format!("licence {} expires {expires}, in {days_left} days", l.licence.licence_id),
-                    ),
-                    LicenceState::Grace { expired, terminates } => (
-                        "Licence in grace",
-                        EventStatus::Warning,
-                        format!("licence {} expired {expired}; terminated from {terminates}", l.licence.licence_id),
-                    ),
-                    LicenceState::Terminated { since } => (
-                        "Licence terminated",
-                        EventStatus::Failed,
-                        format!("licence {} terminated since {since}; only the Owner/manager can work", l.licence.licence_id),
-                    ),
+                    LicenceState::Expiring { expires, days_left } => Action::LicenceExpiring {
+                        licence_id: Some(id),
+                        expires,
+                        days_left,
+                    },
+                    LicenceState::Grace {
+                        expired,
+                        terminates,
+                    } => Action::LicenceInGrace {
+                        licence_id: id,
+                        expired,
+                        terminates,
+                    },
+                    LicenceState::Terminated { since } => Action::LicenceTerminated {
+                        licence_id: id,
+                        since,
+                    },
                 };
-                let key = keys::meta(&format!("{}/{}/{}/{}", names::NOTICES, l.stored.id, state.word(), ""));
+                let key = keys::meta(&format!(
+                    "{}/{}/{}/{}",
+                    names::NOTICES,
+                    l.stored.id,
+                    state.word(),
+                    ""
+                ));
                 if tx.get(&key)?.is_some() {
                     continue;
                 }
                 tx.put(key, Vec::new());
-                tx.system_event(
-                    name,
-                    status,
-                    message.clone(),
-                    format!("{message}. Ask the vendor for a renewed licence and import it."),
-                    None,
-                );
-                report.notices.push(message);
+                report.notices.push(action.to_string());
+                tx.system_event(action, None);
             }
             Ok(report)
         })

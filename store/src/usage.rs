@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::Store;
 use crate::error::{Result, StoreError};
+use crate::events::Action;
 use crate::gate::Gate;
 use crate::keys::{self, names};
-use crate::model::{EventStatus, PoolKey, User, UserState};
+use crate::model::{PoolKey, User, UserState};
 
 /// What the product reports a user did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,7 +271,9 @@ impl Store {
         self.write_as(g, |tx| {
             let allowance = self.storage_allowance_gb();
             let month = YearMonth::of(tx.now.date_naive());
-            let before: u64 = tx.get_rec(&keys::meta(names::STORAGE), "storage")?.unwrap_or(0);
+            let before: u64 = tx
+                .get_rec(&keys::meta(names::STORAGE), "storage")?
+                .unwrap_or(0);
             tx.put_rec(&keys::meta(names::STORAGE), &bytes)?;
             let month_key = keys::storage_month(month);
             if tx.counter(&month_key)? < bytes {
@@ -280,10 +283,10 @@ impl Store {
             if bytes > limit && before <= limit {
                 once_a_month(tx, month, "storage", |tx| {
                     tx.system_event(
-                        "Storage over allowance",
-                        EventStatus::Warning,
-                        format!("{:.1} GB used of {} GB", bytes as f64 / 1e9, allowance),
-                        format!("Data usage {:.1} GB is over the pooled allowance of {allowance} GB (contracted and monthly seats x GB per seat). Buy seats or reduce data.", bytes as f64 / 1e9),
+                        Action::StorageOverAllowance {
+                            bytes,
+                            allowance_gb: allowance,
+                        },
                         None,
                     );
                 })?;
@@ -316,7 +319,10 @@ impl Store {
                 })?;
             let month = YearMonth::of(tx.now.date_naive());
             let users = tx
-                .get_rec::<crate::users::UserCounts>(&keys::meta(names::USER_COUNTS), "user counts")?
+                .get_rec::<crate::users::UserCounts>(
+                    &keys::meta(names::USER_COUNTS),
+                    "user counts",
+                )?
                 .unwrap_or_default()
                 .active;
             let threshold = svc
@@ -329,10 +335,17 @@ impl Store {
             if after > threshold && before <= threshold {
                 once_a_month(tx, month, &format!("metered:{}", svc.name), |tx| {
                     tx.system_event(
-                        "Metered service over threshold",
-                        EventStatus::Warning,
-                        format!("{}: {} of {} free {} this month", svc.name, after, threshold, svc.unit),
-                        format!("{} passed its free threshold of {threshold} {} ({} + {} per user x {users} users) for {month}; each further unit costs {} on the next invoice.", svc.name, svc.unit, svc.base_allowance, svc.allowance_per_user, svc.overage_price.value()),
+                        Action::MeteredOverThreshold {
+                            service: svc.name.clone(),
+                            unit: svc.unit.clone(),
+                            used: after,
+                            threshold,
+                            base: svc.base_allowance,
+                            per_user: svc.allowance_per_user,
+                            users,
+                            month: month.to_string(),
+                            price: svc.overage_price.value().to_string(),
+                        },
                         None,
                     );
                 })?;

@@ -11,10 +11,11 @@ use serde::Serialize;
 use crate::Store;
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
+use crate::events::{Action, Deactivation, UserEdit};
 use crate::gate::Gate;
 use crate::keys::{self, names};
 use crate::licences::{InForce, grace_days, resolve_pool};
-use crate::model::{EventStatus, PoolKey, User, UserState};
+use crate::model::{PoolKey, User, UserState};
 use crate::roles::Role;
 
 /// Counts kept so that no view needs a scan of every user.
@@ -204,16 +205,12 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
                     c.over_allocated = c.over_allocated.saturating_sub(1)
                 })?;
                 tx.system_event(
-                    "Over-allocation resolved",
-                    EventStatus::Completed,
-                    format!("{} now has a seat in {}", user.name, pool.label()),
-                    format!(
-                        "{} has {} seats and {} in use; {} is no longer over-allocated.",
-                        pool.label(),
+                    Action::OverAllocationResolved {
+                        user: user.name.clone(),
+                        pool: pool.clone(),
                         total,
                         in_use,
-                        user.name
-                    ),
+                    },
                     Some(tx.now.timestamp()),
                 );
                 put_user(tx, &user)?;
@@ -241,15 +238,16 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
                 update_counts(tx, |c| c.over_allocated += 1)?;
                 let deadline = deadline(since, grace);
                 tx.system_event(
-                "User over-allocated",
-                EventStatus::Warning,
-                format!("{} has no free seat in {}; deactivated on {} unless seats are bought", user.name, pool.label(), fmt_day(deadline)),
-                format!(
-                    "{} is active in {}, which has {} seats and {} in use. Buy seats or free one within {} days, or {} (the most recently activated) is deactivated on {}.",
-                    user.name, pool.label(), total, in_use, grace, user.name, fmt_day(deadline)
-                ),
-                Some(deadline),
-            );
+                    Action::UserOverAllocated {
+                        user: user.name.clone(),
+                        pool: pool.clone(),
+                        total,
+                        in_use,
+                        grace_days: grace,
+                        deadline,
+                    },
+                    Some(deadline),
+                );
                 put_user(tx, &user)?;
             }
         }
@@ -258,8 +256,6 @@ pub(crate) fn reconcile(tx: &mut Tx<'_>, pool: &PoolKey, licences: &[InForce]) -
 }
 
 pub(crate) use crate::rules::check::deadline;
-
-use crate::rules::check::fmt_day;
 
 impl Store {
     /// The record stored under `name`'s folded form (deleted users too):
@@ -400,7 +396,10 @@ impl Store {
                 return Err(StoreError::Rule(format!("a {} cannot hold a {} seat: {} seats are for the {} roles", new_role.name(), s.licence_label(), s.area, s.area)));
             }
             if new_role != user.role {
-                what.push(format!("role {} -> {}", user.role.name(), new_role.name()));
+                what.push(UserEdit::Role {
+                    from: user.role,
+                    to: new_role,
+                });
                 user.role = new_role;
             }
             if let Some(seat) = &seat {
@@ -411,6 +410,8 @@ impl Store {
                 };
                 if !same {
                     let old = user.seat.clone();
+                    let active = user.state == UserState::Active;
+                    let was_over_allocated = user.over_allocated_since.is_some();
                     if let Some(old) = &old {
                         tx.del(keys::holder(old, &user.name));
                         if user.state == UserState::Active {
@@ -425,11 +426,12 @@ impl Store {
                         }
                     }
                     put_user(tx, &user)?;
-                    what.push(format!(
-                        "licence {} -> {}",
-                        old.as_ref().map(PoolKey::label).unwrap_or_else(|| "none".into()),
-                        seat.as_ref().map(PoolKey::label).unwrap_or_else(|| "none".into())
-                    ));
+                    what.push(UserEdit::Seat {
+                        from: old.clone(),
+                        to: seat.clone(),
+                        active,
+                        was_over_allocated,
+                    });
                     if let Some(old) = &old {
                         reconcile(tx, old, &licences)?;
                     }
@@ -442,7 +444,10 @@ impl Store {
             if let Some(e) = &change.email
                 && *e != user.email
             {
-                what.push(format!("e-mail {} -> {}", if user.email.is_empty() { "none" } else { &user.email }, e));
+                what.push(UserEdit::Email {
+                    from: user.email.clone(),
+                    to: e.clone(),
+                });
                 user.email = e.clone();
             }
             for module in &change.add_ons {
@@ -458,14 +463,14 @@ impl Store {
                 tx.add_counter(&keys::add_on_counter(&canonical), 1)?;
                 tx.put(keys::add_on(&canonical, &user.name), Vec::new());
                 user.add_ons.push(canonical.clone());
-                what.push(format!("add-on {canonical} given"));
+                what.push(UserEdit::AddOnGiven(canonical.clone()));
             }
             for module in &change.remove_add_ons {
                 if let Some(pos) = user.add_ons.iter().position(|a| a.eq_ignore_ascii_case(module)) {
                     let canonical = user.add_ons.remove(pos);
                     tx.add_counter(&keys::add_on_counter(&canonical), -1)?;
                     tx.del(keys::add_on(&canonical, &user.name));
-                    what.push(format!("add-on {canonical} taken away"));
+                    what.push(UserEdit::AddOnTaken(canonical));
                 } else {
                     return Err(StoreError::Rule(format!("{} does not hold the add-on {module:?}", user.name)));
                 }
@@ -474,7 +479,10 @@ impl Store {
                 return Ok(user);
             }
             put_user(tx, &user)?;
-            tx.user_event("User changed", format!("{}: {}", user.name, what.join(", ")), format!("{} changed user {}: {}.", tx.operator, user.name, what.join("; ")));
+            tx.user_event(Action::UserChanged {
+                user: user.name.clone(),
+                changes: what,
+            });
             Ok(user)
         })
     }
@@ -494,15 +502,13 @@ impl Store {
                 last_owner_guard(tx, &user.name, "deactivate")?;
             }
             let reason = format!("deactivated by {}", tx.operator);
-            deactivate_in(tx, &mut user, &reason, &licences)?;
-            tx.user_event(
-                "User deactivated",
-                format!("{} deactivated", user.name),
-                format!(
-                    "{} deactivated {}; their seat is free.",
-                    tx.operator, user.name
-                ),
-            );
+            let was_over_allocated = deactivate_in(tx, &mut user, &reason, &licences)?;
+            tx.user_event(Action::UserDeactivated {
+                user: user.name.clone(),
+                seat: user.seat.clone(),
+                was_over_allocated,
+                cause: Deactivation::ByOperator,
+            });
             Ok(user)
         })
     }
@@ -525,11 +531,10 @@ impl Store {
                 occupy(tx, &user, &seat)?;
                 reconcile(tx, &seat, &licences)?;
             }
-            tx.user_event(
-                "User activated",
-                format!("{} activated", user.name),
-                format!("{} activated {}.", tx.operator, user.name),
-            );
+            tx.user_event(Action::UserActivated {
+                user: user.name.clone(),
+                seat: user.seat.clone(),
+            });
             get_user(tx, name)
         })
     }
@@ -542,9 +547,14 @@ impl Store {
             if user.role == Role::OwnerManager {
                 last_owner_guard(tx, &user.name, "delete")?;
             }
-            if user.state == UserState::Active {
-                deactivate_in(tx, &mut user, "deleted", &licences)?;
-            }
+            let was_active = user.state == UserState::Active;
+            let held = user.seat.clone();
+            let was_over_allocated = if was_active {
+                deactivate_in(tx, &mut user, "deleted", &licences)?
+            } else {
+                false
+            };
+            let add_ons = user.add_ons.clone();
             if let Some(seat) = user.seat.take() {
                 tx.del(keys::holder(&seat, &user.name));
             }
@@ -555,14 +565,13 @@ impl Store {
             user.state = UserState::Deleted;
             update_counts(tx, |c| c.total = c.total.saturating_sub(1))?;
             put_user(tx, &user)?;
-            tx.user_event(
-                "User deleted",
-                format!("{} deleted", user.name),
-                format!(
-                    "{} deleted {}; the username stays reserved.",
-                    tx.operator, user.name
-                ),
-            );
+            tx.user_event(Action::UserDeleted {
+                user: user.name.clone(),
+                was_active,
+                seat: held,
+                was_over_allocated,
+                add_ons,
+            });
             Ok(())
         })
     }
@@ -640,27 +649,22 @@ pub(crate) fn add_user_in(
         occupy(tx, &user, seat)?;
         reconcile(tx, seat, licences)?;
     }
-    tx.user_event(
-        "User added",
-        format!("{name} added as {}", role.name()),
-        format!(
-            "{} added {name} as {}{}.",
-            tx.operator,
-            role.name(),
-            seat.as_ref()
-                .map(|s| format!(" with a seat in {}", s.label()))
-                .unwrap_or_else(|| " without a seat".into())
-        ),
-    );
+    tx.user_event(Action::UserAdded {
+        user: name.to_string(),
+        role,
+        seat,
+    });
     get_user(tx, name)
 }
 
+/// Deactivates `user`; returns whether they were over-allocated (their mark
+/// left with them).
 pub(crate) fn deactivate_in(
     tx: &mut Tx<'_>,
     user: &mut User,
     reason: &str,
     licences: &[InForce],
-) -> Result<()> {
+) -> Result<bool> {
     let seat = user.seat.clone();
     // A marked user leaving takes their mark and one excess seat with them:
     // the pool's marks still equal its excess, with nothing to reconcile.
@@ -677,7 +681,7 @@ pub(crate) fn deactivate_in(
     {
         reconcile(tx, seat, licences)?;
     }
-    Ok(())
+    Ok(was_marked && seat.is_some())
 }
 
 fn add_on_name(licences: &[InForce], module: &str) -> Result<String> {
@@ -711,12 +715,13 @@ pub(crate) struct BulkUser {
     pub email: String,
 }
 
-/// Adds many users in one change without per-user events or reconciliation:
+/// Adds many users in one change with one event and without reconciliation:
 /// for the demo and for imports from HR systems. The caller reconciles the
-/// pools afterwards and records one event for the whole batch.
+/// pools afterwards.
 pub(crate) fn bulk_add_in(tx: &mut Tx<'_>, users: &[BulkUser]) -> Result<()> {
     let now = tx.now.timestamp();
     let mut added = 0u64;
+    let mut seats: Vec<(PoolKey, u64)> = Vec::new();
     for (i, b) in users.iter().enumerate() {
         if tx.get(&keys::user(&b.name))?.is_some() {
             return Err(StoreError::UsernameTaken {
@@ -743,11 +748,24 @@ pub(crate) fn bulk_add_in(tx: &mut Tx<'_>, users: &[BulkUser]) -> Result<()> {
         if let Some(seat) = &b.seat {
             tx.put(keys::holder(seat, &user.name), Vec::new());
             occupy(tx, &user, seat)?;
+            match seats.iter_mut().find(|(p, _)| same_pool(p, seat)) {
+                Some((_, n)) => *n += 1,
+                None => seats.push((seat.clone(), 1)),
+            }
         }
         added += 1;
     }
     update_counts(tx, |c| {
         c.total += added;
         c.active += added;
-    })
+    })?;
+    if let (Some(first), Some(last)) = (users.first(), users.last()) {
+        tx.user_event(Action::UsersImported {
+            count: added,
+            first: first.name.clone(),
+            last: last.name.clone(),
+            seats,
+        });
+    }
+    Ok(())
 }

@@ -649,7 +649,7 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.db.tree.range(keys::EVENTS.to_vec()..end).rev() {
             let (_, v) = kv?;
-            out.push(crate::model::decode(&v, "event")?);
+            out.push(crate::events::decode_event(&v)?);
             if out.len() >= limit {
                 break;
             }
@@ -664,9 +664,11 @@ impl Store {
 
     /// One event by sequence number.
     pub fn event(&self, seq: u64) -> Result<Event> {
-        self.db
-            .get_rec(&keys::event(seq), "event")?
-            .ok_or_else(|| StoreError::Rule(format!("no event {seq}")))
+        let bytes = self
+            .db
+            .get(&keys::event(seq))?
+            .ok_or_else(|| StoreError::Rule(format!("no event {seq}")))?;
+        crate::events::decode_event(&bytes)
     }
 }
 
@@ -679,7 +681,7 @@ impl EventWatch {
         loop {
             match self.0.next_timeout(timeout) {
                 Ok(sled::Event::Insert { value, .. }) => {
-                    if let Ok(e) = crate::model::decode::<Event>(&value, "event") {
+                    if let Ok(e) = crate::events::decode_event(&value) {
                         return Some(e);
                     }
                 }

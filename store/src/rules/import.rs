@@ -1,6 +1,7 @@
 //! Whether a licence may come into force: the sequence decision.
 
 use crate::error::{Code, StoreError};
+use crate::events::PoolChange;
 use crate::model::PoolKey;
 
 /// What an import does.
@@ -48,7 +49,7 @@ pub fn decide(new: u64, current: Option<(u64, bool)>) -> Result<Decision, StoreE
 /// What an import changes in the seat counts, for the action log: each pool
 /// whose count changes, and each pool no longer licensed. Pools are matched
 /// by their identity, so a name whose capitalisation changed is the same pool.
-pub fn pool_changes(old: &[(PoolKey, u32)], new: &[(PoolKey, u32)]) -> Vec<String> {
+pub fn pool_changes(old: &[(PoolKey, u32)], new: &[(PoolKey, u32)]) -> Vec<PoolChange> {
     let count_in = |pools: &[(PoolKey, u32)], key: &PoolKey| {
         pools
             .iter()
@@ -59,15 +60,22 @@ pub fn pool_changes(old: &[(PoolKey, u32)], new: &[(PoolKey, u32)]) -> Vec<Strin
     for (key, count) in new {
         let before = count_in(old, key).unwrap_or(0);
         if before != *count {
-            changes.push(format!("{}: {before} -> {count} seats", key.label()));
+            changes.push(PoolChange {
+                pool: key.clone(),
+                from: before,
+                to: *count,
+                dropped: false,
+            });
         }
     }
     for (key, count) in old {
         if count_in(new, key).is_none() {
-            changes.push(format!(
-                "{}: {count} -> 0 seats (no longer licensed)",
-                key.label()
-            ));
+            changes.push(PoolChange {
+                pool: key.clone(),
+                from: *count,
+                to: 0,
+                dropped: true,
+            });
         }
     }
     changes
@@ -95,8 +103,14 @@ mod tests {
         ];
         let changes = pool_changes(&old, &new);
         assert_eq!(changes.len(), 2, "{changes:?}");
-        assert!(changes[0].contains("0 -> 1 seats"), "{changes:?}");
-        assert!(changes[1].contains("no longer licensed"), "{changes:?}");
+        assert!(
+            changes[0].to_string().contains("0 -> 1 seats"),
+            "{changes:?}"
+        );
+        assert!(
+            changes[1].to_string().contains("no longer licensed"),
+            "{changes:?}"
+        );
     }
 
     #[test]

@@ -624,8 +624,10 @@ fn audit_verify_finds_an_altered_event() {
         let db = sled::open(dir.join("db")).unwrap();
         let key = [b"e/".as_slice(), &2u64.to_be_bytes()].concat();
         let mut v = db.get(&key).unwrap().unwrap().to_vec();
-        let pos = v.windows(4).position(|w| w == b"User").unwrap();
-        v[pos] = b'u';
+        // Event 2 is the owner's "User added": its typed record names them.
+        assert_eq!(&v[..2], &[0xFF, 2], "a typed record");
+        let pos = v.windows(5).position(|w| w == b"owner").unwrap();
+        v[pos] = b'O';
         db.insert(key, v).unwrap();
         db.flush().unwrap();
     }
@@ -634,6 +636,56 @@ fn audit_verify_finds_an_altered_event() {
     assert!(!report.ok());
     assert!(
         report.problems[0].contains("event 2"),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn audit_verify_replays_the_log_and_finds_records_changed_behind_its_back() {
+    let s = site("2026-03-02T09:00:00Z");
+    add(&s.store, "bob", "engineer", None).unwrap();
+    add(
+        &s.store,
+        "carol",
+        "engineer",
+        Some(("Jobs User", "monthly")),
+    )
+    .unwrap();
+    let owner = s.store.as_user("owner");
+    owner.deactivate("carol").unwrap();
+    owner.activate("carol").unwrap();
+    owner.delete_user("carol").unwrap();
+    let audit = s.store.audit_verify().unwrap();
+    assert!(audit.ok(), "{:?}", audit.problems);
+    let dir = s.store.dir().to_path_buf();
+    let clock = s.clock.clone();
+    drop(owner);
+    drop(s.store);
+    // bob made inactive with the counters made to agree: a recount of the
+    // records finds nothing wrong, the log still says he is active.
+    {
+        let cfg = bincode::config::standard();
+        let db = sled::open(dir.join("db")).unwrap();
+        let key = b"u/bob".to_vec();
+        let (mut bob, _): (store::User, usize) =
+            bincode::serde::decode_from_slice(&db.get(&key).unwrap().unwrap(), cfg).unwrap();
+        bob.state = store::UserState::Inactive;
+        db.insert(key, bincode::serde::encode_to_vec(&bob, cfg).unwrap())
+            .unwrap();
+        let counts = b"m/user-counts".to_vec();
+        let (mut c, _): (store::users::UserCounts, usize) =
+            bincode::serde::decode_from_slice(&db.get(&counts).unwrap().unwrap(), cfg).unwrap();
+        c.active -= 1;
+        db.insert(counts, bincode::serde::encode_to_vec(c, cfg).unwrap())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let reopened = Store::open(&dir, clock).unwrap();
+    let report = reopened.audit_verify().unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].contains("a replay of the log finds"),
         "{:?}",
         report.problems
     );

@@ -39,10 +39,25 @@ fn a_store_made_by_the_earlier_tessera_opens_and_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let path = fixture(dir.path());
     let s = Store::open(&path, clock()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
     let events = s.events(5, None).unwrap();
-    assert_eq!(events[0].name, "Store migrated", "{events:?}");
-    assert_eq!(events[0].message, "schema 1 -> 2");
+    assert_eq!(events[1].name, "Store migrated", "{events:?}");
+    assert_eq!(events[1].message, "schema 1 -> 2");
+    assert_eq!(events[0].message, "schema 2 -> 3");
+    // The step to typed events carries the counters a replay starts from.
+    match &events[0].action {
+        Some(store::events::Action::StoreMigrated {
+            checkpoint: Some(c),
+            ..
+        }) => assert!(c.users.total >= 20, "{c:?}"),
+        other => panic!("no checkpoint: {other:?}"),
+    }
+    assert_eq!(events[0].version, 2);
+    // The events the earlier Tessera wrote are read as they were written.
+    let first = s.event(1).unwrap();
+    assert_eq!(first.version, 1);
+    assert!(first.action.is_none());
+    assert_eq!(first.name, "Store created");
     let audit = s.audit_verify().unwrap();
     assert!(audit.ok(), "{audit:?}");
     // What it held is all there, and it works as any store.
@@ -67,7 +82,12 @@ fn a_store_made_by_the_earlier_tessera_opens_and_is_migrated() {
         .iter()
         .filter(|e| e.name == "Store migrated")
         .count();
-    assert_eq!(migrated, 1);
+    assert_eq!(migrated, 2, "one event for each step, once");
+    let audit = s.audit_verify().unwrap();
+    assert!(
+        audit.ok(),
+        "the replay from the checkpoint follows: {audit:?}"
+    );
 }
 
 #[test]
@@ -89,7 +109,7 @@ fn a_store_made_by_a_newer_tessera_is_refused_and_left_alone() {
             err,
             StoreError::NewerStore {
                 found: 99,
-                known: 2,
+                known: 3,
                 ..
             }
         ),

@@ -48,7 +48,7 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
             util::print_json(&value)?;
         } else if report.ok() {
             util::print(&format!(
-                "ok: {} events, hash chain intact; seat and user counters equal a recount\n",
+                "ok: {} events, hash chain intact; the counters equal a recount and a replay of the log\n",
                 report.events
             ))?;
         } else {
@@ -83,6 +83,8 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
                     "activated_by": e.activated_by,
                     "finished": e.finished_at.map(time),
                     "type": e.kind.word(),
+                    "version": e.version,
+                    "action": e.action,
                 })
             })
             .collect();
