@@ -51,6 +51,9 @@ pub(super) enum Message {
 /// A worker's inbox, and the eventfd that wakes it.
 pub(super) struct Mailbox {
     messages: Mutex<Vec<Message>>,
+    /// Something was posted and not yet taken: checked between connections,
+    /// so that a reply from the pool is not held for a whole round.
+    posted: AtomicBool,
     wake: OwnedFd,
     /// Connections the worker holds (for choosing the least busy).
     pub(super) connections: AtomicUsize,
@@ -65,6 +68,7 @@ impl Mailbox {
         let mut m = self.lock();
         let was_empty = m.is_empty();
         m.push(message);
+        self.posted.store(true, Ordering::Release);
         drop(m);
         // One wake-up covers everything posted until the worker drains the box.
         if was_empty {
@@ -75,7 +79,14 @@ impl Mailbox {
     fn take(&self) -> Vec<Message> {
         let mut buf = [0u8; 8];
         let _ = rustix::io::read(&self.wake, &mut buf);
-        std::mem::take(&mut *self.lock())
+        let mut m = self.lock();
+        self.posted.store(false, Ordering::Release);
+        std::mem::take(&mut *m)
+    }
+
+    /// Whether messages wait (a hint: read without the lock).
+    fn waiting(&self) -> bool {
+        self.posted.load(Ordering::Acquire)
     }
 }
 
@@ -239,6 +250,7 @@ impl Worker {
         .map_err(io_err)?;
         let mailbox = Arc::new(Mailbox {
             messages: Mutex::new(Vec::new()),
+            posted: AtomicBool::new(false),
             wake,
             connections: AtomicUsize::new(0),
         });
@@ -289,31 +301,7 @@ impl Worker {
             for e in &events {
                 let token = e.data.u64();
                 if token == WAKE {
-                    for m in self.mailbox.take() {
-                        match m {
-                            Message::Adopt(conn) => {
-                                if stopping.is_some() {
-                                    self.mailbox.connections.fetch_sub(1, Ordering::Relaxed);
-                                } else if let Some(t) = self.adopt(*conn) {
-                                    ready.push(t);
-                                }
-                            }
-                            Message::Reply { token, line } => {
-                                if let Some(c) = self.conns.get_mut(&token) {
-                                    c.busy = false;
-                                    c.output.extend_from_slice(&line);
-                                    ready.push(token);
-                                }
-                            }
-                            Message::Push { token, line } => {
-                                if let Some(c) = self.conns.get_mut(&token) {
-                                    c.output.extend_from_slice(&line);
-                                    ready.push(token);
-                                }
-                            }
-                            Message::Stop => stopping = stopping.or(Some(Instant::now())),
-                        }
-                    }
+                    self.deliver(&mut stopping, &mut ready);
                 } else {
                     let flags = e.flags;
                     if flags.intersects(epoll::EventFlags::HUP | epoll::EventFlags::ERR)
@@ -329,12 +317,18 @@ impl Worker {
             }
             ready.sort_unstable();
             ready.dedup();
+            let mut late: Vec<u64> = Vec::new();
             for token in ready {
-                match self.turn(token, stopping.is_some()) {
-                    Turn::Idle => {}
-                    Turn::More => again.push(token),
-                    Turn::Close => self.close(token),
+                // A reply from the pool (a synced write) is written as soon as
+                // it comes, not after every other ready connection's turn:
+                // under load a round is a millisecond or more.
+                if self.mailbox.waiting() {
+                    self.deliver(&mut stopping, &mut late);
+                    for t in late.drain(..) {
+                        self.take_turn(t, stopping.is_some(), &mut again);
+                    }
                 }
+                self.take_turn(token, stopping.is_some(), &mut again);
             }
             // Often enough for a timeout of seconds, not on every turn.
             if swept.elapsed() >= POLL {
@@ -357,6 +351,45 @@ impl Worker {
         }
         for h in self.subscriptions.drain(..) {
             let _ = h.join();
+        }
+    }
+
+    /// Takes the mailbox's messages; the connections they concern are
+    /// pushed onto `ready`.
+    fn deliver(&mut self, stopping: &mut Option<Instant>, ready: &mut Vec<u64>) {
+        for m in self.mailbox.take() {
+            match m {
+                Message::Adopt(conn) => {
+                    if stopping.is_some() {
+                        self.mailbox.connections.fetch_sub(1, Ordering::Relaxed);
+                    } else if let Some(t) = self.adopt(*conn) {
+                        ready.push(t);
+                    }
+                }
+                Message::Reply { token, line } => {
+                    if let Some(c) = self.conns.get_mut(&token) {
+                        c.busy = false;
+                        c.output.extend_from_slice(&line);
+                        ready.push(token);
+                    }
+                }
+                Message::Push { token, line } => {
+                    if let Some(c) = self.conns.get_mut(&token) {
+                        c.output.extend_from_slice(&line);
+                        ready.push(token);
+                    }
+                }
+                Message::Stop => *stopping = stopping.or(Some(Instant::now())),
+            }
+        }
+    }
+
+    /// One turn of a connection; one with more to do is kept in `again`.
+    fn take_turn(&mut self, token: u64, stopping: bool, again: &mut Vec<u64>) {
+        match self.turn(token, stopping) {
+            Turn::Idle => {}
+            Turn::More => again.push(token),
+            Turn::Close => self.close(token),
         }
     }
 
