@@ -89,7 +89,7 @@ impl Store {
         let mut expected_seq = 1u64;
         let mut count = 0u64;
         let mut replayed: Option<Counters> = None;
-        for kv in self.db.tree.scan_prefix(keys::EVENTS) {
+        for kv in self.db.tree()?.scan_prefix(keys::EVENTS) {
             let (_, v) = kv?;
             let decoded = match events::decode(&v) {
                 Ok(d) => d,
@@ -138,7 +138,7 @@ impl Store {
 
         // A recount from the records, with the seat index checked on the way.
         let mut users = Vec::new();
-        for kv in self.db.tree.scan_prefix(keys::USERS) {
+        for kv in self.db.tree()?.scan_prefix(keys::USERS) {
             let (_, v) = kv?;
             let u: User = crate::model::decode(&v, "user")?;
             if u.state == UserState::Active
@@ -183,14 +183,14 @@ impl Store {
             users: self.user_counts()?,
             ..Counters::default()
         };
-        for kv in self.db.tree.scan_prefix(keys::COUNTERS) {
+        for kv in self.db.tree()?.scan_prefix(keys::COUNTERS) {
             let (k, v) = kv?;
             let n: u64 = crate::model::decode(&v, "counter")?;
             let pool = keys::decode::counter(&k).unwrap_or_default();
             kept.seats
                 .insert(String::from_utf8_lossy(pool).into_owned(), n);
         }
-        for kv in self.db.tree.scan_prefix(keys::ADD_ON_COUNTERS) {
+        for kv in self.db.tree()?.scan_prefix(keys::ADD_ON_COUNTERS) {
             let (k, v) = kv?;
             let n: u64 = crate::model::decode(&v, "counter")?;
             let module = keys::decode::add_on_counter(&k).unwrap_or_default();

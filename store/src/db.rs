@@ -43,6 +43,75 @@ use crate::model::{self, EventKind, Installation};
 /// How far behind the high-water mark the clock may be before it is reported.
 pub const CLOCK_TOLERANCE_SECS: i64 = 24 * 3600;
 
+/// The room a store keeps for itself on its file system: a file of this size
+/// (`space.reserve`) that is given up when the disk is full.
+///
+/// sled writes a snapshot whenever it opens a database whose log has moved
+/// on, so on a full disk a store could not even be opened to answer `check`.
+/// With the reserve given up, it opens and answers reads; changes are refused
+/// (nothing changed) until there is room for the reserve again, and then go
+/// on by themselves. A snapshot of a 104,000-user store is far smaller than
+/// this; 8 MiB is nothing on any disk that holds an installation.
+pub const RESERVE_BYTES: u64 = 8 << 20;
+
+/// Whether an error is the file system being full (or the user's quota used up).
+fn is_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28) | Some(122))
+}
+
+/// An I/O error in words, without the debugging dump some layers wrap it in.
+fn describe_io(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None if is_full(e) => "no space left on device".into(),
+        None => e.kind().to_string(),
+    }
+}
+
+/// The I/O error inside a store error, if that is what it is.
+fn io_cause(e: &StoreError) -> Option<&std::io::Error> {
+    match e {
+        StoreError::Db(sled::Error::Io(io)) => Some(io),
+        StoreError::Io { source, .. } => Some(source),
+        _ => None,
+    }
+}
+
+/// Makes the reserve file, its blocks allocated, unless it is there whole.
+fn make_reserve(path: &Path) -> std::io::Result<()> {
+    if fs::metadata(path)
+        .is_ok_and(|m| m.len() >= RESERVE_BYTES && m.blocks() * 512 >= RESERVE_BYTES)
+    {
+        return Ok(());
+    }
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    let made =
+        match rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, RESERVE_BYTES) {
+            Ok(()) => Ok(()),
+            // A file system without fallocate: zeros take the room as well.
+            Err(rustix::io::Errno::OPNOTSUPP) => {
+                let zeros = vec![0u8; 1 << 20];
+                let mut w = &f;
+                (0..RESERVE_BYTES / (1 << 20)).try_for_each(|_| w.write_all(&zeros))
+            }
+            Err(e) => Err(e.into()),
+        };
+    let made = made.and_then(|()| f.sync_all());
+    if made.is_err() {
+        // Half a reserve is none: leave no partial file taking the last room.
+        drop(f);
+        let _ = fs::remove_file(path);
+    }
+    made
+}
+
 /// The files of a store directory.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -66,6 +135,11 @@ impl Layout {
     /// Where confirmation e-mails are written.
     pub fn outbox(&self) -> PathBuf {
         self.dir.join("outbox")
+    }
+    /// Room kept on the store's file system for the day it fills up (see
+    /// [`RESERVE_BYTES`]).
+    pub fn reserve(&self) -> PathBuf {
+        self.dir.join("space.reserve")
     }
     /// Whether a store exists here.
     pub fn exists(&self) -> bool {
@@ -214,6 +288,18 @@ struct Durability {
     /// The keys written by changes applied but not yet synced, with the ticket
     /// of the latest change that wrote each: what a durable read must wait for.
     pending: HashMap<Vec<u8>, u64>,
+    /// Changes applied and then lost when writing failed and the tree was
+    /// reloaded from disk ([`Db::recover`]): tickets in `(from, to]`, and why.
+    lost: Vec<(u64, u64, Lost)>,
+    /// A reload from disk is under way: whoever waits for a sync waits for it.
+    recovering: bool,
+}
+
+/// Why changes were lost: what the system said.
+#[derive(Debug, Clone)]
+struct Lost {
+    cause: String,
+    full: bool,
 }
 
 /// An event to append; the sequence and hashes are filled in at commit.
@@ -232,7 +318,16 @@ pub struct NewEvent {
 /// The open database and everything that must change with it.
 pub(crate) struct Db {
     pub(crate) layout: Layout,
-    pub(crate) tree: sled::Db,
+    /// The open tree. Replaced only by [`Db::recover`], after a failed write,
+    /// with the tree as the disk holds it; `None` if that reopening failed.
+    tree: RwLock<Option<Arc<sled::Db>>>,
+    /// How the tree is opened, for reopening it.
+    config: sled::Config,
+    /// The reserve ([`RESERVE_BYTES`]) was given up or could not be made:
+    /// a change must first make room for it.
+    short_of_space: std::sync::atomic::AtomicBool,
+    /// How many times the tree was reopened: watchers of the old one follow.
+    generation: std::sync::atomic::AtomicU64,
     pub(crate) clock: Arc<dyn Clock>,
     writer: Mutex<()>,
     data_file: Option<File>,
@@ -308,11 +403,14 @@ impl Db {
             .cache_capacity(48 * 1024 * 1024)
             // Every write is flushed and synced by the write path itself.
             .flush_every_ms(None);
-        let tree = open_tree(&config)?;
+        let (tree, short) = open_with_room(&layout, &config)?;
         let data_file = File::open(layout.db().join("db")).ok();
         let db = Db {
             layout,
-            tree,
+            tree: RwLock::new(Some(Arc::new(tree))),
+            config,
+            short_of_space: std::sync::atomic::AtomicBool::new(short),
+            generation: std::sync::atomic::AtomicU64::new(0),
             clock,
             writer: Mutex::new(()),
             data_file,
@@ -338,12 +436,28 @@ impl Db {
         Ok(db)
     }
 
+    /// How many times the tree was reopened after a failed write.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The open tree.
+    pub(crate) fn tree(&self) -> Result<Arc<sled::Db>> {
+        let g = self.tree.read().unwrap_or_else(|p| p.into_inner());
+        g.clone().ok_or_else(|| {
+            StoreError::Service(format!(
+                "the store at {} could not be reopened after a failed write; restart Tessera",
+                self.layout.dir.display()
+            ))
+        })
+    }
+
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
-        Ok(self.tree.get(key)?)
+        Ok(self.tree()?.get(key)?)
     }
 
     pub(crate) fn get_rec<T: DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
-        match self.tree.get(key)? {
+        match self.tree()?.get(key)? {
             Some(v) => Ok(Some(model::decode(&v, what)?)),
             None => Ok(None),
         }
@@ -359,7 +473,7 @@ impl Db {
     /// value is kept ("already charged").
     #[cfg(test)]
     pub(crate) fn get_durable(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
-        let value = self.tree.get(key)?;
+        let value = self.tree()?.get(key)?;
         if let Some(ticket) = self.pending_ticket(key) {
             self.durable(ticket)?;
         }
@@ -371,7 +485,7 @@ impl Db {
     pub(crate) fn get_unless_pending(&self, key: &[u8]) -> Result<Option<Option<sled::IVec>>> {
         // Read first: a change registers its keys before it applies them, so a
         // value read here that is not yet synced is still listed below.
-        let value = self.tree.get(key)?;
+        let value = self.tree()?.get(key)?;
         Ok(match self.pending_ticket(key) {
             Some(_) => None,
             None => Some(value),
@@ -433,8 +547,11 @@ impl Db {
         then: impl FnOnce(&R) -> Result<()>,
     ) -> Result<R> {
         let bulk = self.bulk.load(Ordering::Relaxed);
-        let (out, installation_changed, ticket) = {
+        let (out, installation_changed, ticket, probe) = {
             let _guard = self.lock_writer();
+            if self.short_of_space.load(Ordering::Acquire) {
+                self.make_room()?;
+            }
             let now = self.effective_now()?;
             let mut tx = Tx {
                 db: self,
@@ -446,20 +563,28 @@ impl Db {
             tx.note_clock()?;
             let out = f(&mut tx)?;
             let installation_changed = tx.overlay.contains_key(&keys::meta(names::INSTALLATION));
-            let ticket = match self.commit(tx, bulk)? {
-                Some(ticket) => ticket,
+            // One record of the change, to tell afterwards whether the disk
+            // holds it if writing fails.
+            let probe = tx
+                .overlay
+                .iter()
+                .next()
+                .map(|(k, v)| (k.clone(), v.clone()));
+            let ticket = match self.commit(tx, bulk) {
+                Ok(Some(ticket)) => ticket,
                 // Nothing written; but what the change read may be applied and
                 // not yet synced, and its answer may rest on it: it waits for
                 // everything applied so far (at once, when that is on disk).
-                None => self.lock_durability().applied,
+                Ok(None) => self.lock_durability().applied,
+                Err(e) => return Err(self.failed_write(e, probe.as_ref())),
             };
             then(&out)?;
-            (out, installation_changed, ticket)
+            (out, installation_changed, ticket, probe)
         };
         // Outside the writer lock: others apply their changes while this one
         // waits, and one sync covers them all.
-        if !bulk {
-            self.durable(ticket)?;
+        if !bulk && let Err(e) = self.durable(ticket) {
+            return Err(self.failed_write(e, probe.as_ref()));
         }
         if installation_changed {
             let inst =
@@ -476,29 +601,173 @@ impl Db {
     }
 
     /// Returns once change `ticket` is on disk, syncing if no one else is.
+    /// If writing fails, the tree is reloaded from the disk ([`Db::recover`])
+    /// and every change not yet synced is lost: each of their writers is told.
     fn durable(&self, ticket: u64) -> Result<()> {
         let mut d = self.lock_durability();
         loop {
-            if d.synced >= ticket {
+            if let Some((_, _, lost)) = d.lost.iter().find(|(a, b, _)| ticket > *a && ticket <= *b)
+            {
+                if !d.recovering {
+                    return Err(StoreError::WriteFailed {
+                        path: self.layout.dir.clone(),
+                        cause: lost.cause.clone(),
+                        outcome: String::new(),
+                        full: lost.full,
+                    });
+                }
+            } else if d.synced >= ticket {
                 return Ok(());
-            }
-            if !d.syncing {
+            } else if !d.syncing {
                 d.syncing = true;
                 let target = d.applied;
                 drop(d);
                 let result = self.sync();
                 d = self.lock_durability();
                 d.syncing = false;
-                if result.is_ok() {
-                    d.synced = d.synced.max(target);
-                    let synced = d.synced;
-                    d.pending.retain(|_, t| *t > synced);
+                match result {
+                    Ok(()) => {
+                        d.synced = d.synced.max(target);
+                        let synced = d.synced;
+                        d.pending.retain(|_, t| *t > synced);
+                        self.synced.notify_all();
+                        continue;
+                    }
+                    Err(e) => {
+                        // What is applied and not synced may be in memory
+                        // only, and sled refuses to write again: every such
+                        // change is lost with the reload.
+                        let lost = Lost {
+                            cause: io_cause(&e).map_or_else(|| e.to_string(), describe_io),
+                            full: io_cause(&e).is_some_and(is_full),
+                        };
+                        let (from, to) = (d.synced, d.applied);
+                        d.lost.push((from, to, lost));
+                        d.recovering = true;
+                        drop(d);
+                        let reopened = {
+                            let _writer = self.lock_writer();
+                            self.recover()
+                        };
+                        reopened?;
+                        d = self.lock_durability();
+                        continue;
+                    }
                 }
-                self.synced.notify_all();
-                result?;
-                continue;
             }
             d = self.synced.wait(d).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// After writing failed: the tree in memory may hold changes the disk
+    /// does not, and sled refuses every write from then on. Reopens the
+    /// tree from the disk, so that what the store answers is what it keeps,
+    /// and gives up the reserve so that sled has room to open. The caller
+    /// holds the writer lock and has recorded what was lost.
+    fn recover(&self) -> Result<()> {
+        let _ = fs::remove_file(self.layout.reserve());
+        self.short_of_space.store(true, Ordering::Release);
+        let reopened = {
+            let mut g = self.tree.write().unwrap_or_else(|p| p.into_inner());
+            // Dropped before reopening: sled's file lock goes with the last
+            // handle (readers in flight hold theirs for a moment; `open_tree`
+            // waits for them).
+            drop(g.take());
+            let t = remove_interrupted_snapshots(&self.layout.db())
+                .and_then(|()| open_tree(&self.config));
+            if let Ok(t) = &t {
+                *g = Some(Arc::new(t.clone()));
+                self.generation.fetch_add(1, Ordering::AcqRel);
+            }
+            t
+        };
+        let result = reopened.and_then(|_| {
+            let hw = self
+                .get_rec::<i64>(&keys::meta(names::HIGH_WATER), "clock")?
+                .unwrap_or(i64::MIN);
+            self.high_water.store(hw, Ordering::Release);
+            self.high_water_saved.store(hw, Ordering::Release);
+            let inst =
+                self.get_rec::<Installation>(&keys::meta(names::INSTALLATION), "installation")?;
+            if let Ok(mut g) = self.installation.write() {
+                *g = inst;
+            }
+            Ok(())
+        });
+        let mut d = self.lock_durability();
+        d.synced = d.synced.max(d.applied);
+        d.pending.clear();
+        d.recovering = false;
+        self.synced.notify_all();
+        result
+    }
+
+    /// The error a writer whose change failed is given: whether the disk
+    /// holds the change, read back through `probe` (one of its records).
+    fn failed_write(
+        &self,
+        e: StoreError,
+        probe: Option<&(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> StoreError {
+        let (cause, full) = match &e {
+            StoreError::WriteFailed { cause, full, .. } => (cause.clone(), *full),
+            other => match io_cause(other) {
+                Some(io) if self.tree.read().is_ok_and(|g| g.is_some()) => {
+                    (describe_io(io), is_full(io))
+                }
+                _ => return e,
+            },
+        };
+        let kept =
+            probe.and_then(|(k, v)| self.get(k).ok().map(|now| now.as_deref() == v.as_deref()));
+        match kept {
+            Some(false) if full => StoreError::DiskFull {
+                path: self.layout.dir.clone(),
+                detail: cause,
+            },
+            Some(true) => StoreError::WriteFailed {
+                path: self.layout.dir.clone(),
+                cause,
+                outcome: "the change was read back from the disk and stands, but the disk reported an error: check the disk".into(),
+                full,
+            },
+            Some(false) => StoreError::WriteFailed {
+                path: self.layout.dir.clone(),
+                cause,
+                outcome: "the change was not made: the store was reloaded from the disk and is as it was".into(),
+                full,
+            },
+            None => StoreError::WriteFailed {
+                path: self.layout.dir.clone(),
+                cause,
+                outcome: "the store was reloaded from the disk; see whether the change is there before making it again".into(),
+                full,
+            },
+        }
+    }
+
+    /// With the reserve given up: makes it again before a change, or refuses
+    /// the change (nothing is changed) while there is no room for it.
+    fn make_room(&self) -> Result<()> {
+        match make_reserve(&self.layout.reserve()) {
+            Ok(()) => {
+                self.short_of_space.store(false, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => {
+                let free = rustix::fs::statvfs(&self.layout.dir)
+                    .map(|v| v.f_bavail.saturating_mul(v.f_frsize))
+                    .unwrap_or(0);
+                Err(StoreError::DiskFull {
+                    path: self.layout.dir.clone(),
+                    detail: format!(
+                        "{}; {} free, and a change needs room for the store's {} MiB reserve first",
+                        describe_io(&e),
+                        human_bytes(free),
+                        RESERVE_BYTES >> 20
+                    ),
+                })
+            }
         }
     }
 
@@ -578,11 +847,12 @@ impl Db {
             }
             ticket
         };
+        let tree = self.tree()?;
         let applied = if single {
             // One key: atomic on its own, and without the batch's global lock.
             match tx.overlay.pop_first() {
-                Some((k, Some(v))) => self.tree.insert(k, v).map(|_| ()),
-                Some((k, None)) => self.tree.remove(k).map(|_| ()),
+                Some((k, Some(v))) => tree.insert(k, v).map(|_| ()),
+                Some((k, None)) => tree.remove(k).map(|_| ()),
                 None => Ok(()),
             }
         } else {
@@ -594,11 +864,26 @@ impl Db {
                 }
             }
             let _gate = self.flush_gate.lock().unwrap_or_else(|p| p.into_inner());
-            self.tree.apply_batch(batch)
+            tree.apply_batch(batch)
         };
         let mut d = self.lock_durability();
         if let Err(e) = applied {
             d.pending.retain(|_, t| *t != ticket);
+            if let sled::Error::Io(io) = &e {
+                // sled may hold part of it in memory, and refuses every
+                // write from now on: reload the tree from the disk.
+                let lost = Lost {
+                    cause: describe_io(io),
+                    full: is_full(io),
+                };
+                let from = d.synced;
+                d.applied = ticket;
+                d.lost.push((from, ticket, lost));
+                d.recovering = true;
+                drop(d);
+                drop(tree);
+                self.recover()?;
+            }
             return Err(e.into());
         }
         d.applied = ticket;
@@ -611,7 +896,7 @@ impl Db {
             // written again with the next change (and the sync reports the disk).
             if model::encode(&high_water)
                 .ok()
-                .and_then(|b| self.tree.insert(keys::meta(names::HIGH_WATER), b).ok())
+                .and_then(|b| tree.insert(keys::meta(names::HIGH_WATER), b).ok())
                 .is_some()
             {
                 self.high_water_saved.store(high_water, Ordering::Release);
@@ -626,14 +911,53 @@ impl Db {
     /// killed process but not a power cut.
     pub(crate) fn sync(&self) -> Result<()> {
         {
+            let tree = self.tree()?;
             let _gate = self.flush_gate.lock().unwrap_or_else(|p| p.into_inner());
-            self.tree.flush()?;
+            tree.flush()?;
         }
         if let Some(f) = &self.data_file {
             f.sync_data()
                 .map_err(|e| StoreError::io(self.layout.db(), e))?;
         }
         Ok(())
+    }
+}
+
+/// "3.2 MB": a size for people.
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// Opens the tree, giving up the reserve if the disk is too full for sled to
+/// open it (it writes a snapshot); returns it and whether the store is now
+/// short of space (no reserve).
+fn open_with_room(layout: &Layout, config: &sled::Config) -> Result<(sled::Db, bool)> {
+    match open_tree(config) {
+        Ok(tree) => {
+            let short = make_reserve(&layout.reserve()).is_err();
+            Ok((tree, short))
+        }
+        Err(e) if io_cause(&e).is_some_and(is_full) => {
+            if fs::remove_file(layout.reserve()).is_ok() {
+                // The snapshot sled could not finish is left behind empty.
+                remove_interrupted_snapshots(&layout.db())?;
+                Ok((open_tree(config)?, true))
+            } else {
+                Err(StoreError::DiskFull {
+                    path: layout.dir.clone(),
+                    detail: format!(
+                        "{}; the store's reserve is used up, so it cannot even be opened to read",
+                        io_cause(&e).map_or_else(|| e.to_string(), describe_io)
+                    ),
+                })
+            }
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -673,7 +997,7 @@ impl Tx<'_> {
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.overlay.get(key) {
             Some(v) => Ok(v.clone()),
-            None => Ok(self.db.tree.get(key)?.map(|v| v.to_vec())),
+            None => Ok(self.db.tree()?.get(key)?.map(|v| v.to_vec())),
         }
     }
 
@@ -701,7 +1025,7 @@ impl Tx<'_> {
     /// Every key under `prefix`, with this change's writes applied, in order.
     pub(crate) fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for kv in self.db.tree.scan_prefix(prefix) {
+        for kv in self.db.tree()?.scan_prefix(prefix) {
             let (k, v) = kv?;
             merged.insert(k.to_vec(), v.to_vec());
         }
@@ -726,7 +1050,7 @@ impl Tx<'_> {
     ) -> Result<()> {
         let mut tree = self
             .db
-            .tree
+            .tree()?
             .range(prefix.to_vec()..)
             .rev()
             .filter_map(|kv| match kv {
@@ -921,7 +1245,7 @@ mod tests {
         let saved = saved_high_water(&db);
         assert_eq!(saved, Some(clock.now().timestamp()));
         assert!(db.get(&keys::meta(names::CHAIN)).expect("read").is_none());
-        let keys_before = db.tree.len();
+        let keys_before = db.tree().expect("tree").len();
 
         clock.advance(chrono::Duration::hours(1));
         let seen = db
@@ -938,7 +1262,7 @@ mod tests {
             db.get(&keys::meta(names::CHAIN)).expect("read").is_none(),
             "no chain head without events"
         );
-        assert_eq!(db.tree.len(), keys_before);
+        assert_eq!(db.tree().expect("tree").len(), keys_before);
     }
 
     #[test]

@@ -176,6 +176,31 @@ pub enum StoreError {
     /// A key problem (the installation key).
     #[error("installation key: {0}")]
     Key(#[from] licfile::KeyError),
+    /// The file system holding the store has no room for a change: nothing
+    /// was changed. Reads go on answering.
+    #[error(
+        "the disk holding the store at {path} is full ({detail}): the change was not made and the store is as it was; free space on that file system and try again (reads go on working meanwhile)"
+    )]
+    DiskFull {
+        /// The store.
+        path: PathBuf,
+        /// What the system said, and how much room there is.
+        detail: String,
+    },
+    /// Writing a change failed part-way (the device refused it): the store
+    /// was reloaded from what the disk holds, so what it answers is what is
+    /// kept; `outcome` says whether the change is among it.
+    #[error("writing the store at {path} failed ({cause}); {outcome}")]
+    WriteFailed {
+        /// The store.
+        path: PathBuf,
+        /// What the system said.
+        cause: String,
+        /// Whether the change is on disk, in words.
+        outcome: String,
+        /// Whether the cause was a full disk.
+        full: bool,
+    },
 }
 
 /// The stable code of a refusal or failure: what travels on the wire and in
@@ -243,6 +268,8 @@ pub enum Code {
     TooManyConnections,
     /// The installation key could not be used.
     Key,
+    /// The disk holding the store is full: the change was not made.
+    DiskFull,
     /// A code this build does not know (from a newer service).
     #[serde(other)]
     Unknown,
@@ -281,6 +308,7 @@ impl Code {
             Code::BadRequest => "bad_request",
             Code::TooManyConnections => "too_many_connections",
             Code::Key => "key",
+            Code::DiskFull => "disk_full",
             Code::Unknown => "unknown",
         }
     }
@@ -298,6 +326,7 @@ impl Code {
                 | Code::NewerStore
                 | Code::Unreachable
                 | Code::Key
+                | Code::DiskFull
         )
     }
 }
@@ -344,6 +373,9 @@ impl StoreError {
             StoreError::NewerStore { .. } => Code::NewerStore,
             StoreError::Service(_) => Code::Unreachable,
             StoreError::Key(_) => Code::Key,
+            StoreError::DiskFull { .. } => Code::DiskFull,
+            StoreError::WriteFailed { full: true, .. } => Code::DiskFull,
+            StoreError::WriteFailed { .. } => Code::Io,
         }
     }
 

@@ -16,7 +16,7 @@ impl Store {
     /// Every imported licence, oldest first.
     pub fn imported_licences(&self) -> Result<Vec<StoredLicence>> {
         let mut out = Vec::new();
-        for kv in self.db.tree.scan_prefix(keys::LICENCES) {
+        for kv in self.db.tree()?.scan_prefix(keys::LICENCES) {
             let (_, v) = kv?;
             out.push(crate::model::decode(&v, "stored licence")?);
         }

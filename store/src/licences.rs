@@ -203,7 +203,7 @@ impl Store {
 
     pub(crate) fn reload_in_force(&self) -> Result<()> {
         let demo = self.installation()?.demo;
-        let fresh = Arc::new(load_in_force(&self.db.tree, demo)?);
+        let fresh = Arc::new(load_in_force(&*self.db.tree()?, demo)?);
         match self.in_force.write() {
             Ok(mut g) => *g = fresh,
             Err(p) => *p.into_inner() = fresh,

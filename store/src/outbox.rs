@@ -202,7 +202,7 @@ impl crate::Store {
         }
         let mut done = Vec::new();
         let mut failed = None;
-        for kv in self.db.tree.scan_prefix(crate::keys::OUTBOX) {
+        for kv in self.db.tree()?.scan_prefix(crate::keys::OUTBOX) {
             let (k, v) = kv?;
             let name = crate::keys::decode::outbox(&k).unwrap_or_default();
             crash_point("TESSERA_CRASH_BEFORE_OUTBOX");

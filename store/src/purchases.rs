@@ -143,7 +143,7 @@ impl Store {
     /// Scheduled and applied reductions of a pool.
     pub fn reductions(&self, pool: &PoolKey) -> Result<Vec<Reduction>> {
         let mut out = Vec::new();
-        for kv in self.db.tree.scan_prefix(keys::reductions(pool)) {
+        for kv in self.db.tree()?.scan_prefix(keys::reductions(pool)) {
             let (_, v) = kv?;
             out.push(crate::model::decode(&v, "reduction")?);
         }
@@ -153,7 +153,7 @@ impl Store {
     /// Pending purchases, every pool.
     pub fn pending(&self) -> Result<Vec<Pending>> {
         let mut out = Vec::new();
-        for kv in self.db.tree.scan_prefix(keys::PENDING) {
+        for kv in self.db.tree()?.scan_prefix(keys::PENDING) {
             let (_, v) = kv?;
             out.push(crate::model::decode(&v, "pending")?);
         }

@@ -394,7 +394,7 @@ impl Store {
         let mut display: std::collections::HashMap<String, String> = Default::default();
         let mut day = month.first_day();
         while day <= month.last_day() {
-            for kv in self.db.tree.scan_prefix(keys::day_charges(day)) {
+            for kv in self.db.tree()?.scan_prefix(keys::day_charges(day)) {
                 let (k, v) = kv?;
                 let name = keys::decode::day_charge(&k).unwrap_or_default();
                 let charge: DayCharge = crate::model::decode(&v, "day charge")?;

@@ -496,7 +496,7 @@ impl Store {
                     None => keys::USERS.to_vec(),
                 };
                 let mut matched = 0u64;
-                for kv in self.db.tree.range(start..) {
+                for kv in self.db.tree()?.range(start..) {
                     let (k, v) = kv?;
                     if !k.starts_with(keys::USERS) {
                         break;
@@ -529,7 +529,7 @@ impl Store {
                 let mut names: Vec<String> = Vec::new();
                 for p in &pools {
                     let prefix = keys::holders(p);
-                    for kv in self.db.tree.scan_prefix(&prefix) {
+                    for kv in self.db.tree()?.scan_prefix(&prefix) {
                         let (k, _) = kv?;
                         names.extend(keys::decode::name_after(&prefix, &k));
                     }
@@ -633,7 +633,7 @@ impl Store {
     pub fn add_on_holders(&self, module: &str) -> Result<Vec<String>> {
         let prefix = keys::add_on_holders(module);
         let mut out = Vec::new();
-        for kv in self.db.tree.scan_prefix(&prefix) {
+        for kv in self.db.tree()?.scan_prefix(&prefix) {
             let (k, _) = kv?;
             let Some(name) = keys::decode::name_after(&prefix, &k) else {
                 continue;
@@ -647,7 +647,7 @@ impl Store {
     pub fn events(&self, limit: usize, before: Option<u64>) -> Result<Vec<Event>> {
         let end = keys::event(before.unwrap_or(u64::MAX));
         let mut out = Vec::new();
-        for kv in self.db.tree.range(keys::EVENTS.to_vec()..end).rev() {
+        for kv in self.db.tree()?.range(keys::EVENTS.to_vec()..end).rev() {
             let (_, v) = kv?;
             out.push(crate::events::decode_event(&v)?);
             if out.len() >= limit {
@@ -659,7 +659,10 @@ impl Store {
 
     /// Watches the action log: every event appended from now on.
     pub fn watch_events(&self) -> EventWatch {
-        EventWatch(self.db.tree.watch_prefix(keys::EVENTS))
+        EventWatch {
+            generation: self.db.generation(),
+            sub: self.db.tree().ok().map(|t| t.watch_prefix(keys::EVENTS)),
+        }
     }
 
     /// One event by sequence number.
@@ -673,13 +676,28 @@ impl Store {
 }
 
 /// New events as they are appended (see [`Store::watch_events`]).
-pub struct EventWatch(sled::Subscriber);
+pub struct EventWatch {
+    /// The store's tree as it was when watching began ([`crate::db`] reopens
+    /// it after a failed write; the watch then follows the new one).
+    generation: u64,
+    sub: Option<sled::Subscriber>,
+}
 
 impl EventWatch {
-    /// The next new event, waiting at most `timeout`; `None` when none came.
-    pub fn next(&mut self, timeout: std::time::Duration) -> Option<Event> {
+    /// The next new event of `store` (the store watched), waiting at most
+    /// `timeout`; `None` when none came.
+    pub fn next(&mut self, store: &Store, timeout: std::time::Duration) -> Option<Event> {
+        let generation = store.db.generation();
+        if generation != self.generation {
+            self.generation = generation;
+            self.sub = store.db.tree().ok().map(|t| t.watch_prefix(keys::EVENTS));
+        }
+        let Some(sub) = self.sub.as_mut() else {
+            std::thread::sleep(timeout);
+            return None;
+        };
         loop {
-            match self.0.next_timeout(timeout) {
+            match sub.next_timeout(timeout) {
                 Ok(sled::Event::Insert { value, .. }) => {
                     if let Ok(e) = crate::events::decode_event(&value) {
                         return Some(e);

@@ -3,6 +3,7 @@
 mod airgap;
 mod console;
 mod crash;
+mod disk;
 mod serve;
 mod site;
 mod util;

@@ -43,7 +43,7 @@ const METERED: &str = "emails-sent";
 const START_LIMIT: Duration = Duration::from_secs(20);
 
 /// A running `tessera serve`, killed if a test panics before stopping it.
-struct Service {
+pub(crate) struct Service {
     child: Option<Child>,
     socket: PathBuf,
     log: PathBuf,
@@ -51,7 +51,7 @@ struct Service {
 
 impl Service {
     /// Starts `tessera --store st serve --tick-every 1` in `dir` on the default socket.
-    fn start(dir: &Dir) -> Service {
+    pub(crate) fn start(dir: &Dir) -> Service {
         Service::start_on(dir, None)
     }
 
@@ -118,18 +118,18 @@ impl Service {
     }
 
     /// A new client connection.
-    fn remote(&self) -> Remote {
+    pub(crate) fn remote(&self) -> Remote {
         Remote::connect(&self.socket)
             .unwrap_or_else(|e| panic!("cannot connect: {e}; log: {}", self.log_text()))
     }
 
     /// What the service wrote to standard error (across restarts in the same directory).
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends `signal` (TERM, INT) and waits up to `limit` for the service to exit.
-    fn signal_and_wait(&mut self, signal: &str, limit: Duration) -> ExitStatus {
+    pub(crate) fn signal_and_wait(&mut self, signal: &str, limit: Duration) -> ExitStatus {
         let pid = self.pid().to_string();
         let ok = std::process::Command::new("kill")
             .args(["-s", signal, &pid])
@@ -1191,7 +1191,7 @@ fn subscribers_are_sent_events_as_they_happen_and_what_they_missed() {
 /// runs as root, so there a test that needs it fails rather than skip;
 /// elsewhere it skips, said past the harness's capture of test output so
 /// that it shows in a plain `cargo test`.
-fn as_root(test: &str, why: &str) -> bool {
+pub(crate) fn as_root(test: &str, why: &str) -> bool {
     let Some(uid) = store::identity::current_uid() else {
         panic!("no uid for this process");
     };

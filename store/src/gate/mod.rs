@@ -245,14 +245,23 @@ impl Store {
         f: impl FnOnce(&mut Tx<'_>) -> Result<R>,
         then: impl FnOnce(&R) -> Result<()>,
     ) -> Result<R> {
-        let out = self.db.write_then(
-            g.login(),
-            |tx| {
-                g.authorise_in(tx)?;
-                f(tx)
-            },
-            then,
-        )?;
+        let out = self
+            .db
+            .write_then(
+                g.login(),
+                |tx| {
+                    g.authorise_in(tx)?;
+                    f(tx)
+                },
+                then,
+            )
+            .inspect_err(|e| {
+                // The tree was reloaded from the disk: so are the licences
+                // in force (an import's `then` may have run before its sync failed).
+                if matches!(e, StoreError::WriteFailed { .. }) {
+                    let _ = self.reload_in_force();
+                }
+            })?;
         // The change is committed: its e-mails follow. One that cannot be
         // written now stays queued and is written with the next change.
         let _ = self.materialise_outbox();

@@ -58,7 +58,7 @@ fn subscribe(
         }
     }
     while alive.load(Ordering::Relaxed) {
-        if let Some(event) = watch.next(POLL) {
+        if let Some(event) = watch.next(store, POLL) {
             if last != u64::MAX && event.seq <= last {
                 continue;
             }

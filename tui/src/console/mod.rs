@@ -100,7 +100,8 @@ fn connect(ctx: &site::Ctx) -> Result<Backend, Failure> {
         threads.push(std::thread::spawn(move || {
             let mut watch = store.watch_events();
             while !stop.load(Ordering::Relaxed) {
-                if watch.next(Duration::from_millis(300)).is_some() && tx.send(()).is_err() {
+                if watch.next(&store, Duration::from_millis(300)).is_some() && tx.send(()).is_err()
+                {
                     return;
                 }
             }
