@@ -43,6 +43,12 @@ use crate::model::{self, EventKind, Installation};
 /// How far behind the high-water mark the clock may be before it is reported.
 pub const CLOCK_TOLERANCE_SECS: i64 = 24 * 3600;
 
+/// How far past the high-water mark a change may be made before the jump is
+/// reported: a week. Stores change every working day (the product records
+/// usage), so a longer gap is a holiday at most; a clock years ahead (the
+/// case that matters: it moves the mark for good) is far past it.
+pub const CLOCK_JUMP_SECS: i64 = 7 * 24 * 3600;
+
 /// The room a store keeps for itself on its file system: a file of this size
 /// (`space.reserve`) that is given up when the disk is full.
 ///
@@ -1139,10 +1145,14 @@ impl Tx<'_> {
         });
     }
 
-    /// Reports a clock more than a day behind the high-water mark, once per mark.
+    /// Reports a clock more than a day behind the high-water mark, once per
+    /// mark, and a change made more than [`CLOCK_JUMP_SECS`] past it.
     fn note_clock(&mut self) -> Result<()> {
         let real = self.db.clock.now().timestamp();
         let hw = self.db.high_water()?;
+        if hw != i64::MIN && real.saturating_sub(hw) > CLOCK_JUMP_SECS {
+            self.system_event(Action::ClockMovedForward { from: hw, to: real }, None);
+        }
         if hw.saturating_sub(real) <= CLOCK_TOLERANCE_SECS {
             return Ok(());
         }

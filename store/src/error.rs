@@ -270,6 +270,8 @@ pub enum Code {
     Key,
     /// The disk holding the store is full: the change was not made.
     DiskFull,
+    /// The machine's clock is set before 1970 or past 9999: nothing can be dated.
+    Clock,
     /// A code this build does not know (from a newer service).
     #[serde(other)]
     Unknown,
@@ -309,6 +311,7 @@ impl Code {
             Code::TooManyConnections => "too_many_connections",
             Code::Key => "key",
             Code::DiskFull => "disk_full",
+            Code::Clock => "clock",
             Code::Unknown => "unknown",
         }
     }
@@ -327,6 +330,7 @@ impl Code {
                 | Code::Unreachable
                 | Code::Key
                 | Code::DiskFull
+                | Code::Clock
         )
     }
 }

@@ -448,6 +448,30 @@ pub enum Action {
         /// The latest time seen (seconds).
         high_water: i64,
     },
+    /// A change was made at a time far past the latest the store had seen:
+    /// the mark moves with it, and a wrong clock is seen here.
+    ClockMovedForward {
+        /// The mark before (seconds).
+        from: i64,
+        /// The time of the change (seconds).
+        to: i64,
+    },
+    /// A clock correction was asked of the vendor.
+    ClockRequested {
+        /// The request's nonce, in hex.
+        nonce: String,
+        /// The mark it reports (seconds).
+        high_water: i64,
+    },
+    /// The vendor's clock correction set the mark to the vendor's time.
+    ClockCorrected {
+        /// The mark before (seconds).
+        from: i64,
+        /// The vendor's time, the mark now (seconds).
+        to: i64,
+        /// The request's nonce, in hex.
+        nonce: String,
+    },
 }
 
 fn minute(t: i64) -> String {
@@ -497,6 +521,9 @@ impl Action {
             Action::UsageReported { .. } => "Usage report",
             Action::StoreMigrated { .. } => "Store migrated",
             Action::ClockMovedBackwards { .. } => "Clock moved backwards",
+            Action::ClockMovedForward { .. } => "Clock moved forward",
+            Action::ClockRequested { .. } => "Clock correction requested",
+            Action::ClockCorrected { .. } => "Clock corrected",
         }
     }
 
@@ -509,7 +536,8 @@ impl Action {
             | Action::PurchaseExpired { .. }
             | Action::StorageOverAllowance { .. }
             | Action::MeteredOverThreshold { .. }
-            | Action::ClockMovedBackwards { .. } => EventStatus::Warning,
+            | Action::ClockMovedBackwards { .. }
+            | Action::ClockMovedForward { .. } => EventStatus::Warning,
             Action::UserDeactivated {
                 cause: Deactivation::GraceEnded { .. },
                 ..
@@ -727,9 +755,25 @@ impl Action {
                 "The store was made by an earlier Tessera (schema {from}); this one {what} and now writes schema {to}."
             ),
             Action::ClockMovedBackwards { clock, high_water } => format!(
-                "The machine's clock is {} hours behind the latest time this store has seen. Licence dates are judged by the later time, {}. Correct the clock (NTP) if it is wrong.",
+                "The machine's clock is {} hours behind the latest time this store has seen. Licence dates are judged by the later time, {}. Correct the clock (NTP) if it is wrong; if it was the later time that was wrong, ask the vendor for a clock correction (tessera request clock).",
                 (high_water - clock) / 3600,
                 minute(*high_water)
+            ),
+            Action::ClockMovedForward { from, to } => format!(
+                "This change was made at {}, {} days after the latest time the store had seen ({}). The store never goes back on a time it has seen (that is what defeats winding the clock back), so licence dates are judged by {} from now on. If the clock was wrong, set it right and ask the vendor for a clock correction: tessera request clock --out FILE, send FILE to the vendor, then tessera import the answer.",
+                minute(*to),
+                (to - from) / 86_400,
+                minute(*from),
+                minute(*to)
+            ),
+            Action::ClockRequested { nonce, high_water } => format!(
+                "{by} asked the vendor for its time (request {nonce}), reporting the latest time seen, {}. The vendor's answer can be imported once, within 48 hours of its making.",
+                minute(*high_water)
+            ),
+            Action::ClockCorrected { from, to, nonce } => format!(
+                "{by} imported the vendor's clock correction for request {nonce}: the latest time the store has seen was {} and is now the vendor's time, {}. Licence dates are judged by it (or by the machine's clock once that is later).",
+                minute(*from),
+                minute(*to)
             ),
         }
     }
@@ -923,6 +967,21 @@ impl fmt::Display for Action {
                 "the clock says {} but the store has seen {}",
                 minute(*clock),
                 minute(*high_water)
+            ),
+            Action::ClockMovedForward { from, to } => write!(
+                f,
+                "the clock jumped from {} to {}",
+                minute(*from),
+                minute(*to)
+            ),
+            Action::ClockRequested { nonce, .. } => {
+                write!(f, "clock correction {nonce} asked of the vendor")
+            }
+            Action::ClockCorrected { from, to, .. } => write!(
+                f,
+                "latest time seen set from {} to the vendor's {}",
+                minute(*from),
+                minute(*to)
             ),
         }
     }

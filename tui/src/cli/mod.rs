@@ -119,6 +119,16 @@ pub enum Command {
 
 /// Parses the command line, runs it and returns the exit code.
 pub fn main() -> ExitCode {
+    // A clock before 1970 (or past 9999) cannot date anything: say so before
+    // any command reads it. Help and the version need no clock.
+    let asks_for_help = std::env::args()
+        .nth(1)
+        .is_some_and(|a| matches!(a.as_str(), "-h" | "--help" | "help" | "-V" | "--version"));
+    if !asks_for_help && let Some(problem) = store::clock::system_clock_problem() {
+        report(&problem);
+        json_error(store::Code::Clock.as_str(), &problem);
+        return ExitCode::from(3);
+    }
     if let Some(code) = fast_path() {
         return code;
     }
