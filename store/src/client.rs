@@ -54,8 +54,15 @@ use std::io::Read as _;
 impl Remote {
     /// Connects, and reads the service's greeting.
     pub fn connect(socket: &Path) -> Result<Remote> {
-        let stream = UnixStream::connect(socket)
-            .map_err(|e| StoreError::Service(format!("{}: {e}", socket.display())))?;
+        let stream = UnixStream::connect(socket).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                // Not the service's word but the socket's permissions: the
+                // caller can say who the socket admits.
+                StoreError::io(socket, e)
+            } else {
+                StoreError::Service(format!("{}: {e}", socket.display()))
+            }
+        })?;
         stream
             .set_read_timeout(Some(Duration::from_secs(120)))
             .map_err(service_err)?;

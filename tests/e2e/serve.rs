@@ -2080,3 +2080,45 @@ fn a_service_out_of_descriptors_still_answers_every_new_client() {
         "a guess in the log: {text}"
     );
 }
+
+/// A login user the socket's permissions shut out is told so, and which group
+/// the socket admits: not "no store", which would send them the wrong way.
+#[test]
+fn a_user_the_socket_shuts_out_is_told_which_group_admits_them() {
+    if !as_root(
+        "a_user_the_socket_shuts_out_is_told_which_group_admits_them",
+        "runs the client as nobody",
+    ) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = demo();
+    // Where others may look (a temporary directory is private), as /run/tessera is.
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(dir.path(""), open.clone()).expect("chmod");
+    std::fs::create_dir(dir.path("run")).expect("run dir");
+    std::fs::set_permissions(dir.path("run"), open).expect("chmod");
+    let socket = dir.path("run/tessera.sock");
+    let _service = Service::start_on(&dir, Some(&socket));
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--store")
+        .arg(dir.path(STORE))
+        .arg("--socket")
+        .arg(&socket)
+        .args(["status", "--json"])
+        .output()
+        .expect("run as nobody");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused nobody")
+            && err.contains("group root")
+            && err.contains("usermod -aG root nobody"),
+        "{err}"
+    );
+    assert!(!err.contains("no store"), "{err}");
+    let answer: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(answer["error"]["code"], "not_permitted");
+}

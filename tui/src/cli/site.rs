@@ -62,22 +62,87 @@ pub fn open_direct(ctx: &Ctx) -> Result<Opened, Failure> {
 }
 
 /// The store through `tessera serve` when it answers, else directly.
+///
+/// A socket this user may not open is said so, with the group it admits,
+/// rather than falling through to the store directory (which such a user can
+/// rarely read either, and "no store" would send them the wrong way).
 pub fn connect(ctx: &Ctx) -> Result<Box<dyn Api>, Failure> {
     let socket = socket_path(ctx);
-    if socket.exists() {
-        match Remote::connect(&socket) {
+    let mut shut_out = None;
+    match std::fs::symlink_metadata(&socket) {
+        Ok(_) => match Remote::connect(&socket) {
             Ok(remote) => return Ok(Box::new(remote)),
             // The service answered and refused us: that is its word.
             Err(e @ StoreError::Remote { .. }) => return Err(refused(e)),
-            // Nobody answers (a stale socket, or not ours to use): go direct.
+            Err(StoreError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                shut_out = Some(socket_refusal(&socket));
+            }
+            // Nobody answers (a stale socket): go direct.
             Err(_) => {}
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            shut_out = Some(socket_refusal(&socket));
         }
+        Err(_) => {}
     }
-    let store = open_direct(ctx)?;
-    Ok(Box::new(Local {
-        store,
-        operator: operator(),
-    }))
+    match open_direct(ctx) {
+        Ok(store) => Ok(Box::new(Local {
+            store,
+            operator: operator(),
+        })),
+        Err(direct) => match shut_out {
+            Some(message) => Err(Failure::Store {
+                code: store::Code::NotPermitted,
+                message,
+            }),
+            None => Err(direct),
+        },
+    }
+}
+
+/// Why this user cannot use the socket, and who may: the group of the socket
+/// (or of the nearest directory above it that can be seen).
+fn socket_refusal(socket: &Path) -> String {
+    use std::os::unix::fs::MetadataExt as _;
+    let user = operator();
+    let group = socket
+        .ancestors()
+        .find_map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (p.to_path_buf(), m.gid()))
+        })
+        .map(|(p, gid)| (p, group_name(gid).unwrap_or_else(|| gid.to_string())));
+    match group {
+        Some((p, g)) => {
+            let whose = if p == socket {
+                "it admits".to_string()
+            } else {
+                format!("its directory {} admits", p.display())
+            };
+            format!(
+                "the service's socket {} refused {user} (permission denied): {whose} the members of group {g}; ask an administrator to add you (`usermod -aG {g} {user}`), then log in again",
+                socket.display()
+            )
+        }
+        None => format!(
+            "the service's socket {} refused {user} (permission denied); ask an administrator for access",
+            socket.display()
+        ),
+    }
+}
+
+/// The name of group `gid`, from the group database.
+fn group_name(gid: u32) -> Option<String> {
+    let groups = std::fs::read_to_string("/etc/group").ok()?;
+    groups.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == gid).then(|| name.to_string())
+    })
 }
 
 /// The operator: the store user named like the login user.
