@@ -61,7 +61,7 @@ pub use document::{
 };
 pub use error::{ArmorError, DecodeError, KeyError, SignError, VerifyError};
 pub use keys::{KeyId, PublicKey, SecretKey};
-pub use policy::{Check, LicenceState, Policy, Status, Verdict};
+pub use policy::{Check, EndorsementProblem, LicenceState, Policy, Status, Verdict};
 pub use signed::{Inspected, SignedDocument};
 pub use validate::ValidationError;
 pub use values::{DaySet, Money, RawPublicKey, Timestamp, YearMonth};

@@ -421,6 +421,23 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
         ),
     ));
 
+    // An endorsement carried in a licence is judged on the checking date like
+    // one on its own: issued 2026-07-01, after 2026-06-01, it does not hold yet.
+    let mut post_dated_endorsement = standard_endorsement();
+    post_dated_endorsement.issued_at = Timestamp(1_782_864_000); // 2026-07-01T00:00:00Z
+    v.push((
+        "endorsement-post-dated.txt",
+        sign(
+            Document::Licence(licence()),
+            &issuer,
+            Some(&signed_endorsement(&post_dated_endorsement, &root)),
+        ),
+    ));
+    v.push((
+        "endorsement-alone-post-dated.txt",
+        sign(Document::Endorsement(post_dated_endorsement), &root, None),
+    ));
+
     let mut out = BTreeMap::new();
     for (name, text) in v {
         assert!(
@@ -836,4 +853,29 @@ fn expectations_are_checked_against_the_kind_asked_for() {
         "{:#?}",
         verdict.checks
     );
+}
+
+#[test]
+fn an_endorsement_holds_from_its_issue_day_to_its_last_day() {
+    use licfile::EndorsementProblem;
+    use licfile::policy::endorsement_holds;
+    // Issued 2026-01-01T00:00:00Z, until 2027-12-31.
+    let e = standard_endorsement();
+    assert_eq!(endorsement_holds(&e, day(2026, 1, 1)), Ok(()));
+    assert_eq!(endorsement_holds(&e, day(2027, 12, 31)), Ok(()));
+    assert!(matches!(
+        endorsement_holds(&e, day(2025, 12, 31)),
+        Err(EndorsementProblem::PostDated { .. })
+    ));
+    assert!(matches!(
+        endorsement_holds(&e, day(2028, 1, 1)),
+        Err(EndorsementProblem::Expired { .. })
+    ));
+    // An issue time with no calendar day is never taken to be in the past.
+    let mut odd = e;
+    odd.issued_at = Timestamp(i64::MAX);
+    assert!(matches!(
+        endorsement_holds(&odd, day(2026, 6, 1)),
+        Err(EndorsementProblem::PostDated { .. })
+    ));
 }
