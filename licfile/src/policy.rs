@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::constants::EXPIRY_WARNING_DAYS;
-use crate::document::{Document, DocumentKind, Endorsement, Licence};
+use crate::document::{ClockCorrection, Document, DocumentKind, Endorsement, Licence};
 use crate::signed::{self, SignedDocument};
 use crate::values::Timestamp;
 use crate::verify::{Roots, Signer, verify_signature};
@@ -188,10 +188,20 @@ fn check_names(kind: Option<DocumentKind>) -> &'static [&'static str] {
             "not before",
             "expiry",
         ],
-        Some(DocumentKind::Request) | Some(DocumentKind::UsageReport) => {
+        Some(DocumentKind::Request)
+        | Some(DocumentKind::UsageReport)
+        | Some(DocumentKind::ClockRequest) => {
             &["format", "key", "signature", "serial", "not before"]
         }
         Some(DocumentKind::Endorsement) => &["format", "key", "signature", "not before", "expiry"],
+        Some(DocumentKind::ClockCorrection) => &[
+            "format",
+            "key",
+            "signature",
+            "serial",
+            "not before",
+            "expiry",
+        ],
     }
 }
 
@@ -271,6 +281,7 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
             let key_problem = matches!(
                 e,
                 crate::error::VerifyError::UnknownKey(_)
+                    | crate::error::VerifyError::NotRoot { .. }
                     | crate::error::VerifyError::WeakKey(_)
                     | crate::error::VerifyError::EndorsementUnknownRoot(_)
                     | crate::error::VerifyError::EndorsementKeyMismatch { .. }
@@ -372,6 +383,15 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
                 list.push("expiry", Status::Fail, problem.to_string());
             }
         },
+        Document::ClockRequest(r) => {
+            serial_check(&mut list, &r.serial, policy.serial);
+            not_before_check(&mut list, r.created_at, policy.date);
+        }
+        Document::ClockCorrection(c) => {
+            serial_check(&mut list, &c.serial, policy.serial);
+            not_before_check(&mut list, c.time, policy.date);
+            correction_expiry_check(&mut list, c, policy.date);
+        }
     }
     list.skip_rest(names);
     Verdict {
@@ -514,6 +534,35 @@ fn endorsement_check(list: &mut List, signer: &Signer, licence: &Licence, date: 
             format!("{problem}; ask the issuer for a licence under a current endorsement"),
         ),
         Err(problem) => list.push("endorsement", Status::Fail, problem.to_string()),
+    }
+}
+
+/// A clock correction may be imported until its `valid_until`: it passes up
+/// to and on that time's day, and fails after it.
+fn correction_expiry_check(list: &mut List, correction: &ClockCorrection, date: NaiveDate) {
+    match correction.valid_until.date() {
+        Some(last) if date <= last => list.push(
+            "expiry",
+            Status::Pass,
+            format!("may be imported until {}", correction.valid_until),
+        ),
+        Some(_) => list.push(
+            "expiry",
+            Status::Fail,
+            format!(
+                "the clock correction could be imported until {}: make a new clock request and ask the vendor for a fresh correction",
+                correction.valid_until
+            ),
+        ),
+        // Only a time outside the calendar has no day; it is never taken as valid.
+        None => list.push(
+            "expiry",
+            Status::Fail,
+            format!(
+                "the clock correction's end {} is outside the calendar",
+                correction.valid_until
+            ),
+        ),
     }
 }
 
