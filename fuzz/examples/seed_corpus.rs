@@ -11,9 +11,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use licfile::envelope::Envelope;
 use licfile::{
-    CostLine, DailyPoolDays, DaySet, Document, Endorsement, LicenceRequest, Licensee, MeteredUsage,
-    Money, PoolUsage, SeatAction, SeatChange, SecretKey, Term, Timestamp, UsageReport, UserDays,
-    YearMonth, encoding, sample, signed,
+    ClockCorrection, ClockRequest, CostLine, DailyPoolDays, DaySet, Document, Endorsement,
+    LicenceRequest, Licensee, MeteredUsage, Money, PoolUsage, SeatAction, SeatChange, SecretKey,
+    Term, Timestamp, UsageReport, UserDays, YearMonth, encoding, sample, signed,
 };
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -106,6 +106,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         currency: "GBP".into(),
     });
 
+    // A site whose mark ran ahead to 2026-09-01 asks for the time on 2026-05-31;
+    // the root answers at 12:00 that day, importable for 48 hours.
+    let nonce = *b"seed-corpus-nonc";
+    let clock_request = Document::ClockRequest(ClockRequest {
+        serial: "NW-000123".into(),
+        installation_key: installation.public().raw(),
+        high_water: Timestamp(1_788_220_800), // 2026-09-01T00:00:00Z
+        created_at: Timestamp(1_780_218_000), // 2026-05-31T09:00:00Z
+        nonce,
+    });
+    let clock_correction = Document::ClockCorrection(ClockCorrection {
+        serial: "NW-000123".into(),
+        nonce,
+        time: Timestamp(1_780_228_800),        // 2026-05-31T12:00:00Z
+        valid_until: Timestamp(1_780_401_600), // 2026-06-02T12:00:00Z
+        corrected_mark: Timestamp(1_788_220_800),
+    });
+
     let texts = [
         ("licence", signed::sign(&licence, &root, None)?),
         (
@@ -119,6 +137,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("endorsement", endorsement_text.clone()),
         ("request", signed::sign(&request, &installation, None)?),
         ("usage-report", signed::sign(&report, &installation, None)?),
+        (
+            "clock-request",
+            signed::sign(&clock_request, &installation, None)?,
+        ),
+        (
+            "clock-correction",
+            signed::sign(&clock_correction, &root, None)?,
+        ),
     ];
 
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");

@@ -13,8 +13,17 @@ use crate::document::DocumentKind;
 use crate::error::ArmorError;
 
 /// Header names that may stand above the base64.
-pub const HEADER_NAMES: [&str; 7] = [
-    "Serial", "Licensee", "Expires", "Month", "Issuer", "Until", "Key",
+pub const HEADER_NAMES: [&str; 10] = [
+    "Serial",
+    "Licensee",
+    "Expires",
+    "Month",
+    "Issuer",
+    "Until",
+    "High-water",
+    "Time",
+    "Valid until",
+    "Key",
 ];
 
 /// What the armor held.

@@ -42,6 +42,10 @@ pub const CONTEXT_REQUEST: &str = "tessera/request/v1";
 pub const CONTEXT_USAGE_REPORT: &str = "tessera/usage-report/v1";
 /// Signing context of issuer endorsements.
 pub const CONTEXT_ENDORSEMENT: &str = "tessera/issuer/v1";
+/// Signing context of clock requests.
+pub const CONTEXT_CLOCK_REQUEST: &str = "tessera/clock-request/v1";
+/// Signing context of clock corrections.
+pub const CONTEXT_CLOCK_CORRECTION: &str = "tessera/clock/v1";
 
 /// Armor label of licences.
 pub const LABEL_LICENCE: &str = "TESSERA LICENCE";
@@ -51,12 +55,23 @@ pub const LABEL_REQUEST: &str = "TESSERA LICENCE REQUEST";
 pub const LABEL_USAGE_REPORT: &str = "TESSERA USAGE REPORT";
 /// Armor label of issuer endorsements.
 pub const LABEL_ENDORSEMENT: &str = "TESSERA ISSUER ENDORSEMENT";
+/// Armor label of clock requests.
+pub const LABEL_CLOCK_REQUEST: &str = "TESSERA CLOCK REQUEST";
+/// Armor label of clock corrections.
+pub const LABEL_CLOCK_CORRECTION: &str = "TESSERA CLOCK CORRECTION";
 
 /// Width of the base64 lines written inside the armor.
 pub const ARMOR_LINE_WIDTH: usize = 64;
 
 /// Days before expiry from which a time-limited licence is reported as expiring.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// Hours a clock correction may be imported after the vendor signed it: its
+/// `valid_until` is at most this long after its `time`. Short, because a
+/// correction lowers a store's high-water mark to the vendor's time when it
+/// signed: one held back and imported later would set the mark back by as
+/// long as it was held.
+pub const CLOCK_CORRECTION_HOURS: i64 = 48;
 
 /// Envelope byte that names each document kind.
 pub mod kind_byte {
@@ -68,4 +83,8 @@ pub mod kind_byte {
     pub const USAGE_REPORT: u8 = 3;
     /// An issuer endorsement.
     pub const ENDORSEMENT: u8 = 4;
+    /// A clock request.
+    pub const CLOCK_REQUEST: u8 = 5;
+    /// A clock correction.
+    pub const CLOCK_CORRECTION: u8 = 6;
 }

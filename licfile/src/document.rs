@@ -1,4 +1,4 @@
-//! The four signed documents and what each carries.
+//! The six signed documents and what each carries.
 //!
 //! Field order is the format: bincode writes fields in declaration order, and
 //! golden-bytes tests pin every struct. Add fields only in a new format version.
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::constants::{self, kind_byte};
 use crate::values::{DaySet, Money, RawPublicKey, Timestamp, YearMonth};
 
-/// Which of the four documents a file holds.
+/// Which of the six documents a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocumentKind {
@@ -21,15 +21,21 @@ pub enum DocumentKind {
     UsageReport,
     /// An issuer endorsement, signed by a root key.
     Endorsement,
+    /// A site's request for the vendor's time, signed by an installation key.
+    ClockRequest,
+    /// The vendor's time for one clock request, signed by a root key.
+    ClockCorrection,
 }
 
 impl DocumentKind {
     /// Every kind, in envelope-byte order.
-    pub const ALL: [DocumentKind; 4] = [
+    pub const ALL: [DocumentKind; 6] = [
         DocumentKind::Licence,
         DocumentKind::Request,
         DocumentKind::UsageReport,
         DocumentKind::Endorsement,
+        DocumentKind::ClockRequest,
+        DocumentKind::ClockCorrection,
     ];
 
     /// The signing context: a signature made for one kind never verifies as another.
@@ -39,6 +45,8 @@ impl DocumentKind {
             DocumentKind::Request => constants::CONTEXT_REQUEST,
             DocumentKind::UsageReport => constants::CONTEXT_USAGE_REPORT,
             DocumentKind::Endorsement => constants::CONTEXT_ENDORSEMENT,
+            DocumentKind::ClockRequest => constants::CONTEXT_CLOCK_REQUEST,
+            DocumentKind::ClockCorrection => constants::CONTEXT_CLOCK_CORRECTION,
         }
     }
 
@@ -49,6 +57,8 @@ impl DocumentKind {
             DocumentKind::Request => constants::LABEL_REQUEST,
             DocumentKind::UsageReport => constants::LABEL_USAGE_REPORT,
             DocumentKind::Endorsement => constants::LABEL_ENDORSEMENT,
+            DocumentKind::ClockRequest => constants::LABEL_CLOCK_REQUEST,
+            DocumentKind::ClockCorrection => constants::LABEL_CLOCK_CORRECTION,
         }
     }
 
@@ -59,6 +69,8 @@ impl DocumentKind {
             DocumentKind::Request => kind_byte::REQUEST,
             DocumentKind::UsageReport => kind_byte::USAGE_REPORT,
             DocumentKind::Endorsement => kind_byte::ENDORSEMENT,
+            DocumentKind::ClockRequest => kind_byte::CLOCK_REQUEST,
+            DocumentKind::ClockCorrection => kind_byte::CLOCK_CORRECTION,
         }
     }
 
@@ -79,6 +91,8 @@ impl DocumentKind {
             DocumentKind::Request => "licence request",
             DocumentKind::UsageReport => "usage report",
             DocumentKind::Endorsement => "issuer endorsement",
+            DocumentKind::ClockRequest => "clock request",
+            DocumentKind::ClockCorrection => "clock correction",
         }
     }
 }
@@ -493,7 +507,46 @@ pub struct Endorsement {
     pub until: NaiveDate,
 }
 
-/// Any of the four documents, decoded.
+/// A site's request for the vendor's time, signed by the installation key it carries.
+///
+/// A store's clock high-water mark only ever moves forward, so one wrong
+/// future clock would hold it there for good; the vendor answers this request
+/// with a [`ClockCorrection`] that brings it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRequest {
+    /// Installation serial.
+    pub serial: String,
+    /// The installation's public key, which signed this request.
+    pub installation_key: RawPublicKey,
+    /// The store's high-water mark: the latest time it has seen (what is to be corrected).
+    pub high_water: Timestamp,
+    /// What the site's clock said when the request was made.
+    pub created_at: Timestamp,
+    /// Random, chosen by the site; the correction must carry it back.
+    pub nonce: [u8; 16],
+}
+
+/// The vendor's time, for one clock request, signed by a root key.
+///
+/// Only a root key signs one, never an endorsed issuer: an issuer is trusted
+/// with its own products' licences, not with a site's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockCorrection {
+    /// Installation serial of the request answered.
+    pub serial: String,
+    /// The request's nonce.
+    pub nonce: [u8; 16],
+    /// The vendor's time when it signed.
+    pub time: Timestamp,
+    /// The correction may be imported until then (the vendor sets time + 48 hours).
+    pub valid_until: Timestamp,
+    /// The high-water mark the request reported.
+    pub corrected_mark: Timestamp,
+}
+
+/// Any of the six documents, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Document {
     /// A licence.
@@ -504,6 +557,10 @@ pub enum Document {
     UsageReport(UsageReport),
     /// An issuer endorsement.
     Endorsement(Endorsement),
+    /// A clock request.
+    ClockRequest(ClockRequest),
+    /// A clock correction.
+    ClockCorrection(ClockCorrection),
 }
 
 impl Document {
@@ -514,6 +571,8 @@ impl Document {
             Document::Request(_) => DocumentKind::Request,
             Document::UsageReport(_) => DocumentKind::UsageReport,
             Document::Endorsement(_) => DocumentKind::Endorsement,
+            Document::ClockRequest(_) => DocumentKind::ClockRequest,
+            Document::ClockCorrection(_) => DocumentKind::ClockCorrection,
         }
     }
 
@@ -543,6 +602,15 @@ impl Document {
             Document::Endorsement(e) => {
                 vec![("Issuer", e.issuer.clone()), ("Until", e.until.to_string())]
             }
+            Document::ClockRequest(r) => vec![
+                ("Serial", r.serial.clone()),
+                ("High-water", r.high_water.to_string()),
+            ],
+            Document::ClockCorrection(c) => vec![
+                ("Serial", c.serial.clone()),
+                ("Time", c.time.to_string()),
+                ("Valid until", c.valid_until.to_string()),
+            ],
         }
     }
 }

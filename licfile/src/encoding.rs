@@ -58,6 +58,8 @@ pub fn encode_document(doc: &Document) -> Result<Vec<u8>, SignError> {
         Document::Request(d) => encode(d, doc.kind()),
         Document::UsageReport(d) => encode(d, doc.kind()),
         Document::Endorsement(d) => encode(d, doc.kind()),
+        Document::ClockRequest(d) => encode(d, doc.kind()),
+        Document::ClockCorrection(d) => encode(d, doc.kind()),
     }
 }
 
@@ -68,5 +70,7 @@ pub fn decode_document(kind: DocumentKind, bytes: &[u8]) -> Result<Document, Dec
         DocumentKind::Request => Document::Request(decode(bytes, kind)?),
         DocumentKind::UsageReport => Document::UsageReport(decode(bytes, kind)?),
         DocumentKind::Endorsement => Document::Endorsement(decode(bytes, kind)?),
+        DocumentKind::ClockRequest => Document::ClockRequest(decode(bytes, kind)?),
+        DocumentKind::ClockCorrection => Document::ClockCorrection(decode(bytes, kind)?),
     })
 }

@@ -92,8 +92,10 @@ impl Envelope {
         let endorsement = if endorsement_len == 0 {
             None
         } else {
-            if kind != DocumentKind::Licence {
-                return Err(DecodeError::UnexpectedEndorsement(kind.describe()));
+            match kind {
+                DocumentKind::Licence => {}
+                DocumentKind::ClockCorrection => return Err(DecodeError::EndorsedClockCorrection),
+                _ => return Err(DecodeError::UnexpectedEndorsement(kind.describe())),
             }
             Some(
                 r.take(

@@ -42,7 +42,7 @@ pub enum ArmorError {
     },
     /// A header name this format does not define.
     #[error(
-        "unknown header {0:?}; only Serial, Licensee, Expires, Month, Issuer, Until and Key may stand above the base64"
+        "unknown header {0:?}; only Serial, Licensee, Expires, Month, Issuer, Until, High-water, Time, Valid until and Key may stand above the base64"
     )]
     UnknownHeader(String),
     /// The same header twice.
@@ -81,7 +81,7 @@ pub enum DecodeError {
     /// A newer (or unknown) format version.
     #[error("{}", unknown_version(*.0))]
     UnknownVersion(u8),
-    /// The envelope's kind byte is not one of the four documents.
+    /// The envelope's kind byte is not one of the six documents.
     #[error(
         "unknown document kind {0} in the envelope; the file was altered or comes from a newer Tessera"
     )]
@@ -147,6 +147,13 @@ pub enum DecodeError {
     /// An endorsement may only be carried by a licence.
     #[error("a {0} cannot carry an issuer endorsement; the file was altered")]
     UnexpectedEndorsement(&'static str),
+    /// A clock correction that carries an endorsement: named apart from
+    /// [`DecodeError::UnexpectedEndorsement`] because it is what an endorsed
+    /// issuer would send to set a site's clock, which only a root may do.
+    #[error(
+        "the clock correction carries an issuer endorsement, but a clock correction is signed by a root key alone: an endorsed issuer may sign licences for its products, never a site's time"
+    )]
+    EndorsedClockCorrection,
 }
 
 /// Reading or writing keys.
@@ -235,6 +242,16 @@ pub enum VerifyError {
     /// The signing key is not trusted.
     #[error("signed by key {0}, which is not a trusted root and carries no endorsement from one")]
     UnknownKey(KeyId),
+    /// A document only a root may sign (a clock correction) is signed by another key.
+    #[error(
+        "signed by key {key}, which is not a trusted root: a {kind} is signed only by a root key, never by an endorsed issuer"
+    )]
+    NotRoot {
+        /// The document kind.
+        kind: &'static str,
+        /// The signing key's id.
+        key: KeyId,
+    },
     /// The signature does not verify.
     #[error(
         "the signature does not match the content (signed by key {0}); the file was altered or signed for something else"
@@ -259,7 +276,7 @@ pub enum VerifyError {
         /// Key that signed.
         signer: KeyId,
     },
-    /// The key id in the envelope is not the id of the key inside a request or report.
+    /// The key id in the envelope is not the id of the key inside a request, report or clock request.
     #[error(
         "the envelope names key {envelope} but the document carries installation key {inner}; the file was altered"
     )]

@@ -1,10 +1,11 @@
 //! Tessera's signed licence-file format.
 //!
-//! A vendor signs **licences**; a site signs **licence requests** and **usage
-//! reports** with its installation key; a root key signs **issuer endorsements**
-//! that let another key (an add-on vendor, a rotated key) sign licences for named
-//! products. Each kind has its own signing context, so a signature on one can
-//! never be replayed as another.
+//! A vendor signs **licences**; a site signs **licence requests**, **usage
+//! reports** and **clock requests** with its installation key; a root key signs
+//! **issuer endorsements** that let another key (an add-on vendor, a rotated key)
+//! sign licences for named products, and **clock corrections** that answer a
+//! clock request with the vendor's time. Each kind has its own signing context,
+//! so a signature on one can never be replayed as another.
 //!
 //! The crate is layered: [`document`] (what each file carries), [`encoding`]
 //! (bincode 2.0.1 in one fixed configuration), [`envelope`] (magic, version, key
@@ -55,13 +56,14 @@ pub mod values;
 pub mod verify;
 
 pub use document::{
-    AddOn, Contract, CostLine, DailyPoolDays, Document, DocumentKind, Endorsement, Expiry,
-    Integration, Licence, LicenceRequest, Licensee, MeteredService, MeteredUsage, Plan, PoolUsage,
-    SeatAction, SeatChange, SeatPool, SystemLicence, Term, UsageReport, UserDays,
+    AddOn, ClockCorrection, ClockRequest, Contract, CostLine, DailyPoolDays, Document,
+    DocumentKind, Endorsement, Expiry, Integration, Licence, LicenceRequest, Licensee,
+    MeteredService, MeteredUsage, Plan, PoolUsage, SeatAction, SeatChange, SeatPool, SystemLicence,
+    Term, UsageReport, UserDays,
 };
 pub use error::{ArmorError, DecodeError, KeyError, SignError, VerifyError};
 pub use keys::{KeyId, PublicKey, SecretKey};
-pub use policy::{Check, LicenceState, Policy, Status, Verdict};
+pub use policy::{Check, EndorsementProblem, LicenceState, Policy, Status, Verdict};
 pub use signed::{Inspected, SignedDocument};
 pub use validate::ValidationError;
 pub use values::{DaySet, Money, RawPublicKey, Timestamp, YearMonth};

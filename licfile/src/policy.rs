@@ -4,8 +4,9 @@
 use chrono::NaiveDate;
 
 use crate::constants::EXPIRY_WARNING_DAYS;
-use crate::document::{Document, DocumentKind, Licence};
+use crate::document::{ClockCorrection, Document, DocumentKind, Endorsement, Licence};
 use crate::signed::{self, SignedDocument};
+use crate::values::Timestamp;
 use crate::verify::{Roots, Signer, verify_signature};
 
 /// How a check came out.
@@ -187,10 +188,20 @@ fn check_names(kind: Option<DocumentKind>) -> &'static [&'static str] {
             "not before",
             "expiry",
         ],
-        Some(DocumentKind::Request) | Some(DocumentKind::UsageReport) => {
+        Some(DocumentKind::Request)
+        | Some(DocumentKind::UsageReport)
+        | Some(DocumentKind::ClockRequest) => {
             &["format", "key", "signature", "serial", "not before"]
         }
         Some(DocumentKind::Endorsement) => &["format", "key", "signature", "not before", "expiry"],
+        Some(DocumentKind::ClockCorrection) => &[
+            "format",
+            "key",
+            "signature",
+            "serial",
+            "not before",
+            "expiry",
+        ],
     }
 }
 
@@ -270,6 +281,7 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
             let key_problem = matches!(
                 e,
                 crate::error::VerifyError::UnknownKey(_)
+                    | crate::error::VerifyError::NotRoot { .. }
                     | crate::error::VerifyError::WeakKey(_)
                     | crate::error::VerifyError::EndorsementUnknownRoot(_)
                     | crate::error::VerifyError::EndorsementKeyMismatch { .. }
@@ -346,21 +358,39 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
             serial_check(&mut list, &r.serial, policy.serial);
             not_before_check(&mut list, r.created_at, policy.date);
         }
-        Document::Endorsement(e) => {
-            not_before_check(&mut list, e.issued_at, policy.date);
-            if policy.date <= e.until {
+        Document::Endorsement(e) => match endorsement_holds(e, policy.date) {
+            Ok(()) => {
+                list.push(
+                    "not before",
+                    Status::Pass,
+                    format!("issued {}", e.issued_at),
+                );
                 list.push(
                     "expiry",
                     Status::Pass,
                     format!("endorsement holds until {}", e.until),
                 );
-            } else {
-                list.push(
-                    "expiry",
-                    Status::Fail,
-                    format!("endorsement expired {}", e.until),
-                );
             }
+            Err(problem @ EndorsementProblem::PostDated { .. }) => {
+                list.push("not before", Status::Fail, problem.to_string());
+            }
+            Err(problem) => {
+                list.push(
+                    "not before",
+                    Status::Pass,
+                    format!("issued {}", e.issued_at),
+                );
+                list.push("expiry", Status::Fail, problem.to_string());
+            }
+        },
+        Document::ClockRequest(r) => {
+            serial_check(&mut list, &r.serial, policy.serial);
+            not_before_check(&mut list, r.created_at, policy.date);
+        }
+        Document::ClockCorrection(c) => {
+            serial_check(&mut list, &c.serial, policy.serial);
+            not_before_check(&mut list, c.time, policy.date);
+            correction_expiry_check(&mut list, c, policy.date);
         }
     }
     list.skip_rest(names);
@@ -372,54 +402,167 @@ pub fn check(input: &[u8], policy: &Policy<'_>) -> Verdict {
     }
 }
 
+/// Why an issuer endorsement does not let an issuer's licence through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndorsementProblem {
+    /// The endorsement was issued after the day it is judged on.
+    #[error(
+        "issuer \"{issuer}\"'s endorsement was issued {issued}, after the checking date {date}: the endorsement is post-dated or the clock is behind"
+    )]
+    PostDated {
+        /// The issuer's name.
+        issuer: String,
+        /// When the root signed the endorsement.
+        issued: Timestamp,
+        /// The day it was judged on.
+        date: NaiveDate,
+    },
+    /// The day judged on is after the endorsement's last day.
+    #[error("issuer \"{issuer}\"'s endorsement expired {until}")]
+    Expired {
+        /// The issuer's name.
+        issuer: String,
+        /// The endorsement's last day.
+        until: NaiveDate,
+    },
+    /// The licence is for a product the endorsement does not name.
+    #[error(
+        "issuer \"{issuer}\" is endorsed for {} but this licence is for product {product:?}",
+        .products.join(", ")
+    )]
+    WrongProduct {
+        /// The issuer's name.
+        issuer: String,
+        /// The products the endorsement names.
+        products: Vec<String>,
+        /// The licence's product.
+        product: String,
+    },
+    /// The licence was issued after the endorsement's last day.
+    #[error("licence issued {issued}, after issuer \"{issuer}\"'s endorsement ended {until}")]
+    IssuedAfter {
+        /// The issuer's name.
+        issuer: String,
+        /// The day the licence was issued (the earliest day there is, if its
+        /// time is outside the calendar).
+        issued: NaiveDate,
+        /// The endorsement's last day.
+        until: NaiveDate,
+    },
+}
+
+/// Whether an issuer endorsement holds on `date`: issued on or before it, and
+/// `date` on or before its last day.
+///
+/// The one judgement of an endorsement against a day, for a stand-alone
+/// endorsement and for one carried in a licence alike, so that a post-dated
+/// endorsement cannot pass by being carried.
+pub fn endorsement_holds(
+    endorsement: &Endorsement,
+    date: NaiveDate,
+) -> Result<(), EndorsementProblem> {
+    // A time outside the calendar has no day: it counts as post-dated, never as valid.
+    if endorsement.issued_at.date().is_none_or(|d| d > date) {
+        return Err(EndorsementProblem::PostDated {
+            issuer: endorsement.issuer.clone(),
+            issued: endorsement.issued_at,
+            date,
+        });
+    }
+    if date > endorsement.until {
+        return Err(EndorsementProblem::Expired {
+            issuer: endorsement.issuer.clone(),
+            until: endorsement.until,
+        });
+    }
+    Ok(())
+}
+
+/// Whether `endorsement` lets its issuer's `licence` through on `date`: it
+/// names the licence's product, holds on `date` ([`endorsement_holds`]), and
+/// the licence was issued on or before its last day.
+///
+/// What a site checks of an issuer-signed licence, and what a vendor checks
+/// before issuing one, so that a vendor does not ship a licence sites refuse.
+pub fn endorsement_covers(
+    endorsement: &Endorsement,
+    licence: &Licence,
+    date: NaiveDate,
+) -> Result<(), EndorsementProblem> {
+    if !endorsement.products.iter().any(|p| p == &licence.product) {
+        return Err(EndorsementProblem::WrongProduct {
+            issuer: endorsement.issuer.clone(),
+            products: endorsement.products.clone(),
+            product: licence.product.clone(),
+        });
+    }
+    endorsement_holds(endorsement, date)?;
+    let issued = licence.issued_at.date().unwrap_or(NaiveDate::MIN);
+    if issued > endorsement.until {
+        return Err(EndorsementProblem::IssuedAfter {
+            issuer: endorsement.issuer.clone(),
+            issued,
+            until: endorsement.until,
+        });
+    }
+    Ok(())
+}
+
 fn endorsement_check(list: &mut List, signer: &Signer, licence: &Licence, date: NaiveDate) {
-    match signer {
-        Signer::Issuer {
-            issuer,
-            endorsement,
-            ..
-        } => {
-            let issued = licence.issued_at.date().unwrap_or(NaiveDate::MIN);
-            if !endorsement.products.iter().any(|p| p == &licence.product) {
-                list.push(
-                    "endorsement",
-                    Status::Fail,
-                    format!(
-                        "issuer \"{issuer}\" is endorsed for {} but this licence is for product {:?}",
-                        endorsement.products.join(", "),
-                        licence.product
-                    ),
-                );
-            } else if date > endorsement.until {
-                list.push(
-                    "endorsement",
-                    Status::Fail,
-                    format!(
-                        "issuer \"{issuer}\"'s endorsement expired {}; ask the issuer for a licence under a current endorsement",
-                        endorsement.until
-                    ),
-                );
-            } else if issued > endorsement.until {
-                list.push(
-                    "endorsement",
-                    Status::Fail,
-                    format!(
-                        "licence issued {issued}, after issuer \"{issuer}\"'s endorsement ended {}",
-                        endorsement.until
-                    ),
-                );
-            } else {
-                list.push(
-                    "endorsement",
-                    Status::Pass,
-                    format!(
-                        "issuer \"{issuer}\" endorsed for {} until {}",
-                        licence.product, endorsement.until
-                    ),
-                );
-            }
-        }
-        _ => list.push("endorsement", Status::Skip, "signed by a root: none needed"),
+    let Signer::Issuer {
+        issuer,
+        endorsement,
+        ..
+    } = signer
+    else {
+        list.push("endorsement", Status::Skip, "signed by a root: none needed");
+        return;
+    };
+    match endorsement_covers(endorsement, licence, date) {
+        Ok(()) => list.push(
+            "endorsement",
+            Status::Pass,
+            format!(
+                "issuer \"{issuer}\" endorsed for {} until {}",
+                licence.product, endorsement.until
+            ),
+        ),
+        Err(problem @ EndorsementProblem::Expired { .. }) => list.push(
+            "endorsement",
+            Status::Fail,
+            format!("{problem}; ask the issuer for a licence under a current endorsement"),
+        ),
+        Err(problem) => list.push("endorsement", Status::Fail, problem.to_string()),
+    }
+}
+
+/// A clock correction may be imported until its `valid_until`: it passes up
+/// to and on that time's day, and fails after it.
+fn correction_expiry_check(list: &mut List, correction: &ClockCorrection, date: NaiveDate) {
+    match correction.valid_until.date() {
+        Some(last) if date <= last => list.push(
+            "expiry",
+            Status::Pass,
+            format!("may be imported until {}", correction.valid_until),
+        ),
+        Some(_) => list.push(
+            "expiry",
+            Status::Fail,
+            format!(
+                "the clock correction could be imported until {}: make a new clock request and ask the vendor for a fresh correction",
+                correction.valid_until
+            ),
+        ),
+        // Only a time outside the calendar has no day; it is never taken as valid.
+        None => list.push(
+            "expiry",
+            Status::Fail,
+            format!(
+                "the clock correction's end {} is outside the calendar",
+                correction.valid_until
+            ),
+        ),
     }
 }
 
@@ -439,7 +582,7 @@ fn serial_check(list: &mut List, serial: &str, wanted: Option<&str>) {
     }
 }
 
-fn not_before_check(list: &mut List, issued: crate::values::Timestamp, date: NaiveDate) {
+fn not_before_check(list: &mut List, issued: Timestamp, date: NaiveDate) {
     match issued.date() {
         Some(d) if d <= date => list.push("not before", Status::Pass, format!("issued {issued}")),
         _ => list.push(

@@ -7,7 +7,11 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::document::{Document, Endorsement, Licence, LicenceRequest, Term, UsageReport};
+use crate::constants::CLOCK_CORRECTION_HOURS;
+use crate::document::{
+    ClockCorrection, ClockRequest, Document, Endorsement, Licence, LicenceRequest, Term,
+    UsageReport,
+};
 use crate::values::Money;
 
 /// What is wrong with a document's content: every problem found, one a line.
@@ -347,6 +351,42 @@ impl Endorsement {
     }
 }
 
+impl ClockRequest {
+    /// Checks the clock request's content.
+    ///
+    /// The times are what the site saw and are not compared: a request is made
+    /// because its clock and its high-water mark disagree. Its key is checked
+    /// with its signature ([`crate::verify::verify_signature`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        p.identifier("serial", &self.serial);
+        p.finish()
+    }
+}
+
+impl ClockCorrection {
+    /// Checks the clock correction's content: it may be imported for a short
+    /// while after the vendor's time, at most [`CLOCK_CORRECTION_HOURS`].
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        p.identifier("serial", &self.serial);
+        // i128: two i64 seconds from a hostile file must not overflow.
+        let window = i128::from(self.valid_until.0) - i128::from(self.time.0);
+        if window <= 0 {
+            p.push(format!(
+                "valid_until {} is not after time {}",
+                self.valid_until, self.time
+            ));
+        } else if window > i128::from(CLOCK_CORRECTION_HOURS) * 3600 {
+            p.push(format!(
+                "valid_until {} is more than {CLOCK_CORRECTION_HOURS} hours after time {}",
+                self.valid_until, self.time
+            ));
+        }
+        p.finish()
+    }
+}
+
 impl Document {
     /// Checks whichever document this is.
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -355,6 +395,8 @@ impl Document {
             Document::Request(r) => r.validate(),
             Document::UsageReport(r) => r.validate(),
             Document::Endorsement(e) => e.validate(),
+            Document::ClockRequest(r) => r.validate(),
+            Document::ClockCorrection(c) => c.validate(),
         }
     }
 }

@@ -8,7 +8,7 @@ use ed25519_dalek::Signature;
 
 use crate::document::{Document, DocumentKind, Endorsement};
 use crate::envelope::Envelope;
-use crate::error::VerifyError;
+use crate::error::{DecodeError, VerifyError};
 use crate::keys::{KeyId, PublicKey};
 use crate::signed::SignedDocument;
 
@@ -80,7 +80,7 @@ pub enum Signer {
         /// The endorsement.
         endorsement: Endorsement,
     },
-    /// An installation key carried in the document itself (requests and reports):
+    /// An installation key carried in the document itself (requests, reports and clock requests):
     /// the signature shows the document is intact and from whoever holds that key;
     /// whether that is the right installation is the vendor's registry's question.
     Installation {
@@ -116,14 +116,34 @@ fn check(envelope: &Envelope, key: &PublicKey) -> Result<(), ()> {
         .map_err(|_| ())
 }
 
-/// Verifies a document's signature against the roots (licences, endorsements) or
-/// against the installation key it carries (requests, reports).
+/// The trusted root that signed `envelope`; `unknown` is the error when its key is no root.
+fn root_signer(
+    envelope: &Envelope,
+    roots: &Roots,
+    unknown: impl FnOnce() -> VerifyError,
+) -> Result<Signer, VerifyError> {
+    let root = roots.find(envelope.key_id).ok_or_else(unknown)?;
+    check(envelope, &root.key).map_err(|_| VerifyError::BadSignature(envelope.key_id))?;
+    Ok(Signer::Root {
+        name: root.name.clone(),
+        key_id: envelope.key_id,
+    })
+}
+
+/// Verifies a document's signature against the roots (licences, endorsements,
+/// clock corrections) or against the installation key it carries (requests,
+/// reports, clock requests).
+///
+/// A clock correction is verified against the roots alone: an endorsement
+/// lets an issuer sign licences for its products, and carrying one never lets
+/// a key set a site's clock.
 pub fn verify_signature(doc: &SignedDocument, roots: &Roots) -> Result<Signer, VerifyError> {
     let envelope = &doc.envelope;
     let installation_key = match &doc.document {
         Document::Request(r) => Some(r.installation_key),
         Document::UsageReport(r) => Some(r.installation_key),
-        Document::Licence(_) | Document::Endorsement(_) => None,
+        Document::ClockRequest(r) => Some(r.installation_key),
+        Document::Licence(_) | Document::Endorsement(_) | Document::ClockCorrection(_) => None,
     };
     if let Some(raw) = installation_key {
         let inner = KeyId::of(&raw.0);
@@ -138,28 +158,19 @@ pub fn verify_signature(doc: &SignedDocument, roots: &Roots) -> Result<Signer, V
         return Ok(Signer::Installation { key_id: inner });
     }
     match &doc.document {
-        Document::Request(_) | Document::UsageReport(_) | Document::Endorsement(_) => {
-            let root = roots
-                .find(envelope.key_id)
-                .ok_or(VerifyError::UnknownKey(envelope.key_id))?;
-            check(envelope, &root.key).map_err(|_| VerifyError::BadSignature(envelope.key_id))?;
-            Ok(Signer::Root {
-                name: root.name.clone(),
-                key_id: envelope.key_id,
+        Document::ClockCorrection(_) => {
+            // Parsing refuses such an envelope already; a SignedDocument is
+            // plain data, so this does not rely on having been made by parsing.
+            if doc.endorsement.is_some() || envelope.endorsement.is_some() {
+                return Err(DecodeError::EndorsedClockCorrection.into());
+            }
+            root_signer(envelope, roots, || VerifyError::NotRoot {
+                kind: DocumentKind::ClockCorrection.describe(),
+                key: envelope.key_id,
             })
         }
         Document::Licence(_) => match &doc.endorsement {
-            None => {
-                let root = roots
-                    .find(envelope.key_id)
-                    .ok_or(VerifyError::UnknownKey(envelope.key_id))?;
-                check(envelope, &root.key)
-                    .map_err(|_| VerifyError::BadSignature(envelope.key_id))?;
-                Ok(Signer::Root {
-                    name: root.name.clone(),
-                    key_id: envelope.key_id,
-                })
-            }
+            None => root_signer(envelope, roots, || VerifyError::UnknownKey(envelope.key_id)),
             Some(carried) => {
                 let root_id = carried.envelope.key_id;
                 let root = roots
@@ -187,6 +198,13 @@ pub fn verify_signature(doc: &SignedDocument, roots: &Roots) -> Result<Signer, V
                 })
             }
         },
+        // Requests, reports and clock requests returned above with their installation key.
+        Document::Endorsement(_)
+        | Document::Request(_)
+        | Document::UsageReport(_)
+        | Document::ClockRequest(_) => {
+            root_signer(envelope, roots, || VerifyError::UnknownKey(envelope.key_id))
+        }
     }
 }
 

@@ -212,24 +212,30 @@ fn write_batch(d: &Dir, specs: impl AsRef<[u8]>) {
 }
 
 /// `vendor endorse --key root.key --issuer ISSUER --products PRODUCTS
-/// --until 2027-12-31 addon.pub --out addon.endorsement`: the root endorses
-/// the key addon.pub.
+/// --until 2099-12-31 addon.pub --out addon.endorsement`, run on 2026-01-01:
+/// the root endorses the key addon.pub. Endorsed on a fixed day, before every
+/// date a test checks on (a site refuses an endorsement issued after its
+/// checking date), and for long enough that `vendor issue`, which judges the
+/// endorsement on the real today, accepts it for years.
 fn endorse_addon(d: &Dir, issuer: &str, products: &str) -> assert_cmd::Command {
-    d.cmd(&[
-        "vendor",
-        "endorse",
-        "--key",
-        "root.key",
-        "--issuer",
-        issuer,
-        "--products",
-        products,
-        "--until",
-        "2027-12-31",
-        "addon.pub",
-        "--out",
-        "addon.endorsement",
-    ])
+    assert_cmd::Command::from_std(d.at(
+        "2026-01-01 00:00:00",
+        &[
+            "vendor",
+            "endorse",
+            "--key",
+            "root.key",
+            "--issuer",
+            issuer,
+            "--products",
+            products,
+            "--until",
+            "2099-12-31",
+            "addon.pub",
+            "--out",
+            "addon.endorsement",
+        ],
+    ))
 }
 
 /// Makes the shipped example licence as a batch spec line for each of
@@ -368,6 +374,19 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
         stdout(&out)
     );
 
+    // Before the endorsement was issued, it does not hold yet: the checking
+    // clock is behind, or the endorsement is post-dated.
+    let out = d.run(&[
+        "verify",
+        "addon.lic",
+        "--trust",
+        "root.pub",
+        "--at",
+        "2025-12-31",
+    ]);
+    assert_invalid(&out, "INVALID: endorsement");
+    assert!(stdout(&out).contains("post-dated"), "{}", stdout(&out));
+
     // After the endorsement ends, the issuer's licences stop working.
     let out = d.run(&[
         "verify",
@@ -375,7 +394,7 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
         "--trust",
         "root.pub",
         "--at",
-        "2028-01-02",
+        "2100-01-01",
     ]);
     assert_invalid(&out, "INVALID: endorsement");
 

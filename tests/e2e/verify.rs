@@ -178,3 +178,98 @@ fn the_demo_root_is_trusted_only_when_asked() {
         .assert()
         .success();
 }
+
+/// A clock request from the site with key seed [8; 32] and the correction the
+/// root with key seed [7; 32] answers it with (its time 2026-05-31T12:00:00Z,
+/// importable until 2026-06-02T12:00:00Z), written to clock.req and clock.cor
+/// with the root's public key in root.pub.
+fn clock_files(d: &Dir) {
+    use licfile::{ClockCorrection, ClockRequest, Document, SecretKey, Timestamp, signed};
+    let root = SecretKey::from_seed(&[7; 32]).unwrap();
+    let site = SecretKey::from_seed(&[8; 32]).unwrap();
+    d.write("root.pub", root.public().to_pem().unwrap());
+    let nonce = *b"e2e-clock-nonce!";
+    let high_water = Timestamp(1_788_220_800); // 2026-09-01T00:00:00Z
+    let request = ClockRequest {
+        serial: "NW-000123".into(),
+        installation_key: site.public().raw(),
+        high_water,
+        created_at: Timestamp(1_780_218_000), // 2026-05-31T09:00:00Z
+        nonce,
+    };
+    let correction = ClockCorrection {
+        serial: "NW-000123".into(),
+        nonce,
+        time: Timestamp(1_780_228_800),        // 2026-05-31T12:00:00Z
+        valid_until: Timestamp(1_780_401_600), // 2026-06-02T12:00:00Z
+        corrected_mark: high_water,
+    };
+    let sign = |doc, key| signed::sign(&doc, key, None).unwrap();
+    d.write("clock.req", sign(Document::ClockRequest(request), &site));
+    d.write(
+        "clock.cor",
+        sign(Document::ClockCorrection(correction), &root),
+    );
+}
+
+#[test]
+fn clock_requests_and_corrections_verify_and_inspect() {
+    let d = Dir::new();
+    clock_files(&d);
+    // A request verifies against the installation key it carries: no root needed.
+    let out = d.run(&[
+        "verify",
+        "clock.req",
+        "--serial",
+        "NW-000123",
+        "--at",
+        "2026-06-01",
+    ]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("VALID: clock request"),
+        "{}",
+        stdout(&out)
+    );
+
+    let at = |date: &str| {
+        d.run(&[
+            "verify",
+            "clock.cor",
+            "--trust",
+            "root.pub",
+            "--serial",
+            "NW-000123",
+            "--at",
+            date,
+        ])
+    };
+    // A correction verifies against the root, up to the day it may be imported until.
+    let out = at("2026-06-02");
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("VALID: clock correction for NW-000123"),
+        "{}",
+        stdout(&out)
+    );
+    assert_invalid(&at("2026-06-03"), "INVALID: expiry");
+    assert_invalid(&at("2026-05-30"), "INVALID: not before");
+    // Without the root, nobody vouches for it.
+    let out = d.run(&["verify", "clock.cor", "--at", "2026-06-01"]);
+    assert_invalid(&out, "INVALID: key");
+
+    let out = d.run(&["inspect", "clock.cor"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Clock correction for serial NW-000123"),
+        "{text}"
+    );
+    assert!(text.contains("Valid until  2026-06-02T12:00:00Z"), "{text}");
+    // The nonce in hex, as it is compared with the request's.
+    assert!(text.contains("6532652d636c6f636b2d6e6f6e636521"), "{text}");
+    let out = d.run(&["inspect", "--json", "clock.req"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["inspect"]["document"], "clock-request");
+    assert_eq!(v["high_water"], "2026-09-01T00:00:00Z");
+}

@@ -1,6 +1,7 @@
-//! Every single-bit change to a signed licence's envelope is refused.
+//! Every single-bit change to a signed licence's envelope is refused, and so
+//! is every one to a signed clock request and clock correction.
 //!
-//! The envelope (the base64-decoded body) of a reference licence has each bit
+//! The envelope (the base64-decoded body) of a reference document has each bit
 //! flipped in turn; the result is re-armored with `armor::write` and judged by
 //! `policy::check`, which must refuse it at the format, key or signature line
 //! (no flip may get as far as the content checks) and must never panic.
@@ -16,8 +17,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::common::{
-    SERIAL, check_date, day, issuer_key, money, root_key, roots, signed_endorsement,
-    standard_endorsement,
+    SERIAL, check_date, clock_correction, clock_request, day, installation_key, issuer_key, money,
+    root_key, roots, signed_endorsement, standard_endorsement,
 };
 use licfile::{
     AddOn, Contract, Document, DocumentKind, Expiry, Integration, Licence, Licensee,
@@ -89,16 +90,24 @@ fn compact_licence() -> Licence {
 
 /// The envelope bytes of the signed reference licence: the base64 body of its file.
 fn envelope_of(key: &SecretKey, endorsement: Option<&SignedDocument>) -> Vec<u8> {
-    let text = signed::sign(&Document::Licence(compact_licence()), key, endorsement)
-        .expect("the reference licence signs");
+    envelope_of_document(&Document::Licence(compact_licence()), key, endorsement)
+}
+
+/// The envelope bytes of `doc` signed by `key`: the base64 body of its file.
+fn envelope_of_document(
+    doc: &Document,
+    key: &SecretKey,
+    endorsement: Option<&SignedDocument>,
+) -> Vec<u8> {
+    let text = signed::sign(doc, key, endorsement).expect("the reference document signs");
     armor::parse(text.as_bytes())
-        .expect("the reference licence parses")
+        .expect("the reference document parses")
         .body
 }
 
 /// What happened to one flip that was not refused as it should be.
-fn judge_flip(bytes: &[u8], roots: &Roots) -> Option<String> {
-    let text = armor::write(DocumentKind::Licence, &[], bytes);
+fn judge_flip(bytes: &[u8], kind: DocumentKind, roots: &Roots) -> Option<String> {
+    let text = armor::write(kind, &[], bytes);
     let policy = Policy {
         roots,
         serial: Some(SERIAL),
@@ -118,8 +127,9 @@ fn judge_flip(bytes: &[u8], roots: &Roots) -> Option<String> {
     }
 }
 
-/// Flips every bit of `envelope`, in parallel, and returns each flip not refused properly.
-fn flip_every_bit(envelope: &[u8], roots: &Roots) -> Vec<String> {
+/// Flips every bit of `envelope` (of a document of `kind`), in parallel, and
+/// returns each flip not refused properly.
+fn flip_every_bit(envelope: &[u8], kind: DocumentKind, roots: &Roots) -> Vec<String> {
     let bits = envelope.len() * 8;
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -134,7 +144,7 @@ fn flip_every_bit(envelope: &[u8], roots: &Roots) -> Vec<String> {
                     for bit in (t * chunk)..((t + 1) * chunk).min(bits) {
                         let (byte, mask) = (bit / 8, 0x80u8 >> (bit % 8));
                         bytes[byte] ^= mask;
-                        if let Some(problem) = judge_flip(&bytes, roots) {
+                        if let Some(problem) = judge_flip(&bytes, kind, roots) {
                             problems.push(format!(
                                 "byte {byte} bit {} (mask {mask:#04x}): {problem}",
                                 bit % 8
@@ -153,8 +163,8 @@ fn flip_every_bit(envelope: &[u8], roots: &Roots) -> Vec<String> {
     })
 }
 
-fn assert_reference_is_valid(envelope: &[u8], roots: &Roots) {
-    let text = armor::write(DocumentKind::Licence, &[], envelope);
+fn assert_reference_is_valid(envelope: &[u8], kind: DocumentKind, roots: &Roots) {
+    let text = armor::write(kind, &[], envelope);
     let policy = Policy {
         roots,
         serial: Some(SERIAL),
@@ -178,8 +188,8 @@ fn assert_reference_is_valid(envelope: &[u8], roots: &Roots) {
 fn every_bit_flip_of_a_root_signed_licence_is_refused() {
     let roots = roots();
     let envelope = envelope_of(&root_key(), None);
-    assert_reference_is_valid(&envelope, &roots);
-    let problems = flip_every_bit(&envelope, &roots);
+    assert_reference_is_valid(&envelope, DocumentKind::Licence, &roots);
+    let problems = flip_every_bit(&envelope, DocumentKind::Licence, &roots);
     assert!(
         problems.is_empty(),
         "{} of {} single-bit flips were not refused:\n{}",
@@ -194,14 +204,14 @@ fn every_bit_flip_of_an_issuer_signed_licence_is_refused() {
     let roots = roots();
     let endorsement = signed_endorsement(&standard_endorsement(), &root_key());
     let envelope = envelope_of(&issuer_key(), Some(&endorsement));
-    assert_reference_is_valid(&envelope, &roots);
+    assert_reference_is_valid(&envelope, DocumentKind::Licence, &roots);
     // The endorsement's own envelope is in there, byte for byte: its bits are flipped too.
     assert!(
         envelope
             .windows(endorsement.raw.len())
             .any(|w| w == endorsement.raw.as_slice())
     );
-    let problems = flip_every_bit(&envelope, &roots);
+    let problems = flip_every_bit(&envelope, DocumentKind::Licence, &roots);
     assert!(
         problems.is_empty(),
         "{} of {} single-bit flips were not refused:\n{}",
@@ -209,4 +219,31 @@ fn every_bit_flip_of_an_issuer_signed_licence_is_refused() {
         envelope.len() * 8,
         problems.join("\n")
     );
+}
+
+/// Flips every bit of `doc`'s envelope signed by `key` and asserts each is refused.
+fn assert_every_flip_refused(doc: &Document, key: &SecretKey) {
+    let roots = roots();
+    let envelope = envelope_of_document(doc, key, None);
+    assert_reference_is_valid(&envelope, doc.kind(), &roots);
+    let problems = flip_every_bit(&envelope, doc.kind(), &roots);
+    assert!(
+        problems.is_empty(),
+        "{} of {} single-bit flips of the {} were not refused:\n{}",
+        problems.len(),
+        envelope.len() * 8,
+        doc.kind().describe(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_bit_flip_of_a_clock_request_is_refused() {
+    let install = installation_key();
+    assert_every_flip_refused(&Document::ClockRequest(clock_request(&install)), &install);
+}
+
+#[test]
+fn every_bit_flip_of_a_clock_correction_is_refused() {
+    assert_every_flip_refused(&Document::ClockCorrection(clock_correction()), &root_key());
 }

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use licfile::document::CostLine;
 use licfile::{
-    DailyPoolDays, DaySet, Document, Endorsement, LicenceRequest, Licensee, MeteredUsage, Money,
-    PoolUsage, Roots, SeatAction, SeatChange, SecretKey, SignedDocument, Term, Timestamp,
-    UsageReport, UserDays, YearMonth, signed,
+    ClockCorrection, ClockRequest, DailyPoolDays, DaySet, Document, Endorsement, LicenceRequest,
+    Licensee, MeteredUsage, Money, PoolUsage, Roots, SeatAction, SeatChange, SecretKey,
+    SignedDocument, Term, Timestamp, UsageReport, UserDays, YearMonth, signed,
 };
 
 /// The installation serial every conformance case is checked against.
@@ -163,6 +163,36 @@ pub fn usage_report(key: &SecretKey) -> UsageReport {
         storage_used_bytes: 612_000_000_000,
         storage_allowance_gb: 800,
         currency: "GBP".into(),
+    }
+}
+
+/// The nonce of the fixture clock request, carried back by its correction.
+pub const CLOCK_NONCE: [u8; 16] = *b"tessera-clock-01";
+
+/// The high-water mark the fixture clock request reports: 2026-09-01T00:00:00Z,
+/// three months ahead of [`check_date`], as one wrong clock leaves it.
+pub const HIGH_WATER: Timestamp = Timestamp(1_788_220_800);
+
+/// A clock request for [`SERIAL`], carrying `key`'s public key, made on 2026-05-31.
+pub fn clock_request(key: &SecretKey) -> ClockRequest {
+    ClockRequest {
+        serial: SERIAL.into(),
+        installation_key: key.public().raw(),
+        high_water: HIGH_WATER,
+        created_at: Timestamp(1_780_218_000), // 2026-05-31T09:00:00Z
+        nonce: CLOCK_NONCE,
+    }
+}
+
+/// The vendor's answer to [`clock_request`]: its time 2026-05-31T12:00:00Z,
+/// importable for 48 hours, until 2026-06-02T12:00:00Z.
+pub fn clock_correction() -> ClockCorrection {
+    ClockCorrection {
+        serial: SERIAL.into(),
+        nonce: CLOCK_NONCE,
+        time: Timestamp(1_780_228_800),        // 2026-05-31T12:00:00Z
+        valid_until: Timestamp(1_780_401_600), // 2026-06-02T12:00:00Z
+        corrected_mark: HIGH_WATER,
     }
 }
 

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Once;
 
 use crate::common::{
-    ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, day, endorsement, installation_key,
-    issuer_key, request, root_key, roots, signed_endorsement, standard_endorsement, test_path,
-    usage_report, wrong_key,
+    ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, clock_correction, clock_request, day,
+    endorsement, installation_key, issuer_key, request, root_key, roots, signed_endorsement,
+    standard_endorsement, test_path, usage_report, wrong_key,
 };
 use licfile::armor;
 use licfile::constants::{FORMAT_VERSION, MAGIC};
@@ -418,6 +418,96 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
             Document::Licence(licence_expiring(day(2026, 3, 1), 14)),
             &root,
             None,
+        ),
+    ));
+
+    // An endorsement carried in a licence is judged on the checking date like
+    // one on its own: issued 2026-07-01, after 2026-06-01, it does not hold yet.
+    let mut post_dated_endorsement = standard_endorsement();
+    post_dated_endorsement.issued_at = Timestamp(1_782_864_000); // 2026-07-01T00:00:00Z
+    v.push((
+        "endorsement-post-dated.txt",
+        sign(
+            Document::Licence(licence()),
+            &issuer,
+            Some(&signed_endorsement(&post_dated_endorsement, &root)),
+        ),
+    ));
+    v.push((
+        "endorsement-alone-post-dated.txt",
+        sign(Document::Endorsement(post_dated_endorsement), &root, None),
+    ));
+
+    // Clock requests and corrections.
+    v.push((
+        "valid-clock-request.txt",
+        sign(
+            Document::ClockRequest(clock_request(&install)),
+            &install,
+            None,
+        ),
+    ));
+    v.push((
+        "valid-clock-correction.txt",
+        sign(Document::ClockCorrection(clock_correction()), &root, None),
+    ));
+    let mut last_day = clock_correction();
+    last_day.time = Timestamp(1_780_101_000); // 2026-05-30T00:30:00Z
+    last_day.valid_until = Timestamp(1_780_273_800); // 2026-06-01T00:30:00Z
+    v.push((
+        "valid-clock-correction-last-day.txt",
+        sign(Document::ClockCorrection(last_day), &root, None),
+    ));
+    v.push((
+        "clock-request-key-mismatch.txt",
+        sign(
+            Document::ClockRequest(clock_request(&install)),
+            &wrong,
+            None,
+        ),
+    ));
+    let mut other_serial = clock_correction();
+    other_serial.serial = "NW-000999".into();
+    v.push((
+        "clock-correction-other-serial.txt",
+        sign(Document::ClockCorrection(other_serial), &root, None),
+    ));
+    let mut expired = clock_correction();
+    expired.time = Timestamp(1_780_099_199); // 2026-05-29T23:59:59Z
+    expired.valid_until = Timestamp(1_780_271_999); // 2026-05-31T23:59:59Z
+    v.push((
+        "clock-correction-expired.txt",
+        sign(Document::ClockCorrection(expired), &root, None),
+    ));
+    let mut ahead = clock_correction();
+    ahead.time = Timestamp(1_780_646_400); // 2026-06-05T08:00:00Z
+    ahead.valid_until = Timestamp(1_780_819_200); // 2026-06-07T08:00:00Z
+    v.push((
+        "clock-correction-post-dated.txt",
+        sign(Document::ClockCorrection(ahead), &root, None),
+    ));
+    let mut too_long = clock_correction();
+    too_long.valid_until = Timestamp(too_long.time.0 + 48 * 3600 + 1);
+    v.push((
+        "clock-correction-too-long.txt",
+        sign_unchecked(&Document::ClockCorrection(too_long), [1; 32]),
+    ));
+    // The issuer is endorsed for licences; that never makes it a root for a clock.
+    v.push((
+        "clock-correction-issuer.txt",
+        sign(Document::ClockCorrection(clock_correction()), &issuer, None),
+    ));
+    v.push((
+        "clock-correction-unknown-key.txt",
+        sign(Document::ClockCorrection(clock_correction()), &wrong, None),
+    ));
+    // Signed by the issuer and carrying its genuine endorsement, as a licence
+    // of its would: refused before any key is looked at.
+    v.push((
+        "clock-correction-endorsed.txt",
+        with_envelope(
+            &sign(Document::ClockCorrection(clock_correction()), &issuer, None),
+            |e| e.endorsement = Some(endorsed.raw.clone()),
         ),
     ));
 
@@ -836,4 +926,120 @@ fn expectations_are_checked_against_the_kind_asked_for() {
         "{:#?}",
         verdict.checks
     );
+}
+
+#[test]
+fn clock_documents_are_signed_by_their_installation_and_by_a_root() {
+    let roots = roots();
+    let policy = Policy {
+        roots: &roots,
+        serial: Some(SERIAL),
+        date: check_date(),
+        expected: None,
+    };
+    let request = policy::check(&vector("valid-clock-request.txt"), &policy);
+    assert_eq!(
+        request.signer,
+        Some(licfile::Signer::Installation {
+            key_id: installation_key().public().id()
+        })
+    );
+    let correction = policy::check(&vector("valid-clock-correction.txt"), &policy);
+    assert_eq!(
+        correction.signer,
+        Some(licfile::Signer::Root {
+            name: ROOT_NAME.into(),
+            key_id: root_key().public().id()
+        })
+    );
+    assert_eq!(
+        correction
+            .checks
+            .iter()
+            .map(|c| (c.name, c.status))
+            .collect::<Vec<_>>(),
+        [
+            ("format", Status::Pass),
+            ("key", Status::Pass),
+            ("signature", Status::Pass),
+            ("serial", Status::Pass),
+            ("not before", Status::Pass),
+            ("expiry", Status::Pass),
+        ]
+    );
+}
+
+#[test]
+fn a_clock_correction_never_carries_an_endorsement() {
+    // Signing refuses to attach one.
+    let endorsed = signed_endorsement(&standard_endorsement(), &root_key());
+    let refused = signed::sign(
+        &Document::ClockCorrection(clock_correction()),
+        &issuer_key(),
+        Some(&endorsed),
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(licfile::SignError::EndorsementOnNonLicence(
+                "clock correction"
+            ))
+        ),
+        "{refused:?}"
+    );
+
+    // Verifying refuses one even on a document not made by parsing, where it
+    // would otherwise be the only thing vouching for the issuer key.
+    let text = signed::sign(
+        &Document::ClockCorrection(clock_correction()),
+        &issuer_key(),
+        None,
+    )
+    .unwrap();
+    let mut doc = signed::read(text.as_bytes()).unwrap();
+    doc.endorsement = signed::read(
+        signed::sign(
+            &Document::Licence(licence()),
+            &issuer_key(),
+            Some(&endorsed),
+        )
+        .unwrap()
+        .as_bytes(),
+    )
+    .unwrap()
+    .endorsement;
+    assert!(doc.endorsement.is_some());
+    let mut trusting_issuer = roots();
+    trusting_issuer.add("not a root for clocks", *issuer_key().public());
+    assert_eq!(
+        licfile::verify::verify_signature(&doc, &trusting_issuer),
+        Err(licfile::VerifyError::Decode(
+            licfile::DecodeError::EndorsedClockCorrection
+        ))
+    );
+}
+
+#[test]
+fn an_endorsement_holds_from_its_issue_day_to_its_last_day() {
+    use licfile::EndorsementProblem;
+    use licfile::policy::endorsement_holds;
+    // Issued 2026-01-01T00:00:00Z, until 2027-12-31.
+    let e = standard_endorsement();
+    assert_eq!(endorsement_holds(&e, day(2026, 1, 1)), Ok(()));
+    assert_eq!(endorsement_holds(&e, day(2027, 12, 31)), Ok(()));
+    assert!(matches!(
+        endorsement_holds(&e, day(2025, 12, 31)),
+        Err(EndorsementProblem::PostDated { .. })
+    ));
+    assert!(matches!(
+        endorsement_holds(&e, day(2028, 1, 1)),
+        Err(EndorsementProblem::Expired { .. })
+    ));
+    // An issue time with no calendar day is never taken to be in the past.
+    let mut odd = e;
+    odd.issued_at = Timestamp(i64::MAX);
+    assert!(matches!(
+        endorsement_holds(&odd, day(2026, 6, 1)),
+        Err(EndorsementProblem::PostDated { .. })
+    ));
 }

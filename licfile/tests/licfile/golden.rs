@@ -9,8 +9,9 @@
 use crate::common;
 
 use crate::common::{
-    SERIAL, assert_golden_bytes, assert_golden_text, check_date, day, installation_key, issuer_key,
-    money, request, root_key, roots, signed_endorsement, standard_endorsement, usage_report,
+    SERIAL, assert_golden_bytes, assert_golden_text, check_date, clock_correction, clock_request,
+    day, installation_key, issuer_key, money, request, root_key, roots, signed_endorsement,
+    standard_endorsement, usage_report,
 };
 use ed25519_dalek::{Signature, VerifyingKey};
 use licfile::constants::{self, kind_byte};
@@ -140,6 +141,7 @@ fn the_magic_values_are_the_format() {
     assert_eq!(constants::MAX_FILE_BYTES, 65_536);
     assert_eq!(constants::MAX_PAYLOAD_BYTES, 40 * 1024);
     assert_eq!(constants::ARMOR_LINE_WIDTH, 64);
+    assert_eq!(constants::CLOCK_CORRECTION_HOURS, 48);
     let table = [
         (
             DocumentKind::Licence,
@@ -169,7 +171,27 @@ fn the_magic_values_are_the_format() {
             "tessera/issuer/v1",
             "TESSERA ISSUER ENDORSEMENT",
         ),
+        (
+            DocumentKind::ClockRequest,
+            kind_byte::CLOCK_REQUEST,
+            5,
+            "tessera/clock-request/v1",
+            "TESSERA CLOCK REQUEST",
+        ),
+        (
+            DocumentKind::ClockCorrection,
+            kind_byte::CLOCK_CORRECTION,
+            6,
+            "tessera/clock/v1",
+            "TESSERA CLOCK CORRECTION",
+        ),
     ];
+    // Every kind is in the table, once: a kind added without a line here fails.
+    assert_eq!(
+        table.iter().map(|row| row.0).collect::<Vec<_>>(),
+        DocumentKind::ALL,
+        "every document kind, in envelope-byte order"
+    );
     for (kind, byte, expected_byte, context, label) in table {
         assert_eq!(byte, expected_byte, "{kind:?} byte");
         assert_eq!(kind.byte(), expected_byte, "{kind:?}.byte()");
@@ -326,6 +348,45 @@ fn golden_endorsement() {
 }
 
 #[test]
+fn golden_clock_documents() {
+    pin(
+        "clock-request",
+        "fixture ClockRequest (tests/licfile/common.rs), installation key seed [4;32]",
+        &clock_request(&installation_key()),
+    );
+    pin(
+        "clock-correction",
+        "fixture ClockCorrection (tests/licfile/common.rs): time 2026-05-31T12:00:00Z, valid until 2026-06-02T12:00:00Z",
+        &clock_correction(),
+    );
+}
+
+#[test]
+fn clock_documents_are_their_fields_in_order_with_no_lengths() {
+    // By hand, not from a file: the five fields back to back, the nonce as 16
+    // bare bytes (a fixed-size array has no length prefix), timestamps as i64.
+    let c = clock_correction();
+    let mut expected = Vec::new();
+    expected.extend_from_slice(&(SERIAL.len() as u64).to_be_bytes());
+    expected.extend_from_slice(SERIAL.as_bytes());
+    expected.extend_from_slice(&c.nonce);
+    expected.extend_from_slice(&c.time.0.to_be_bytes());
+    expected.extend_from_slice(&c.valid_until.0.to_be_bytes());
+    expected.extend_from_slice(&c.corrected_mark.0.to_be_bytes());
+    assert_eq!(enc(&c), expected);
+
+    let r = clock_request(&installation_key());
+    let mut expected = Vec::new();
+    expected.extend_from_slice(&(SERIAL.len() as u64).to_be_bytes());
+    expected.extend_from_slice(SERIAL.as_bytes());
+    expected.extend_from_slice(&r.installation_key.0);
+    expected.extend_from_slice(&r.high_water.0.to_be_bytes());
+    expected.extend_from_slice(&r.created_at.0.to_be_bytes());
+    expected.extend_from_slice(&r.nonce);
+    assert_eq!(enc(&r), expected);
+}
+
+#[test]
 fn document_payloads_are_the_struct_encodings() {
     // encode_document must not wrap the payload (no enum tag, no length).
     let docs = [
@@ -333,6 +394,8 @@ fn document_payloads_are_the_struct_encodings() {
         Document::Request(request(&installation_key())),
         Document::UsageReport(usage_report(&installation_key())),
         Document::Endorsement(standard_endorsement()),
+        Document::ClockRequest(clock_request(&installation_key())),
+        Document::ClockCorrection(clock_correction()),
     ];
     for doc in docs {
         let direct = match &doc {
@@ -340,6 +403,8 @@ fn document_payloads_are_the_struct_encodings() {
             Document::Request(d) => enc(d),
             Document::UsageReport(d) => enc(d),
             Document::Endorsement(d) => enc(d),
+            Document::ClockRequest(d) => enc(d),
+            Document::ClockCorrection(d) => enc(d),
         };
         assert_eq!(
             encoding::encode_document(&doc).unwrap(),
@@ -399,6 +464,20 @@ fn envelopes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "envelope-endorsement",
             "envelope of the fixture endorsement signed by the root key (seed [1;32])",
             envelope_bytes(&Document::Endorsement(standard_endorsement()), &root, None),
+        ),
+        (
+            "envelope-clock-request",
+            "envelope of the fixture clock request signed by the installation key (seed [4;32])",
+            envelope_bytes(
+                &Document::ClockRequest(clock_request(&install)),
+                &install,
+                None,
+            ),
+        ),
+        (
+            "envelope-clock-correction",
+            "envelope of the fixture clock correction signed by the root key (seed [1;32])",
+            envelope_bytes(&Document::ClockCorrection(clock_correction()), &root, None),
         ),
     ]
 }
@@ -509,6 +588,8 @@ fn envelope_parse_and_to_bytes_agree_with_the_golden_files() {
         "envelope-request",
         "envelope-usage-report",
         "envelope-endorsement",
+        "envelope-clock-request",
+        "envelope-clock-correction",
     ] {
         let bytes = pinned_envelope(name);
         let Versioned::V1(envelope) = Envelope::parse(&bytes).unwrap() else {
@@ -575,8 +656,9 @@ fn golden_armored_licence() {
 
 #[test]
 fn golden_armored_documents_of_every_kind_decode() {
-    // Requests, reports and endorsements decode from their pinned envelopes into the fixtures.
-    let pairs: [(&str, Document); 3] = [
+    // Requests, reports, endorsements and clock documents decode from their
+    // pinned envelopes into the fixtures.
+    let pairs: [(&str, Document); 5] = [
         (
             "envelope-request",
             Document::Request(request(&installation_key())),
@@ -589,11 +671,103 @@ fn golden_armored_documents_of_every_kind_decode() {
             "envelope-endorsement",
             Document::Endorsement(standard_endorsement()),
         ),
+        (
+            "envelope-clock-request",
+            Document::ClockRequest(clock_request(&installation_key())),
+        ),
+        (
+            "envelope-clock-correction",
+            Document::ClockCorrection(clock_correction()),
+        ),
     ];
     for (name, expected) in pairs {
         let bytes = pinned_envelope(name);
         let armored = licfile::armor::write(expected.kind(), &[], &bytes);
         let doc = signed::read(armored.as_bytes()).unwrap();
         assert_eq!(doc.document, expected, "{name}");
+    }
+}
+
+#[test]
+fn clock_envelopes_are_laid_out_as_documented() {
+    // Each signed over its own context, neither carrying an endorsement.
+    let install = installation_key();
+    let request = Document::ClockRequest(clock_request(&install));
+    assert_eq!(
+        check_layout(
+            &envelope_bytes(&request, &install, None),
+            DocumentKind::ClockRequest,
+            &encoding::encode_document(&request).unwrap(),
+            &install.public().raw(),
+        ),
+        None
+    );
+    let root = root_key();
+    let correction = Document::ClockCorrection(clock_correction());
+    assert_eq!(
+        check_layout(
+            &envelope_bytes(&correction, &root, None),
+            DocumentKind::ClockCorrection,
+            &encoding::encode_document(&correction).unwrap(),
+            &root.public().raw(),
+        ),
+        None
+    );
+}
+
+#[test]
+fn golden_armored_clock_documents() {
+    // The whole files, readable header lines included, pinned and valid today.
+    let install = installation_key();
+    let cases = [
+        (
+            "golden/clock-request.txt",
+            Document::ClockRequest(clock_request(&install)),
+            signed::sign(
+                &Document::ClockRequest(clock_request(&install)),
+                &install,
+                None,
+            )
+            .unwrap(),
+            vec![
+                ("Serial", SERIAL.to_string()),
+                ("High-water", "2026-09-01T00:00:00Z".to_string()),
+                ("Key", install.public().id().to_string()),
+            ],
+        ),
+        (
+            "golden/clock-correction.txt",
+            Document::ClockCorrection(clock_correction()),
+            signed::sign(
+                &Document::ClockCorrection(clock_correction()),
+                &root_key(),
+                None,
+            )
+            .unwrap(),
+            vec![
+                ("Serial", SERIAL.to_string()),
+                ("Time", "2026-05-31T12:00:00Z".to_string()),
+                ("Valid until", "2026-06-02T12:00:00Z".to_string()),
+                ("Key", root_key().public().id().to_string()),
+            ],
+        ),
+    ];
+    let roots = roots();
+    for (path, document, text, headers) in cases {
+        assert_golden_text(path, &text);
+        let pinned = std::fs::read(common::test_path(path)).unwrap();
+        let verdict = policy::check(
+            &pinned,
+            &Policy {
+                roots: &roots,
+                serial: Some(SERIAL),
+                date: check_date(),
+                expected: Some(document.kind()),
+            },
+        );
+        assert!(verdict.is_valid(), "{path}: {:#?}", verdict.checks);
+        let doc = verdict.document.unwrap();
+        assert_eq!(doc.document, document, "{path}");
+        assert_eq!(doc.headers, headers, "{path}");
     }
 }

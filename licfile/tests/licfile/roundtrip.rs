@@ -12,11 +12,11 @@ use licfile::document::CostLine;
 use licfile::envelope::Envelope;
 use licfile::verify::read_verified;
 use licfile::{
-    AddOn, Contract, DailyPoolDays, DaySet, Document, DocumentKind, Endorsement, Expiry,
-    Integration, Licence, LicenceRequest, Licensee, MeteredService, MeteredUsage, Money, Plan,
-    Policy, PoolUsage, RawPublicKey, Roots, SeatAction, SeatChange, SeatPool, SecretKey, Signer,
-    SystemLicence, Term, Timestamp, UsageReport, UserDays, YearMonth, armor, encoding, policy,
-    signed,
+    AddOn, ClockCorrection, ClockRequest, Contract, DailyPoolDays, DaySet, Document, DocumentKind,
+    Endorsement, Expiry, Integration, Licence, LicenceRequest, Licensee, MeteredService,
+    MeteredUsage, Money, Plan, Policy, PoolUsage, RawPublicKey, Roots, SeatAction, SeatChange,
+    SeatPool, SecretKey, Signer, SystemLicence, Term, Timestamp, UsageReport, UserDays, YearMonth,
+    armor, encoding, policy, signed,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -443,6 +443,49 @@ fn endorsement() -> impl Strategy<Value = Endorsement> {
     )
 }
 
+fn clock_request() -> impl Strategy<Value = ClockRequest> {
+    (
+        ident(),
+        raw_key(),
+        timestamp(),
+        timestamp(),
+        any::<[u8; 16]>(),
+    )
+        .prop_map(
+            |(serial, installation_key, high_water, created_at, nonce)| ClockRequest {
+                serial,
+                installation_key,
+                high_water,
+                created_at,
+                nonce,
+            },
+        )
+}
+
+/// The longest a correction may be imported for, in seconds.
+const CORRECTION_WINDOW: i64 = licfile::constants::CLOCK_CORRECTION_HOURS * 3600;
+
+fn clock_correction() -> impl Strategy<Value = ClockCorrection> {
+    // `valid_until` stays within [`timestamp`]'s range, for the JSON round trip.
+    let time = (-30_610_224_000i64..=253_402_300_799 - CORRECTION_WINDOW).prop_map(Timestamp);
+    (
+        ident(),
+        any::<[u8; 16]>(),
+        time,
+        1..=CORRECTION_WINDOW,
+        timestamp(),
+    )
+        .prop_map(
+            |(serial, nonce, time, window, corrected_mark)| ClockCorrection {
+                serial,
+                nonce,
+                time,
+                valid_until: Timestamp(time.0 + window),
+                corrected_mark,
+            },
+        )
+}
+
 fn key() -> impl Strategy<Value = SecretKey> {
     any::<[u8; 32]>()
         .prop_map(|seed| SecretKey::from_seed(&seed).expect("a random seed gives a strong key"))
@@ -589,6 +632,28 @@ proptest! {
         let signer = sign_read_verify(&Document::Endorsement(e), &root, &roots_of(&root))?;
         prop_assert_eq!(signer, Signer::Root { name: "root".into(), key_id: root.public().id() });
     }
+
+    #[test]
+    fn clock_requests_sign_read_and_verify(r in clock_request(), installation in key()) {
+        let mut r = r;
+        r.installation_key = installation.public().raw();
+        let signer = sign_read_verify(&Document::ClockRequest(r), &installation, &Roots::new())?;
+        prop_assert_eq!(signer, Signer::Installation { key_id: installation.public().id() });
+    }
+
+    #[test]
+    fn clock_corrections_sign_read_and_verify(c in clock_correction(), root in key(), other in key()) {
+        let doc = Document::ClockCorrection(c);
+        let signer = sign_read_verify(&doc, &root, &roots_of(&root))?;
+        prop_assert_eq!(signer, Signer::Root { name: "root".into(), key_id: root.public().id() });
+        // Any other key is refused: a correction is the roots' alone.
+        let text = signed::sign(&doc, &other, None).unwrap();
+        let refused = read_verified(text.as_bytes(), DocumentKind::ClockCorrection, &roots_of(&root));
+        prop_assert!(
+            matches!(refused, Err(licfile::VerifyError::NotRoot { .. })),
+            "{:?}", refused
+        );
+    }
 }
 
 proptest! {
@@ -623,6 +688,20 @@ proptest! {
     }
 
     #[test]
+    fn clock_requests_encode_decode_and_json(r in clock_request()) {
+        prop_assert_eq!(r.validate(), Ok(()));
+        encode_decode(&r, DocumentKind::ClockRequest)?;
+        json_round_trip(&r)?;
+    }
+
+    #[test]
+    fn clock_corrections_encode_decode_and_json(c in clock_correction()) {
+        prop_assert_eq!(c.validate(), Ok(()));
+        encode_decode(&c, DocumentKind::ClockCorrection)?;
+        json_round_trip(&c)?;
+    }
+
+    #[test]
     fn values_encode_decode_and_json(
         m in any_money(), t in timestamp(), d in date(), ym in year_month(), k in raw_key(), te in term()
     ) {
@@ -651,10 +730,7 @@ proptest! {
         body in vec(any::<u8>(), 1..600),
         serial in ident(),
         company in text(),
-        kind in prop_oneof![
-            Just(DocumentKind::Licence), Just(DocumentKind::Request),
-            Just(DocumentKind::UsageReport), Just(DocumentKind::Endorsement)
-        ],
+        kind in proptest::sample::select(DocumentKind::ALL.to_vec()),
     ) {
         let headers = [("Serial", serial.clone()), ("Licensee", company.clone())];
         let text = armor::write(kind, &headers, &body);
@@ -701,7 +777,8 @@ proptest! {
     fn parsing_arbitrary_armor_never_panics(
         label in prop_oneof![
             Just("TESSERA LICENCE"), Just("TESSERA LICENCE REQUEST"),
-            Just("TESSERA USAGE REPORT"), Just("TESSERA ISSUER ENDORSEMENT"), Just("TESSERA X"),
+            Just("TESSERA USAGE REPORT"), Just("TESSERA ISSUER ENDORSEMENT"),
+            Just("TESSERA CLOCK REQUEST"), Just("TESSERA CLOCK CORRECTION"), Just("TESSERA X"),
         ],
         lines in vec("[A-Za-z0-9+/= :\\-\t\r\u{feff}é]{0,80}", 0..12),
         end in any::<bool>(),
@@ -788,4 +865,47 @@ fn sign_never_writes_a_file_that_read_refuses_as_too_large() {
             );
         }
     }
+}
+
+// --- the clock correction's window ----------------------------------------------
+
+fn correction_from(time: i64, valid_until: i64) -> ClockCorrection {
+    ClockCorrection {
+        serial: common::SERIAL.into(),
+        nonce: common::CLOCK_NONCE,
+        time: Timestamp(time),
+        valid_until: Timestamp(valid_until),
+        corrected_mark: common::HIGH_WATER,
+    }
+}
+
+#[test]
+fn a_correction_is_importable_for_at_most_48_hours_after_its_time() {
+    let t = common::clock_correction().time.0;
+    assert_eq!(correction_from(t, t + 1).validate(), Ok(()));
+    assert_eq!(correction_from(t, t + CORRECTION_WINDOW).validate(), Ok(()));
+    for (valid_until, problem) in [
+        (t + CORRECTION_WINDOW + 1, "more than 48 hours after time"),
+        (t, "is not after time"),
+        (t - 1, "is not after time"),
+    ] {
+        let err = correction_from(t, valid_until)
+            .validate()
+            .expect_err("refused");
+        assert!(err.to_string().contains(problem), "{err}");
+    }
+    // The farthest-apart times there are: refused, not overflowed.
+    for (time, valid_until) in [(i64::MIN, i64::MAX), (i64::MAX, i64::MIN)] {
+        assert!(correction_from(time, valid_until).validate().is_err());
+    }
+}
+
+#[test]
+fn a_clock_request_needs_a_serial() {
+    let mut r = common::clock_request(&common::installation_key());
+    assert_eq!(r.validate(), Ok(()));
+    r.serial = String::new();
+    assert!(r.validate().is_err());
+    r.serial = "NW 000123".into();
+    assert!(r.validate().is_err());
 }

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use licfile::{Document, Licence, LicenceRequest, SignedDocument, UsageReport};
+use licfile::{
+    ClockCorrection, ClockRequest, Document, Licence, LicenceRequest, SignedDocument, UsageReport,
+};
 
 /// The document's fields as JSON, with an `inspect` section about the file.
 ///
@@ -13,6 +15,8 @@ pub fn json(doc: &SignedDocument, verified: bool) -> serde_json::Value {
         Document::Request(d) => serde_json::to_value(d),
         Document::UsageReport(d) => serde_json::to_value(d),
         Document::Endorsement(d) => serde_json::to_value(d),
+        Document::ClockRequest(d) => serde_json::to_value(d),
+        Document::ClockCorrection(d) => serde_json::to_value(d),
     }
     .unwrap_or(serde_json::Value::Null);
     let endorsement = doc.endorsement.as_ref().map(|c| {
@@ -61,8 +65,40 @@ pub fn text(doc: &SignedDocument) -> String {
                 &format!("root key {}", doc.envelope.key_id),
             );
         }
+        Document::ClockRequest(r) => clock_request(&mut s, r),
+        Document::ClockCorrection(c) => clock_correction(&mut s, c, doc),
     }
     s
+}
+
+/// A nonce as lowercase hex, as people compare it between request and correction.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn clock_request(s: &mut String, r: &ClockRequest) {
+    let _ = writeln!(s, "Clock request from serial {}", r.serial);
+    field(s, "High-water", &r.high_water.to_string());
+    field(s, "Created", &r.created_at.to_string());
+    field(s, "Nonce", &hex(&r.nonce));
+    field(
+        s,
+        "Install. key",
+        &licfile::KeyId::of(&r.installation_key.0).to_string(),
+    );
+}
+
+fn clock_correction(s: &mut String, c: &ClockCorrection, doc: &SignedDocument) {
+    let _ = writeln!(s, "Clock correction for serial {}", c.serial);
+    field(s, "Vendor time", &c.time.to_string());
+    field(s, "Valid until", &c.valid_until.to_string());
+    field(
+        s,
+        "Corrects",
+        &format!("high-water mark {}", c.corrected_mark),
+    );
+    field(s, "Nonce", &hex(&c.nonce));
+    field(s, "Signed by", &format!("root key {}", doc.envelope.key_id));
 }
 
 fn field(s: &mut String, name: &str, value: &str) {

@@ -157,6 +157,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                         "licence {} sequence {} for {}",
                         l.serial, l.sequence, l.licensee.company
                     ),
+                    Document::ClockCorrection(c) => format!(
+                        "clock correction for {}: the vendor's time {}, importable until {}",
+                        c.serial, c.time, c.valid_until
+                    ),
                     other => other.kind().describe().to_string(),
                 };
                 let warn = verdict.checks.iter().any(|c| c.status == Status::Warn);

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use licfile::{Document, SignedDocument, signed};
+use licfile::{Document, EndorsementProblem, SignedDocument, signed};
 
 use crate::cli::util::{self, Failure};
 use crate::spec::LicenceSpec;
@@ -86,7 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         }
     }
     if let Some(e) = &endorsement {
-        check_covers(e, &licence)
+        check_covers(e, &licence, util::today())
             .map_err(|m| Failure::refused(format!("{}: {m}", spec_path.display())))?;
     }
     let (serial, sequence) = (licence.serial.clone(), licence.sequence);
@@ -208,26 +208,35 @@ fn fulfil(
 }
 
 /// A licence the endorsement does not cover would be refused by every site:
-/// say so now rather than ship it.
-fn check_covers(endorsement: &SignedDocument, licence: &licfile::Licence) -> Result<(), String> {
+/// say so now rather than ship it. The judgement is the one sites make
+/// ([`licfile::policy::endorsement_covers`]), on `today`; only the advice is
+/// the vendor's.
+fn check_covers(
+    endorsement: &SignedDocument,
+    licence: &licfile::Licence,
+    today: chrono::NaiveDate,
+) -> Result<(), String> {
     let licfile::Document::Endorsement(e) = &endorsement.document else {
         return Ok(());
     };
-    if !e.products.iter().any(|p| p == &licence.product) {
-        return Err(format!(
+    match licfile::policy::endorsement_covers(e, licence, today) {
+        Ok(()) => Ok(()),
+        Err(EndorsementProblem::WrongProduct { .. }) => Err(format!(
             "the endorsement of \"{}\" covers {}, not product {:?}",
             e.issuer,
             e.products.join(", "),
             licence.product
-        ));
+        )),
+        Err(EndorsementProblem::Expired { .. } | EndorsementProblem::IssuedAfter { .. }) => {
+            Err(format!(
+                "the endorsement of \"{}\" ended {}; ask the root for a new one",
+                e.issuer, e.until
+            ))
+        }
+        Err(problem) => Err(format!(
+            "{problem}; sites would refuse the licence: check this machine's clock, or ask the root for an endorsement issued today or earlier"
+        )),
     }
-    if licence.issued_at.date().is_none_or(|d| d > e.until) {
-        return Err(format!(
-            "the endorsement of \"{}\" ended {}; ask the root for a new one",
-            e.issuer, e.until
-        ));
-    }
-    Ok(())
 }
 
 /// Signs every line, then writes every file: a batch with one bad line writes nothing.
@@ -261,7 +270,7 @@ fn run_batch(
             }
         };
         if let Some(e) = endorsement
-            && let Err(m) = check_covers(e, &licence)
+            && let Err(m) = check_covers(e, &licence, now.date_naive())
         {
             problems.push(format!("line {n}: {m}"));
             continue;
@@ -317,4 +326,53 @@ fn run_batch(
         key.public().id()
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> chrono::NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// An endorsement by a root of seed [1; 32], issued 2026-03-01, for
+    /// fieldsuite until 2026-12-31, read back as a file would be.
+    fn endorsement() -> SignedDocument {
+        let root = licfile::SecretKey::from_seed(&[1; 32]).unwrap();
+        let issuer = licfile::SecretKey::from_seed(&[2; 32]).unwrap();
+        let e = licfile::Endorsement {
+            issuer: "Acme".into(),
+            issuer_key: issuer.public().raw(),
+            products: vec!["fieldsuite".into()],
+            issued_at: licfile::Timestamp(1_772_323_200), // 2026-03-01T00:00:00Z
+            until: day("2026-12-31"),
+        };
+        let text = signed::sign(&Document::Endorsement(e), &root, None).unwrap();
+        signed::read(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_endorsement_is_judged_on_the_day_of_issue_as_sites_judge_it() {
+        let e = endorsement();
+        let licence = licfile::sample::licence("NW-000123"); // issued 2026-01-05
+        assert_eq!(check_covers(&e, &licence, day("2026-03-01")), Ok(()));
+        assert_eq!(check_covers(&e, &licence, day("2026-12-31")), Ok(()));
+
+        // Before the root issued it, a site checking on the same day refuses it.
+        let early = check_covers(&e, &licence, day("2026-02-28")).unwrap_err();
+        assert!(early.contains("post-dated"), "{early}");
+        assert!(early.contains("sites would refuse the licence"), "{early}");
+
+        let late = check_covers(&e, &licence, day("2027-01-01")).unwrap_err();
+        assert!(late.contains("ended 2026-12-31"), "{late}");
+
+        let mut other = licence.clone();
+        other.product = "planner".into();
+        let wrong = check_covers(&e, &other, day("2026-06-01")).unwrap_err();
+        assert!(
+            wrong.contains("covers fieldsuite, not product \"planner\""),
+            "{wrong}"
+        );
+    }
 }
