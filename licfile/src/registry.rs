@@ -112,6 +112,19 @@ fn identity(doc: &Document) -> Result<(&str, RawPublicKey, &'static str, String)
         Document::UsageReport(r) => {
             Ok((&r.serial, r.installation_key, "report", r.report_id.clone()))
         }
+        // A clock request is answered once, like a licence request.
+        Document::ClockRequest(r) => Ok((
+            &r.serial,
+            r.installation_key,
+            "request",
+            format!(
+                "clock {}",
+                r.nonce
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            ),
+        )),
         other => Err(RegistryError::NotRegistered(other.kind().describe())),
     }
 }

@@ -565,6 +565,7 @@ impl Db {
                 events: Vec::new(),
                 now,
                 operator: operator.to_string(),
+                reset_mark: None,
             };
             tx.note_clock()?;
             let out = f(&mut tx)?;
@@ -810,7 +811,11 @@ impl Db {
         {
             self.outbox_waiting.store(true, Ordering::Release);
         }
-        let high_water = now.max(self.high_water.load(Ordering::Acquire));
+        let high_water = match tx.reset_mark {
+            // A clock correction: the one way the mark goes back.
+            Some(mark) => mark,
+            None => now.max(self.high_water.load(Ordering::Acquire)),
+        };
         if !tx.events.is_empty() {
             // The chain head moves only when events are appended.
             let (mut seq, mut prev) = self
@@ -834,7 +839,8 @@ impl Db {
             }
             tx.put_rec(&keys::meta(names::CHAIN), &(seq, prev))?;
         }
-        let save_high_water = high_water > self.high_water_saved.load(Ordering::Acquire);
+        let save_high_water =
+            tx.reset_mark.is_some() || high_water > self.high_water_saved.load(Ordering::Acquire);
         let single = tx.overlay.len() == 1;
         if save_high_water && !single {
             // Rides along in the batch.
@@ -997,6 +1003,9 @@ pub(crate) struct Tx<'a> {
     pub now: DateTime<Utc>,
     /// Who makes the change.
     pub operator: String,
+    /// A high-water mark to set instead of moving it forward: the vendor's
+    /// time, from a clock correction.
+    reset_mark: Option<i64>,
 }
 
 impl Tx<'_> {
@@ -1122,6 +1131,17 @@ impl Tx<'_> {
         let v = (self.counter(key)? as i64 + delta).max(0) as u64;
         self.put_rec(key, &v)?;
         Ok(v)
+    }
+
+    /// Sets the high-water mark to `mark` when this change commits, even
+    /// below where it is (a vendor's clock correction), and dates the
+    /// change by the corrected time.
+    pub(crate) fn reset_high_water(&mut self, mark: i64) {
+        self.reset_mark = Some(mark);
+        let real = self.db.clock.now();
+        self.now = DateTime::<Utc>::from_timestamp(mark, 0)
+            .filter(|m| *m > real)
+            .unwrap_or(real);
     }
 
     /// Appends an event caused by the operator.

@@ -272,6 +272,8 @@ pub enum Code {
     DiskFull,
     /// The machine's clock is set before 1970 or past 9999: nothing can be dated.
     Clock,
+    /// A clock correction was refused (another serial, not asked for, used, expired).
+    ClockRefused,
     /// A code this build does not know (from a newer service).
     #[serde(other)]
     Unknown,
@@ -312,6 +314,7 @@ impl Code {
             Code::Key => "key",
             Code::DiskFull => "disk_full",
             Code::Clock => "clock",
+            Code::ClockRefused => "clock_refused",
             Code::Unknown => "unknown",
         }
     }

@@ -266,6 +266,10 @@ pub mod names {
     pub const HIGH_WATER: &str = "clock";
     /// When the clock was last reported as moved backwards.
     pub const CLOCK_WARNED: &str = "clock-warned";
+    /// Clock requests made and not yet answered.
+    pub const CLOCK_REQUESTS: &str = "clock-requests";
+    /// Nonces of clock corrections already taken.
+    pub const CLOCK_USED: &str = "clock-used";
     /// Last event sequence and hash.
     pub const CHAIN: &str = "chain";
     /// Last licence import number.

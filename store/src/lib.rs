@@ -31,6 +31,7 @@ pub mod api;
 pub mod audit;
 pub mod client;
 pub mod clock;
+pub mod correction;
 
 mod db;
 pub mod demo;

@@ -80,3 +80,156 @@ fn a_change_made_years_ahead_is_an_event_with_both_times() {
         "{jump}"
     );
 }
+
+/// Today at the real time plus `days`, as faketime takes it.
+fn days_from_now(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn licence_state(dir: &Dir) -> String {
+    let status: serde_json::Value = serde_json::from_str(&stdout(
+        &dir.st(&["status", "--json"]).output().expect("status"),
+    ))
+    .expect("status json");
+    status["state"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_vendors_clock_correction_undoes_a_wrong_clocks_mark_once() {
+    let dir = demo();
+    let root = crate::util::repo("keys/demo/demo.key");
+    let root = root.to_str().expect("utf-8 path");
+    assert_eq!(licence_state(&dir), "valid");
+    // One change under a clock three years ahead moves the mark for good.
+    dir.ok_at(
+        "2029-12-01 12:00:00",
+        &["--store", "st", "users", "add", "zed", "--role", "engineer"],
+    );
+    assert_eq!(licence_state(&dir), "terminated", "judged by the mark");
+
+    // The site asks; the vendor answers; the answer is imported once.
+    let out = dir
+        .st(&["request", "clock", "--out", "clock.req"])
+        .output()
+        .expect("request clock");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        dir.read("clock.req")
+            .contains("BEGIN TESSERA CLOCK REQUEST")
+    );
+    let verified = dir.run(&["verify", "clock.req"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    let out = dir
+        .cmd(&[
+            "vendor",
+            "clock",
+            "clock.req",
+            "--key",
+            root,
+            "--out",
+            "clock.fix",
+        ])
+        .output()
+        .expect("vendor clock");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        dir.read("clock.fix")
+            .contains("BEGIN TESSERA CLOCK CORRECTION")
+    );
+    let out = dir.st(&["import", "clock.fix"]).output().expect("import");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("clock corrected"), "{}", stdout(&out));
+    assert_eq!(licence_state(&dir), "valid", "judged by the vendor's time");
+    let events = events_at(&dir, &days_from_now(0));
+    let corrected = events
+        .iter()
+        .find(|e| e["event"] == "Clock corrected")
+        .unwrap_or_else(|| panic!("no correction event in {events:#?}"));
+    assert!(
+        corrected["action"]["ClockCorrected"]["from"].as_i64()
+            > corrected["action"]["ClockCorrected"]["to"].as_i64()
+    );
+    // Used once.
+    let again = dir
+        .st(&["import", "clock.fix"])
+        .output()
+        .expect("import again");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already used"),
+        "{}",
+        stderr(&again)
+    );
+    dir.st(&["audit", "verify"]).assert().success();
+}
+
+#[test]
+fn a_correction_not_asked_for_here_or_too_late_is_refused() {
+    let dir = demo();
+    let other = demo();
+    let root = crate::util::repo("keys/demo/demo.key");
+    let root = root.to_str().expect("utf-8 path");
+    // Another store's request: this store never made it.
+    other
+        .st(&["request", "clock", "--out", "clock.req"])
+        .assert()
+        .success();
+    other
+        .cmd(&[
+            "vendor",
+            "clock",
+            "clock.req",
+            "--key",
+            root,
+            "--out",
+            "clock.fix",
+        ])
+        .assert()
+        .success();
+    std::fs::copy(other.path("clock.fix"), dir.path("foreign.fix")).expect("copy");
+    let out = dir.st(&["import", "foreign.fix"]).output().expect("import");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("did not make"), "{}", stderr(&out));
+    // This store's own request, answered, but imported after 48 hours.
+    dir.st(&["request", "clock", "--out", "clock.req"])
+        .assert()
+        .success();
+    dir.cmd(&[
+        "vendor",
+        "clock",
+        "clock.req",
+        "--key",
+        root,
+        "--out",
+        "clock.fix",
+    ])
+    .assert()
+    .success();
+    let late = dir.run_at(&days_from_now(3), &["--store", "st", "import", "clock.fix"]);
+    assert_eq!(late.status.code(), Some(1));
+    assert!(stderr(&late).contains("expired"), "{}", stderr(&late));
+    // A correction signed by a key the store does not trust.
+    dir.keygen("stranger");
+    dir.cmd(&[
+        "vendor",
+        "clock",
+        "clock.req",
+        "--key",
+        "stranger.key",
+        "--out",
+        "stranger.fix",
+    ])
+    .assert()
+    .success();
+    let out = dir
+        .st(&["import", "stranger.fix"])
+        .output()
+        .expect("import");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    // None of these changed the store's clock: the right one still goes in.
+    let out = dir.st(&["import", "clock.fix"]).output().expect("import");
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -1634,6 +1634,10 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
                 licence: licence.into(),
             },
             Op::Tick => Request::Tick,
+            Op::RequestClock => Request::RequestClock,
+            Op::ImportClock => Request::ImportClock {
+                correction: "not a clock correction".into(),
+            },
             Op::Events => Request::Events {
                 limit: 3,
                 before: None,

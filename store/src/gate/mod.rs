@@ -96,6 +96,7 @@ impl Op {
             Op::Check => "check this user",
             Op::RecordUsage | Op::RecordStorage | Op::RecordMetered => "record usage",
             Op::Import => "import a licence",
+            Op::RequestClock | Op::ImportClock => "correct the store's clock",
             Op::Tick => "apply what time has made due",
             Op::Events | Op::Subscribe => "see the action log",
             Op::AuditVerify => "verify the action log",
@@ -189,6 +190,10 @@ impl Store {
                 Reply::RecordMetered(self.record_metered_as(&g, &service, count)?)
             }
             Request::Import { licence } => Reply::Import(self.import_as(&g, licence.as_bytes())?),
+            Request::RequestClock => Reply::RequestClock(self.request_clock_as(&g)?),
+            Request::ImportClock { correction } => {
+                Reply::ImportClock(self.import_clock_as(&g, &correction)?)
+            }
             Request::Tick => Reply::Tick(self.tick_as(&g)?),
             Request::RequestSeats {
                 licence,

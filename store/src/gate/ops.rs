@@ -13,6 +13,7 @@ use licfile::{SeatAction, UsageReport, YearMonth};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditReport;
+use crate::correction::ClockOutcome;
 use crate::error::Result;
 use crate::licences::ImportOutcome;
 use crate::model::{Event, Installation, User};
@@ -230,6 +231,10 @@ operations! {
     RecordMetered { service: String, count: u64 } => record_metered -> u64, Recorders, Write;
     /// Imports a licence file (its text).
     Import { licence: String } => import -> ImportOutcome, Readers, Write;
+    /// Signs a clock request (the high-water mark and a nonce) for the vendor.
+    RequestClock => request_clock -> String, Readers, Write;
+    /// Imports the vendor's clock correction (its text): the mark becomes the vendor's time.
+    ImportClock { correction: String } => import_clock -> ClockOutcome, Readers, Write;
     /// Applies what time has made due.
     Tick => tick -> TickReport, StoreUser, Write;
     /// The latest events, newest first.

@@ -4,6 +4,7 @@
 //! property-tested) without a store.
 
 pub mod check;
+pub mod clock;
 pub mod costs;
 pub mod import;
 pub mod names;

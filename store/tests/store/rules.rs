@@ -898,6 +898,12 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
             licence: licence_text.into(),
         },
         Op::Tick => Request::Tick,
+        Op::RequestClock => Request::RequestClock,
+        // Refused by the rule for anyone allowed (no such request was made),
+        // which is not `not_permitted`.
+        Op::ImportClock => Request::ImportClock {
+            correction: "not a clock correction".into(),
+        },
         Op::Events => Request::Events {
             limit: 5,
             before: None,
@@ -931,9 +937,9 @@ fn expected(op: store::Op, who: &str) -> bool {
     let readers = ["owner", "fin"];
     match op {
         Installation => true,
-        RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import | Events
-        | AuditVerify | QuoteSeats | RequestSeats | UsageReport | Outbox | ExportContracts
-        | Subscribe => readers.contains(&who),
+        RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import
+        | RequestClock | ImportClock | Events | AuditVerify | QuoteSeats | RequestSeats
+        | UsageReport | Outbox | ExportContracts | Subscribe => readers.contains(&who),
         // About bob: bob himself, and those who see users.
         User => readers.contains(&who) || who == "bob",
         Check => readers.contains(&who) || who == "bob" || who == "product",

@@ -24,6 +24,11 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         licfile::constants::MAX_FILE_BYTES,
         "licence file",
     )?;
+    // A clock correction from the vendor comes in the same way as a licence.
+    if licfile::armor::parse(&bytes).is_ok_and(|a| a.kind == licfile::DocumentKind::ClockCorrection)
+    {
+        return import_clock(ctx, &args.file, &bytes);
+    }
     let store = site::connect(ctx)?;
     let text = store::licences::licence_text(&bytes).map_err(site::refused)?;
     let outcome = store.import(text).map_err(|e| {
@@ -53,5 +58,36 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         ),
     };
     util::print(&msg)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Imports the vendor's clock correction: the store's latest time seen
+/// becomes the vendor's time.
+fn import_clock(
+    ctx: &site::Ctx,
+    file: &std::path::Path,
+    bytes: &[u8],
+) -> Result<ExitCode, Failure> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Failure::refused(format!("{}: not text", file.display())))?;
+    let store = site::connect(ctx)?;
+    let outcome = store.import_clock(text).map_err(|e| {
+        let code = e.code();
+        Failure::Store {
+            code,
+            message: format!("{}: {e}; the store is unchanged", file.display()),
+        }
+    })?;
+    let when = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
+    };
+    util::print(&format!(
+        "clock corrected: the latest time the store has seen was {}, and is now the vendor's {} (request {})\n",
+        when(outcome.from),
+        when(outcome.to),
+        outcome.request
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

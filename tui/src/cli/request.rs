@@ -1,4 +1,5 @@
 //! `tessera request seats --licence L --term T (--add N | --remove N) [--out FILE] [--json]`
+//! `tessera request clock [--out FILE]`
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -16,6 +17,46 @@ use super::util::{self, Failure};
 pub enum Cmd {
     /// Buy seats, or give seats back, with the cost shown first.
     Seats(SeatsArgs),
+    /// Ask the vendor for its time, to correct the store's clock after a wrong
+    /// clock moved it ahead (the answer is imported with `tessera import`).
+    Clock(ClockArgs),
+}
+
+/// Arguments of `request clock`.
+#[derive(Debug, clap::Args)]
+pub struct ClockArgs {
+    /// Write the signed request here (never overwritten) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// Signs a clock request and writes it.
+fn clock(ctx: &site::Ctx, a: ClockArgs) -> Result<ExitCode, Failure> {
+    if let Some(out) = &a.out
+        && out.exists()
+    {
+        return Err(Failure::refused(format!(
+            "{} already exists; it is never overwritten",
+            out.display()
+        )));
+    }
+    let store = site::connect(ctx)?;
+    let armored = store.request_clock().map_err(site::refused)?;
+    match &a.out {
+        Some(out) => {
+            if let Err(e) = util::write_new(out, armored.as_bytes(), false) {
+                // The request is recorded: keep it where it can be copied.
+                util::print(&armored)?;
+                return Err(e);
+            }
+            util::print(&format!(
+                "clock request written to {}: send it to the vendor, then `tessera import` the correction it sends back within 48 hours\n",
+                out.display()
+            ))?;
+        }
+        None => util::print(&armored)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Arguments of `request seats`.
@@ -47,7 +88,10 @@ pub struct SeatsArgs {
 
 /// Records the request and writes it.
 pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
-    let Cmd::Seats(a) = cmd;
+    let a = match cmd {
+        Cmd::Seats(a) => a,
+        Cmd::Clock(a) => return clock(ctx, a),
+    };
     let (action, count) = match (a.add, a.remove) {
         (Some(n), None) => (SeatAction::Add, n),
         (None, Some(n)) => (SeatAction::Remove, n),

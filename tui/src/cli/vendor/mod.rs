@@ -1,5 +1,6 @@
 //! `tessera vendor …`: what a vendor runs on its build server or sales tooling.
 
+mod clock;
 mod endorse;
 mod installation;
 mod invoice;
@@ -29,6 +30,8 @@ pub enum Cmd {
     VerifyReport(verify_report::Args),
     /// The invoice lines of a usage report.
     Invoice(invoice::Args),
+    /// Answer a site's clock request with the vendor's time, signed by a root key.
+    Clock(clock::Args),
 }
 
 /// Runs a vendor subcommand.
@@ -40,5 +43,6 @@ pub fn run(cmd: Cmd) -> Result<ExitCode, Failure> {
         Cmd::VerifyRequest(args) => verify_request::run(args),
         Cmd::VerifyReport(args) => verify_report::run(args),
         Cmd::Invoice(args) => invoice::run(args),
+        Cmd::Clock(args) => clock::run(args),
     }
 }
