@@ -93,14 +93,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// The directory beside `dir` named `.NAME.WHAT-PID`: where a store is built
-/// before it is renamed into place, or set aside while it is removed.
+/// A path beside `dir` named `.NAME.WHAT-PID-RANDOM`: where a store is built
+/// before it is renamed into place, or set aside while it is removed. The
+/// random part makes it unpredictable, so that nobody can plant something
+/// there first (the parent may be shared); the pid lets a later run clear
+/// what a killed one left.
 fn beside(dir: &Path, what: &str) -> PathBuf {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "store".into());
-    parent_of(dir).join(format!(".{name}.{what}-{}", std::process::id()))
+    let mut random = [0u8; 8];
+    // Without randomness the pid alone still names it; creation below is
+    // exclusive either way.
+    let _ = getrandom::fill(&mut random);
+    let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    parent_of(dir).join(format!(".{name}.{what}-{}-{random}", std::process::id()))
 }
 
 /// The directory `dir` is in (`.` for a bare name).
@@ -132,6 +140,7 @@ pub fn remove_leftovers(dir: &Path) {
         let pid = rest
             .strip_prefix("creating-")
             .or_else(|| rest.strip_prefix("removing-"))
+            .and_then(|p| p.split('-').next())
             .and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid
             && pid != std::process::id()
@@ -213,7 +222,15 @@ impl Store {
             dir: beside(dir, "creating"),
         };
         remove_leftovers(dir);
-        let _ = std::fs::remove_dir_all(&tmp.dir);
+        // Made here, exclusively (a link or anything else already there is
+        // refused, never followed), private from the start.
+        {
+            use std::os::unix::fs::DirBuilderExt as _;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&tmp.dir)
+                .map_err(|e| StoreError::io(&tmp.dir, e))?;
+        }
         let built = Db::open(tmp.clone(), clock.clone(), true)
             .and_then(|db| Self::initialise(db, &tmp, &v, kind, owner, demo));
         match built {
