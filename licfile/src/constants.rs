@@ -40,6 +40,9 @@ pub const CONTEXT_LICENCE: &str = "tessera/licence/v1";
 pub const CONTEXT_REQUEST: &str = "tessera/request/v1";
 /// Signing context of usage reports.
 pub const CONTEXT_USAGE_REPORT: &str = "tessera/usage-report/v1";
+/// Signing context of usage reports of format 2 (chained to the site's audit log
+/// and to the report before).
+pub const CONTEXT_USAGE_REPORT_2: &str = "tessera/usage-report/v2";
 /// Signing context of issuer endorsements.
 pub const CONTEXT_ENDORSEMENT: &str = "tessera/issuer/v1";
 /// Signing context of clock requests.
@@ -53,6 +56,8 @@ pub const LABEL_LICENCE: &str = "TESSERA LICENCE";
 pub const LABEL_REQUEST: &str = "TESSERA LICENCE REQUEST";
 /// Armor label of usage reports.
 pub const LABEL_USAGE_REPORT: &str = "TESSERA USAGE REPORT";
+/// Armor label of usage reports of format 2.
+pub const LABEL_USAGE_REPORT_2: &str = "TESSERA USAGE REPORT V2";
 /// Armor label of issuer endorsements.
 pub const LABEL_ENDORSEMENT: &str = "TESSERA ISSUER ENDORSEMENT";
 /// Armor label of clock requests.
@@ -87,4 +92,6 @@ pub mod kind_byte {
     pub const CLOCK_REQUEST: u8 = 5;
     /// A clock correction.
     pub const CLOCK_CORRECTION: u8 = 6;
+    /// A usage report of format 2.
+    pub const USAGE_REPORT_2: u8 = 7;
 }

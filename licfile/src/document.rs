@@ -25,18 +25,33 @@ pub enum DocumentKind {
     ClockRequest,
     /// The vendor's time for one clock request, signed by a root key.
     ClockCorrection,
+    /// A usage report of format 2: format 1 and the [`ReportChain`] after it,
+    /// signed by an installation key under a context of its own.
+    UsageReport2,
 }
 
 impl DocumentKind {
     /// Every kind, in envelope-byte order.
-    pub const ALL: [DocumentKind; 6] = [
+    pub const ALL: [DocumentKind; 7] = [
         DocumentKind::Licence,
         DocumentKind::Request,
         DocumentKind::UsageReport,
         DocumentKind::Endorsement,
         DocumentKind::ClockRequest,
         DocumentKind::ClockCorrection,
+        DocumentKind::UsageReport2,
     ];
+
+    /// Whether a document of kind `found` is what a reader asking for this
+    /// kind takes: the kind itself, or either format of usage report.
+    pub fn accepts(self, found: DocumentKind) -> bool {
+        self == found
+            || matches!(
+                (self, found),
+                (DocumentKind::UsageReport, DocumentKind::UsageReport2)
+                    | (DocumentKind::UsageReport2, DocumentKind::UsageReport)
+            )
+    }
 
     /// The signing context: a signature made for one kind never verifies as another.
     pub fn context(self) -> &'static str {
@@ -47,6 +62,7 @@ impl DocumentKind {
             DocumentKind::Endorsement => constants::CONTEXT_ENDORSEMENT,
             DocumentKind::ClockRequest => constants::CONTEXT_CLOCK_REQUEST,
             DocumentKind::ClockCorrection => constants::CONTEXT_CLOCK_CORRECTION,
+            DocumentKind::UsageReport2 => constants::CONTEXT_USAGE_REPORT_2,
         }
     }
 
@@ -59,6 +75,7 @@ impl DocumentKind {
             DocumentKind::Endorsement => constants::LABEL_ENDORSEMENT,
             DocumentKind::ClockRequest => constants::LABEL_CLOCK_REQUEST,
             DocumentKind::ClockCorrection => constants::LABEL_CLOCK_CORRECTION,
+            DocumentKind::UsageReport2 => constants::LABEL_USAGE_REPORT_2,
         }
     }
 
@@ -71,6 +88,7 @@ impl DocumentKind {
             DocumentKind::Endorsement => kind_byte::ENDORSEMENT,
             DocumentKind::ClockRequest => kind_byte::CLOCK_REQUEST,
             DocumentKind::ClockCorrection => kind_byte::CLOCK_CORRECTION,
+            DocumentKind::UsageReport2 => kind_byte::USAGE_REPORT_2,
         }
     }
 
@@ -93,6 +111,7 @@ impl DocumentKind {
             DocumentKind::Endorsement => "issuer endorsement",
             DocumentKind::ClockRequest => "clock request",
             DocumentKind::ClockCorrection => "clock correction",
+            DocumentKind::UsageReport2 => "usage report (format 2)",
         }
     }
 }
@@ -472,6 +491,25 @@ pub struct UsageReport {
     pub storage_allowance_gb: u64,
     /// Currency of the prices.
     pub currency: String,
+    /// Format 2: the site's audit log and the report before this one. Not
+    /// part of format 1's encoding (a format 1 report has none); format 2
+    /// encodes it after the other fields ([`crate::encoding`]).
+    #[serde(skip)]
+    pub chain: Option<ReportChain>,
+}
+
+/// What a format 2 usage report commits to, so that the vendor can tell a
+/// gap, a rollback or a replay in a site's reports: the head of the site's
+/// audit log when the report was made, and the report before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportChain {
+    /// Events in the site's action log when the report was made.
+    pub audit_seq: u64,
+    /// The hash of the last of them (the chain's head).
+    pub audit_head: [u8; 32],
+    /// The id of the report made before this one, if any.
+    pub previous_report: Option<String>,
 }
 
 impl UsageReport {
@@ -569,6 +607,7 @@ impl Document {
         match self {
             Document::Licence(_) => DocumentKind::Licence,
             Document::Request(_) => DocumentKind::Request,
+            Document::UsageReport(r) if r.chain.is_some() => DocumentKind::UsageReport2,
             Document::UsageReport(_) => DocumentKind::UsageReport,
             Document::Endorsement(_) => DocumentKind::Endorsement,
             Document::ClockRequest(_) => DocumentKind::ClockRequest,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::constants::MAX_PAYLOAD_BYTES;
-use crate::document::{Document, DocumentKind};
+use crate::document::{Document, DocumentKind, ReportChain, UsageReport};
 use crate::error::{DecodeError, SignError};
 
 /// The one bincode configuration of format version 1.
@@ -56,7 +56,11 @@ pub fn encode_document(doc: &Document) -> Result<Vec<u8>, SignError> {
     match doc {
         Document::Licence(d) => encode(d, doc.kind()),
         Document::Request(d) => encode(d, doc.kind()),
-        Document::UsageReport(d) => encode(d, doc.kind()),
+        // Format 2: format 1's fields, then the chain.
+        Document::UsageReport(d) => match &d.chain {
+            Some(chain) => encode(&(d, chain), doc.kind()),
+            None => encode(d, doc.kind()),
+        },
         Document::Endorsement(d) => encode(d, doc.kind()),
         Document::ClockRequest(d) => encode(d, doc.kind()),
         Document::ClockCorrection(d) => encode(d, doc.kind()),
@@ -69,6 +73,11 @@ pub fn decode_document(kind: DocumentKind, bytes: &[u8]) -> Result<Document, Dec
         DocumentKind::Licence => Document::Licence(decode(bytes, kind)?),
         DocumentKind::Request => Document::Request(decode(bytes, kind)?),
         DocumentKind::UsageReport => Document::UsageReport(decode(bytes, kind)?),
+        DocumentKind::UsageReport2 => {
+            let (mut report, chain): (UsageReport, ReportChain) = decode(bytes, kind)?;
+            report.chain = Some(chain);
+            Document::UsageReport(report)
+        }
         DocumentKind::Endorsement => Document::Endorsement(decode(bytes, kind)?),
         DocumentKind::ClockRequest => Document::ClockRequest(decode(bytes, kind)?),
         DocumentKind::ClockCorrection => Document::ClockCorrection(decode(bytes, kind)?),

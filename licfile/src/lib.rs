@@ -58,8 +58,8 @@ pub mod verify;
 pub use document::{
     AddOn, ClockCorrection, ClockRequest, Contract, CostLine, DailyPoolDays, Document,
     DocumentKind, Endorsement, Expiry, Integration, Licence, LicenceRequest, Licensee,
-    MeteredService, MeteredUsage, Plan, PoolUsage, SeatAction, SeatChange, SeatPool, SystemLicence,
-    Term, UsageReport, UserDays,
+    MeteredService, MeteredUsage, Plan, PoolUsage, ReportChain, SeatAction, SeatChange, SeatPool,
+    SystemLicence, Term, UsageReport, UserDays,
 };
 pub use error::{ArmorError, DecodeError, KeyError, SignError, VerifyError};
 pub use keys::{KeyId, PublicKey, SecretKey};

@@ -59,8 +59,15 @@ pub fn split(report: UsageReport) -> Result<Vec<UsageReport>, SplitError> {
     later.metered.clear();
     // The sizes of the parts without their user-days: what is left of the
     // limit is the room for them.
-    let room_first = MAX_PAYLOAD_BYTES.saturating_sub(encoding::encode(&first, kind)?.len());
-    let room_later = MAX_PAYLOAD_BYTES.saturating_sub(encoding::encode(&later, kind)?.len());
+    // Format 2's chain follows the fields in every part.
+    let chain = match &first.chain {
+        Some(c) => encoding::encode(c, kind)?.len(),
+        None => 0,
+    };
+    let room_first =
+        MAX_PAYLOAD_BYTES.saturating_sub(encoding::encode(&first, kind)?.len() + chain);
+    let room_later =
+        MAX_PAYLOAD_BYTES.saturating_sub(encoding::encode(&later, kind)?.len() + chain);
 
     let mut parts: Vec<UsageReport> = Vec::new();
     let mut current = first;
@@ -105,7 +112,7 @@ pub fn split(report: UsageReport) -> Result<Vec<UsageReport>, SplitError> {
         p.part = u32::try_from(i + 1).unwrap_or(u32::MAX);
         p.parts = total;
         // The estimate above is exact for this encoding; this is the proof.
-        encoding::encode(p, kind)?;
+        encoding::encode_document(&crate::document::Document::UsageReport(p.clone()))?;
     }
     Ok(parts)
 }
@@ -306,6 +313,7 @@ mod tests {
             storage_used_bytes: 0,
             storage_allowance_gb: 10,
             currency: "GBP".into(),
+            chain: None,
         }
     }
 

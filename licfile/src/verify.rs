@@ -217,7 +217,7 @@ pub fn read_verified(
     // The signature is checked before the content, so that an altered file is
     // reported as altered, not as a strange serial or a header that disagrees.
     let doc = crate::signed::read_structure(input)?;
-    if doc.envelope.kind != expected {
+    if !expected.accepts(doc.envelope.kind) {
         return Err(VerifyError::WrongKind {
             expected: expected.describe(),
             found: doc.envelope.kind.describe(),

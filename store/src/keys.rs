@@ -292,6 +292,8 @@ pub mod names {
     pub const SCHEMA: &str = "schema";
     /// The latest month a usage report was made for (`YYYY-MM`).
     pub const LAST_REPORT: &str = "last-report";
+    /// The id of the latest usage report made, which the next one names.
+    pub const LAST_REPORT_ID: &str = "last-report-id";
 }
 
 /// Prefix of a pool's over-allocated users.

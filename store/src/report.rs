@@ -126,6 +126,9 @@ impl Store {
             let storage: Option<u64> = self.db.get_rec(&keys::storage_month(month), "storage")?;
             let key = self.installation_key()?;
             let number = tx.counter(&keys::meta(names::REPORT_SEQ))? + 1;
+            let chain_head: (u64, [u8; 32]) = tx
+                .get_rec(&keys::meta(names::CHAIN), "chain")?
+                .unwrap_or((0, [0; 32]));
             let report = UsageReport {
                 serial: inst.serial.clone(),
                 report_id: format!(
@@ -149,6 +152,12 @@ impl Store {
                 },
                 storage_allowance_gb: self.storage_allowance_gb(),
                 currency: vendor.licence.currency.clone(),
+                // Format 2: the vendor can tell a gap, a rollback or a replay.
+                chain: Some(licfile::ReportChain {
+                    audit_seq: chain_head.0,
+                    audit_head: chain_head.1,
+                    previous_report: previous_report(tx)?,
+                }),
             };
             let (days, daily_users) = (report.user_days(), report.daily_users());
             let (pools, metered) = (report.pools.len(), report.metered.len());
@@ -172,6 +181,7 @@ impl Store {
                 .join("\n");
             {
                 tx.put_rec(&keys::meta(names::REPORT_SEQ), &number)?;
+                tx.put_rec(&keys::meta(names::LAST_REPORT_ID), &id)?;
                 tx.put(keys::report(month), copy.clone().into_bytes());
                 let last: Option<String> =
                     tx.get_rec(&keys::meta(names::LAST_REPORT), "last report")?;
@@ -197,4 +207,43 @@ impl Store {
             Ok(signed)
         })
     }
+}
+
+/// The id of the latest report made before this one: kept since format 2;
+/// for a store whose reports were all made before, the one with the highest
+/// number among those kept.
+fn previous_report(tx: &crate::db::Tx<'_>) -> Result<Option<String>> {
+    if let Some(id) = tx.get_rec::<String>(&keys::meta(names::LAST_REPORT_ID), "last report id")? {
+        return Ok(Some(id));
+    }
+    let mut latest: Option<(u64, String)> = None;
+    for (_, text) in tx.scan(keys::REPORTS)? {
+        // The site's copy holds every part, one after another: the first will do.
+        let first = match text.windows(8).position(|w| w == b"-----END") {
+            Some(at) => {
+                let end = text[at..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(text.len(), |n| at + n + 1);
+                &text[..end]
+            }
+            None => &text[..],
+        };
+        let Ok(doc) = licfile::signed::read_structure(first) else {
+            continue;
+        };
+        if let Document::UsageReport(r) = doc.document {
+            // "SERIAL-UYYYYMM-N": N is the store's count of reports.
+            let n = r
+                .report_id
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+            if latest.as_ref().is_none_or(|(m, _)| n > *m) {
+                latest = Some((n, r.report_id));
+            }
+        }
+    }
+    Ok(latest.map(|(_, id)| id))
 }

@@ -116,6 +116,19 @@ pub fn request(key: &SecretKey) -> LicenceRequest {
     }
 }
 
+/// The fixture usage report in format 2: chained to event 812 of the site's
+/// log (head `[7; 32]`) and to the report of 2026-04.
+pub fn usage_report_2(key: &SecretKey) -> UsageReport {
+    UsageReport {
+        chain: Some(licfile::ReportChain {
+            audit_seq: 812,
+            audit_head: [7; 32],
+            previous_report: Some("USE-2026-04".into()),
+        }),
+        ..usage_report(key)
+    }
+}
+
 /// A usage report for [`SERIAL`] covering 2026-05, carrying `key`'s public key.
 pub fn usage_report(key: &SecretKey) -> UsageReport {
     UsageReport {
@@ -163,6 +176,7 @@ pub fn usage_report(key: &SecretKey) -> UsageReport {
         storage_used_bytes: 612_000_000_000,
         storage_allowance_gb: 800,
         currency: "GBP".into(),
+        chain: None,
     }
 }
 

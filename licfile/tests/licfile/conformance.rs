@@ -13,7 +13,7 @@ use std::sync::Once;
 use crate::common::{
     ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, clock_correction, clock_request, day,
     endorsement, installation_key, issuer_key, request, root_key, roots, signed_endorsement,
-    standard_endorsement, test_path, usage_report, wrong_key,
+    standard_endorsement, test_path, usage_report, usage_report_2, wrong_key,
 };
 use licfile::armor;
 use licfile::constants::{FORMAT_VERSION, MAGIC};
@@ -167,6 +167,14 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
             ),
         ),
         (
+            "valid-usage-report-2.txt",
+            sign(
+                Document::UsageReport(usage_report_2(&install)),
+                &install,
+                None,
+            ),
+        ),
+        (
             "valid-endorsement.txt",
             sign(Document::Endorsement(standard_endorsement()), &root, None),
         ),
@@ -269,6 +277,25 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     });
     v.push(("stolen-endorsement.txt", stolen));
     v.push(("weak-key-request.txt", weak_key_request()));
+
+    // A format 2 report passed off as format 1 (its chain cut off would need
+    // a new signature; relabelled whole, it is not a format 1 payload).
+    let v2 = sign(
+        Document::UsageReport(usage_report_2(&install)),
+        &install,
+        None,
+    );
+    let armored = armor::parse(v2.as_bytes()).unwrap();
+    let mut envelope = Envelope::parse_v1(&armored.body).unwrap();
+    envelope.kind = DocumentKind::UsageReport;
+    v.push((
+        "usage-report-2-as-format-1.txt",
+        armor::write(
+            DocumentKind::UsageReport,
+            &armored.headers,
+            &envelope.to_bytes(),
+        ),
+    ));
 
     // Usage reports in parts.
     let mut second = usage_report(&install);

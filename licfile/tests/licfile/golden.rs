@@ -11,7 +11,7 @@ use crate::common;
 use crate::common::{
     SERIAL, assert_golden_bytes, assert_golden_text, check_date, clock_correction, clock_request,
     day, installation_key, issuer_key, money, request, root_key, roots, signed_endorsement,
-    standard_endorsement, usage_report,
+    standard_endorsement, usage_report, usage_report_2,
 };
 use ed25519_dalek::{Signature, VerifyingKey};
 use licfile::constants::{self, kind_byte};
@@ -185,6 +185,13 @@ fn the_magic_values_are_the_format() {
             "tessera/clock/v1",
             "TESSERA CLOCK CORRECTION",
         ),
+        (
+            DocumentKind::UsageReport2,
+            kind_byte::USAGE_REPORT_2,
+            7,
+            "tessera/usage-report/v2",
+            "TESSERA USAGE REPORT V2",
+        ),
     ];
     // Every kind is in the table, once: a kind added without a line here fails.
     assert_eq!(
@@ -339,6 +346,48 @@ fn golden_usage_report() {
 }
 
 #[test]
+fn golden_usage_report_2() {
+    let r = usage_report_2(&installation_key());
+    let chain = r.chain.clone().expect("a chain");
+    pin(
+        "report-chain",
+        "fixture usage report 2 .chain: event 812, head [7;32], after USE-2026-04",
+        &chain,
+    );
+    let doc = Document::UsageReport(r);
+    assert_eq!(doc.kind(), DocumentKind::UsageReport2);
+    let bytes = encoding::encode_document(&doc).unwrap();
+    assert_golden_bytes(
+        "usage-report-2",
+        "fixture usage report in format 2 (tests/licfile/common.rs), installation key seed [4;32]",
+        &bytes,
+    );
+    assert_eq!(
+        encoding::decode_document(DocumentKind::UsageReport2, &bytes).unwrap(),
+        doc
+    );
+}
+
+#[test]
+fn a_format_2_report_is_format_1_then_the_chain() {
+    // By hand: format 1's payload unchanged, then the chain's three fields
+    // (u64, 32 bare bytes, an Option tag and a u64-prefixed string).
+    let v1 = enc(&usage_report(&installation_key()));
+    let mut expected = v1.clone();
+    expected.extend_from_slice(&812u64.to_be_bytes());
+    expected.extend_from_slice(&[7; 32]);
+    expected.push(1);
+    expected.extend_from_slice(&("USE-2026-04".len() as u64).to_be_bytes());
+    expected.extend_from_slice(b"USE-2026-04");
+    let v2 = encoding::encode_document(&Document::UsageReport(usage_report_2(&installation_key())))
+        .unwrap();
+    assert_eq!(v2, expected);
+    // Neither reads as the other: format 1 finds trailing bytes, format 2 runs out.
+    assert!(encoding::decode_document(DocumentKind::UsageReport, &v2).is_err());
+    assert!(encoding::decode_document(DocumentKind::UsageReport2, &v1).is_err());
+}
+
+#[test]
 fn golden_endorsement() {
     pin(
         "endorsement",
@@ -456,6 +505,15 @@ fn envelopes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "envelope of the fixture usage report signed by the installation key (seed [4;32])",
             envelope_bytes(
                 &Document::UsageReport(usage_report(&install)),
+                &install,
+                None,
+            ),
+        ),
+        (
+            "envelope-usage-report-2",
+            "envelope of the fixture usage report in format 2 signed by the installation key (seed [4;32])",
+            envelope_bytes(
+                &Document::UsageReport(usage_report_2(&install)),
                 &install,
                 None,
             ),
@@ -658,7 +716,7 @@ fn golden_armored_licence() {
 fn golden_armored_documents_of_every_kind_decode() {
     // Requests, reports, endorsements and clock documents decode from their
     // pinned envelopes into the fixtures.
-    let pairs: [(&str, Document); 5] = [
+    let pairs: [(&str, Document); 6] = [
         (
             "envelope-request",
             Document::Request(request(&installation_key())),
@@ -666,6 +724,10 @@ fn golden_armored_documents_of_every_kind_decode() {
         (
             "envelope-usage-report",
             Document::UsageReport(usage_report(&installation_key())),
+        ),
+        (
+            "envelope-usage-report-2",
+            Document::UsageReport(usage_report_2(&installation_key())),
         ),
         (
             "envelope-endorsement",

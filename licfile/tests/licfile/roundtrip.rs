@@ -427,6 +427,7 @@ fn usage_report() -> impl Strategy<Value = UsageReport> {
                 storage_used_bytes,
                 storage_allowance_gb,
                 currency,
+                chain: None,
             }
         })
 }

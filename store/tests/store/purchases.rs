@@ -446,4 +446,33 @@ fn the_usage_report_counts_peaks_user_days_metered_excess_and_storage() {
             .usage_report(YearMonth::new(2026, 7).unwrap())
             .is_err()
     );
+
+    // Format 2: the report commits to the log's head when it was made and
+    // to the report before it.
+    let chain = report.chain.clone().expect("a format 2 report");
+    assert_eq!(chain.previous_report, None, "the store's first report");
+    let logged = s.store.events(1, None).unwrap();
+    assert_eq!(logged[0].name, "Usage report");
+    assert_eq!(
+        chain.audit_seq,
+        logged[0].seq - 1,
+        "the head before its own event"
+    );
+    assert_eq!(
+        chain.audit_head,
+        s.store.event(chain.audit_seq).unwrap().hash,
+        "the head's hash"
+    );
+    let (june, _) = s
+        .store
+        .as_user("owner")
+        .usage_report(YearMonth::new(2026, 6).unwrap())
+        .unwrap()
+        .remove(0);
+    let june_chain = june.chain.expect("format 2");
+    assert_eq!(
+        june_chain.previous_report.as_deref(),
+        Some(report.report_id.as_str())
+    );
+    assert!(june_chain.audit_seq > chain.audit_seq);
 }

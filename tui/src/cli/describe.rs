@@ -13,7 +13,17 @@ pub fn json(doc: &SignedDocument, verified: bool) -> serde_json::Value {
     let mut value = match &doc.document {
         Document::Licence(d) => serde_json::to_value(d),
         Document::Request(d) => serde_json::to_value(d),
-        Document::UsageReport(d) => serde_json::to_value(d),
+        Document::UsageReport(d) => serde_json::to_value(d).map(|mut v| {
+            // Format 2's chain is not a serde field (format 1 has none).
+            if let Some(c) = &d.chain {
+                v["chain"] = serde_json::json!({
+                    "audit_seq": c.audit_seq,
+                    "audit_head": c.audit_head.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                    "previous_report": c.previous_report,
+                });
+            }
+            v
+        }),
         Document::Endorsement(d) => serde_json::to_value(d),
         Document::ClockRequest(d) => serde_json::to_value(d),
         Document::ClockCorrection(d) => serde_json::to_value(d),
@@ -285,6 +295,21 @@ fn report(s: &mut String, r: &UsageReport) {
         "Usage report {} for {} from serial {}",
         r.report_id, r.month, r.serial
     );
+    if let Some(c) = &r.chain {
+        let head: String = c.audit_head[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        field(
+            s,
+            "Chained to",
+            &format!(
+                "event {} of the site's log ({head}…), after {}",
+                c.audit_seq,
+                c.previous_report.as_deref().unwrap_or("no earlier report")
+            ),
+        );
+    }
     if r.parts > 1 {
         let also = if r.part == 1 {
             "with the seats, metered services and storage"
