@@ -401,3 +401,80 @@ mod tests {
         assert_eq!(assemble(&[]), Err(PartsError::Empty));
     }
 }
+
+/// A report the vendor has already seen from a serial, as its ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenReport {
+    /// Its id.
+    pub report_id: String,
+    /// What it committed to, for a report of format 2.
+    pub chain: Option<crate::document::ReportChain>,
+}
+
+/// What a report's chain says against the reports seen before from the same
+/// serial (`seen`, in the order they came): nothing when it follows on, else
+/// each problem named. A replay (the same report again) is the caller's to
+/// refuse; a gap, a rollback or a fork is named for the vendor to look into
+/// (a site restored from a backup rolls its log back honestly).
+pub fn chain_findings(
+    seen: &[SeenReport],
+    report_id: &str,
+    chain: Option<&crate::document::ReportChain>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if seen.iter().any(|s| s.report_id == report_id) {
+        out.push(format!("replay: report {report_id} was seen before"));
+        return out;
+    }
+    let chained: Vec<(&SeenReport, &crate::document::ReportChain)> = seen
+        .iter()
+        .filter_map(|s| s.chain.as_ref().map(|c| (s, c)))
+        .collect();
+    let Some(chain) = chain else {
+        if let Some((last, _)) = chained.last() {
+            out.push(format!(
+                "downgrade: a format 1 report, after report {} came in format 2; it commits to nothing",
+                last.report_id
+            ));
+        }
+        return out;
+    };
+    let latest = seen.last();
+    match (&chain.previous_report, latest) {
+        (Some(prev), Some(last)) if *prev != last.report_id => {
+            if seen.iter().any(|s| s.report_id == *prev) {
+                out.push(format!(
+                    "out of order: it follows report {prev}, but report {} came after that one",
+                    last.report_id
+                ));
+            } else {
+                out.push(format!(
+                    "gap: it follows report {prev}, which never reached the vendor (the last seen is {})",
+                    last.report_id
+                ));
+            }
+        }
+        (Some(prev), None) => out.push(format!(
+            "gap: it follows report {prev}, which never reached the vendor (none seen from this serial before)"
+        )),
+        (None, Some(last)) => out.push(format!(
+            "gap: it follows no report, but report {} was seen from this serial (a new store?)",
+            last.report_id
+        )),
+        _ => {}
+    }
+    if let Some((last, at)) = chained.iter().max_by_key(|(_, c)| c.audit_seq) {
+        if chain.audit_seq < at.audit_seq {
+            out.push(format!(
+                "rollback: the site's log stood at event {} when it was made, older than event {} when report {} was made",
+                chain.audit_seq, at.audit_seq, last.report_id
+            ));
+        } else if chain.audit_seq == at.audit_seq && chain.audit_head != at.audit_head {
+            out.push(format!(
+                "fork: event {} of the site's log is not the one report {} committed to",
+                chain.audit_seq, last.report_id
+            ));
+        }
+    }
+    out
+}

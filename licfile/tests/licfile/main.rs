@@ -7,4 +7,5 @@ mod bitflip;
 mod common;
 mod conformance;
 mod golden;
+mod invoice;
 mod roundtrip;
