@@ -2,7 +2,9 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::util::{Dir, assert_fails_saying, assert_invalid, repo, stderr, stdout, tessera};
+use crate::util::{
+    Dir, assert_fails_saying, assert_invalid, cannot_run, repo, stderr, stdout, tessera,
+};
 
 #[test]
 fn no_command_prints_the_overview_and_succeeds() {
@@ -63,7 +65,7 @@ fn keys_are_standard_pem_that_openssl_reads() {
         .args(["pkey", "-in", "vendor.key", "-noout"])
         .current_dir(d.path(""))
         .status()
-        .expect("openssl is installed by .ci/run");
+        .unwrap_or_else(|e| cannot_run("openssl", "openssl", &e));
     assert!(status.success());
     let status = std::process::Command::new("openssl")
         .args(["pkey", "-pubin", "-in", "vendor.pub", "-noout"])
