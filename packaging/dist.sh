@@ -15,22 +15,29 @@
 #   run time), as .cargo/config.toml sets for every other build: RUSTFLAGS
 #   replaces that file's flags, so it is repeated here.
 # An explicit --target keeps RUSTFLAGS away from build scripts and proc-macros
-# (which cannot be linked statically).
+# (which cannot be linked statically). The flags are given to tessera's build
+# only, never exported: `cargo install cargo-deb` builds for the host without
+# --target, so they would reach its proc-macros and fail it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARGET=x86_64-unknown-linux-gnu
-export RUSTFLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\" ${EXTRA_RUSTFLAGS:-}"
+FLAGS="-C target-feature=+crt-static --cfg curve25519_dalek_backend=\"avx512\" ${EXTRA_RUSTFLAGS:-}"
+# cargo-deb, when it is not installed: this version is the one CI builds the .deb with.
+CARGO_DEB_VERSION=3.8.0
 cd "$ROOT"
 case "${1:-bin}" in
     bin)
-        cargo build --quiet --profile dist --target "$TARGET" -p tui
+        RUSTFLAGS=$FLAGS cargo build --quiet --profile dist --target "$TARGET" -p tui
         TD=${CARGO_TARGET_DIR:-$ROOT/target}
         [[ $TD == /* ]] || TD=$ROOT/$TD
         echo "$TD/$TARGET/dist/tessera"
         ;;
     deb)
-        command -v cargo-deb >/dev/null || cargo install --locked cargo-deb
-        cargo deb -p tui --profile dist --target "$TARGET"
+        if ! command -v cargo-deb >/dev/null; then
+            env -u RUSTFLAGS cargo install --locked --version "$CARGO_DEB_VERSION" cargo-deb
+        fi
+        # cargo-deb runs the build, which takes the flags from the environment.
+        RUSTFLAGS=$FLAGS cargo deb -p tui --profile dist --target "$TARGET"
         ;;
     *)
         echo "usage: packaging/dist.sh [bin|deb]" >&2

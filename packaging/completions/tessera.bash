@@ -734,12 +734,16 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__generate__subcmd__man)
-            opts="-h --store --socket --help"
+            opts="-h --dir --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -294,16 +294,17 @@ complete -c tessera -n "__fish_tessera_using_subcommand serve" -s h -l help -d '
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "man" -d 'The man page (roff), for man(1)'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "man" -d 'The man pages (roff), for man(1): tessera.1 on standard output, or every page into a directory'
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "completions" -d 'Shell completions'
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from man" -l dir -d 'Write every page into DIR (tessera.1, then tessera-SUB.1 and tessera-SUB-SUBSUB.1 for each subcommand), printing each file\'s path' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from man" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from man" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from man" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from completions" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from completions" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'The man page (roff), for man(1)'
+complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'The man pages (roff), for man(1): tessera.1 on standard output, or every page into a directory'
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Shell completions'
 complete -c tessera -n "__fish_tessera_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and not __fish_seen_subcommand_from vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help" -f -a "vendor" -d 'The vendor\'s tools: keys, issuing licences, endorsing issuers'
@@ -345,5 +346,5 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'
-complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man page (roff), for man(1)'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man pages (roff), for man(1): tessera.1 on standard output, or every page into a directory'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Shell completions'

@@ -3,13 +3,13 @@
 //! Each test has its own tmux server (its socket in the test's directory), its
 //! own HOME and a store made by the console's first run.
 //!
-//! Needs tmux (the Debian package `tmux`; `.ci/run` installs it).
+//! Needs tmux (the Debian package `tmux`; `./test.sh` installs it).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::util::Dir;
+use crate::util::{Dir, cannot_run};
 
 /// How long the screen may take to show what a test waits for. The first frame
 /// includes making the demo store with a debug build.
@@ -89,9 +89,7 @@ impl Term {
             .args(["-c", &term.dir.path("").display().to_string()])
             .args(["sh", "-c", &script])
             .output()
-            .unwrap_or_else(|e| {
-                panic!("cannot run tmux ({e}): install the Debian package `tmux` (.ci/run does)")
-            });
+            .unwrap_or_else(|e| cannot_run("tmux", "tmux", &e));
         assert!(
             out.status.success(),
             "tmux new-session: {}",

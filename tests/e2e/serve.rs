@@ -131,8 +131,9 @@ impl Service {
     /// Sends `signal` (TERM, INT) and waits up to `limit` for the service to exit.
     pub(crate) fn signal_and_wait(&mut self, signal: &str, limit: Duration) -> ExitStatus {
         let pid = self.pid().to_string();
-        let ok = std::process::Command::new("kill")
-            .args(["-s", signal, &pid])
+        // The shell's kill: procps (/usr/bin/kill) is not on every machine.
+        let ok = std::process::Command::new("sh")
+            .args(["-c", &format!("kill -s {signal} {pid}")])
             .status()
             .expect("run kill");
         assert!(ok.success(), "kill -s {signal} {pid} failed");

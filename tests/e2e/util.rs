@@ -251,6 +251,19 @@ pub fn assert_refused(out: &std::process::Output, words: &[&str]) -> String {
     err
 }
 
+/// Fails a test that could not start `program`. A missing one is not a reason
+/// to skip: the message names the Debian package that provides it and
+/// `./test.sh`, which installs the packages the end-to-end tests use.
+pub fn cannot_run(program: &str, package: &str, e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        panic!(
+            "{program} is not installed: this test needs the Debian package `{package}`; \
+             run the tests with ./test.sh, which installs it"
+        )
+    }
+    panic!("cannot run {program}: {e}")
+}
+
 /// Runs under libfaketime (Debian package `faketime`): the binary reads only the
 /// real clock, so a test that needs another date moves that clock for one process,
 /// exactly as a real clock change would reach it.
@@ -273,10 +286,7 @@ impl Dir {
     pub fn run_at(&self, when: &str, args: &[&str]) -> std::process::Output {
         match self.at(when, args).output() {
             Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-                "faketime is not installed: install the Debian package `faketime` (.ci/run does)"
-            ),
-            Err(e) => panic!("cannot run faketime: {e}"),
+            Err(e) => cannot_run("faketime", "faketime", &e),
         }
     }
 

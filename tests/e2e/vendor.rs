@@ -2,13 +2,54 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::util::{Dir, assert_fails_saying, assert_invalid, repo, stderr, stdout, tessera};
+use crate::util::{
+    Dir, assert_fails_saying, assert_invalid, cannot_run, repo, stderr, stdout, tessera,
+};
 
 #[test]
 fn no_command_prints_the_overview_and_succeeds() {
     let out = tessera().output().unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).contains("verify"), "{}", stdout(&out));
+}
+
+/// `tessera generate man --dir DIR` (what packaging/regenerate.sh runs) writes
+/// the pages that are packaged, byte for byte, and prints each path; without
+/// `--dir` it prints the top page.
+#[test]
+fn generate_man_writes_every_packaged_page() {
+    let d = Dir::new();
+    let out = d.run(&["generate", "man", "--dir", "man"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut written: Vec<String> = std::fs::read_dir(d.path("man"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    let mut packaged: Vec<String> = std::fs::read_dir(repo("packaging/man"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    packaged.sort();
+    assert_eq!(written, packaged, "run packaging/regenerate.sh");
+    assert!(written.len() > 30, "a page per subcommand: {written:?}");
+    for page in &written {
+        assert_eq!(
+            d.read(&format!("man/{page}")),
+            std::fs::read_to_string(repo("packaging/man").join(page)).unwrap(),
+            "{page} differs from packaging/man/{page}: run packaging/regenerate.sh"
+        );
+        assert!(
+            stdout(&out)
+                .lines()
+                .any(|l| l.ends_with(&format!("man/{page}"))),
+            "{page} is not in the list printed: {}",
+            stdout(&out)
+        );
+    }
+    let top = d.run(&["generate", "man"]);
+    assert!(top.status.success(), "{}", stderr(&top));
+    assert_eq!(stdout(&top), d.read("man/tessera.1"));
 }
 
 #[test]
@@ -63,7 +104,7 @@ fn keys_are_standard_pem_that_openssl_reads() {
         .args(["pkey", "-in", "vendor.key", "-noout"])
         .current_dir(d.path(""))
         .status()
-        .expect("openssl is installed by .ci/run");
+        .unwrap_or_else(|e| cannot_run("openssl", "openssl", &e));
     assert!(status.success());
     let status = std::process::Command::new("openssl")
         .args(["pkey", "-pubin", "-in", "vendor.pub", "-noout"])
