@@ -193,6 +193,9 @@ _tessera() {
             tessera__subcmd__help__subcmd__report,usage)
                 cmd="tessera__subcmd__help__subcmd__report__subcmd__usage"
                 ;;
+            tessera__subcmd__help__subcmd__request,clock)
+                cmd="tessera__subcmd__help__subcmd__request__subcmd__clock"
+                ;;
             tessera__subcmd__help__subcmd__request,seats)
                 cmd="tessera__subcmd__help__subcmd__request__subcmd__seats"
                 ;;
@@ -222,6 +225,9 @@ _tessera() {
                 ;;
             tessera__subcmd__help__subcmd__users,set)
                 cmd="tessera__subcmd__help__subcmd__users__subcmd__set"
+                ;;
+            tessera__subcmd__help__subcmd__vendor,clock)
+                cmd="tessera__subcmd__help__subcmd__vendor__subcmd__clock"
                 ;;
             tessera__subcmd__help__subcmd__vendor,endorse)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__endorse"
@@ -253,11 +259,17 @@ _tessera() {
             tessera__subcmd__report__subcmd__help,usage)
                 cmd="tessera__subcmd__report__subcmd__help__subcmd__usage"
                 ;;
+            tessera__subcmd__request,clock)
+                cmd="tessera__subcmd__request__subcmd__clock"
+                ;;
             tessera__subcmd__request,help)
                 cmd="tessera__subcmd__request__subcmd__help"
                 ;;
             tessera__subcmd__request,seats)
                 cmd="tessera__subcmd__request__subcmd__seats"
+                ;;
+            tessera__subcmd__request__subcmd__help,clock)
+                cmd="tessera__subcmd__request__subcmd__help__subcmd__clock"
                 ;;
             tessera__subcmd__request__subcmd__help,help)
                 cmd="tessera__subcmd__request__subcmd__help__subcmd__help"
@@ -331,6 +343,9 @@ _tessera() {
             tessera__subcmd__users__subcmd__help,set)
                 cmd="tessera__subcmd__users__subcmd__help__subcmd__set"
                 ;;
+            tessera__subcmd__vendor,clock)
+                cmd="tessera__subcmd__vendor__subcmd__clock"
+                ;;
             tessera__subcmd__vendor,endorse)
                 cmd="tessera__subcmd__vendor__subcmd__endorse"
                 ;;
@@ -351,6 +366,9 @@ _tessera() {
                 ;;
             tessera__subcmd__vendor,verify-request)
                 cmd="tessera__subcmd__vendor__subcmd__verify__subcmd__request"
+                ;;
+            tessera__subcmd__vendor__subcmd__help,clock)
+                cmd="tessera__subcmd__vendor__subcmd__help__subcmd__clock"
                 ;;
             tessera__subcmd__vendor__subcmd__help,endorse)
                 cmd="tessera__subcmd__vendor__subcmd__help__subcmd__endorse"
@@ -998,8 +1016,22 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__request)
-            opts="seats"
+            opts="seats clock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__request__subcmd__clock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1236,8 +1268,22 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__vendor)
-            opts="keygen issue endorse verify-request verify-report invoice"
+            opts="keygen issue endorse verify-request verify-report invoice clock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__vendor__subcmd__clock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1538,7 +1584,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__request)
-            opts="-h --store --socket --help seats help"
+            opts="-h --store --socket --help seats clock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1559,9 +1605,49 @@ _tessera() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        tessera__subcmd__request__subcmd__help)
-            opts="seats help"
+        tessera__subcmd__request__subcmd__clock)
+            opts="-h --out --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__request__subcmd__help)
+            opts="seats clock help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__request__subcmd__help__subcmd__clock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2252,12 +2338,46 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor)
-            opts="-h --store --socket --help keygen issue endorse verify-request verify-report invoice help"
+            opts="-h --store --socket --help keygen issue endorse verify-request verify-report invoice clock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__clock)
+            opts="-h --key --out --registry --accept-new-key --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2316,8 +2436,22 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__help)
-            opts="keygen issue endorse verify-request verify-report invoice help"
+            opts="keygen issue endorse verify-request verify-report invoice clock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__help__subcmd__clock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -48,16 +48,17 @@ complete -c tessera -n "__fish_tessera_needs_command" -f -a "outbox" -d 'The con
 complete -c tessera -n "__fish_tessera_needs_command" -f -a "serve" -d 'Own the store and answer clients on a Unix socket (SIGTERM or SIGINT stops it cleanly)'
 complete -c tessera -n "__fish_tessera_needs_command" -f -a "generate" -d 'The man page and shell completions, generated from this command line'
 complete -c tessera -n "__fish_tessera_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "keygen" -d 'Make a key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "issue" -d 'Sign a licence from a TOML or JSON spec (or many, with --batch)'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "endorse" -d 'Endorse an issuer key with a root key for named products until a date'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "verify-request" -d 'Check a site\'s licence request (signature, installation key) and show what it asks'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "verify-report" -d 'Check a site\'s usage report (signature, installation key) and show what it reports'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "invoice" -d 'The invoice lines of a usage report'
-complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "keygen" -d 'Make a key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "issue" -d 'Sign a licence from a TOML or JSON spec (or many, with --batch)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "endorse" -d 'Endorse an issuer key with a root key for named products until a date'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "verify-request" -d 'Check a site\'s licence request (signature, installation key) and show what it asks'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "verify-report" -d 'Check a site\'s usage report (signature, installation key) and show what it reports'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "invoice" -d 'The invoice lines of a usage report'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "clock" -d 'Answer a site\'s clock request with the vendor\'s time, signed by a root key'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and not __fish_seen_subcommand_from keygen issue endorse verify-request verify-report invoice clock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from keygen" -l out -d 'Path prefix: writes PREFIX.key and PREFIX.pub; neither may exist yet' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from keygen" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from keygen" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
@@ -99,12 +100,20 @@ complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -l accept-new-key -d 'Accept a different installation key for a known serial (a reinstalled site)'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -l json -d 'Print JSON (amounts as decimal strings)'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from invoice" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from clock" -l key -d 'The root\'s secret key (PKCS#8 PEM): only a root key may vouch for the time' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from clock" -l out -d 'Write the correction here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from clock" -l registry -d 'The vendor\'s registry of installation keys (JSON; made on first use)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from clock" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from clock" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from clock" -l accept-new-key -d 'Accept a different installation key for a known serial (a reinstalled site)'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from clock" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Make a key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Sign a licence from a TOML or JSON spec (or many, with --batch)'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "endorse" -d 'Endorse an issuer key with a root key for named products until a date'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "verify-request" -d 'Check a site\'s licence request (signature, installation key) and show what it asks'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "verify-report" -d 'Check a site\'s usage report (signature, installation key) and show what it reports'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "invoice" -d 'The invoice lines of a usage report'
+complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "clock" -d 'Answer a site\'s clock request with the vendor\'s time, signed by a root key'
 complete -c tessera -n "__fish_tessera_using_subcommand vendor; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand inspect" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand inspect" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
@@ -251,11 +260,12 @@ complete -c tessera -n "__fish_tessera_using_subcommand demo" -l store -d 'The s
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l no-console -d 'Make the store and stop, instead of opening the console on it'
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l licence -d 'The licence, e.g. "Jobs User", "Sales Support"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l term -d 'The term: contracted, monthly or daily' -r
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l add -d 'Seats to buy' -r
@@ -266,7 +276,12 @@ complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l json -d 'Print the outcome as JSON (the breakdown\'s amounts as decimal strings)'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -l out -d 'Write the signed request here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
@@ -333,6 +348,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "verify-request" -d 'Check a site\'s licence request (signature, installation key) and show what it asks'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "verify-report" -d 'Check a site\'s usage report (signature, installation key) and show what it reports'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "invoice" -d 'The invoice lines of a usage report'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "clock" -d 'Answer a site\'s clock request with the vendor\'s time, signed by a root key'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "list" -d 'List users, a page at a time'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "add" -d 'Add a user (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
@@ -345,6 +361,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain of events and recount seats and users; exit 1 if anything is wrong'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man pages (roff), for man(1): tessera.1 on standard output, or every page into a directory'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Shell completions'

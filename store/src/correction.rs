@@ -31,6 +31,9 @@ impl Store {
     /// Signs a clock request: the store's high-water mark and a new nonce,
     /// kept open until its answer is imported.
     pub(crate) fn request_clock_as(&self, g: &Gate) -> Result<String> {
+        // Who may ask is decided before anything is read or signed (and again
+        // inside the change).
+        g.authorise(self)?;
         let inst = self.installation()?;
         let key = self.installation_key()?;
         let mut nonce = [0u8; 16];
@@ -73,6 +76,8 @@ impl Store {
     /// serial, the open requests and its 48 hours by the machine's clock;
     /// then the high-water mark is the vendor's time.
     pub(crate) fn import_clock_as(&self, g: &Gate, text: &str) -> Result<ClockOutcome> {
+        // A caller who may not import is told so, not what is wrong with the file.
+        g.authorise(self)?;
         let inst = self.installation()?;
         let roots = crate::licences::roots_for(inst.demo);
         let (doc, _signer) =

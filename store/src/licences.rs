@@ -234,6 +234,8 @@ impl Store {
     /// as that change sees it, so that of two imports at once the older can
     /// never end up in force.
     pub(crate) fn import_as(&self, g: &crate::gate::Gate, bytes: &[u8]) -> Result<ImportOutcome> {
+        // A caller who may not import is told so, not what is wrong with the file.
+        g.authorise(self)?;
         let inst = self.installation()?;
         let v = verify(
             bytes,

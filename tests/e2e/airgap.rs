@@ -589,7 +589,7 @@ fn a_purchase_travels_to_the_vendor_and_back_and_a_month_of_usage_is_invoiced() 
     assert!(out.contains("4 daily user-days"), "{out}");
     assert!(
         d.read("dec.rpt")
-            .starts_with("-----BEGIN TESSERA USAGE REPORT-----")
+            .starts_with("-----BEGIN TESSERA USAGE REPORT V2-----")
     );
 
     // --- The vendor checks it and invoices it.
@@ -1663,7 +1663,7 @@ fn a_large_sites_report_comes_in_parts_and_is_invoiced_whole() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out)
-            .matches("-----BEGIN TESSERA USAGE REPORT-----")
+            .matches("-----BEGIN TESSERA USAGE REPORT V2-----")
             .count(),
         2
     );
