@@ -21,13 +21,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
 use crate::model::{self, Event, EventKind, EventStatus, InstallationKind, PoolKey};
 use crate::roles::Role;
+use crate::rules::check::fmt_minute;
 use crate::users::UserCounts;
 
 /// The record format events are written in.
@@ -474,12 +475,6 @@ pub enum Action {
     },
 }
 
-fn minute(t: i64) -> String {
-    DateTime::<Utc>::from_timestamp(t, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
-
 fn parts_suffix(parts: u32) -> String {
     if parts <= 1 {
         String::new()
@@ -757,23 +752,23 @@ impl Action {
             Action::ClockMovedBackwards { clock, high_water } => format!(
                 "The machine's clock is {} hours behind the latest time this store has seen. Licence dates are judged by the later time, {}. Correct the clock (NTP) if it is wrong; if it was the later time that was wrong, ask the vendor for a clock correction (tessera request clock).",
                 (high_water - clock) / 3600,
-                minute(*high_water)
+                fmt_minute(*high_water)
             ),
             Action::ClockMovedForward { from, to } => format!(
                 "This change was made at {}, {} days after the latest time the store had seen ({}). The store never goes back on a time it has seen (that is what defeats winding the clock back), so licence dates are judged by {} from now on. If the clock was wrong, set it right and ask the vendor for a clock correction: tessera request clock --out FILE, send FILE to the vendor, then tessera import the answer.",
-                minute(*to),
+                fmt_minute(*to),
                 (to - from) / 86_400,
-                minute(*from),
-                minute(*to)
+                fmt_minute(*from),
+                fmt_minute(*to)
             ),
             Action::ClockRequested { nonce, high_water } => format!(
                 "{by} asked the vendor for its time (request {nonce}), reporting the latest time seen, {}. The vendor's answer can be imported once, within 48 hours of its making.",
-                minute(*high_water)
+                fmt_minute(*high_water)
             ),
             Action::ClockCorrected { from, to, nonce } => format!(
                 "{by} imported the vendor's clock correction for request {nonce}: the latest time the store has seen was {} and is now the vendor's time, {}. Licence dates are judged by it (or by the machine's clock once that is later).",
-                minute(*from),
-                minute(*to)
+                fmt_minute(*from),
+                fmt_minute(*to)
             ),
         }
     }
@@ -965,14 +960,14 @@ impl fmt::Display for Action {
             Action::ClockMovedBackwards { clock, high_water } => write!(
                 f,
                 "the clock says {} but the store has seen {}",
-                minute(*clock),
-                minute(*high_water)
+                fmt_minute(*clock),
+                fmt_minute(*high_water)
             ),
             Action::ClockMovedForward { from, to } => write!(
                 f,
                 "the clock jumped from {} to {}",
-                minute(*from),
-                minute(*to)
+                fmt_minute(*from),
+                fmt_minute(*to)
             ),
             Action::ClockRequested { nonce, .. } => {
                 write!(f, "clock correction {nonce} asked of the vendor")
@@ -980,8 +975,8 @@ impl fmt::Display for Action {
             Action::ClockCorrected { from, to, .. } => write!(
                 f,
                 "latest time seen set from {} to the vendor's {}",
-                minute(*from),
-                minute(*to)
+                fmt_minute(*from),
+                fmt_minute(*to)
             ),
         }
     }

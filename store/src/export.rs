@@ -120,9 +120,7 @@ fn sanitise(s: &str) -> String {
 }
 
 fn summary(s: &StoredLicence) -> String {
-    let imported = chrono::DateTime::<chrono::Utc>::from_timestamp(s.imported_at, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default();
+    let imported = crate::rules::check::fmt_minute(s.imported_at);
     let mut out = String::new();
     let Ok(doc) = licfile::signed::read(s.armored.as_bytes()) else {
         return format!("licence {} (unreadable)\n", s.licence_id);

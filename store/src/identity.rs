@@ -30,16 +30,26 @@ pub fn lookup_uid(uid: u32) -> std::io::Result<Option<String>> {
     }))
 }
 
-/// The gid of a group name, from `/etc/group`.
-pub fn gid_of_group(group: &str) -> Option<u32> {
+/// The first group of `/etc/group` (name, gid) that `pick` takes.
+fn find_group<T>(pick: impl Fn(&str, u32) -> Option<T>) -> Option<T> {
     let text = std::fs::read_to_string("/etc/group").ok()?;
     text.lines().find_map(|line| {
         let mut f = line.split(':');
         let name = f.next()?;
         let _pw = f.next()?;
         let gid = f.next()?.parse().ok()?;
-        (name == group).then_some(gid)
+        pick(name, gid)
     })
+}
+
+/// The gid of a group name, from `/etc/group`.
+pub fn gid_of_group(group: &str) -> Option<u32> {
+    find_group(|name, gid| (name == group).then_some(gid))
+}
+
+/// The name of group `gid`, from `/etc/group`.
+pub fn name_of_gid(gid: u32) -> Option<String> {
+    find_group(|name, id| (id == gid).then(|| name.to_string()))
 }
 
 /// The login user of this process: its uid's name, else `$USER`, else "uid N".

@@ -88,6 +88,29 @@ fn days_from_now(days: i64) -> String {
         .to_string()
 }
 
+/// `tessera request clock` at the site in `dir`, answered by `tessera vendor
+/// clock` with `root`: clock.req and clock.fix in `dir`.
+fn ask_and_answer(dir: &Dir, root: &str) {
+    let out = dir
+        .st(&["request", "clock", "--out", "clock.req"])
+        .output()
+        .expect("request clock");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dir
+        .cmd(&[
+            "vendor",
+            "clock",
+            "clock.req",
+            "--key",
+            root,
+            "--out",
+            "clock.fix",
+        ])
+        .output()
+        .expect("vendor clock");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn licence_state(dir: &Dir) -> String {
     let status: serde_json::Value = serde_json::from_str(&stdout(
         &dir.st(&["status", "--json"]).output().expect("status"),
@@ -110,30 +133,13 @@ fn the_vendors_clock_correction_undoes_a_wrong_clocks_mark_once() {
     assert_eq!(licence_state(&dir), "terminated", "judged by the mark");
 
     // The site asks; the vendor answers; the answer is imported once.
-    let out = dir
-        .st(&["request", "clock", "--out", "clock.req"])
-        .output()
-        .expect("request clock");
-    assert!(out.status.success(), "{}", stderr(&out));
+    ask_and_answer(&dir, root);
     assert!(
         dir.read("clock.req")
             .contains("BEGIN TESSERA CLOCK REQUEST")
     );
     let verified = dir.run(&["verify", "clock.req"]);
     assert!(verified.status.success(), "{}", stdout(&verified));
-    let out = dir
-        .cmd(&[
-            "vendor",
-            "clock",
-            "clock.req",
-            "--key",
-            root,
-            "--out",
-            "clock.fix",
-        ])
-        .output()
-        .expect("vendor clock");
-    assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         dir.read("clock.fix")
             .contains("BEGIN TESSERA CLOCK CORRECTION")
@@ -172,41 +178,13 @@ fn a_correction_not_asked_for_here_or_too_late_is_refused() {
     let root = crate::util::repo("keys/demo/demo.key");
     let root = root.to_str().expect("utf-8 path");
     // Another store's request: this store never made it.
-    other
-        .st(&["request", "clock", "--out", "clock.req"])
-        .assert()
-        .success();
-    other
-        .cmd(&[
-            "vendor",
-            "clock",
-            "clock.req",
-            "--key",
-            root,
-            "--out",
-            "clock.fix",
-        ])
-        .assert()
-        .success();
+    ask_and_answer(&other, root);
     std::fs::copy(other.path("clock.fix"), dir.path("foreign.fix")).expect("copy");
     let out = dir.st(&["import", "foreign.fix"]).output().expect("import");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("did not make"), "{}", stderr(&out));
     // This store's own request, answered, but imported after 48 hours.
-    dir.st(&["request", "clock", "--out", "clock.req"])
-        .assert()
-        .success();
-    dir.cmd(&[
-        "vendor",
-        "clock",
-        "clock.req",
-        "--key",
-        root,
-        "--out",
-        "clock.fix",
-    ])
-    .assert()
-    .success();
+    ask_and_answer(&dir, root);
     let late = dir.run_at(&days_from_now(3), &["--store", "st", "import", "clock.fix"]);
     assert_eq!(late.status.code(), Some(1));
     assert!(stderr(&late).contains("expired"), "{}", stderr(&late));

@@ -104,6 +104,14 @@ pub(crate) fn fmt_day(t: i64) -> String {
         .unwrap_or_default()
 }
 
+/// "2026-12-02 15:44 UTC": a time (seconds) as messages and the log show it;
+/// the bare number for one chrono cannot represent.
+pub fn fmt_minute(t: i64) -> String {
+    DateTime::<Utc>::from_timestamp(t, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
 /// Decides `check`.
 pub fn decide(f: &Facts<'_>) -> CheckResult {
     let name = f.name;

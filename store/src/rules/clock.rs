@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, StoreError};
+use crate::rules::check::fmt_minute;
 
 /// How many clock requests a store keeps open: a newer one beyond this
 /// replaces the oldest (whose answer is then refused).
@@ -51,12 +52,6 @@ fn refused(message: String) -> StoreError {
     StoreError::refused(Code::ClockRefused, message)
 }
 
-fn when(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| t.to_string())
-}
-
 /// Decides a correction for the store of `serial` at `now` (the machine's
 /// clock, not the mark: the mark is what is in question). On success, the
 /// new mark (the vendor's time) and the open requests left.
@@ -87,8 +82,8 @@ pub fn decide(
     if now > c.valid_until {
         return Err(refused(format!(
             "this clock correction expired at {} by this machine's clock, which says {}; if the machine's clock is right, make a new clock request, and if it is wrong, set it right first",
-            when(c.valid_until),
-            when(now)
+            fmt_minute(c.valid_until),
+            fmt_minute(now)
         )));
     }
     let left = open

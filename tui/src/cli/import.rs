@@ -78,11 +78,7 @@ fn import_clock(
             message: format!("{}: {e}; the store is unchanged", file.display()),
         }
     })?;
-    let when = |t: i64| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-            .unwrap_or_default()
-    };
+    let when = store::rules::check::fmt_minute;
     util::print(&format!(
         "clock corrected: the latest time the store has seen was {}, and is now the vendor's {} (request {})\n",
         when(outcome.from),

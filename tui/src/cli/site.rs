@@ -114,7 +114,12 @@ fn socket_refusal(socket: &Path) -> String {
                 .ok()
                 .map(|m| (p.to_path_buf(), m.gid()))
         })
-        .map(|(p, gid)| (p, group_name(gid).unwrap_or_else(|| gid.to_string())));
+        .map(|(p, gid)| {
+            (
+                p,
+                store::identity::name_of_gid(gid).unwrap_or_else(|| gid.to_string()),
+            )
+        });
     match group {
         Some((p, g)) => {
             let whose = if p == socket {
@@ -132,17 +137,6 @@ fn socket_refusal(socket: &Path) -> String {
             socket.display()
         ),
     }
-}
-
-/// The name of group `gid`, from the group database.
-fn group_name(gid: u32) -> Option<String> {
-    let groups = std::fs::read_to_string("/etc/group").ok()?;
-    groups.lines().find_map(|line| {
-        let mut f = line.split(':');
-        let name = f.next()?;
-        let id: u32 = f.nth(1)?.parse().ok()?;
-        (id == gid).then(|| name.to_string())
-    })
 }
 
 /// The operator: the store user named like the login user.

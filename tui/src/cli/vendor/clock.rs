@@ -53,7 +53,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     };
     let text = signed::sign(&Document::ClockCorrection(correction), &root, None)
         .map_err(|e| Failure::refused(e.to_string()))?;
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let fmt = |t: chrono::DateTime<chrono::Utc>| store::rules::check::fmt_minute(t.timestamp());
     match args.out {
         Some(path) => {
             util::write_new(&path, text.as_bytes(), false)?;
