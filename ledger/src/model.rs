@@ -1,4 +1,5 @@
-//! What the ledger keeps, as plain values.
+//! What the ledger keeps, as plain values. Times are seconds since 1970
+//! (UTC) in Rust and RFC 3339 in JSON; amounts are exact decimals, strings in JSON.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -12,6 +13,18 @@ fn hex32<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
 fn opt_hex32<S: serde::Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(v) => hex32(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Seconds since 1970 as RFC 3339 (`2026-11-22T09:30:00Z`), for JSON.
+fn ts<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&licfile::Timestamp(*v))
+}
+
+fn opt_ts<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => ts(v, s),
         None => s.serialize_none(),
     }
 }
@@ -30,8 +43,10 @@ pub struct InstallationKey {
     /// Its key id (as `tessera verify` shows it).
     pub key_id: String,
     /// When the ledger first took it for the serial.
+    #[serde(serialize_with = "ts")]
     pub since: i64,
     /// When another key replaced it; `None` for the current key.
+    #[serde(serialize_with = "opt_ts")]
     pub retired_at: Option<i64>,
 }
 
@@ -43,6 +58,7 @@ pub struct InstallationRow {
     pub serial: String,
     /// When the ledger first heard of the serial: a licence issued for it,
     /// or a document from it.
+    #[serde(serialize_with = "ts")]
     pub first_seen: i64,
     /// Its installation keys, in the order they were taken.
     pub keys: Vec<InstallationKey>,
@@ -63,6 +79,7 @@ pub struct InstallationSummary {
     /// The id of its current installation key, if any document from it was seen.
     pub key_id: Option<String>,
     /// When the ledger first heard of it.
+    #[serde(serialize_with = "ts")]
     pub first_seen: i64,
     /// Licences issued for it.
     pub licences: u64,
@@ -84,6 +101,7 @@ pub struct IssuedLicence {
     /// Its licence id.
     pub licence_id: String,
     /// When it was signed (seconds since 1970, UTC).
+    #[serde(serialize_with = "ts")]
     pub issued_at: i64,
     /// Its expiry day, for a time-limited licence.
     pub expiry: Option<NaiveDate>,
@@ -135,6 +153,7 @@ pub struct InvoiceRecord {
     /// Who invoiced it.
     pub actor: String,
     /// When (seconds since 1970, UTC).
+    #[serde(serialize_with = "ts")]
     pub at: i64,
 }
 
@@ -166,6 +185,7 @@ pub struct ReportRow {
     /// Format 2: the report made before it.
     pub previous_report: Option<String>,
     /// When the ledger recorded it.
+    #[serde(serialize_with = "ts")]
     pub seen_at: i64,
     /// Who recorded it.
     pub actor: String,
@@ -199,14 +219,18 @@ pub struct ClockCorrectionRow {
     /// The request's nonce, as 32 lower-case hex digits: one correction per (serial, nonce).
     pub nonce_hex: String,
     /// The vendor's time in it.
+    #[serde(serialize_with = "ts")]
     pub time: i64,
     /// Until when the site may import it.
+    #[serde(serialize_with = "ts")]
     pub valid_until: i64,
     /// The site's high-water mark it corrects.
+    #[serde(serialize_with = "ts")]
     pub corrected_mark: i64,
     /// Who signed it.
     pub actor: String,
     /// When it was recorded.
+    #[serde(serialize_with = "ts")]
     pub at: i64,
 }
 
@@ -224,6 +248,7 @@ pub struct EndorsementRow {
     /// The armored file as issued.
     pub signed: String,
     /// When it was recorded.
+    #[serde(serialize_with = "ts")]
     pub at: i64,
 }
 
