@@ -8,12 +8,14 @@
 # machine that already has it: installs Debian's `postgresql` only when no
 # server is installed, makes a cluster only when there is none, starts it only
 # when it is down, and makes the role and database only when missing. The
-# role's password is new on every run (a test role on the loopback address;
-# nothing keeps it), so the printed URL is the one that works.
+# role's password is made once, at random, and kept for root alone in
+# $password_file: every run prints the same URL, so running it again never
+# breaks tests already running with the variable it printed before.
 set -euo pipefail
 
 role=tessera_test
 db=tessera_test
+password_file=/var/lib/postgresql/.tessera_test_password
 
 say() { echo "ci-postgres: $*" >&2; }
 
@@ -31,10 +33,14 @@ if [ -z "$cluster" ]; then
     pg_createcluster "$version" main >/dev/null
     cluster=main
 fi
-if ! pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }' | grep -q online; then
-    say "starting cluster $version/$cluster"
-    pg_ctlcluster "$version" "$cluster" start
-fi
+status=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }')
+case "$status" in
+    online*) ;;
+    *)
+        say "starting cluster $version/$cluster ($status)"
+        pg_ctlcluster "$version" "$cluster" start
+        ;;
+esac
 port=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $3 }')
 
 # Ready for connections (a fresh start takes a moment).
@@ -50,7 +56,13 @@ pg_isready -q -h 127.0.0.1 -p "$port" || {
 psql_admin() { runuser -u postgres -- psql -p "$port" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 # Hex only: it goes into a URL and an SQL literal unquoted.
-password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+if [ -s "$password_file" ] && grep -qx '[0-9a-f]\{32\}' "$password_file"; then
+    password=$(cat "$password_file")
+else
+    password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    (umask 077 && printf '%s\n' "$password" > "$password_file")
+    chown root:root "$password_file"
+fi
 if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$role'")" = 1 ]; then
     psql_admin -c "ALTER ROLE $role WITH LOGIN PASSWORD '$password'"
 else
