@@ -21,6 +21,9 @@ say() { echo "ci-postgres: $*" >&2; }
 
 if ! command -v pg_lsclusters >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     say "installing postgresql (Debian's package)"
+    # Package lists are normally fresh (the caller ran apt-get update); a
+    # machine that never had them gets them here.
+    apt-cache show postgresql >/dev/null 2>&1 || apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 

@@ -276,7 +276,10 @@ pub(crate) fn migrate(
         let fail = |e: LedgerError| LedgerError::Migration {
             from,
             to: step.version,
-            detail: e.to_string(),
+            detail: match e {
+                LedgerError::Database { detail } => detail,
+                other => other.to_string(),
+            },
         };
         tx.batch(&render(step.sql, tx.dialect())).map_err(fail)?;
         for (name, value) in [
