@@ -241,11 +241,26 @@ _tessera() {
             tessera__subcmd__help__subcmd__vendor,keygen)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__keygen"
                 ;;
+            tessera__subcmd__help__subcmd__vendor,ledger)
+                cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger"
+                ;;
             tessera__subcmd__help__subcmd__vendor,verify-report)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__verify__subcmd__report"
                 ;;
             tessera__subcmd__help__subcmd__vendor,verify-request)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__verify__subcmd__request"
+                ;;
+            tessera__subcmd__help__subcmd__vendor__subcmd__ledger,import)
+                cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__import"
+                ;;
+            tessera__subcmd__help__subcmd__vendor__subcmd__ledger,installations)
+                cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__installations"
+                ;;
+            tessera__subcmd__help__subcmd__vendor__subcmd__ledger,invoices)
+                cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__invoices"
+                ;;
+            tessera__subcmd__help__subcmd__vendor__subcmd__ledger,licences)
+                cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__licences"
                 ;;
             tessera__subcmd__report,help)
                 cmd="tessera__subcmd__report__subcmd__help"
@@ -361,6 +376,9 @@ _tessera() {
             tessera__subcmd__vendor,keygen)
                 cmd="tessera__subcmd__vendor__subcmd__keygen"
                 ;;
+            tessera__subcmd__vendor,ledger)
+                cmd="tessera__subcmd__vendor__subcmd__ledger"
+                ;;
             tessera__subcmd__vendor,verify-report)
                 cmd="tessera__subcmd__vendor__subcmd__verify__subcmd__report"
                 ;;
@@ -385,11 +403,56 @@ _tessera() {
             tessera__subcmd__vendor__subcmd__help,keygen)
                 cmd="tessera__subcmd__vendor__subcmd__help__subcmd__keygen"
                 ;;
+            tessera__subcmd__vendor__subcmd__help,ledger)
+                cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger"
+                ;;
             tessera__subcmd__vendor__subcmd__help,verify-report)
                 cmd="tessera__subcmd__vendor__subcmd__help__subcmd__verify__subcmd__report"
                 ;;
             tessera__subcmd__vendor__subcmd__help,verify-request)
                 cmd="tessera__subcmd__vendor__subcmd__help__subcmd__verify__subcmd__request"
+                ;;
+            tessera__subcmd__vendor__subcmd__help__subcmd__ledger,import)
+                cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__import"
+                ;;
+            tessera__subcmd__vendor__subcmd__help__subcmd__ledger,installations)
+                cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__installations"
+                ;;
+            tessera__subcmd__vendor__subcmd__help__subcmd__ledger,invoices)
+                cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__invoices"
+                ;;
+            tessera__subcmd__vendor__subcmd__help__subcmd__ledger,licences)
+                cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__licences"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger,help)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger,import)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__import"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger,installations)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__installations"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger,invoices)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__invoices"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger,licences)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__licences"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger__subcmd__help,help)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__help"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger__subcmd__help,import)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__import"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger__subcmd__help,installations)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__installations"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger__subcmd__help,invoices)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__invoices"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger__subcmd__help,licences)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__licences"
                 ;;
             *)
                 ;;
@@ -1268,7 +1331,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__vendor)
-            opts="keygen issue endorse verify-request verify-report invoice clock"
+            opts="keygen issue endorse verify-request verify-report invoice clock ledger"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1340,6 +1403,76 @@ _tessera() {
         tessera__subcmd__help__subcmd__vendor__subcmd__keygen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__vendor__subcmd__ledger)
+            opts="installations licences invoices import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__installations)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__invoices)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__licences)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2338,7 +2471,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor)
-            opts="-h --store --socket --help keygen issue endorse verify-request verify-report invoice clock help"
+            opts="-h --store --socket --help keygen issue endorse verify-request verify-report invoice clock ledger help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2436,7 +2569,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__help)
-            opts="keygen issue endorse verify-request verify-report invoice clock help"
+            opts="keygen issue endorse verify-request verify-report invoice clock ledger help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2522,6 +2655,76 @@ _tessera() {
         tessera__subcmd__vendor__subcmd__help__subcmd__keygen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__help__subcmd__ledger)
+            opts="installations licences invoices import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__installations)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__invoices)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__licences)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2645,6 +2848,220 @@ _tessera() {
             fi
             case "${prev}" in
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger)
+            opts="-h --store --socket --help installations licences invoices import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help)
+            opts="installations licences invoices import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__installations)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__invoices)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__licences)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__import)
+            opts="-h --ledger --json --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__installations)
+            opts="-h --ledger --json --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__invoices)
+            opts="-h --month --ledger --json --csv --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --month)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__licences)
+            opts="-h --ledger --json --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -5,6 +5,7 @@ mod clock;
 mod console;
 mod crash;
 mod disk;
+mod ledger;
 mod serve;
 mod site;
 mod util;

@@ -35,6 +35,7 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         Err(Failure::Usage(m)) => return Err(Failure::Usage(m)),
         Err(Failure::Store { code, message }) => return no_answer(&args, code.as_str(), &message),
         Err(Failure::Refused(message)) => return no_answer(&args, "refused", &message),
+        Err(Failure::Coded { code, message }) => return no_answer(&args, code, &message),
     };
     if args.json {
         let value = serde_json::to_value(&r).map_err(|e| Failure::refused(e.to_string()))?;

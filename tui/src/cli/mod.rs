@@ -191,6 +191,11 @@ fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
             json_error(code.as_str(), &message);
             ExitCode::from(1)
         }
+        Err(Failure::Coded { code, message }) => {
+            report(&message);
+            json_error(code, &message);
+            ExitCode::from(1)
+        }
     }
 }
 

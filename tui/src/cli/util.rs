@@ -22,6 +22,13 @@ pub enum Failure {
         /// The message, with the command line's hint.
         message: String,
     },
+    /// Refused with a stable code of its own, such as the vendor's ledger gives (exit 1).
+    Coded {
+        /// The code, snake_case, never renamed.
+        code: &'static str,
+        /// The message.
+        message: String,
+    },
     /// Standard output was closed by the reader (`| head`): not an error.
     BrokenPipe,
 }

@@ -6,6 +6,7 @@ mod installation;
 mod invoice;
 mod issue;
 mod keygen;
+mod ledger;
 mod verify_report;
 mod verify_request;
 
@@ -32,6 +33,9 @@ pub enum Cmd {
     Invoice(invoice::Args),
     /// Answer a site's clock request with the vendor's time, signed by a root key.
     Clock(clock::Args),
+    /// The vendor's ledger: installations, licences issued, invoices (CSV too); import an installations.json.
+    #[command(subcommand)]
+    Ledger(ledger::Cmd),
 }
 
 /// Runs a vendor subcommand.
@@ -44,5 +48,6 @@ pub fn run(cmd: Cmd) -> Result<ExitCode, Failure> {
         Cmd::VerifyReport(args) => verify_report::run(args),
         Cmd::Invoice(args) => invoice::run(args),
         Cmd::Clock(args) => clock::run(args),
+        Cmd::Ledger(cmd) => ledger::run(cmd),
     }
 }
