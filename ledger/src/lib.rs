@@ -134,29 +134,40 @@ impl Ledger {
     /// cannot be done twice.
     pub fn transaction<T>(
         &mut self,
-        mut f: impl FnMut(&mut Tx<'_>) -> Result<T, LedgerError>,
+        f: impl FnMut(&mut Tx<'_>) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
+        self.transaction_with(f)
+    }
+
+    /// [`Ledger::transaction`] for a caller whose own refusals travel beside
+    /// the ledger's ([`TxError`]): a refusal of the caller's rolls the
+    /// transaction back like one of the ledger's.
+    pub fn transaction_with<T, E: TxError>(
+        &mut self,
+        mut f: impl FnMut(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut attempt = 1;
         loop {
             match self.attempt(&mut f) {
-                Err(LedgerError::Conflict { .. }) if attempt < ATTEMPTS => {
+                Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
                     pause(attempt);
                     attempt += 1;
                 }
-                Err(LedgerError::Conflict { .. }) => {
-                    return Err(LedgerError::Conflict { attempts: attempt });
+                Err(e) if e.is_conflict() => {
+                    return Err(E::from(LedgerError::Conflict { attempts: attempt }));
                 }
                 other => return other,
             }
         }
     }
 
-    fn attempt<T>(
+    fn attempt<T, E: TxError>(
         &mut self,
-        f: &mut impl FnMut(&mut Tx<'_>) -> Result<T, LedgerError>,
-    ) -> Result<T, LedgerError> {
+        f: &mut impl FnMut(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut tx = Tx {
             db: self.conn.begin()?,
+            savepoints: 0,
         };
         // On an error the transaction is dropped, which rolls it back.
         let value = f(&mut tx)?;
@@ -167,6 +178,20 @@ impl Ledger {
     /// The schema version the ledger is at (0 for a database with no ledger in it).
     pub fn schema_version(&mut self) -> Result<u32, LedgerError> {
         self.transaction(|tx| schema::version(&mut tx.db))
+    }
+}
+
+/// What a transaction's closure may fail with: the ledger's own
+/// [`LedgerError`], or a caller's error that can carry one.
+pub trait TxError: From<LedgerError> {
+    /// Whether this is the ledger's [`LedgerError::Conflict`] (PostgreSQL's
+    /// serialization failure): the whole transaction is then run again.
+    fn is_conflict(&self) -> bool;
+}
+
+impl TxError for LedgerError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, LedgerError::Conflict { .. })
     }
 }
 

@@ -23,6 +23,8 @@ use crate::model::{
 /// One transaction on the ledger (see [`crate::Ledger::transaction`]).
 pub struct Tx<'c> {
     pub(crate) db: TxConn<'c>,
+    /// Savepoints open now (nested [`Tx::savepoint`] calls).
+    pub(crate) savepoints: u32,
 }
 
 /// A number the ledger keeps as a signed 64-bit integer.
@@ -58,6 +60,35 @@ fn json_strings(list: &[String]) -> Result<String, LedgerError> {
 }
 
 impl Tx<'_> {
+    /// Runs `f` inside a savepoint of this transaction: if `f` fails, what it
+    /// did is undone and the rest of the transaction goes on, so that one
+    /// refused item of a batch leaves the others' work in place. A conflict
+    /// ([`TxError::is_conflict`]) is passed up untouched: the whole
+    /// transaction is run again.
+    pub fn savepoint<T, E: crate::TxError>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let name = format!("item_{}", self.savepoints);
+        self.db.batch(&format!("SAVEPOINT {name}"))?;
+        self.savepoints += 1;
+        let result = f(self);
+        self.savepoints -= 1;
+        match result {
+            Ok(v) => {
+                self.db.batch(&format!("RELEASE SAVEPOINT {name}"))?;
+                Ok(v)
+            }
+            Err(e) if e.is_conflict() => Err(e),
+            Err(e) => {
+                self.db.batch(&format!(
+                    "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
+                ))?;
+                Err(e)
+            }
+        }
+    }
+
     /// Records the serial on first hearing of it (at `now`); nothing if known.
     pub(crate) fn ensure_installation(
         &mut self,

@@ -17,6 +17,7 @@ crate::on_both!(
     amounts_round_trip_exactly,
     a_report_is_invoiced_once_and_a_month_once,
     a_failed_transaction_leaves_nothing,
+    a_refused_item_of_a_batch_leaves_the_others,
     the_report_chain_is_kept_for_the_next_reports_findings,
     clock_corrections_and_endorsements_are_kept,
     queries_for_an_accounts_team,
@@ -410,6 +411,92 @@ fn a_failed_transaction_leaves_nothing(b: Backend) {
     // And the ledger goes on working.
     l.transaction(|tx| tx.check_key("S-1", &key(1), false, t(0)))
         .expect("after");
+}
+
+/// A caller's own refusal, beside the ledger's.
+#[derive(Debug, PartialEq)]
+enum Mine {
+    Ledger(LedgerError),
+    Refused(String),
+}
+
+impl From<LedgerError> for Mine {
+    fn from(e: LedgerError) -> Self {
+        Mine::Ledger(e)
+    }
+}
+
+impl ledger::TxError for Mine {
+    fn is_conflict(&self) -> bool {
+        matches!(self, Mine::Ledger(e) if ledger::TxError::is_conflict(e))
+    }
+}
+
+fn a_refused_item_of_a_batch_leaves_the_others(b: Backend) {
+    use ledger::TxError as _;
+    let Some(p) = place(b, "savepoint") else {
+        return;
+    };
+    let mut l = p.open();
+    // Three invoices in one transaction, each in its own savepoint: the
+    // second is refused by the ledger after it wrote, the third by the
+    // caller after it wrote; the first and what follows stay.
+    let outcomes = l
+        .transaction_with(|tx| {
+            let mut out = Vec::new();
+            out.push(
+                tx.savepoint(|tx| {
+                    tx.record_invoice(&invoice("S-1", "R-1", "2026-01", "alice", t(0)))
+                })
+                .map_err(Mine::from),
+            );
+            out.push(tx.savepoint(|tx| {
+                tx.record_licence(&licence("S-2", 1, t(0)))?;
+                tx.record_invoice(&invoice("S-1", "R-2", "2026-01", "alice", t(0)))
+                    .map_err(Mine::from)
+            }));
+            out.push(tx.savepoint(|tx| {
+                tx.record_invoice(&invoice("S-3", "R-3", "2026-01", "alice", t(0)))?;
+                Err::<i64, _>(Mine::Refused("the caller's reason".into()))
+            }));
+            out.push(
+                tx.savepoint(|tx| {
+                    tx.record_invoice(&invoice("S-4", "R-4", "2026-01", "alice", t(0)))
+                })
+                .map_err(Mine::from),
+            );
+            Ok::<_, Mine>(out)
+        })
+        .expect("the transaction commits");
+    assert!(outcomes[0].is_ok(), "{outcomes:?}");
+    assert!(
+        matches!(&outcomes[1], Err(Mine::Ledger(e)) if e.code() == "already_invoiced"),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes[2],
+        Err(Mine::Refused("the caller's reason".into()))
+    );
+    assert!(outcomes[3].is_ok(), "{outcomes:?}");
+    assert!(!Mine::Refused(String::new()).is_conflict());
+    let kept: Vec<String> = l
+        .transaction(|tx| tx.invoices(None))
+        .expect("read")
+        .into_iter()
+        .map(|i| i.record.serial)
+        .collect();
+    assert_eq!(kept, ["S-1", "S-4"]);
+    // The licence written inside the refused savepoint went with it.
+    assert_eq!(p.count("SELECT count(*) FROM licences"), 0);
+    // A caller's refusal of the whole transaction leaves nothing either.
+    let e = l
+        .transaction_with(|tx| {
+            tx.record_licence(&licence("S-5", 1, t(0)))?;
+            Err::<(), _>(Mine::Refused("no".into()))
+        })
+        .expect_err("refused");
+    assert_eq!(e, Mine::Refused("no".into()));
+    assert_eq!(p.count("SELECT count(*) FROM licences"), 0);
 }
 
 fn the_report_chain_is_kept_for_the_next_reports_findings(b: Backend) {
