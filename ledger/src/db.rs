@@ -2,6 +2,7 @@
 //! (PostgreSQL's `$1` placeholders; SQLite is given `?1`), values of four
 //! kinds in and out, and each database's errors turned into [`LedgerError`].
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
@@ -22,13 +23,47 @@ pub(crate) enum Dialect {
 pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
     // Boxed: a client is much larger than a SQLite handle.
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<PgConn>),
+}
+
+/// A PostgreSQL connection and the statements it has prepared: a statement
+/// given as text is prepared on its first use and then only executed, one
+/// round trip instead of two (SQLite's `prepare_cached` does the same).
+pub(crate) struct PgConn {
+    pub(crate) client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+impl PgConn {
+    pub(crate) fn new(client: postgres::Client) -> Self {
+        PgConn {
+            client,
+            statements: HashMap::new(),
+        }
+    }
 }
 
 /// A transaction on one of them.
 pub(crate) enum TxConn<'c> {
     Sqlite(rusqlite::Transaction<'c>),
-    Postgres(postgres::Transaction<'c>),
+    Postgres(
+        postgres::Transaction<'c>,
+        &'c mut HashMap<String, postgres::Statement>,
+    ),
+}
+
+/// The prepared statement for `sql`, prepared now if it is new to the connection.
+fn pg_statement(
+    t: &mut postgres::Transaction<'_>,
+    cache: &mut HashMap<String, postgres::Statement>,
+    sql: &str,
+) -> Result<postgres::Statement, LedgerError> {
+    if let Some(st) = cache.get(sql) {
+        return Ok(st.clone());
+    }
+    let st = t.prepare(sql).map_err(pg_error)?;
+    cache.insert(sql.to_string(), st.clone());
+    Ok(st)
 }
 
 /// A parameter. Each kind carries its own NULL, so that PostgreSQL is always
@@ -377,12 +412,15 @@ impl Conn {
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map(TxConn::Sqlite)
                 .map_err(sqlite_error),
-            Conn::Postgres(c) => c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::Serializable)
-                .start()
-                .map(TxConn::Postgres)
-                .map_err(pg_error),
+            Conn::Postgres(c) => {
+                let PgConn { client, statements } = &mut **c;
+                client
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::Serializable)
+                    .start()
+                    .map(|t| TxConn::Postgres(t, statements))
+                    .map_err(pg_error)
+            }
         }
     }
 
@@ -391,7 +429,13 @@ impl Conn {
     pub(crate) fn begin_migration(&mut self) -> Result<TxConn<'_>, LedgerError> {
         match self {
             Conn::Sqlite(_) => self.begin(),
-            Conn::Postgres(c) => c.transaction().map(TxConn::Postgres).map_err(pg_error),
+            Conn::Postgres(c) => {
+                let PgConn { client, statements } = &mut **c;
+                client
+                    .transaction()
+                    .map(|t| TxConn::Postgres(t, statements))
+                    .map_err(pg_error)
+            }
         }
     }
 }
@@ -400,7 +444,7 @@ impl TxConn<'_> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             TxConn::Sqlite(_) => Dialect::Sqlite,
-            TxConn::Postgres(_) => Dialect::Postgres,
+            TxConn::Postgres(..) => Dialect::Postgres,
         }
     }
 
@@ -414,7 +458,10 @@ impl TxConn<'_> {
                     .map_err(sqlite_error)?;
                 Ok(n as u64)
             }
-            TxConn::Postgres(t) => t.execute(sql, &pg_params(params)).map_err(pg_error),
+            TxConn::Postgres(t, cache) => {
+                let st = pg_statement(t, cache, sql)?;
+                t.execute(&st, &pg_params(params)).map_err(pg_error)
+            }
         }
     }
 
@@ -431,12 +478,14 @@ impl TxConn<'_> {
                     .map_err(sqlite_error)?;
                 rows.collect::<Result<Vec<_>, _>>().map_err(sqlite_error)
             }
-            TxConn::Postgres(t) => t
-                .query(sql, &pg_params(params))
-                .map_err(pg_error)?
-                .iter()
-                .map(pg_row)
-                .collect(),
+            TxConn::Postgres(t, cache) => {
+                let st = pg_statement(t, cache, sql)?;
+                t.query(&st, &pg_params(params))
+                    .map_err(pg_error)?
+                    .iter()
+                    .map(pg_row)
+                    .collect()
+            }
         }
     }
 
@@ -453,7 +502,7 @@ impl TxConn<'_> {
     pub(crate) fn batch(&mut self, sql: &str) -> Result<(), LedgerError> {
         match self {
             TxConn::Sqlite(t) => t.execute_batch(sql).map_err(sqlite_error),
-            TxConn::Postgres(t) => t.batch_execute(sql).map_err(pg_error),
+            TxConn::Postgres(t, _) => t.batch_execute(sql).map_err(pg_error),
         }
     }
 
@@ -461,7 +510,7 @@ impl TxConn<'_> {
     pub(crate) fn commit(self) -> Result<(), LedgerError> {
         match self {
             TxConn::Sqlite(t) => t.commit().map_err(sqlite_error),
-            TxConn::Postgres(t) => t.commit().map_err(pg_error),
+            TxConn::Postgres(t, _) => t.commit().map_err(pg_error),
         }
     }
 }

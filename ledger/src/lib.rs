@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bulk;
 mod csv;
 mod db;
 mod error;
@@ -42,6 +43,7 @@ mod tx;
 use std::path::Path;
 use std::time::Duration;
 
+pub use bulk::SerialFacts;
 pub use csv::{CSV_HEADER, csv_field, invoice_lines_csv};
 pub use error::LedgerError;
 pub use import::IMPORT_ACTOR;
@@ -311,5 +313,5 @@ fn open_postgres(url: &str, what: &str) -> Result<Conn, LedgerError> {
         };
         unreachable(format!("{}; {advice}", pg_detail(&e)))
     })?;
-    Ok(Conn::Postgres(Box::new(client)))
+    Ok(Conn::Postgres(Box::new(db::PgConn::new(client))))
 }

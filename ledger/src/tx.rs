@@ -28,7 +28,7 @@ pub struct Tx<'c> {
 }
 
 /// A number the ledger keeps as a signed 64-bit integer.
-fn int(v: u64, what: &str) -> Result<i64, LedgerError> {
+pub(crate) fn int(v: u64, what: &str) -> Result<i64, LedgerError> {
     i64::try_from(v).map_err(|_| {
         LedgerError::invalid(format!(
             "{what} {v} is larger than the ledger keeps (at most {})",
@@ -37,25 +37,55 @@ fn int(v: u64, what: &str) -> Result<i64, LedgerError> {
     })
 }
 
-fn month_checked(month: &str) -> Result<String, LedgerError> {
+pub(crate) fn month_checked(month: &str) -> Result<String, LedgerError> {
     month
         .parse::<licfile::YearMonth>()
         .map(|m| m.to_string())
         .map_err(LedgerError::invalid)
 }
 
-fn date(row: &Row, i: usize) -> Result<NaiveDate, LedgerError> {
+pub(crate) fn date(row: &Row, i: usize) -> Result<NaiveDate, LedgerError> {
     let s = row.text(i)?;
     s.parse()
         .map_err(|_| LedgerError::corrupt(format!("{s:?} is not a date (YYYY-MM-DD)")))
 }
 
-fn strings(json: &str) -> Result<Vec<String>, LedgerError> {
+/// A report as [`Tx::reports`] selects it, from column `at` on: report_id,
+/// month, parts, audit_seq, audit_head, previous_report, seen_at, actor, invoice id.
+pub(crate) fn report_row(r: &Row, at: usize) -> Result<ReportRow, LedgerError> {
+    Ok(ReportRow {
+        report_id: r.text(at)?,
+        month: r.opt_text(at + 1)?,
+        parts: r.u32(at + 2)?,
+        audit_seq: r.opt_u64(at + 3)?,
+        audit_head: r.opt_key(at + 4)?,
+        previous_report: r.opt_text(at + 5)?,
+        seen_at: r.i64(at + 6)?,
+        actor: r.text(at + 7)?,
+        invoice: r.opt_i64(at + 8)?,
+    })
+}
+
+/// A licence of `serial` as [`Tx::licences`] selects it, from column `at`
+/// on: sequence, licence_id, issued_at, expiry, signer_key_id, signed.
+pub(crate) fn licence_row(serial: &str, r: &Row, at: usize) -> Result<IssuedLicence, LedgerError> {
+    Ok(IssuedLicence {
+        serial: serial.to_string(),
+        sequence: r.u64(at)?,
+        licence_id: r.text(at + 1)?,
+        issued_at: r.i64(at + 2)?,
+        expiry: r.opt_text(at + 3)?.map(|_| date(r, at + 3)).transpose()?,
+        signer_key_id: r.text(at + 4)?,
+        signed: r.text(at + 5)?,
+    })
+}
+
+pub(crate) fn strings(json: &str) -> Result<Vec<String>, LedgerError> {
     serde_json::from_str(json)
         .map_err(|_| LedgerError::corrupt(format!("{json:?} is not a JSON list of strings")))
 }
 
-fn json_strings(list: &[String]) -> Result<String, LedgerError> {
+pub(crate) fn json_strings(list: &[String]) -> Result<String, LedgerError> {
     serde_json::to_string(list).map_err(|e| LedgerError::invalid(e.to_string()))
 }
 
@@ -227,37 +257,10 @@ impl Tx<'_> {
     /// Records a signed licence; a sequence already issued for that serial →
     /// [`LedgerError::SequenceTaken`] naming the licence that has it.
     pub fn record_licence(&mut self, l: &IssuedLicence) -> Result<(), LedgerError> {
-        let sequence = int(l.sequence, "licence sequence")?;
-        self.ensure_installation(&l.serial, l.issued_at)?;
-        let n = self.db.execute(
-            "INSERT INTO licences (serial, sequence, licence_id, issued_at, expiry, signer_key_id, signed) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-            &[
-                (&l.serial).into(),
-                sequence.into(),
-                (&l.licence_id).into(),
-                l.issued_at.into(),
-                l.expiry.map(|d| d.to_string()).into(),
-                (&l.signer_key_id).into(),
-                (&l.signed).into(),
-            ],
-        )?;
-        if n == 1 {
-            return Ok(());
+        match self.record_licences(std::slice::from_ref(l))?.pop() {
+            None => Ok(()),
+            Some(taken) => Err(taken),
         }
-        let row = self
-            .db
-            .query_opt(
-                "SELECT licence_id, issued_at FROM licences WHERE serial = $1 AND sequence = $2",
-                &[(&l.serial).into(), sequence.into()],
-            )?
-            .ok_or(LedgerError::Conflict { attempts: 1 })?;
-        Err(LedgerError::SequenceTaken {
-            serial: l.serial.clone(),
-            sequence: l.sequence,
-            licence_id: row.text(0)?,
-            issued_at: row.i64(1)?,
-        })
     }
 
     /// The licences issued for `serial`, by sequence.
@@ -269,17 +272,7 @@ impl Tx<'_> {
                 &[serial.into()],
             )?
             .iter()
-            .map(|r| {
-                Ok(IssuedLicence {
-                    serial: serial.to_string(),
-                    sequence: r.u64(0)?,
-                    licence_id: r.text(1)?,
-                    issued_at: r.i64(2)?,
-                    expiry: r.opt_text(3)?.map(|_| date(r, 3)).transpose()?,
-                    signer_key_id: r.text(4)?,
-                    signed: r.text(5)?,
-                })
-            })
+            .map(|r| licence_row(serial, r, 0))
             .collect()
     }
 
@@ -352,19 +345,7 @@ impl Tx<'_> {
                 &[serial.into()],
             )?
             .iter()
-            .map(|r| {
-                Ok(ReportRow {
-                    report_id: r.text(0)?,
-                    month: r.opt_text(1)?,
-                    parts: r.u32(2)?,
-                    audit_seq: r.opt_u64(3)?,
-                    audit_head: r.opt_key(4)?,
-                    previous_report: r.opt_text(5)?,
-                    seen_at: r.i64(6)?,
-                    actor: r.text(7)?,
-                    invoice: r.opt_i64(8)?,
-                })
-            })
+            .map(|r| report_row(r, 0))
             .collect()
     }
 
@@ -434,80 +415,13 @@ impl Tx<'_> {
     /// invoice per (serial, month) → else [`LedgerError::AlreadyInvoiced`].
     /// Returns the invoice id.
     pub fn record_invoice(&mut self, inv: &InvoiceRecord) -> Result<i64, LedgerError> {
-        let month = month_checked(&inv.month)?;
-        if inv.parts == 0 {
-            return Err(LedgerError::invalid("a report has at least one part"));
-        }
-        let quantities = inv
-            .lines
-            .iter()
-            .map(|l| int(l.quantity, "quantity"))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.ensure_installation(&inv.serial, inv.at)?;
-        let new = self.add_report(
-            &inv.serial,
-            &inv.report_id,
-            Some(&month),
-            inv.parts,
-            (
-                inv.audit_seq,
-                inv.audit_head,
-                inv.previous_report.as_deref(),
-            ),
-            &inv.actor,
-            inv.at,
-        )?;
-        if !new {
-            let row = self
-                .db
-                .query_opt(
-                    "SELECT actor, seen_at FROM reports WHERE serial = $1 AND report_id = $2",
-                    &[(&inv.serial).into(), (&inv.report_id).into()],
-                )?
-                .ok_or(LedgerError::Conflict { attempts: 1 })?;
-            return Err(LedgerError::AlreadyDone {
-                what: format!(
-                    "invoice of report {} of serial {}",
-                    inv.report_id, inv.serial
-                ),
-                by: row.text(0)?,
-                at: row.i64(1)?,
-            });
-        }
-        let id = self
-            .db
-            .query_opt(
-                "INSERT INTO invoices (serial, report_id, total, currency, findings, actor, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                &[
-                    (&inv.serial).into(),
-                    (&inv.report_id).into(),
-                    inv.total.into(),
-                    (&inv.currency).into(),
-                    json_strings(&inv.findings)?.into(),
-                    (&inv.actor).into(),
-                    inv.at.into(),
-                ],
-            )?
-            .ok_or_else(|| LedgerError::Database {
-                detail: "an invoice was inserted but no id came back".into(),
-            })?
-            .i64(0)?;
-        for (i, (line, quantity)) in inv.lines.iter().zip(quantities).enumerate() {
-            self.db.execute(
-                "INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_price, amount) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    id.into(),
-                    (i as i64).into(),
-                    (&line.description).into(),
-                    quantity.into(),
-                    line.unit_price.into(),
-                    line.amount.into(),
-                ],
-            )?;
-        }
-        Ok(id)
+        self.record_invoices(std::slice::from_ref(inv))?
+            .pop()
+            .unwrap_or_else(|| {
+                Err(LedgerError::Database {
+                    detail: "an invoice was neither recorded nor refused".into(),
+                })
+            })
     }
 
     /// The invoices, of one month (YYYY-MM) or all, with their lines: by

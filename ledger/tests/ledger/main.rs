@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod bulk;
 mod concurrency;
 mod import;
 mod location;
