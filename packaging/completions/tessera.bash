@@ -250,6 +250,9 @@ _tessera() {
             tessera__subcmd__help__subcmd__vendor,verify-request)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__verify__subcmd__request"
                 ;;
+            tessera__subcmd__help__subcmd__vendor__subcmd__ledger,add-licence)
+                cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__add__subcmd__licence"
+                ;;
             tessera__subcmd__help__subcmd__vendor__subcmd__ledger,import)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__import"
                 ;;
@@ -412,6 +415,9 @@ _tessera() {
             tessera__subcmd__vendor__subcmd__help,verify-request)
                 cmd="tessera__subcmd__vendor__subcmd__help__subcmd__verify__subcmd__request"
                 ;;
+            tessera__subcmd__vendor__subcmd__help__subcmd__ledger,add-licence)
+                cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__add__subcmd__licence"
+                ;;
             tessera__subcmd__vendor__subcmd__help__subcmd__ledger,import)
                 cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__import"
                 ;;
@@ -423,6 +429,9 @@ _tessera() {
                 ;;
             tessera__subcmd__vendor__subcmd__help__subcmd__ledger,licences)
                 cmd="tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__licences"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger,add-licence)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__add__subcmd__licence"
                 ;;
             tessera__subcmd__vendor__subcmd__ledger,help)
                 cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help"
@@ -438,6 +447,9 @@ _tessera() {
                 ;;
             tessera__subcmd__vendor__subcmd__ledger,licences)
                 cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__licences"
+                ;;
+            tessera__subcmd__vendor__subcmd__ledger__subcmd__help,add-licence)
+                cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__add__subcmd__licence"
                 ;;
             tessera__subcmd__vendor__subcmd__ledger__subcmd__help,help)
                 cmd="tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__help"
@@ -1415,8 +1427,22 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__vendor__subcmd__ledger)
-            opts="installations licences invoices import"
+            opts="installations licences invoices import add-licence"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__add__subcmd__licence)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2493,7 +2519,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__clock)
-            opts="-h --key --out --registry --accept-new-key --store --socket --help"
+            opts="-h --key --out --ledger --accept-new-key --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2507,7 +2533,7 @@ _tessera() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --registry)
+                --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2527,7 +2553,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__endorse)
-            opts="-h --key --issuer --products --until --out --store --socket --help"
+            opts="-h --key --issuer --products --until --out --ledger --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2550,6 +2576,10 @@ _tessera() {
                     return 0
                     ;;
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2667,8 +2697,22 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__help__subcmd__ledger)
-            opts="installations licences invoices import"
+            opts="installations licences invoices import add-licence"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__help__subcmd__ledger__subcmd__add__subcmd__licence)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2765,13 +2809,17 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__invoice)
-            opts="-h --registry --accept-new-key --json --store --socket --help"
+            opts="-h --batch --ledger --accept-new-key --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --registry)
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2791,7 +2839,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__issue)
-            opts="-h --key --endorsement --out --batch --out-dir --fulfil --registry --accept-new-key --store --socket --help"
+            opts="-h --key --endorsement --out --batch --out-dir --fulfil --ledger --accept-new-key --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2821,7 +2869,7 @@ _tessera() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --registry)
+                --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2867,7 +2915,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__ledger)
-            opts="-h --store --socket --help installations licences invoices import help"
+            opts="-h --store --socket --help installations licences invoices import add-licence help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2888,9 +2936,53 @@ _tessera() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        tessera__subcmd__vendor__subcmd__ledger__subcmd__help)
-            opts="installations licences invoices import help"
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__add__subcmd__licence)
+            opts="-h --trust --demo --ledger --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --trust)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help)
+            opts="installations licences invoices import add-licence help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__vendor__subcmd__ledger__subcmd__help__subcmd__add__subcmd__licence)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3081,13 +3173,13 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__verify__subcmd__report)
-            opts="-h --registry --accept-new-key --json --store --socket --help"
+            opts="-h --ledger --accept-new-key --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --registry)
+                --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3107,13 +3199,13 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__vendor__subcmd__verify__subcmd__request)
-            opts="-h --registry --accept-new-key --json --store --socket --help"
+            opts="-h --ledger --accept-new-key --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --registry)
+                --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

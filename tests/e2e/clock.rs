@@ -198,6 +198,9 @@ fn a_correction_not_asked_for_here_or_too_late_is_refused() {
         "stranger.key",
         "--out",
         "stranger.fix",
+        // The vendor's own ledger took the request already: a stranger keeps its own.
+        "--ledger",
+        "stranger.sqlite",
     ])
     .assert()
     .success();

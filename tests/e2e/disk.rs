@@ -18,10 +18,10 @@ use crate::serve::{Service, as_root};
 use crate::util::{Dir, stderr, stdout};
 
 /// A tmpfs mounted over a directory, unmounted when dropped.
-struct Mount(PathBuf);
+pub(crate) struct Mount(PathBuf);
 
 impl Mount {
-    fn tmpfs(at: &Path, size: &str) -> Mount {
+    pub(crate) fn tmpfs(at: &Path, size: &str) -> Mount {
         let ok = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(at)

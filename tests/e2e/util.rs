@@ -7,9 +7,15 @@ use assert_cmd::Command;
 /// The `tessera` binary under test.
 pub fn tessera() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    cmd.env_remove("TESSERA_STORE").env("NO_COLOR", "1");
+    cmd.env_remove("TESSERA_STORE")
+        .env_remove("TESSERA_LEDGER")
+        .env("NO_COLOR", "1");
     cmd
 }
+
+/// The vendor's ledger of a test directory: the file `ledger.sqlite` in it,
+/// which every command run there uses unless it says `--ledger`.
+pub const LEDGER: &str = "ledger.sqlite";
 
 /// The repository root, for shipped files such as examples/licence.toml.
 pub fn repo(rel: &str) -> PathBuf {
@@ -37,7 +43,9 @@ impl Dir {
     /// `tessera ARGS…` run inside the directory.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = tessera();
-        cmd.current_dir(self.tmp.path()).args(args);
+        cmd.current_dir(self.tmp.path())
+            .env("TESSERA_LEDGER", self.tmp.path().join(LEDGER))
+            .args(args);
         cmd
     }
 
@@ -168,6 +176,7 @@ impl Dir {
     pub fn st_process(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
         cmd.env_remove("TESSERA_STORE")
+            .env("TESSERA_LEDGER", self.tmp.path().join(LEDGER))
             .env("NO_COLOR", "1")
             .current_dir(self.tmp.path())
             .arg("--store")
@@ -273,6 +282,7 @@ impl Dir {
     pub fn at(&self, when: &str, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new("faketime");
         cmd.env_remove("TESSERA_STORE")
+            .env("TESSERA_LEDGER", self.tmp.path().join(LEDGER))
             .env("NO_COLOR", "1")
             .env("TZ", "UTC")
             .current_dir(self.tmp.path())

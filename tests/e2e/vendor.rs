@@ -190,11 +190,29 @@ fn inspect_json_is_a_spec_that_reissues_the_same_licence() {
         "spec.json",
         "--out",
         "again.lic",
+        "--ledger",
+        "another.sqlite",
     ])
     .assert()
     .success();
     // Same content, same key: ed25519 is deterministic, so the files are identical.
     assert_eq!(d.read("again.lic"), d.read("nw.lic"));
+    // The ledger that issued it refuses the sequence a second time, naming the
+    // licence that has it, and writes nothing.
+    let out = d.run(&[
+        "vendor",
+        "issue",
+        "--key",
+        "vendor.key",
+        "spec.json",
+        "--out",
+        "third.lic",
+    ]);
+    assert_fails_saying(
+        &out,
+        "sequence 2 of serial NW-000123 was already issued, as NW-000123-0002",
+    );
+    assert!(!d.path("third.lic").exists());
 }
 
 #[test]
@@ -351,18 +369,16 @@ fn a_batch_cut_short_by_the_disk_leaves_nothing() {
     lines[1]["add_ons"] = serde_json::json!(add_ons);
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     write_batch(&d, text);
-    // 3 KiB a file: the first licence (about 2.2 KB) fits, the second does not.
-    // SIGXFSZ is ignored so that the write fails instead of killing the process.
-    let out = std::process::Command::new("bash")
-        .current_dir(d.path(""))
-        .args([
-            "-c",
-            "trap '' XFSZ; ulimit -f 3; exec \"$0\" \"$@\"",
-            env!("CARGO_BIN_EXE_tessera"),
-        ])
-        .args(ISSUE_BATCH)
-        .output()
-        .unwrap();
+    // out/ on a tmpfs of two pages: the first licence (about 2.2 KB, one
+    // page) fits, the second (two pages) does not. Mounting needs root.
+    if !crate::serve::as_root(
+        "a_batch_cut_short_by_the_disk_leaves_nothing",
+        "mounts a small tmpfs",
+    ) {
+        return;
+    }
+    let _mount = crate::disk::Mount::tmpfs(&d.path("out"), "8k");
+    let out = d.run(&ISSUE_BATCH);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("B-2-2.lic"), "{}", stderr(&out));
     assert!(
@@ -375,6 +391,19 @@ fn a_batch_cut_short_by_the_disk_leaves_nothing() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // And the ledger holds none of them: the batch can simply be run again.
+    let held = d.run(&["vendor", "ledger", "installations", "--json"]);
+    let held: serde_json::Value = serde_json::from_slice(&held.stdout).expect("JSON");
+    let serials: Vec<&str> = held["installations"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|i| i["serial"].as_str().expect("a serial"))
+        .collect();
+    assert!(
+        !serials.contains(&"A-1") && !serials.contains(&"B-2"),
+        "{held}"
+    );
 }
 
 #[test]
@@ -439,7 +468,8 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
     ]);
     assert_invalid(&out, "INVALID: endorsement");
 
-    // Without the endorsement the issuer key is trusted by nobody.
+    // Without the endorsement the issuer key is trusted by nobody (issued
+    // into a ledger of its own: this one has the sequence already).
     d.cmd(&[
         "vendor",
         "issue",
@@ -448,6 +478,8 @@ fn an_endorsed_issuer_signs_licences_that_verify_against_the_root_alone() {
         spec.to_str().unwrap(),
         "--out",
         "bare.lic",
+        "--ledger",
+        "bare.sqlite",
     ])
     .assert()
     .success();

@@ -73,10 +73,20 @@ impl LicenceSpec {
             .map_err(|e: toml::de::Error| format!("invalid spec: {}", e.message()))
     }
 
-    /// The licence this spec describes, issued at `now` unless the spec says when.
-    pub fn into_licence(self, now: DateTime<Utc>) -> Licence {
+    /// The serial the licence binds to.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// The sequence the spec gives, if it gives one (else the ledger gives the next).
+    pub fn sequence(&self) -> Option<u64> {
+        self.sequence
+    }
+
+    /// The licence this spec describes, issued at `now` unless the spec says
+    /// when, with `sequence` (the caller passes the spec's own, when it has one).
+    pub fn into_licence(self, now: DateTime<Utc>, sequence: u64) -> Licence {
         let _ = self.inspect;
-        let sequence = self.sequence.unwrap_or(1);
         Licence {
             licence_id: self
                 .licence_id
@@ -126,7 +136,8 @@ mod tests {
     #[test]
     fn the_shipped_example_is_a_valid_licence() {
         let spec = LicenceSpec::parse(EXAMPLE).unwrap();
-        let licence = spec.into_licence(Utc::now());
+        let sequence = spec.sequence().unwrap_or(1);
+        let licence = spec.into_licence(Utc::now(), sequence);
         licence.validate().unwrap();
         let areas: std::collections::HashSet<_> =
             licence.seat_pools.iter().map(|p| p.area.as_str()).collect();
@@ -147,7 +158,9 @@ mod tests {
         let mut json = serde_json::to_value(&licence).unwrap();
         json["inspect"] = serde_json::json!({"document": "licence", "verified": false});
         let spec = LicenceSpec::from_json(&json.to_string()).unwrap();
-        assert_eq!(spec.into_licence(Utc::now()), licence);
+        assert_eq!(spec.sequence(), Some(licence.sequence));
+        assert_eq!(spec.serial(), "NW-1");
+        assert_eq!(spec.into_licence(Utc::now(), licence.sequence), licence);
     }
 
     #[test]

@@ -43,6 +43,26 @@ impl Failure {
     pub fn usage(msg: impl Into<String>) -> Self {
         Failure::Usage(msg.into())
     }
+
+    /// The message, as the command line shows it.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Usage(m) | Failure::Refused(m) => m.clone(),
+            Failure::Store { message, .. } | Failure::Coded { message, .. } => message.clone(),
+            Failure::BrokenPipe => "standard output was closed".into(),
+        }
+    }
+
+    /// The stable code `--json` gives with it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Usage(_) => "usage",
+            Failure::Refused(_) => "refused",
+            Failure::Store { code, .. } => code.as_str(),
+            Failure::Coded { code, .. } => code,
+            Failure::BrokenPipe => "broken_pipe",
+        }
+    }
 }
 
 impl From<io::Error> for Failure {

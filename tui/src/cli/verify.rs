@@ -85,18 +85,25 @@ impl Args {
     }
 }
 
-/// Checks the document and prints the checklist; exit 1 when it is refused.
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+/// The roots a document is checked against: the production roots built in,
+/// each `--trust` key, and the demo root with `--demo`.
+pub fn roots(trust: &[PathBuf], demo: bool) -> Result<Roots, Failure> {
     let mut roots: Roots = store::trust::production_roots();
-    if args.demo {
+    if demo {
         let demo =
             store::trust::demo_root().map_err(|e| Failure::refused(format!("demo root: {e}")))?;
         roots.add(store::trust::DEMO_ROOT_NAME, demo);
     }
-    for path in &args.trust {
+    for path in trust {
         let key = util::read_public_key(path)?;
         roots.add(format!("{}", path.display()), key);
     }
+    Ok(roots)
+}
+
+/// Checks the document and prints the checklist; exit 1 when it is refused.
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    let roots = roots(&args.trust, args.demo)?;
     let bytes = util::read_limited(
         &args.file,
         licfile::constants::MAX_FILE_BYTES,

@@ -1,11 +1,12 @@
-//! `tessera vendor clock REQUEST --key ROOT.key [--out FILE] [--registry FILE]`
+//! `tessera vendor clock REQUEST --key ROOT.key [--out FILE] [--ledger LOCATION]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ::ledger::ClockCorrectionRow;
 use licfile::{ClockCorrection, Document, DocumentKind, Timestamp, signed};
 
-use super::installation::{self, RegistryArgs};
+use super::installation::{self, Refusal, SiteArgs, Written};
 use crate::cli::util::{self, Failure};
 
 /// Arguments of `vendor clock`.
@@ -21,10 +22,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     #[command(flatten)]
-    registry: RegistryArgs,
+    site: SiteArgs,
 }
 
-/// Answers the request with this machine's time, valid 48 hours.
+/// Answers the request with this machine's time, valid 48 hours, once:
+/// the ledger records the correction in the transaction that checks the
+/// installation key, and a second answer to the same request is refused.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let root = util::read_secret_key(&args.key)?;
     let doc = installation::read(&args.request, DocumentKind::ClockRequest)?;
@@ -39,9 +42,6 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             out.display()
         )));
     }
-    // Checked against the installation key known for the serial, and
-    // remembered as answered: a request is answered once.
-    let standing = installation::register(&args.registry, &doc.document, true)?;
     let now = chrono::Utc::now();
     let valid_until = now + chrono::Duration::hours(licfile::constants::CLOCK_CORRECTION_HOURS);
     let correction = ClockCorrection {
@@ -53,10 +53,38 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     };
     let text = signed::sign(&Document::ClockCorrection(correction), &root, None)
         .map_err(|e| Failure::refused(e.to_string()))?;
+    let row = ClockCorrectionRow {
+        serial: request.serial.clone(),
+        nonce_hex: ::ledger::hex(&request.nonce),
+        time: now.timestamp(),
+        valid_until: valid_until.timestamp(),
+        corrected_mark: request.high_water.0,
+        actor: installation::actor(),
+        at: now.timestamp(),
+    };
+    let mut ledger = args.site.ledger.open()?;
+    let at = ledger.location().to_string();
+    let mut written = Written::default();
+    let standing = ledger.transaction_with(|tx| {
+        written.undo();
+        let standing =
+            installation::check_key(tx, &doc.document, args.site.accept_new_key, row.at)?;
+        tx.record_clock_correction(&row)?;
+        if let Some(path) = &args.out {
+            written.write(path, text.as_bytes())?;
+        }
+        Ok::<_, Refusal>(standing)
+    });
+    let standing = match standing {
+        Ok(s) => s,
+        Err(e) => {
+            written.undo();
+            return Err(e.into_failure(&at));
+        }
+    };
     let fmt = |t: chrono::DateTime<chrono::Utc>| store::rules::check::fmt_minute(t.timestamp());
     match args.out {
         Some(path) => {
-            util::write_new(&path, text.as_bytes(), false)?;
             util::print(&format!(
                 "clock correction for {} written to {}: the site's latest time seen, {}, becomes {}; it may be imported until {}\n{}\n",
                 request.serial,

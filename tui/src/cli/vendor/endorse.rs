@@ -1,4 +1,6 @@
 //! `tessera vendor endorse --key ROOT.key --issuer NAME --products … --until DATE ISSUER.pub`
+//!
+//! The ledger keeps every endorsement signed, with its file.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,6 +8,8 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use licfile::{Document, Endorsement, Timestamp, signed};
 
+use super::installation::{Refusal, Written};
+use super::ledger::LedgerArgs;
 use crate::cli::util::{self, Failure};
 
 /// Arguments of `vendor endorse`.
@@ -29,6 +33,8 @@ pub struct Args {
     /// The issuer's public key (SPKI PEM).
     #[arg(value_name = "ISSUER.pub")]
     issuer_key: PathBuf,
+    #[command(flatten)]
+    ledger: LedgerArgs,
 }
 
 /// Signs the endorsement.
@@ -47,11 +53,47 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         issued_at: Timestamp::from(chrono::Utc::now()),
         until: args.until,
     };
+    let row = ::ledger::EndorsementRow {
+        issuer: endorsement.issuer.clone(),
+        issuer_key_id: issuer.id().to_string(),
+        products: endorsement.products.clone(),
+        until: endorsement.until,
+        signed: String::new(),
+        at: endorsement.issued_at.0,
+    };
     let text = signed::sign(&Document::Endorsement(endorsement), &root, None)
         .map_err(|e| Failure::refused(e.to_string()))?;
+    let row = ::ledger::EndorsementRow {
+        signed: text.clone(),
+        ..row
+    };
+    if let Some(out) = &args.out
+        && out.exists()
+    {
+        return Err(Failure::refused(format!(
+            "{} already exists; it is never overwritten (nothing was signed)",
+            out.display()
+        )));
+    }
+    // Recorded in the ledger in the transaction that writes the file: a file
+    // the ledger does not hold is never left behind.
+    let mut ledger = args.ledger.open()?;
+    let at = ledger.location().to_string();
+    let mut written = Written::default();
+    let recorded = ledger.transaction_with(|tx| {
+        written.undo();
+        tx.record_endorsement(&row)?;
+        if let Some(path) = &args.out {
+            written.write(path, text.as_bytes())?;
+        }
+        Ok::<_, Refusal>(())
+    });
+    if let Err(e) = recorded {
+        written.undo();
+        return Err(e.into_failure(&at));
+    }
     match args.out {
         Some(path) => {
-            util::write_new(&path, text.as_bytes(), false)?;
             util::print(&format!(
                 "endorsed issuer key {} until {}: {}\n",
                 issuer.id(),

@@ -1,64 +1,77 @@
-//! Reading what installations send: requests and reports signed by their
-//! installation keys, checked against the vendor's registry.
+//! Reading what installations send (requests and reports signed by their
+//! installation keys) and checking who sent them against the vendor's ledger.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use licfile::registry::{Registry, Standing};
+use ::ledger::{LedgerError, Standing, Tx, TxError};
 use licfile::{Document, DocumentKind, Roots, SignedDocument};
 
+use super::ledger::{LedgerArgs, failure};
 use crate::cli::util::{self, Failure};
 
-/// Registry options shared by the vendor commands.
+/// The ledger options of a command that reads a document an installation signed.
 #[derive(Debug, Clone, clap::Args)]
-pub struct RegistryArgs {
-    /// The vendor's registry of installation keys (JSON; made on first use).
-    #[arg(long, value_name = "FILE")]
-    pub registry: Option<PathBuf>,
-    /// Accept a different installation key for a known serial (a reinstalled site).
-    #[arg(long, requires = "registry")]
+pub struct SiteArgs {
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+    /// Accept a different installation key for a known serial (a reinstalled
+    /// site): the ledger keeps the old key, retired now, and takes this one.
+    #[arg(long)]
     pub accept_new_key: bool,
 }
 
-/// The largest registry read.
-const MAX_REGISTRY_BYTES: usize = 256 * 1024 * 1024;
-
-/// Reads the registry, or an empty one if the file does not exist yet.
-pub fn load(path: &Path) -> Result<Registry, Failure> {
-    if !path.exists() {
-        return Ok(Registry::default());
-    }
-    let text = util::read_text(path, MAX_REGISTRY_BYTES, "registry (JSON)")?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::refused(format!("{}: not a Tessera registry: {e}", path.display())))
+/// Why a command that works in a ledger transaction stopped: the ledger's
+/// refusal, or the command's own. Either rolls the transaction back.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The ledger refused or failed.
+    Ledger(LedgerError),
+    /// The command refused (a bad file, a request that cannot be granted…).
+    Command(Failure),
 }
 
-/// Writes the registry atomically (a new file renamed over the old).
-pub fn save(path: &Path, registry: &Registry) -> Result<(), Failure> {
-    let text =
-        serde_json::to_string_pretty(registry).map_err(|e| Failure::refused(e.to_string()))?;
-    // Beside the registry under an unpredictable name, created exclusively
-    // (never a file or link someone planted), synced, renamed over it, and
-    // the directory synced.
-    let cannot =
-        |e: std::io::Error| Failure::refused(format!("cannot write {}: {e}", path.display()));
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".registry.")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(cannot)?;
-    use std::io::Write as _;
-    tmp.write_all(text.as_bytes())
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(cannot)?;
-    tmp.persist(path).map_err(|e| cannot(e.error))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
+impl From<LedgerError> for Refusal {
+    fn from(e: LedgerError) -> Self {
+        Refusal::Ledger(e)
     }
-    Ok(())
+}
+
+impl From<Failure> for Refusal {
+    fn from(e: Failure) -> Self {
+        Refusal::Command(e)
+    }
+}
+
+impl TxError for Refusal {
+    fn is_conflict(&self) -> bool {
+        matches!(self, Refusal::Ledger(e) if e.is_conflict())
+    }
+}
+
+impl Refusal {
+    /// As the command line reports it; a ledger's refusal names the ledger `at`.
+    pub fn into_failure(self, at: &str) -> Failure {
+        match self {
+            Refusal::Ledger(e) => failure(e, Some(at)),
+            Refusal::Command(f) => f,
+        }
+    }
+
+    /// The message alone (for a line of a batch's summary).
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Ledger(e) => e.to_string(),
+            Refusal::Command(f) => f.message(),
+        }
+    }
+
+    /// The stable code, for `--json`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Ledger(e) => e.code(),
+            Refusal::Command(f) => f.code(),
+        }
+    }
 }
 
 /// Reads and verifies a document an installation signed, of the kind expected.
@@ -73,50 +86,82 @@ pub fn read(path: &Path, expected: DocumentKind) -> Result<SignedDocument, Failu
     Ok(doc)
 }
 
-/// Checks the document against the registry and remembers its key; with
-/// `acted`, remembers its id too (the request was fulfilled, the report invoiced).
-pub fn register(
-    args: &RegistryArgs,
-    doc: &Document,
-    acted: bool,
-) -> Result<Option<Standing>, Failure> {
-    register_all(args, &[doc], acted)
-}
-
-/// [`register`] for several documents at once (the parts of one report):
-/// all are taken or, if one is refused, none is and the registry is unchanged.
-pub fn register_all(
-    args: &RegistryArgs,
-    docs: &[&Document],
-    acted: bool,
-) -> Result<Option<Standing>, Failure> {
-    let Some(path) = &args.registry else {
-        return Ok(None);
-    };
-    let mut reg = load(path)?;
-    let now = licfile::Timestamp::from(chrono::Utc::now());
-    let mut first = None;
-    for doc in docs {
-        let standing = if acted {
-            reg.record(doc, now, args.accept_new_key)
-        } else {
-            reg.remember_key(doc, now, args.accept_new_key)
-        }
-        .map_err(|e| Failure::refused(e.to_string()))?;
-        first.get_or_insert(standing);
+/// The serial a document from an installation is from, and the installation
+/// key that signed it.
+pub fn sender(doc: &Document) -> Option<(&str, [u8; 32])> {
+    match doc {
+        Document::Request(r) => Some((&r.serial, r.installation_key.0)),
+        Document::UsageReport(r) => Some((&r.serial, r.installation_key.0)),
+        Document::ClockRequest(r) => Some((&r.serial, r.installation_key.0)),
+        _ => None,
     }
-    save(path, &reg)?;
-    Ok(first)
 }
 
-/// A line for people about the registry's verdict.
-pub fn standing_note(s: Option<Standing>) -> &'static str {
+/// Checks the installation key of `doc` against the one the ledger knows
+/// for its serial (taken on first sight; another refused unless `accept_new`).
+pub fn check_key(
+    tx: &mut Tx<'_>,
+    doc: &Document,
+    accept_new: bool,
+    now: i64,
+) -> Result<Standing, Refusal> {
+    let (serial, key) = sender(doc).ok_or_else(|| {
+        Failure::refused(format!(
+            "a {} is not signed by an installation",
+            doc.kind().describe()
+        ))
+    })?;
+    Ok(tx.check_key(serial, &key, accept_new, now)?)
+}
+
+/// A line for people about the ledger's verdict on the installation key.
+pub fn standing_note(s: Standing) -> &'static str {
     match s {
-        None => "installation key not checked (no --registry): anyone could have made this file",
-        Some(Standing::FirstSight) => {
-            "first file from this serial: its installation key is now remembered"
+        Standing::FirstSight => {
+            "first file from this serial: its installation key is now remembered in the ledger"
         }
-        Some(Standing::KnownKey) => "installation key matches the one remembered for this serial",
-        Some(Standing::KeyReplaced) => "installation key REPLACED in the registry, as asked",
+        Standing::KnownKey => "installation key matches the one the ledger knows for this serial",
+        Standing::KeyReplaced => {
+            "installation key REPLACED in the ledger, as asked (the old one is kept, retired)"
+        }
+    }
+}
+
+/// Who is running this command, as the ledger records it.
+pub fn actor() -> String {
+    store::identity::login_name()
+}
+
+/// Now, as the ledger records it (seconds since 1970, UTC).
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The files a ledger transaction writes, as its last step before it
+/// commits: if it does not commit (a refusal, a failed commit, or another
+/// attempt after a conflict), they are removed again, so that no file is
+/// left that the ledger does not record.
+#[derive(Debug, Default)]
+pub struct Written(Vec<std::path::PathBuf>);
+
+impl Written {
+    /// Writes a new file (never overwriting one) and remembers it.
+    pub fn write(&mut self, path: &Path, contents: &[u8]) -> Result<(), Failure> {
+        util::write_new(path, contents, false)?;
+        self.0.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Removes what was written: at the start of every attempt, and after a
+    /// transaction that failed.
+    pub fn undo(&mut self) {
+        for path in self.0.drain(..) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// How many files were written.
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 }

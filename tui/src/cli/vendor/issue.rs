@@ -1,10 +1,19 @@
-//! `tessera vendor issue --key KEY SPEC [--out FILE]` and `--batch SPECS.jsonl --out-dir DIR`
+//! `tessera vendor issue --key KEY SPEC [--out FILE]`, `--fulfil REQUEST`,
+//! and `--batch SPECS.jsonl --out-dir DIR`
+//!
+//! Every licence signed is recorded in the vendor's ledger in the
+//! transaction that takes its sequence, and its file is written in that
+//! transaction too: a licence is never written that the ledger does not
+//! hold, and a sequence is issued once for its serial.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use licfile::{Document, EndorsementProblem, SignedDocument, signed};
 
+use ::ledger::{IssuedLicence, LedgerError, Tx};
+
+use super::installation::{self, Refusal, SiteArgs, Written};
 use crate::cli::util::{self, Failure};
 use crate::spec::LicenceSpec;
 
@@ -18,27 +27,30 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     endorsement: Option<PathBuf>,
     /// The spec: TOML, or JSON (such as `tessera inspect --json` prints).
+    /// Without `sequence`, the licence takes the serial's next one.
     #[arg(
         value_name = "SPEC",
-        required_unless_present = "batch",
+        required_unless_present_any = ["batch", "fulfil"],
         conflicts_with = "batch"
     )]
     spec: Option<PathBuf>,
     /// Write the licence here (never overwritten) instead of standard output.
     #[arg(long, value_name = "FILE", conflicts_with = "batch")]
     out: Option<PathBuf>,
-    /// Issue one licence per line of a JSON Lines file.
+    /// Issue one licence per line of a JSON Lines file, all in one
+    /// transaction: one bad line and nothing is issued.
     #[arg(long, value_name = "SPECS.jsonl", requires = "out_dir")]
     batch: Option<PathBuf>,
     /// With --batch: the directory the licences are written to, as SERIAL-SEQUENCE.lic.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
-    /// Issue the next licence (sequence + 1) granting what this licence request asks;
-    /// SPEC is the licence in force at the site.
+    /// Issue the next licence granting what this licence request asks, on
+    /// top of the latest licence the ledger holds for its serial (or of SPEC,
+    /// the licence in force at the site). A request is fulfilled once.
     #[arg(long, value_name = "REQUEST", conflicts_with = "batch")]
     fulfil: Option<PathBuf>,
     #[command(flatten)]
-    registry: super::installation::RegistryArgs,
+    site: SiteArgs,
 }
 
 /// The largest spec file read: a licence spec is a few kilobytes.
@@ -58,16 +70,24 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             .out_dir
             .as_deref()
             .ok_or_else(|| Failure::usage("--batch needs --out-dir DIR"))?;
-        return run_batch(batch, dir, &key, endorsement.as_ref());
+        return run_batch(batch, dir, &key, endorsement.as_ref(), &args.site);
     }
-    let spec_path = args
+    let spec = match &args.spec {
+        Some(path) => {
+            let text = util::read_text(path, MAX_SPEC_BYTES, "licence spec")?;
+            Some(
+                LicenceSpec::parse(&text)
+                    .map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?,
+            )
+        }
+        None => None,
+    };
+    let shown = args
         .spec
         .as_deref()
-        .ok_or_else(|| Failure::usage("give a SPEC file, or --batch"))?;
-    let text = util::read_text(spec_path, MAX_SPEC_BYTES, "licence spec")?;
-    let spec = LicenceSpec::parse(&text)
-        .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
-    let mut licence = spec.into_licence(chrono::Utc::now());
+        .or(args.fulfil.as_deref())
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     if let Some(out) = &args.out
         && out.exists()
     {
@@ -76,38 +96,104 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             out.display()
         )));
     }
-    let mut fulfilled_request = None;
-    if let Some(request) = &args.fulfil {
-        let (fulfilled, notes, doc) = fulfil(licence, request, &args.registry)?;
-        licence = fulfilled;
-        fulfilled_request = Some(doc);
-        for n in notes {
-            eprintln_note(&n);
+    let request = match &args.fulfil {
+        Some(path) => Some((
+            path.as_path(),
+            installation::read(path, licfile::DocumentKind::Request)?,
+        )),
+        None => None,
+    };
+    let now = chrono::Utc::now();
+    let actor = installation::actor();
+    let mut ledger = args.site.ledger.open()?;
+    let at = ledger.location().to_string();
+    let mut written = Written::default();
+    let issued = ledger.transaction_with(|tx| {
+        written.undo();
+        let mut notes = Vec::new();
+        let licence = match &request {
+            Some((path, doc)) => {
+                let (licence, n) = fulfil(tx, spec.clone(), path, doc, &args.site, &actor, now)?;
+                notes = n;
+                licence
+            }
+            None => {
+                let spec = spec.clone().ok_or_else(|| {
+                    Failure::usage("give a SPEC file, --fulfil REQUEST, or --batch")
+                })?;
+                let sequence = match spec.sequence() {
+                    Some(n) => n,
+                    None => tx.next_sequence(spec.serial())?,
+                };
+                spec.into_licence(now, sequence)
+            }
+        };
+        if let Some(e) = &endorsement {
+            check_covers(e, &licence, now.date_naive())
+                .map_err(|m| Failure::refused(format!("{shown}: {m}")))?;
         }
+        let (serial, sequence) = (licence.serial.clone(), licence.sequence);
+        let issued = issued_record(&licence, &key, endorsement.as_ref())
+            .map_err(|m| Failure::refused(format!("{shown}: {m}")))?;
+        tx.record_licence(&issued).map_err(taken_hint)?;
+        if let Some(out) = &args.out {
+            written.write(out, issued.signed.as_bytes())?;
+        }
+        Ok::<_, Refusal>((serial, sequence, issued.signed, notes))
+    });
+    let (serial, sequence, armored, notes) = match issued {
+        Ok(v) => v,
+        Err(e) => {
+            written.undo();
+            return Err(e.into_failure(&at));
+        }
+    };
+    for n in notes {
+        eprintln_note(&n);
     }
-    if let Some(e) = &endorsement {
-        check_covers(e, &licence, util::today())
-            .map_err(|m| Failure::refused(format!("{}: {m}", spec_path.display())))?;
-    }
-    let (serial, sequence) = (licence.serial.clone(), licence.sequence);
-    let armored = signed::sign(&Document::Licence(licence), &key, endorsement.as_ref())
-        .map_err(|e| Failure::refused(format!("{}: {e}", spec_path.display())))?;
     match args.out {
         Some(path) => {
-            util::write_new(&path, armored.as_bytes(), false)?;
             util::print(&format!(
-                "issued licence {serial} sequence {sequence}, signed by key {}: {}\n",
+                "issued licence {serial} sequence {sequence}, signed by key {}: {} (recorded in the ledger {at})\n",
                 key.public().id(),
                 path.display()
             ))?;
         }
         None => util::print(&armored)?,
     }
-    // Only a request whose licence was written counts as fulfilled.
-    if let Some(doc) = fulfilled_request {
-        super::installation::register(&args.registry, &doc, true)?;
-    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The licence signed, as the ledger keeps it.
+fn issued_record(
+    licence: &licfile::Licence,
+    key: &licfile::SecretKey,
+    endorsement: Option<&SignedDocument>,
+) -> Result<IssuedLicence, String> {
+    let armored = signed::sign(&Document::Licence(licence.clone()), key, endorsement)
+        .map_err(|e| e.to_string())?;
+    Ok(IssuedLicence {
+        serial: licence.serial.clone(),
+        sequence: licence.sequence,
+        licence_id: licence.licence_id.clone(),
+        issued_at: licence.issued_at.0,
+        expiry: licence.expiry.as_ref().map(|e| e.date),
+        signer_key_id: key.public().id().to_string(),
+        signed: armored,
+    })
+}
+
+/// A sequence already issued, with what to do about it.
+fn taken_hint(e: LedgerError) -> Refusal {
+    match e {
+        LedgerError::SequenceTaken { .. } => Refusal::Command(Failure::Coded {
+            code: e.code(),
+            message: format!(
+                "{e} (leave `sequence` out of the spec and the ledger gives the next one)"
+            ),
+        }),
+        other => Refusal::Ledger(other),
+    }
 }
 
 fn read_endorsement(path: &Path) -> Result<SignedDocument, Failure> {
@@ -133,29 +219,58 @@ fn eprintln_note(n: &str) {
     let _ = writeln!(std::io::stderr(), "tessera: note: {n}");
 }
 
-/// The next licence after `current`, granting what the request asks, and the
-/// request (to be recorded as fulfilled once the licence is written).
+/// The next licence, granting what the request asks, on top of the licence
+/// in force at the site: SPEC when given, else the latest the ledger holds
+/// for the serial. The request's installation key is checked and the
+/// request marked fulfilled in the same transaction: a request is
+/// fulfilled once, and the second operator is told who did it and when.
 fn fulfil(
-    current: licfile::Licence,
+    tx: &mut Tx<'_>,
+    spec: Option<LicenceSpec>,
     request_path: &Path,
-    registry: &super::installation::RegistryArgs,
-) -> Result<(licfile::Licence, Vec<String>, licfile::Document), Failure> {
-    let doc = super::installation::read(request_path, licfile::DocumentKind::Request)?;
+    doc: &SignedDocument,
+    site: &SiteArgs,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(licfile::Licence, Vec<String>), Refusal> {
     let licfile::Document::Request(req) = &doc.document else {
-        return Err(Failure::refused("not a licence request"));
+        return Err(Failure::refused("not a licence request").into());
     };
     let shown = request_path.display();
+    installation::check_key(tx, &doc.document, site.accept_new_key, now.timestamp())?;
+    tx.note_request(&req.serial, &req.request_id, Some((actor, now.timestamp())))?;
+    let current = match spec {
+        Some(spec) => {
+            let sequence = match spec.sequence() {
+                Some(n) => n,
+                // The spec says the licence in force but not which: the latest issued.
+                None => tx.next_sequence(spec.serial())?.saturating_sub(1),
+            };
+            spec.into_licence(now, sequence)
+        }
+        None => latest_licence(tx, &req.serial)?.ok_or_else(|| {
+            Failure::Coded {
+                code: "unknown_serial",
+                message: format!(
+                    "{shown}: the ledger holds no licence issued for serial {}; give the spec of the licence in force at the site",
+                    req.serial
+                ),
+            }
+        })?,
+    };
     if req.serial != current.serial {
         return Err(Failure::refused(format!(
             "{shown}: request {} is from serial {}, but the spec is for serial {}",
             req.request_id, req.serial, current.serial
-        )));
+        ))
+        .into());
     }
     if current.sequence < req.licence_sequence {
         return Err(Failure::refused(format!(
             "{shown}: request {} was made against licence sequence {}, but the spec is the older sequence {}; use the spec of the licence in force at the site",
             req.request_id, req.licence_sequence, current.sequence
-        )));
+        ))
+        .into());
     }
     let mut notes = Vec::new();
     if current.sequence > req.licence_sequence {
@@ -165,9 +280,7 @@ fn fulfil(
             req.request_id, req.licence_sequence, current.sequence
         ));
     }
-    // Checked before anything is issued: a request is fulfilled once.
-    super::installation::register(registry, &doc.document, false)?;
-    let today = chrono::Utc::now().date_naive();
+    let today = now.date_naive();
     let mut next = current.clone();
     for c in &req.changes {
         let pool = next
@@ -191,7 +304,8 @@ fn fulfil(
                     return Err(Failure::refused(format!(
                         "{shown}: asks to remove {} {} {} seats, but the licence grants {}",
                         c.count, c.area, c.licence, pool.count
-                    )));
+                    ))
+                    .into());
                 }
                 pool.count -= c.count;
             }
@@ -203,8 +317,34 @@ fn fulfil(
     }
     next.sequence = current.sequence + 1;
     next.licence_id = format!("{}-{:04}", next.serial, next.sequence);
-    next.issued_at = licfile::Timestamp::from(chrono::Utc::now());
-    Ok((next, notes, doc.document))
+    next.issued_at = licfile::Timestamp::from(now);
+    Ok((next, notes))
+}
+
+/// The licence of the highest sequence the ledger holds for `serial`.
+fn latest_licence(tx: &mut Tx<'_>, serial: &str) -> Result<Option<licfile::Licence>, Refusal> {
+    let Some(issued) = tx.licences(serial)?.pop() else {
+        return Ok(None);
+    };
+    let doc = signed::read(issued.signed.as_bytes()).map_err(|e| Failure::Coded {
+        code: "corrupt_ledger",
+        message: format!(
+            "licence {} in the ledger cannot be read ({e}): the ledger was changed outside Tessera",
+            issued.licence_id
+        ),
+    })?;
+    match doc.document {
+        Document::Licence(l) => Ok(Some(l)),
+        other => Err(Failure::Coded {
+            code: "corrupt_ledger",
+            message: format!(
+                "licence {} in the ledger is a {}",
+                issued.licence_id,
+                other.kind().describe()
+            ),
+        }
+        .into()),
+    }
 }
 
 /// A licence the endorsement does not cover would be refused by every site:
@@ -239,12 +379,15 @@ fn check_covers(
     }
 }
 
-/// Signs every line, then writes every file: a batch with one bad line writes nothing.
+/// Signs every line and records every licence in one transaction, then
+/// writes every file in it: a batch with one bad line (or one sequence
+/// already issued) issues nothing and writes nothing.
 fn run_batch(
     batch: &Path,
     dir: &Path,
     key: &licfile::SecretKey,
     endorsement: Option<&SignedDocument>,
+    site: &SiteArgs,
 ) -> Result<ExitCode, Failure> {
     let text = util::read_text(batch, MAX_BATCH_BYTES, "JSON Lines file of licence specs")?;
     if !dir.is_dir() {
@@ -254,78 +397,140 @@ fn run_batch(
         )));
     }
     let now = chrono::Utc::now();
-    let mut out = Vec::new();
+    let mut specs = Vec::new();
     let mut problems = Vec::new();
-    let mut names = std::collections::HashSet::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let n = i + 1;
-        let licence = match LicenceSpec::from_json(line) {
-            Ok(spec) => spec.into_licence(now),
-            Err(e) => {
-                problems.push(format!("line {n}: {e}"));
-                continue;
-            }
-        };
-        if let Some(e) = endorsement
-            && let Err(m) = check_covers(e, &licence, now.date_naive())
-        {
-            problems.push(format!("line {n}: {m}"));
-            continue;
-        }
-        let name = format!("{}-{}.lic", licence.serial, licence.sequence);
-        if !names.insert(name.clone()) {
-            problems.push(format!("line {n}: a second licence {name}"));
-            continue;
-        }
-        match signed::sign(&Document::Licence(licence), key, endorsement) {
-            Ok(armored) => out.push((dir.join(name), armored)),
-            Err(e) => problems.push(format!("line {n}: {e}")),
+        match LicenceSpec::from_json(line) {
+            Ok(spec) => specs.push((i + 1, spec)),
+            Err(e) => problems.push(format!("line {}: {e}", i + 1)),
         }
     }
     if !problems.is_empty() {
-        let shown = problems.len().min(20);
-        let mut msg = format!(
-            "{}: {} of the specs are invalid; nothing was written:\n  {}",
-            batch.display(),
-            problems.len(),
-            problems[..shown].join("\n  ")
-        );
-        if problems.len() > shown {
-            msg.push_str(&format!("\n  … and {} more", problems.len() - shown));
-        }
-        return Err(Failure::refused(msg));
+        return Err(batch_refused(batch, &problems));
     }
-    if let Some((path, _)) = out.iter().find(|(p, _)| p.exists()) {
-        return Err(Failure::refused(format!(
-            "{} already exists; nothing was written (licences are never overwritten)",
-            path.display()
-        )));
-    }
-    // A write that fails part-way (a full disk, a file made meanwhile) takes
-    // back the files of this run, so that the batch can simply be run again.
-    for (i, (path, armored)) in out.iter().enumerate() {
-        if let Err(e) = util::write_new(path, armored.as_bytes(), false) {
-            for (written, _) in &out[..i] {
-                let _ = std::fs::remove_file(written);
+    let mut ledger = site.ledger.open()?;
+    let at = ledger.location().to_string();
+    let mut written = Written::default();
+    let issued = ledger.transaction_with(|tx| {
+        written.undo();
+        let unsequenced: Vec<&str> = specs
+            .iter()
+            .filter(|(_, s)| s.sequence().is_none())
+            .map(|(_, s)| s.serial())
+            .collect();
+        let mut next = tx.next_sequences(&unsequenced)?;
+        let mut problems = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        let mut issued = Vec::with_capacity(specs.len());
+        let mut lines = Vec::with_capacity(specs.len());
+        for (n, spec) in &specs {
+            let sequence = match spec.sequence() {
+                Some(s) => s,
+                None => {
+                    // Lines of one serial without a sequence take the next ones in turn.
+                    let slot = next.entry(spec.serial().to_string()).or_insert(1);
+                    let s = *slot;
+                    *slot = s.saturating_add(1);
+                    s
+                }
+            };
+            let licence = spec.clone().into_licence(now, sequence);
+            if let Some(e) = endorsement
+                && let Err(m) = check_covers(e, &licence, now.date_naive())
+            {
+                problems.push(format!("line {n}: {m}"));
+                continue;
             }
-            return Err(match e {
-                Failure::Refused(m) => Failure::refused(format!(
-                    "{m}; the {i} licences written before it were removed again: nothing of this batch is left"
-                )),
-                other => other,
-            });
+            let name = format!("{}-{}.lic", licence.serial, licence.sequence);
+            if !names.insert(name.clone()) {
+                problems.push(format!("line {n}: a second licence {name}"));
+                continue;
+            }
+            match issued_record(&licence, key, endorsement) {
+                Ok(rec) => {
+                    issued.push(rec);
+                    lines.push(*n);
+                }
+                Err(e) => problems.push(format!("line {n}: {e}")),
+            }
         }
-    }
+        if problems.is_empty() {
+            for taken in tx.record_licences(&issued)? {
+                let line = match &taken {
+                    LedgerError::SequenceTaken {
+                        serial, sequence, ..
+                    } => issued
+                        .iter()
+                        .zip(&lines)
+                        .find(|(l, _)| l.serial == *serial && l.sequence == *sequence)
+                        .map(|(_, n)| *n),
+                    _ => None,
+                };
+                problems.push(match line {
+                    Some(n) => format!("line {n}: {taken}"),
+                    None => taken.to_string(),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Refusal::Command(batch_refused(batch, &problems)));
+        }
+        let paths: Vec<PathBuf> = issued
+            .iter()
+            .map(|l| dir.join(format!("{}-{}.lic", l.serial, l.sequence)))
+            .collect();
+        if let Some(path) = paths.iter().find(|p| p.exists()) {
+            return Err(Failure::refused(format!(
+                "{} already exists; nothing was issued (licences are never overwritten)",
+                path.display()
+            ))
+            .into());
+        }
+        for (path, l) in paths.iter().zip(&issued) {
+            if let Err(e) = written.write(path, l.signed.as_bytes()) {
+                let done = written.len();
+                return Err(match e {
+                    Failure::Refused(m) => Failure::refused(format!(
+                        "{m}; the {done} licences written before it were removed again and none was recorded: nothing of this batch is left"
+                    )),
+                    other => other,
+                }
+                .into());
+            }
+        }
+        Ok::<_, Refusal>(issued.len())
+    });
+    let count = match issued {
+        Ok(n) => n,
+        Err(e) => {
+            written.undo();
+            return Err(e.into_failure(&at));
+        }
+    };
     util::print(&format!(
-        "issued {} licences into {}, signed by key {}\n",
-        out.len(),
+        "issued {count} licences into {}, signed by key {}, recorded in the ledger {at}\n",
         dir.display(),
         key.public().id()
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The refusal of a whole batch, naming its first 20 problems.
+fn batch_refused(batch: &Path, problems: &[String]) -> Failure {
+    let shown = problems.len().min(20);
+    let mut msg = format!(
+        "{}: {} of the specs cannot be issued; nothing was issued or written:\n  {}",
+        batch.display(),
+        problems.len(),
+        problems[..shown].join("\n  ")
+    );
+    if problems.len() > shown {
+        msg.push_str(&format!("\n  … and {} more", problems.len() - shown));
+    }
+    Failure::refused(msg)
 }
 
 #[cfg(test)]

@@ -50,8 +50,27 @@ pub enum Cmd {
     Licences(LicencesArgs),
     /// The invoices (of one month), with their lines; --csv for a spreadsheet.
     Invoices(InvoicesArgs),
-    /// Take an installations.json (the file of --registry) into the ledger; twice changes nothing.
+    /// Take an installations.json (kept by earlier versions with --registry) into the ledger; twice changes nothing.
     Import(ImportArgs),
+    /// Record licences signed before the ledger (or elsewhere), so that their
+    /// sites can be invoiced; each must verify against a root trusted here.
+    AddLicence(AddLicenceArgs),
+}
+
+/// Arguments of `vendor ledger add-licence`.
+#[derive(Debug, clap::Args)]
+pub struct AddLicenceArgs {
+    /// The licence files, as issued.
+    #[arg(value_name = "LICENCE", required = true)]
+    files: Vec<PathBuf>,
+    /// Trust this root public key (SPKI PEM) besides the built-in roots; may be repeated.
+    #[arg(long, value_name = "ROOT.pub")]
+    trust: Vec<PathBuf>,
+    /// Also trust the demo root (for demo licences only).
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    ledger: LedgerArgs,
 }
 
 /// Arguments of `vendor ledger installations`.
@@ -96,7 +115,7 @@ pub struct InvoicesArgs {
 /// Arguments of `vendor ledger import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// The registry the vendor commands kept with --registry.
+    /// The registry the vendor commands of earlier versions kept with --registry.
     #[arg(value_name = "installations.json")]
     file: PathBuf,
     #[command(flatten)]
@@ -132,6 +151,7 @@ pub fn run(cmd: Cmd) -> Result<ExitCode, Failure> {
         Cmd::Licences(args) => licences(args),
         Cmd::Invoices(args) => invoices(args),
         Cmd::Import(args) => import(args),
+        Cmd::AddLicence(args) => add_licence(args),
     }
 }
 
@@ -305,5 +325,68 @@ fn import(args: ImportArgs) -> Result<ExitCode, Failure> {
             args.file.display()
         ))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Records licence files in the ledger, all or none: each verified against
+/// the roots, none a sequence the ledger gave another licence. A licence the
+/// ledger holds already, byte for byte, is counted and left.
+fn add_licence(args: AddLicenceArgs) -> Result<ExitCode, Failure> {
+    let roots = crate::cli::verify::roots(&args.trust, args.demo)?;
+    let mut issued = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let shown = path.display();
+        let bytes = util::read_limited(path, licfile::constants::MAX_FILE_BYTES, "licence")?;
+        let (doc, _) =
+            licfile::verify::read_verified(&bytes, licfile::DocumentKind::Licence, &roots)
+                .map_err(|e| Failure::refused(format!("{shown}: {e}")))?;
+        let licfile::Document::Licence(l) = &doc.document else {
+            return Err(Failure::refused(format!("{shown}: not a licence")));
+        };
+        let text =
+            String::from_utf8(bytes).map_err(|_| Failure::refused(format!("{shown}: not text")))?;
+        issued.push(::ledger::IssuedLicence {
+            serial: l.serial.clone(),
+            sequence: l.sequence,
+            licence_id: l.licence_id.clone(),
+            issued_at: l.issued_at.0,
+            expiry: l.expiry.as_ref().map(|e| e.date),
+            signer_key_id: doc.envelope.key_id.to_string(),
+            signed: text,
+        });
+    }
+    let mut l = args.ledger.open()?;
+    let at = l.location().to_string();
+    let (added, already) = l
+        .transaction(|tx| {
+            let mut already = 0;
+            for taken in tx.record_licences(&issued)? {
+                let LedgerError::SequenceTaken {
+                    serial, sequence, ..
+                } = &taken
+                else {
+                    return Err(taken);
+                };
+                let same = tx
+                    .licences(serial)?
+                    .into_iter()
+                    .find(|h| h.sequence == *sequence)
+                    .zip(
+                        issued
+                            .iter()
+                            .find(|i| i.serial == *serial && i.sequence == *sequence),
+                    )
+                    .is_some_and(|(held, new)| held.signed == new.signed);
+                if !same {
+                    return Err(taken);
+                }
+                already += 1;
+            }
+            Ok((issued.len() - already, already))
+        })
+        .map_err(|e| failure(e, Some(&at)))?;
+    util::print(&format!(
+        "{added} licences recorded in the ledger {at}; {already} were there already\n"
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
