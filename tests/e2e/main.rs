@@ -1,6 +1,7 @@
 //! End-to-end tests of the built `tessera` binary, compiled into one test binary.
 
 mod airgap;
+mod billing;
 mod clock;
 mod console;
 mod crash;
