@@ -161,6 +161,9 @@ fn findings(inv: &Value) -> Vec<String> {
         .collect()
 }
 
+/// What a dishonest site changes in its report before re-signing it.
+type Forgery = Box<dyn Fn(&mut UsageReport)>;
+
 #[test]
 fn a_site_that_rewrites_its_report_is_billed_what_the_ledger_implies() {
     let d = Dir::new();
@@ -184,7 +187,7 @@ fn a_site_that_rewrites_its_report_is_billed_what_the_ledger_implies() {
     // Each forgery, re-signed by the site's own key, in a ledger of its own
     // (the honest one has invoiced the month).
     let zero: licfile::Money = "0.00".parse().expect("money");
-    let forgeries: Vec<(&str, Box<dyn Fn(&mut UsageReport)>, &str)> = vec![
+    let forgeries: Vec<(&str, Forgery, &str)> = vec![
         (
             "every price 0",
             Box::new(move |r: &mut UsageReport| {
