@@ -8,4 +8,5 @@ mod common;
 mod conformance;
 mod golden;
 mod invoice;
+mod lease;
 mod roundtrip;
