@@ -9,4 +9,5 @@ mod conformance;
 mod golden;
 mod invoice;
 mod lease;
+mod python;
 mod roundtrip;
