@@ -962,3 +962,36 @@ fn golden_armored_lease() {
         ]
     );
 }
+
+#[test]
+fn the_protocol_shows_the_golden_lease() {
+    // docs/PROTOCOL.md's worked example is these files: the armored lease,
+    // and the payload's hex with its annotations beside it.
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/PROTOCOL.md"),
+    )
+    .expect("docs/PROTOCOL.md");
+    let armored = std::fs::read_to_string(common::test_path("golden/lease.txt")).unwrap();
+    assert!(
+        doc.contains(&armored),
+        "docs/PROTOCOL.md no longer shows tests/golden/lease.txt as it is"
+    );
+    let (_, after) = doc
+        .split_once("The payload of the lease above, 117 bytes:\n\n```\n")
+        .expect("the payload's example in docs/PROTOCOL.md");
+    let (block, _) = after.split_once("```").expect("the example's end");
+    // Each line's leading hex groups; the annotation starts at the first word that is not hex.
+    let hex: String = block
+        .lines()
+        .flat_map(|line| {
+            line.split_whitespace()
+                .take_while(|w| w.len() % 2 == 0 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .collect();
+    let shown = common::from_hex_lines(&hex).expect("hex");
+    assert_eq!(
+        shown,
+        encoding::encode_document(&Document::Lease(lease(&installation_key()))).unwrap(),
+        "docs/PROTOCOL.md's payload example is not the golden lease's payload"
+    );
+}
