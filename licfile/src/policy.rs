@@ -590,7 +590,7 @@ fn lease_expiry_check(list: &mut List, lease: &Lease, date: NaiveDate) {
         list.push(
             "expiry",
             Status::Pass,
-            format!("the lease holds until {}", lease.not_after),
+            format!("the lease runs until {}", lease.not_after),
         );
     } else {
         list.push(

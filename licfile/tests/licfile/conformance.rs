@@ -130,22 +130,39 @@ fn sign_unchecked(doc: &Document, seed: [u8; 32]) -> String {
 /// (another kind's, for a signature made for something else), without the
 /// content checks `signed::sign` makes.
 fn sign_under(doc: &Document, seed: [u8; 32], context: DocumentKind) -> String {
+    sign_payload(doc, encoding::encode_document(doc).unwrap(), seed, context)
+}
+
+/// `payload` in an envelope of `doc`'s kind (and `doc`'s header lines), signed
+/// over `context`'s signing context.
+fn sign_payload(doc: &Document, payload: Vec<u8>, seed: [u8; 32], context: DocumentKind) -> String {
+    let (key_id, envelope) = envelope_signed(doc.kind(), payload, seed, context);
+    let mut headers = doc.header();
+    headers.push(("Key", key_id.to_string()));
+    armor::write(doc.kind(), &headers, &envelope)
+}
+
+/// The bytes of an envelope of `kind` holding `payload` as it is (even one
+/// `encode_document` refuses), signed by the key from `seed` over `context`'s
+/// signing context; and that key's id.
+fn envelope_signed(
+    kind: DocumentKind,
+    payload: Vec<u8>,
+    seed: [u8; 32],
+    context: DocumentKind,
+) -> (KeyId, Vec<u8>) {
     use ed25519_dalek::Signer as _;
-    let payload = encoding::encode_document(doc).unwrap();
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let raw = key.verifying_key().to_bytes();
-    let kind = doc.kind();
+    let key_id = KeyId::of(&key.verifying_key().to_bytes());
     let signature = key.sign(&signed_message(context, &payload)).to_bytes();
     let envelope = Envelope {
         kind,
-        key_id: KeyId::of(&raw),
+        key_id,
         payload,
         endorsement: None,
         signature,
     };
-    let mut headers = doc.header();
-    headers.push(("Key", KeyId::of(&raw).to_string()));
-    armor::write(kind, &headers, &envelope.to_bytes())
+    (key_id, envelope.to_bytes())
 }
 
 /// Every vector: file name and exact bytes.
@@ -617,6 +634,19 @@ fn lease_vectors(v: &mut Vec<(&'static str, String)>) {
             "Not after: 2026-06-08T16:00:00Z",
         ),
     ));
+    // What a reader in another language may take too kindly: a header name
+    // whose K is the Kelvin sign (Unicode lowercases it to k), and an
+    // information separator (white space to some, not to Unicode) before a
+    // base64 line.
+    v.push((
+        "lease-kelvin-header.txt",
+        valid.replace("Key: ", "\u{212a}ey: "),
+    ));
+    let second = base64_lines(&valid)[1];
+    v.push((
+        "lease-separator-in-armor.txt",
+        valid.replacen(second, &format!("\u{1c}{second}"), 1),
+    ));
     // The lease's bytes signed by the installation key as a licence request:
     // a signature made for one kind never verifies as another.
     v.push((
@@ -695,6 +725,19 @@ fn lease_vectors(v: &mut Vec<(&'static str, String)>) {
     v.push((
         "lease-ends-as-it-begins.txt",
         sign_unchecked(&Document::Lease(at(1_780_300_800, 1_780_300_800)), [4; 32]),
+    ));
+    // Longer than any payload may be (a user name of 41,000 letters), signed
+    // by a key nobody trusts: refused as it is read, before any key is looked at.
+    let mut huge = lease(&wrong);
+    huge.user = "x".repeat(41_000);
+    // Encoded without the size check that signing makes.
+    let payload = bincode::serde::encode_to_vec(&huge, encoding::config()).unwrap();
+    assert!(payload.len() > licfile::constants::MAX_PAYLOAD_BYTES);
+    // No header lines: the user's alone would take the file past 64 KiB.
+    let (_, envelope) = envelope_signed(DocumentKind::Lease, payload, [3; 32], DocumentKind::Lease);
+    v.push((
+        "lease-oversized-payload.txt",
+        armor::write(DocumentKind::Lease, &[], &envelope),
     ));
     // A user name holding a control character.
     let mut bell = lease(&install);

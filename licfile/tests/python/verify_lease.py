@@ -15,6 +15,11 @@ malformed, not_a_lease, untrusted_key, bad_signature, key_mismatch,
 other_serial, not_yet_valid or expired. Exit 2: the command line or the key
 file is wrong.
 
+A file of another kind is read as far as its envelope and refused as
+not_a_lease; Tessera decodes its payload as well, so a damaged document of
+another kind is malformed to Tessera and not_a_lease here. On every lease
+the two agree.
+
 Needs only the standard library and the `cryptography` package (Debian:
 python3-cryptography). It is a test of the format's documentation: Tessera's
 tests run it on every lease vector and hold it to the same verdicts as Rust.
@@ -34,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 # The format's constants (docs/PROTOCOL.md).
 MAX_FILE_BYTES = 64 * 1024
+# bincode's decode limit in Tessera's configuration: a longer payload is refused.
+MAX_PAYLOAD_BYTES = 40 * 1024
 MAGIC = b"TSRA"
 FORMAT_VERSION = 1
 KIND_LEASE = 8
@@ -60,6 +67,12 @@ KINDS = {
 HEADER_NAMES = (
     "Serial", "Licensee", "Expires", "Month", "Issuer", "Until",
     "High-water", "Time", "Valid until", "User", "Not after", "Key",
+)
+# Unicode's White_Space: what Tessera trims from lines, header values and
+# names (Python's own str.strip() takes a few control characters as well).
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 BASE64_ALPHABET = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
@@ -93,7 +106,7 @@ def read_armor(data):
     other_label = None
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = [line.strip() for line in text.split("\n")]
+    lines = [line.strip(WHITE_SPACE) for line in text.split("\n")]
     at = 0
     while True:
         if at == len(lines):
@@ -127,16 +140,17 @@ def read_armor(data):
             raise malformed("a line of dashes inside the armor: %r" % line[:60])
         if not in_body and ":" in line:
             name, value = line.split(":", 1)
-            name = name.strip()
-            canonical = [h for h in HEADER_NAMES if h.lower() == name.lower()]
+            name = name.strip(WHITE_SPACE)
+            # ASCII case only: Unicode's would take a Kelvin sign for a K.
+            canonical = [h for h in HEADER_NAMES if name.isascii() and h.lower() == name.lower()]
             if not canonical:
                 raise malformed("unknown header line %r" % line[:60])
             if canonical[0] in headers:
                 raise malformed("header %r appears twice" % canonical[0])
-            headers[canonical[0]] = value.strip()
+            headers[canonical[0]] = value.strip(WHITE_SPACE)
             continue
         in_body = True
-        chars = "".join(line.split())
+        chars = "".join(c for c in line if c not in WHITE_SPACE)
         if not set(chars) <= BASE64_ALPHABET:
             raise malformed("a line inside the armor is not base64: %r" % line[:60])
         body.append(chars)
@@ -236,6 +250,9 @@ def decode_lease(payload):
     """The lease's fields, in order, as bincode 2 writes them in Tessera's
     configuration: big-endian fixed-width integers, strings as a u64 length
     and UTF-8, an Option as a tag byte 0 or 1, an enum as a u32 index."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise malformed("the lease payload is %d bytes, more than the %d a payload may hold"
+                        % (len(payload), MAX_PAYLOAD_BYTES))
     r = Reader(payload, "lease payload")
     lease = {"serial": r.string(), "user": r.string(), "seat": None}
     if r.option_tag():
@@ -257,13 +274,13 @@ def text_problems(field, value, max_chars):
     """What Tessera refuses in a one-line name: empty, too long, a control
     character (Unicode category Cc), leading or trailing white space."""
     problems = []
-    if not value.strip():
+    if not value.strip(WHITE_SPACE):
         problems.append("%s is empty" % field)
     elif len(value) > max_chars:
         problems.append("%s is longer than %d characters" % (field, max_chars))
     if any(unicodedata.category(c) == "Cc" for c in value):
         problems.append("%s contains a control character" % field)
-    if value != value.strip():
+    if value != value.strip(WHITE_SPACE):
         problems.append("%s has leading or trailing spaces" % field)
     return problems
 
