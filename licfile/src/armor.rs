@@ -13,7 +13,7 @@ use crate::document::DocumentKind;
 use crate::error::ArmorError;
 
 /// Header names that may stand above the base64.
-pub const HEADER_NAMES: [&str; 10] = [
+pub const HEADER_NAMES: [&str; 12] = [
     "Serial",
     "Licensee",
     "Expires",
@@ -23,6 +23,8 @@ pub const HEADER_NAMES: [&str; 10] = [
     "High-water",
     "Time",
     "Valid until",
+    "User",
+    "Not after",
     "Key",
 ];
 

@@ -49,6 +49,8 @@ pub const CONTEXT_ENDORSEMENT: &str = "tessera/issuer/v1";
 pub const CONTEXT_CLOCK_REQUEST: &str = "tessera/clock-request/v1";
 /// Signing context of clock corrections.
 pub const CONTEXT_CLOCK_CORRECTION: &str = "tessera/clock/v1";
+/// Signing context of leases.
+pub const CONTEXT_LEASE: &str = "tessera/lease/v1";
 
 /// Armor label of licences.
 pub const LABEL_LICENCE: &str = "TESSERA LICENCE";
@@ -64,6 +66,8 @@ pub const LABEL_ENDORSEMENT: &str = "TESSERA ISSUER ENDORSEMENT";
 pub const LABEL_CLOCK_REQUEST: &str = "TESSERA CLOCK REQUEST";
 /// Armor label of clock corrections.
 pub const LABEL_CLOCK_CORRECTION: &str = "TESSERA CLOCK CORRECTION";
+/// Armor label of leases.
+pub const LABEL_LEASE: &str = "TESSERA LEASE";
 
 /// Width of the base64 lines written inside the armor.
 pub const ARMOR_LINE_WIDTH: usize = 64;
@@ -77,6 +81,22 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 /// signed: one held back and imported later would set the mark back by as
 /// long as it was held.
 pub const CLOCK_CORRECTION_HOURS: i64 = 48;
+
+/// The longest a lease may last: its `not_after` is at most this long after
+/// its `issued_at`. A lease lets a user keep working while the installation
+/// cannot be asked, and a user deactivated meanwhile keeps working until the
+/// lease runs out; seven days is the longest a licence already tolerates a user
+/// working beyond the seats (the default over-allocation grace, seed 003), and
+/// covers a service down over a long weekend. A store's own setting (a few
+/// hours by default) is what sites use; this bounds what any setting can sign.
+pub const LEASE_MAX_HOURS: i64 = 7 * 24;
+
+/// Seconds a lease's `issued_at` may lie ahead of the verifier's clock and the
+/// lease still be taken. The product may run on another host than the
+/// installation, and two hosts' clocks differ by a little even when both are
+/// synchronised; five minutes is the customary tolerance (Kerberos uses it).
+/// No allowance is made at `not_after`: a lease never runs longer than signed.
+pub const LEASE_CLOCK_SKEW_SECONDS: i64 = 5 * 60;
 
 /// Envelope byte that names each document kind.
 pub mod kind_byte {
@@ -94,4 +114,6 @@ pub mod kind_byte {
     pub const CLOCK_CORRECTION: u8 = 6;
     /// A usage report of format 2.
     pub const USAGE_REPORT_2: u8 = 7;
+    /// A lease.
+    pub const LEASE: u8 = 8;
 }

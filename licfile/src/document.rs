@@ -1,4 +1,4 @@
-//! The six signed documents and what each carries.
+//! The signed documents and what each carries.
 //!
 //! Field order is the format: bincode writes fields in declaration order, and
 //! golden-bytes tests pin every struct. Add fields only in a new format version.
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::constants::{self, kind_byte};
 use crate::values::{DaySet, Money, RawPublicKey, Timestamp, YearMonth};
 
-/// Which of the six documents a file holds.
+/// Which of the signed documents a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocumentKind {
@@ -28,11 +28,14 @@ pub enum DocumentKind {
     /// A usage report of format 2: format 1 and the [`ReportChain`] after it,
     /// signed by an installation key under a context of its own.
     UsageReport2,
+    /// A lease: a user may work until a time, signed by the installation key,
+    /// which a product verifies offline with the installation's public key.
+    Lease,
 }
 
 impl DocumentKind {
     /// Every kind, in envelope-byte order.
-    pub const ALL: [DocumentKind; 7] = [
+    pub const ALL: [DocumentKind; 8] = [
         DocumentKind::Licence,
         DocumentKind::Request,
         DocumentKind::UsageReport,
@@ -40,6 +43,7 @@ impl DocumentKind {
         DocumentKind::ClockRequest,
         DocumentKind::ClockCorrection,
         DocumentKind::UsageReport2,
+        DocumentKind::Lease,
     ];
 
     /// Whether a document of kind `found` is what a reader asking for this
@@ -63,6 +67,7 @@ impl DocumentKind {
             DocumentKind::ClockRequest => constants::CONTEXT_CLOCK_REQUEST,
             DocumentKind::ClockCorrection => constants::CONTEXT_CLOCK_CORRECTION,
             DocumentKind::UsageReport2 => constants::CONTEXT_USAGE_REPORT_2,
+            DocumentKind::Lease => constants::CONTEXT_LEASE,
         }
     }
 
@@ -76,6 +81,7 @@ impl DocumentKind {
             DocumentKind::ClockRequest => constants::LABEL_CLOCK_REQUEST,
             DocumentKind::ClockCorrection => constants::LABEL_CLOCK_CORRECTION,
             DocumentKind::UsageReport2 => constants::LABEL_USAGE_REPORT_2,
+            DocumentKind::Lease => constants::LABEL_LEASE,
         }
     }
 
@@ -89,6 +95,7 @@ impl DocumentKind {
             DocumentKind::ClockRequest => kind_byte::CLOCK_REQUEST,
             DocumentKind::ClockCorrection => kind_byte::CLOCK_CORRECTION,
             DocumentKind::UsageReport2 => kind_byte::USAGE_REPORT_2,
+            DocumentKind::Lease => kind_byte::LEASE,
         }
     }
 
@@ -112,6 +119,7 @@ impl DocumentKind {
             DocumentKind::ClockRequest => "clock request",
             DocumentKind::ClockCorrection => "clock correction",
             DocumentKind::UsageReport2 => "usage report (format 2)",
+            DocumentKind::Lease => "lease",
         }
     }
 }
@@ -584,7 +592,49 @@ pub struct ClockCorrection {
     pub corrected_mark: Timestamp,
 }
 
-/// Any of the six documents, decoded.
+/// The seat pool a lease's user holds: the pool as the store names it, by the
+/// issuer of its licence, its product area, licence name and term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseSeat {
+    /// The issuer of the licence that grants the pool: empty for the vendor's
+    /// own (root-signed) licences, else the endorsed issuer's name. Part of the
+    /// pool's identity: an add-on vendor may name a pool as the vendor does.
+    pub issuer: String,
+    /// Product area, as the licence writes it, e.g. "Jobs".
+    pub area: String,
+    /// Licence name within the area, as the licence writes it, e.g. "User".
+    pub licence: String,
+    /// The pool's term.
+    pub term: Term,
+}
+
+/// A lease: the installation's word that a user may work until `not_after`,
+/// signed by the installation key it carries.
+///
+/// `tessera check USER --lease FILE` writes one for a user who may work; the
+/// licensed product keeps it and, while the installation cannot be asked,
+/// verifies it offline with the installation's public key
+/// ([`crate::lease::verify`]). It renews at half-life ([`Lease::renew_at`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lease {
+    /// Installation serial.
+    pub serial: String,
+    /// The store user the lease is for, exactly as the store names them.
+    pub user: String,
+    /// The pool the user holds a seat of; none for a user who may work without
+    /// a seat (an Owner/manager).
+    pub seat: Option<LeaseSeat>,
+    /// When the installation signed it.
+    pub issued_at: Timestamp,
+    /// The first moment the lease no longer holds: valid while `now < not_after`.
+    pub not_after: Timestamp,
+    /// The installation's public key, which signed this lease.
+    pub installation_key: RawPublicKey,
+}
+
+/// Any of the signed documents, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Document {
     /// A licence.
@@ -599,6 +649,8 @@ pub enum Document {
     ClockRequest(ClockRequest),
     /// A clock correction.
     ClockCorrection(ClockCorrection),
+    /// A lease.
+    Lease(Lease),
 }
 
 impl Document {
@@ -612,6 +664,7 @@ impl Document {
             Document::Endorsement(_) => DocumentKind::Endorsement,
             Document::ClockRequest(_) => DocumentKind::ClockRequest,
             Document::ClockCorrection(_) => DocumentKind::ClockCorrection,
+            Document::Lease(_) => DocumentKind::Lease,
         }
     }
 
@@ -649,6 +702,11 @@ impl Document {
                 ("Serial", c.serial.clone()),
                 ("Time", c.time.to_string()),
                 ("Valid until", c.valid_until.to_string()),
+            ],
+            Document::Lease(l) => vec![
+                ("Serial", l.serial.clone()),
+                ("User", l.user.clone()),
+                ("Not after", l.not_after.to_string()),
             ],
         }
     }

@@ -64,6 +64,7 @@ pub fn encode_document(doc: &Document) -> Result<Vec<u8>, SignError> {
         Document::Endorsement(d) => encode(d, doc.kind()),
         Document::ClockRequest(d) => encode(d, doc.kind()),
         Document::ClockCorrection(d) => encode(d, doc.kind()),
+        Document::Lease(d) => encode(d, doc.kind()),
     }
 }
 
@@ -81,5 +82,6 @@ pub fn decode_document(kind: DocumentKind, bytes: &[u8]) -> Result<Document, Dec
         DocumentKind::Endorsement => Document::Endorsement(decode(bytes, kind)?),
         DocumentKind::ClockRequest => Document::ClockRequest(decode(bytes, kind)?),
         DocumentKind::ClockCorrection => Document::ClockCorrection(decode(bytes, kind)?),
+        DocumentKind::Lease => Document::Lease(decode(bytes, kind)?),
     })
 }

@@ -3,6 +3,7 @@
 
 use crate::keys::KeyId;
 use crate::validate::ValidationError;
+use crate::values::Timestamp;
 
 /// Reading the text armor around a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +43,7 @@ pub enum ArmorError {
     },
     /// A header name this format does not define.
     #[error(
-        "unknown header {0:?}; only Serial, Licensee, Expires, Month, Issuer, Until, High-water, Time, Valid until and Key may stand above the base64"
+        "unknown header {0:?}; only Serial, Licensee, Expires, Month, Issuer, Until, High-water, Time, Valid until, User, Not after and Key may stand above the base64"
     )]
     UnknownHeader(String),
     /// The same header twice.
@@ -81,7 +82,7 @@ pub enum DecodeError {
     /// A newer (or unknown) format version.
     #[error("{}", unknown_version(*.0))]
     UnknownVersion(u8),
-    /// The envelope's kind byte is not one of the six documents.
+    /// The envelope's kind byte names no document this crate knows.
     #[error(
         "unknown document kind {0} in the envelope; the file was altered or comes from a newer Tessera"
     )]
@@ -286,6 +287,91 @@ pub enum VerifyError {
         /// Key id of the embedded installation key.
         inner: KeyId,
     },
+}
+
+/// Verifying a lease with the installation key a product trusts
+/// ([`crate::lease::verify`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LeaseError {
+    /// The file is not a well-formed lease: its armor, envelope, payload,
+    /// content or readable header lines are wrong.
+    #[error(transparent)]
+    Malformed(DecodeError),
+    /// The file holds another kind of document.
+    #[error("this is a {0}, not a lease")]
+    NotALease(&'static str),
+    /// The envelope names a key other than the trusted installation key.
+    #[error(
+        "signed by key {found}, not by the trusted installation key {trusted}: the lease is from another installation, or the wrong public key was given"
+    )]
+    UntrustedKey {
+        /// The trusted installation key's id.
+        trusted: KeyId,
+        /// The key id the envelope names.
+        found: KeyId,
+    },
+    /// The signature does not verify under the trusted installation key.
+    #[error(
+        "the signature does not match the content (installation key {0}); the lease was altered, or its signature was made for another kind of document"
+    )]
+    BadSignature(KeyId),
+    /// Signed by the trusted key, but the lease names another installation key.
+    #[error(
+        "the lease is signed by the trusted installation key {trusted} but carries installation key {carried}; it was not made by Tessera"
+    )]
+    KeyMismatch {
+        /// The trusted installation key's id.
+        trusted: KeyId,
+        /// The id of the key the lease carries.
+        carried: KeyId,
+    },
+    /// The lease is for another installation serial.
+    #[error("the lease is for serial {lease}, but this installation is {expected}")]
+    OtherSerial {
+        /// The serial the lease names.
+        lease: String,
+        /// The serial expected.
+        expected: String,
+    },
+    /// Issued further ahead of the verifier's clock than the skew allowed.
+    #[error(
+        "the lease was issued {issued_at}, after now ({now}) by more than {skew} seconds: this host's clock is behind the installation's, or the lease is post-dated",
+        skew = crate::constants::LEASE_CLOCK_SKEW_SECONDS
+    )]
+    NotYetValid {
+        /// When the lease says it was issued.
+        issued_at: Timestamp,
+        /// The time it was judged at.
+        now: Timestamp,
+    },
+    /// `now` is at or past `not_after`.
+    #[error("the lease ran out at {not_after} (now {now}): ask the installation for a new one")]
+    Expired {
+        /// The first moment the lease no longer holds.
+        not_after: Timestamp,
+        /// The time it was judged at.
+        now: Timestamp,
+    },
+}
+
+impl LeaseError {
+    /// A stable word for the reason, for programs (`--json`) and other
+    /// verifiers to agree on: `malformed`, `not_a_lease`, `untrusted_key`,
+    /// `bad_signature`, `key_mismatch`, `other_serial`, `not_yet_valid`,
+    /// `expired`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LeaseError::Malformed(_) => "malformed",
+            LeaseError::NotALease(_) => "not_a_lease",
+            LeaseError::UntrustedKey { .. } => "untrusted_key",
+            LeaseError::BadSignature(_) => "bad_signature",
+            LeaseError::KeyMismatch { .. } => "key_mismatch",
+            LeaseError::OtherSerial { .. } => "other_serial",
+            LeaseError::NotYetValid { .. } => "not_yet_valid",
+            LeaseError::Expired { .. } => "expired",
+        }
+    }
 }
 
 /// A newer version is named as such; an older one than any Tessera wrote is damage.

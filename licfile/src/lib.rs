@@ -1,7 +1,9 @@
 //! Tessera's signed licence-file format.
 //!
 //! A vendor signs **licences**; a site signs **licence requests**, **usage
-//! reports** and **clock requests** with its installation key; a root key signs
+//! reports**, **clock requests** and **leases** with its installation key (a
+//! lease lets the licensed product keep a user working for a few hours while
+//! the site cannot be asked, verified offline by [`lease::verify`]); a root key signs
 //! **issuer endorsements** that let another key (an add-on vendor, a rotated key)
 //! sign licences for named products, and **clock corrections** that answer a
 //! clock request with the vendor's time. Each kind has its own signing context,
@@ -10,8 +12,9 @@
 //! The crate is layered: [`document`] (what each file carries), [`encoding`]
 //! (bincode 2.0.1 in one fixed configuration), [`envelope`] (magic, version, key
 //! id, payload, signature), [`armor`] (the text form), [`keys`], [`signed`]
-//! (reading and signing whole files), [`verify`] (signatures and trust) and
-//! [`policy`] (the checklist `tessera verify` prints). It takes bytes and values
+//! (reading and signing whole files), [`verify`] (signatures and trust),
+//! [`policy`] (the checklist `tessera verify` prints) and [`lease`] (a lease
+//! against the installation key a product trusts). It takes bytes and values
 //! and returns bytes and verdicts: no files, no clock, no printing.
 //!
 //! ```
@@ -46,6 +49,7 @@ pub mod envelope;
 pub mod error;
 pub mod invoice;
 pub mod keys;
+pub mod lease;
 pub mod policy;
 pub mod registry;
 pub mod report;
@@ -57,11 +61,11 @@ pub mod verify;
 
 pub use document::{
     AddOn, ClockCorrection, ClockRequest, Contract, CostLine, DailyPoolDays, Document,
-    DocumentKind, Endorsement, Expiry, Integration, Licence, LicenceRequest, Licensee,
-    MeteredService, MeteredUsage, Plan, PoolUsage, ReportChain, SeatAction, SeatChange, SeatPool,
-    SystemLicence, Term, UsageReport, UserDays,
+    DocumentKind, Endorsement, Expiry, Integration, Lease, LeaseSeat, Licence, LicenceRequest,
+    Licensee, MeteredService, MeteredUsage, Plan, PoolUsage, ReportChain, SeatAction, SeatChange,
+    SeatPool, SystemLicence, Term, UsageReport, UserDays,
 };
-pub use error::{ArmorError, DecodeError, KeyError, SignError, VerifyError};
+pub use error::{ArmorError, DecodeError, KeyError, LeaseError, SignError, VerifyError};
 pub use keys::{KeyId, PublicKey, SecretKey};
 pub use policy::{Check, EndorsementProblem, LicenceState, Policy, Status, Verdict};
 pub use signed::{Inspected, SignedDocument};

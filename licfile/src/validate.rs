@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::constants::CLOCK_CORRECTION_HOURS;
+use crate::constants::{CLOCK_CORRECTION_HOURS, LEASE_MAX_HOURS};
 use crate::document::{
-    ClockCorrection, ClockRequest, Document, Endorsement, Licence, LicenceRequest, Term,
+    ClockCorrection, ClockRequest, Document, Endorsement, Lease, Licence, LicenceRequest, Term,
     UsageReport,
 };
 use crate::values::Money;
@@ -387,6 +387,40 @@ impl ClockCorrection {
     }
 }
 
+impl Lease {
+    /// Checks the lease's content: names as other documents bound them, and a
+    /// lifetime after `issued_at` of at most [`LEASE_MAX_HOURS`].
+    ///
+    /// The user name is bounded as a usage report bounds it rather than by the
+    /// store's rule for new names, so that a lease can be signed for any user
+    /// a store holds. Its key is checked with its signature
+    /// ([`crate::lease::verify`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        p.identifier("serial", &self.serial);
+        p.text("user", &self.user, 100);
+        if let Some(seat) = &self.seat {
+            p.optional_text("seat.issuer", &seat.issuer, 100);
+            p.text("seat.area", &seat.area, 50);
+            p.text("seat.licence", &seat.licence, 100);
+        }
+        // i128: two i64 seconds from a hostile file must not overflow.
+        let lifetime = i128::from(self.not_after.0) - i128::from(self.issued_at.0);
+        if lifetime <= 0 {
+            p.push(format!(
+                "not_after {} is not after issued_at {}",
+                self.not_after, self.issued_at
+            ));
+        } else if lifetime > i128::from(LEASE_MAX_HOURS) * 3600 {
+            p.push(format!(
+                "not_after {} is more than {LEASE_MAX_HOURS} hours after issued_at {}",
+                self.not_after, self.issued_at
+            ));
+        }
+        p.finish()
+    }
+}
+
 impl Document {
     /// Checks whichever document this is.
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -397,6 +431,7 @@ impl Document {
             Document::Endorsement(e) => e.validate(),
             Document::ClockRequest(r) => r.validate(),
             Document::ClockCorrection(c) => c.validate(),
+            Document::Lease(l) => l.validate(),
         }
     }
 }

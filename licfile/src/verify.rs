@@ -80,9 +80,11 @@ pub enum Signer {
         /// The endorsement.
         endorsement: Endorsement,
     },
-    /// An installation key carried in the document itself (requests, reports and clock requests):
-    /// the signature shows the document is intact and from whoever holds that key;
-    /// whether that is the right installation is the vendor's registry's question.
+    /// An installation key carried in the document itself (requests, reports,
+    /// clock requests and leases): the signature shows the document is intact
+    /// and from whoever holds that key; whether that is the right installation
+    /// is the vendor's registry's question, or for a lease the trusted
+    /// installation key's ([`crate::lease::verify`]).
     Installation {
         /// The installation key's id.
         key_id: KeyId,
@@ -109,7 +111,8 @@ impl Signer {
     }
 }
 
-fn check(envelope: &Envelope, key: &PublicKey) -> Result<(), ()> {
+/// Whether `envelope`'s signature verifies, strictly, under `key`.
+pub(crate) fn check(envelope: &Envelope, key: &PublicKey) -> Result<(), ()> {
     let signature = Signature::from_bytes(&envelope.signature);
     key.verifying()
         .verify_strict(&envelope.signed_message(), &signature)
@@ -132,7 +135,10 @@ fn root_signer(
 
 /// Verifies a document's signature against the roots (licences, endorsements,
 /// clock corrections) or against the installation key it carries (requests,
-/// reports, clock requests).
+/// reports, clock requests, leases).
+///
+/// For a lease that shows only that it is intact: who may issue one is the
+/// installation the product trusts, which [`crate::lease::verify`] checks.
 ///
 /// A clock correction is verified against the roots alone: an endorsement
 /// lets an issuer sign licences for its products, and carrying one never lets
@@ -143,6 +149,7 @@ pub fn verify_signature(doc: &SignedDocument, roots: &Roots) -> Result<Signer, V
         Document::Request(r) => Some(r.installation_key),
         Document::UsageReport(r) => Some(r.installation_key),
         Document::ClockRequest(r) => Some(r.installation_key),
+        Document::Lease(l) => Some(l.installation_key),
         Document::Licence(_) | Document::Endorsement(_) | Document::ClockCorrection(_) => None,
     };
     if let Some(raw) = installation_key {
@@ -198,11 +205,13 @@ pub fn verify_signature(doc: &SignedDocument, roots: &Roots) -> Result<Signer, V
                 })
             }
         },
-        // Requests, reports and clock requests returned above with their installation key.
+        // Requests, reports, clock requests and leases returned above with
+        // their installation key.
         Document::Endorsement(_)
         | Document::Request(_)
         | Document::UsageReport(_)
-        | Document::ClockRequest(_) => {
+        | Document::ClockRequest(_)
+        | Document::Lease(_) => {
             root_signer(envelope, roots, || VerifyError::UnknownKey(envelope.key_id))
         }
     }

@@ -1,5 +1,5 @@
 //! Every single-bit change to a signed licence's envelope is refused, and so
-//! is every one to a signed clock request and clock correction.
+//! is every one to a signed clock request, clock correction and lease.
 //!
 //! The envelope (the base64-decoded body) of a reference document has each bit
 //! flipped in turn; the result is re-armored with `armor::write` and judged by
@@ -17,8 +17,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::common::{
-    SERIAL, check_date, clock_correction, clock_request, day, installation_key, issuer_key, money,
-    root_key, roots, signed_endorsement, standard_endorsement,
+    LEASE_NOW, SERIAL, check_date, clock_correction, clock_request, day, installation_key,
+    issuer_key, lease, money, root_key, roots, signed_endorsement, standard_endorsement,
 };
 use licfile::{
     AddOn, Contract, Document, DocumentKind, Expiry, Integration, Licence, Licensee,
@@ -130,6 +130,15 @@ fn judge_flip(bytes: &[u8], kind: DocumentKind, roots: &Roots) -> Option<String>
 /// Flips every bit of `envelope` (of a document of `kind`), in parallel, and
 /// returns each flip not refused properly.
 fn flip_every_bit(envelope: &[u8], kind: DocumentKind, roots: &Roots) -> Vec<String> {
+    flip_every_bit_judged(envelope, &|bytes| judge_flip(bytes, kind, roots))
+}
+
+/// Flips every bit of `envelope`, in parallel, and returns what `judge` says
+/// of each flip it finds wrong.
+fn flip_every_bit_judged(
+    envelope: &[u8],
+    judge: &(dyn Fn(&[u8]) -> Option<String> + Sync),
+) -> Vec<String> {
     let bits = envelope.len() * 8;
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -144,7 +153,7 @@ fn flip_every_bit(envelope: &[u8], kind: DocumentKind, roots: &Roots) -> Vec<Str
                     for bit in (t * chunk)..((t + 1) * chunk).min(bits) {
                         let (byte, mask) = (bit / 8, 0x80u8 >> (bit % 8));
                         bytes[byte] ^= mask;
-                        if let Some(problem) = judge_flip(&bytes, kind, roots) {
+                        if let Some(problem) = judge(&bytes) {
                             problems.push(format!(
                                 "byte {byte} bit {} (mask {mask:#04x}): {problem}",
                                 bit % 8
@@ -246,4 +255,45 @@ fn every_bit_flip_of_a_clock_request_is_refused() {
 #[test]
 fn every_bit_flip_of_a_clock_correction_is_refused() {
     assert_every_flip_refused(&Document::ClockCorrection(clock_correction()), &root_key());
+}
+
+#[test]
+fn every_bit_flip_of_a_lease_is_refused_by_the_product_and_by_policy() {
+    let install = installation_key();
+    let envelope = envelope_of_document(&Document::Lease(lease(&install)), &install, None);
+    let verify = |bytes: &[u8]| {
+        let text = armor::write(DocumentKind::Lease, &[], bytes);
+        licfile::lease::verify(text.as_bytes(), install.public(), Some(SERIAL), LEASE_NOW)
+    };
+    assert_eq!(
+        verify(&envelope),
+        Ok(lease(&install)),
+        "the unflipped lease holds"
+    );
+    // What a product verifies with: no flip may get past the key and signature.
+    let problems =
+        flip_every_bit_judged(&envelope, &|bytes| match catch_unwind(AssertUnwindSafe(|| {
+            verify(bytes)
+        })) {
+            Err(_) => Some("lease::verify panicked".into()),
+            Ok(Ok(_)) => Some("accepted".into()),
+            Ok(Err(e)) => (!matches!(e.code(), "malformed" | "untrusted_key" | "bad_signature"))
+                .then(|| format!("got past the signature, refused only as {}: {e}", e.code())),
+        });
+    assert!(
+        problems.is_empty(),
+        "{} of {} single-bit flips of the lease were not refused by lease::verify:\n{}",
+        problems.len(),
+        envelope.len() * 8,
+        problems.join("\n")
+    );
+    // And what `tessera verify` prints without the installation's key.
+    let problems = flip_every_bit(&envelope, DocumentKind::Lease, &roots());
+    assert!(
+        problems.is_empty(),
+        "{} of {} single-bit flips of the lease were not refused by policy::check:\n{}",
+        problems.len(),
+        envelope.len() * 8,
+        problems.join("\n")
+    );
 }

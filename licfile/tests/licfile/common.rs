@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use licfile::document::CostLine;
 use licfile::{
-    ClockCorrection, ClockRequest, DailyPoolDays, DaySet, Document, Endorsement, LicenceRequest,
-    Licensee, MeteredUsage, Money, PoolUsage, Roots, SeatAction, SeatChange, SecretKey,
-    SignedDocument, Term, Timestamp, UsageReport, UserDays, YearMonth, signed,
+    ClockCorrection, ClockRequest, DailyPoolDays, DaySet, Document, Endorsement, Lease, LeaseSeat,
+    LicenceRequest, Licensee, MeteredUsage, Money, PoolUsage, Roots, SeatAction, SeatChange,
+    SecretKey, SignedDocument, Term, Timestamp, UsageReport, UserDays, YearMonth, signed,
 };
 
 /// The installation serial every conformance case is checked against.
@@ -207,6 +207,28 @@ pub fn clock_correction() -> ClockCorrection {
         time: Timestamp(1_780_228_800),        // 2026-05-31T12:00:00Z
         valid_until: Timestamp(1_780_401_600), // 2026-06-02T12:00:00Z
         corrected_mark: HIGH_WATER,
+    }
+}
+
+/// The moment leases are judged at: noon on [`check_date`], 2026-06-01T12:00:00Z.
+pub const LEASE_NOW: Timestamp = Timestamp(1_780_315_200);
+
+/// A lease for user `tcarter` of [`SERIAL`], holding a seat of the vendor's
+/// Jobs User (monthly) pool, carrying `key`'s public key: issued
+/// 2026-06-01T08:00:00Z, for 8 hours, until 2026-06-01T16:00:00Z.
+pub fn lease(key: &SecretKey) -> Lease {
+    Lease {
+        serial: SERIAL.into(),
+        user: "tcarter".into(),
+        seat: Some(LeaseSeat {
+            issuer: String::new(),
+            area: "Jobs".into(),
+            licence: "User".into(),
+            term: Term::Monthly,
+        }),
+        issued_at: Timestamp(1_780_300_800), // 2026-06-01T08:00:00Z
+        not_after: Timestamp(1_780_329_600), // 2026-06-01T16:00:00Z
+        installation_key: key.public().raw(),
     }
 }
 

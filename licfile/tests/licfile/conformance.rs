@@ -12,7 +12,7 @@ use std::sync::Once;
 
 use crate::common::{
     ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, clock_correction, clock_request, day,
-    endorsement, installation_key, issuer_key, request, root_key, roots, signed_endorsement,
+    endorsement, installation_key, issuer_key, lease, request, root_key, roots, signed_endorsement,
     standard_endorsement, test_path, usage_report, usage_report_2, wrong_key,
 };
 use licfile::armor;
@@ -20,8 +20,8 @@ use licfile::constants::{FORMAT_VERSION, MAGIC};
 use licfile::encoding;
 use licfile::envelope::{Envelope, signed_message};
 use licfile::{
-    Document, DocumentKind, Expiry, Inspected, KeyId, Licence, Policy, RawPublicKey, SecretKey,
-    SignedDocument, Status, Timestamp, policy, sample, signed,
+    Document, DocumentKind, Expiry, Inspected, KeyId, Lease, Licence, Policy, RawPublicKey,
+    SecretKey, SignedDocument, Status, Timestamp, policy, sample, signed,
 };
 
 // --- making the vectors -------------------------------------------------------
@@ -123,22 +123,46 @@ fn weak_key_request() -> String {
 /// A document signed without the content checks `signed::sign` makes, as a
 /// careless or hostile signer would: the envelope is laid out by hand.
 fn sign_unchecked(doc: &Document, seed: [u8; 32]) -> String {
+    sign_under(doc, seed, doc.kind())
+}
+
+/// `doc` in its own envelope, signed over the signing context of `context`
+/// (another kind's, for a signature made for something else), without the
+/// content checks `signed::sign` makes.
+fn sign_under(doc: &Document, seed: [u8; 32], context: DocumentKind) -> String {
+    sign_payload(doc, encoding::encode_document(doc).unwrap(), seed, context)
+}
+
+/// `payload` in an envelope of `doc`'s kind (and `doc`'s header lines), signed
+/// over `context`'s signing context.
+fn sign_payload(doc: &Document, payload: Vec<u8>, seed: [u8; 32], context: DocumentKind) -> String {
+    let (key_id, envelope) = envelope_signed(doc.kind(), payload, seed, context);
+    let mut headers = doc.header();
+    headers.push(("Key", key_id.to_string()));
+    armor::write(doc.kind(), &headers, &envelope)
+}
+
+/// The bytes of an envelope of `kind` holding `payload` as it is (even one
+/// `encode_document` refuses), signed by the key from `seed` over `context`'s
+/// signing context; and that key's id.
+fn envelope_signed(
+    kind: DocumentKind,
+    payload: Vec<u8>,
+    seed: [u8; 32],
+    context: DocumentKind,
+) -> (KeyId, Vec<u8>) {
     use ed25519_dalek::Signer as _;
-    let payload = encoding::encode_document(doc).unwrap();
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let raw = key.verifying_key().to_bytes();
-    let kind = doc.kind();
-    let signature = key.sign(&signed_message(kind, &payload)).to_bytes();
+    let key_id = KeyId::of(&key.verifying_key().to_bytes());
+    let signature = key.sign(&signed_message(context, &payload)).to_bytes();
     let envelope = Envelope {
         kind,
-        key_id: KeyId::of(&raw),
+        key_id,
         payload,
         endorsement: None,
         signature,
     };
-    let mut headers = doc.header();
-    headers.push(("Key", KeyId::of(&raw).to_string()));
-    armor::write(kind, &headers, &envelope.to_bytes())
+    (key_id, envelope.to_bytes())
 }
 
 /// Every vector: file name and exact bytes.
@@ -538,6 +562,8 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
         ),
     ));
 
+    lease_vectors(&mut v);
+
     let mut out = BTreeMap::new();
     for (name, text) in v {
         assert!(
@@ -546,6 +572,188 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
         );
     }
     out
+}
+
+/// The lease vectors: judged by `policy::check` like every vector (EXPECTED),
+/// and by `lease::verify` and the Python verifier against the installation
+/// key (LEASES).
+fn lease_vectors(v: &mut Vec<(&'static str, String)>) {
+    let install = installation_key();
+    let wrong = wrong_key();
+    let signed = |l: Lease, key: &SecretKey| sign(Document::Lease(l), key, None);
+    let at = |issued_at: i64, not_after: i64| Lease {
+        issued_at: Timestamp(issued_at),
+        not_after: Timestamp(not_after),
+        ..lease(&install)
+    };
+    let valid = signed(lease(&install), &install);
+    v.push(("valid-lease.txt", valid.clone()));
+    v.push((
+        "valid-lease-no-seat.txt",
+        signed(
+            Lease {
+                user: "alice".into(),
+                seat: None,
+                ..lease(&install)
+            },
+            &install,
+        ),
+    ));
+    // Issued at 12:04:00, four minutes ahead of the verifier's noon: within the skew.
+    v.push((
+        "valid-lease-within-skew.txt",
+        signed(at(1_780_315_440, 1_780_344_240), &install),
+    ));
+
+    // Altered after signing: each would let someone work longer or as another.
+    v.push((
+        "lease-tampered-user.txt",
+        with_envelope(&valid, |e| {
+            let mut l: Lease = encoding::decode(&e.payload, DocumentKind::Lease).unwrap();
+            l.user = "mallory".into();
+            e.payload = encoding::encode(&l, DocumentKind::Lease).unwrap();
+        }),
+    ));
+    v.push((
+        "lease-extended.txt",
+        with_envelope(&valid, |e| {
+            let mut l: Lease = encoding::decode(&e.payload, DocumentKind::Lease).unwrap();
+            l.not_after = Timestamp(1_780_934_400); // 2026-06-08T16:00:00Z
+            e.payload = encoding::encode(&l, DocumentKind::Lease).unwrap();
+        }),
+    ));
+    v.push((
+        "lease-tampered-signature.txt",
+        with_envelope(&valid, |e| e.signature[40] ^= 0x01),
+    ));
+    // The header promises a week; the signed payload says 16:00.
+    v.push((
+        "lease-header-mismatch.txt",
+        valid.replace(
+            "Not after: 2026-06-01T16:00:00Z",
+            "Not after: 2026-06-08T16:00:00Z",
+        ),
+    ));
+    // What a reader in another language may take too kindly: a header name
+    // whose K is the Kelvin sign (Unicode lowercases it to k), and an
+    // information separator (white space to some, not to Unicode) before a
+    // base64 line.
+    v.push((
+        "lease-kelvin-header.txt",
+        valid.replace("Key: ", "\u{212a}ey: "),
+    ));
+    let second = base64_lines(&valid)[1];
+    v.push((
+        "lease-separator-in-armor.txt",
+        valid.replacen(second, &format!("\u{1c}{second}"), 1),
+    ));
+    // The lease's bytes signed by the installation key as a licence request:
+    // a signature made for one kind never verifies as another.
+    v.push((
+        "lease-request-context.txt",
+        sign_under(
+            &Document::Lease(lease(&install)),
+            [4; 32],
+            DocumentKind::Request,
+        ),
+    ));
+    v.push((
+        "lease-endorsed.txt",
+        with_envelope(&valid, |e| {
+            e.endorsement = Some(
+                signed_endorsement(&standard_endorsement(), &root_key())
+                    .raw
+                    .clone(),
+            );
+        }),
+    ));
+
+    // Keys.
+    v.push(("lease-other-key.txt", signed(lease(&wrong), &wrong)));
+    v.push(("lease-key-mismatch.txt", signed(lease(&install), &wrong)));
+    // Signed by the installation key, carrying another: never made by Tessera.
+    v.push((
+        "lease-carries-another-key.txt",
+        signed(lease(&wrong), &install),
+    ));
+
+    // Serial and time, judged at 2026-06-01T12:00:00Z.
+    v.push((
+        "lease-other-serial.txt",
+        signed(
+            Lease {
+                serial: "NW-000999".into(),
+                ..lease(&install)
+            },
+            &install,
+        ),
+    ));
+    // Yesterday, 08:00 to 16:00.
+    v.push((
+        "lease-expired.txt",
+        signed(at(1_780_214_400, 1_780_243_200), &install),
+    ));
+    // Today, 02:00 to 10:00: the day still holds it, the second does not.
+    v.push((
+        "lease-ran-out-this-morning.txt",
+        signed(at(1_780_279_200, 1_780_308_000), &install),
+    ));
+    // Today, 04:00 to noon: not_after is the first moment it no longer holds.
+    v.push((
+        "lease-not-after-is-now.txt",
+        signed(at(1_780_286_400, 1_780_315_200), &install),
+    ));
+    // Tomorrow, 08:00 to 16:00.
+    v.push((
+        "lease-post-dated.txt",
+        signed(at(1_780_387_200, 1_780_416_000), &install),
+    ));
+    // Issued at 12:05:01: one second beyond the five minutes' skew.
+    v.push((
+        "lease-beyond-skew.txt",
+        signed(at(1_780_315_501, 1_780_344_301), &install),
+    ));
+
+    // Content the installation should never have signed.
+    v.push((
+        "lease-too-long.txt",
+        sign_unchecked(
+            &Document::Lease(at(1_780_300_800, 1_780_300_800 + 168 * 3600 + 1)),
+            [4; 32],
+        ),
+    ));
+    v.push((
+        "lease-ends-as-it-begins.txt",
+        sign_unchecked(&Document::Lease(at(1_780_300_800, 1_780_300_800)), [4; 32]),
+    ));
+    // Longer than any payload may be (a user name of 41,000 letters), signed
+    // by a key nobody trusts: refused as it is read, before any key is looked at.
+    let mut huge = lease(&wrong);
+    huge.user = "x".repeat(41_000);
+    // Encoded without the size check that signing makes.
+    let payload = bincode::serde::encode_to_vec(&huge, encoding::config()).unwrap();
+    assert!(payload.len() > licfile::constants::MAX_PAYLOAD_BYTES);
+    // No header lines: the user's alone would take the file past 64 KiB.
+    let (_, envelope) = envelope_signed(DocumentKind::Lease, payload, [3; 32], DocumentKind::Lease);
+    v.push((
+        "lease-oversized-payload.txt",
+        armor::write(DocumentKind::Lease, &[], &envelope),
+    ));
+    // A user name holding a control character.
+    let mut bell = lease(&install);
+    bell.user = "tc\u{7}arter".into();
+    v.push((
+        "lease-control-character.txt",
+        sign_unchecked(&Document::Lease(bell), [4; 32]),
+    ));
+    // A user name holding a line break, which would forge a header line: the
+    // armor refuses the second Not after before the content is looked at.
+    let mut forged = lease(&install);
+    forged.user = "tcarter\nNot after: 2099-01-01T00:00:00Z".into();
+    v.push((
+        "lease-forged-header.txt",
+        sign_unchecked(&Document::Lease(forged), [4; 32]),
+    ));
 }
 
 // --- the files on disk --------------------------------------------------------

@@ -9,9 +9,9 @@
 use crate::common;
 
 use crate::common::{
-    SERIAL, assert_golden_bytes, assert_golden_text, check_date, clock_correction, clock_request,
-    day, installation_key, issuer_key, money, request, root_key, roots, signed_endorsement,
-    standard_endorsement, usage_report, usage_report_2,
+    LEASE_NOW, SERIAL, assert_golden_bytes, assert_golden_text, check_date, clock_correction,
+    clock_request, day, installation_key, issuer_key, lease, money, request, root_key, roots,
+    signed_endorsement, standard_endorsement, usage_report, usage_report_2,
 };
 use ed25519_dalek::{Signature, VerifyingKey};
 use licfile::constants::{self, kind_byte};
@@ -142,6 +142,8 @@ fn the_magic_values_are_the_format() {
     assert_eq!(constants::MAX_PAYLOAD_BYTES, 40 * 1024);
     assert_eq!(constants::ARMOR_LINE_WIDTH, 64);
     assert_eq!(constants::CLOCK_CORRECTION_HOURS, 48);
+    assert_eq!(constants::LEASE_MAX_HOURS, 168);
+    assert_eq!(constants::LEASE_CLOCK_SKEW_SECONDS, 300);
     let table = [
         (
             DocumentKind::Licence,
@@ -191,6 +193,13 @@ fn the_magic_values_are_the_format() {
             7,
             "tessera/usage-report/v2",
             "TESSERA USAGE REPORT V2",
+        ),
+        (
+            DocumentKind::Lease,
+            kind_byte::LEASE,
+            8,
+            "tessera/lease/v1",
+            "TESSERA LEASE",
         ),
     ];
     // Every kind is in the table, once: a kind added without a line here fails.
@@ -436,6 +445,66 @@ fn clock_documents_are_their_fields_in_order_with_no_lengths() {
 }
 
 #[test]
+fn golden_lease() {
+    let l = lease(&installation_key());
+    pin(
+        "lease-seat",
+        "fixture lease .seat: the vendor's Jobs User (monthly) pool",
+        &l.seat,
+    );
+    pin(
+        "lease",
+        "fixture Lease (tests/licfile/common.rs): tcarter of NW-000123, 2026-06-01T08:00:00Z to 16:00:00Z, installation key seed [4;32]",
+        &l,
+    );
+    let owner = licfile::Lease {
+        user: "alice".into(),
+        seat: None,
+        ..l
+    };
+    pin(
+        "lease-no-seat",
+        "fixture lease for alice, an Owner/manager who holds no seat",
+        &owner,
+    );
+}
+
+#[test]
+fn a_lease_is_its_fields_in_order_with_no_framing() {
+    // By hand, not from a file, as docs/PROTOCOL.md lays it out: strings with
+    // a u64 length, the seat behind an Option tag byte, the term a u32, times
+    // i64 seconds, the key 32 bare bytes.
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as u64).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    let l = lease(&installation_key());
+    let mut expected = Vec::new();
+    string(&mut expected, "NW-000123");
+    string(&mut expected, "tcarter");
+    expected.push(1);
+    string(&mut expected, "");
+    string(&mut expected, "Jobs");
+    string(&mut expected, "User");
+    expected.extend_from_slice(&1u32.to_be_bytes());
+    expected.extend_from_slice(&1_780_300_800i64.to_be_bytes());
+    expected.extend_from_slice(&1_780_329_600i64.to_be_bytes());
+    expected.extend_from_slice(&installation_key().public().raw().0);
+    assert_eq!(enc(&l), expected);
+    assert_eq!(expected.len(), 117, "the size docs/PROTOCOL.md gives");
+
+    let seatless = licfile::Lease { seat: None, ..l };
+    let mut expected = Vec::new();
+    string(&mut expected, "NW-000123");
+    string(&mut expected, "tcarter");
+    expected.push(0);
+    expected.extend_from_slice(&1_780_300_800i64.to_be_bytes());
+    expected.extend_from_slice(&1_780_329_600i64.to_be_bytes());
+    expected.extend_from_slice(&installation_key().public().raw().0);
+    assert_eq!(enc(&seatless), expected);
+}
+
+#[test]
 fn document_payloads_are_the_struct_encodings() {
     // encode_document must not wrap the payload (no enum tag, no length).
     let docs = [
@@ -445,6 +514,7 @@ fn document_payloads_are_the_struct_encodings() {
         Document::Endorsement(standard_endorsement()),
         Document::ClockRequest(clock_request(&installation_key())),
         Document::ClockCorrection(clock_correction()),
+        Document::Lease(lease(&installation_key())),
     ];
     for doc in docs {
         let direct = match &doc {
@@ -454,6 +524,7 @@ fn document_payloads_are_the_struct_encodings() {
             Document::Endorsement(d) => enc(d),
             Document::ClockRequest(d) => enc(d),
             Document::ClockCorrection(d) => enc(d),
+            Document::Lease(d) => enc(d),
         };
         assert_eq!(
             encoding::encode_document(&doc).unwrap(),
@@ -536,6 +607,11 @@ fn envelopes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "envelope-clock-correction",
             "envelope of the fixture clock correction signed by the root key (seed [1;32])",
             envelope_bytes(&Document::ClockCorrection(clock_correction()), &root, None),
+        ),
+        (
+            "envelope-lease",
+            "envelope of the fixture lease signed by the installation key (seed [4;32])",
+            envelope_bytes(&Document::Lease(lease(&install)), &install, None),
         ),
     ]
 }
@@ -648,6 +724,7 @@ fn envelope_parse_and_to_bytes_agree_with_the_golden_files() {
         "envelope-endorsement",
         "envelope-clock-request",
         "envelope-clock-correction",
+        "envelope-lease",
     ] {
         let bytes = pinned_envelope(name);
         let Versioned::V1(envelope) = Envelope::parse(&bytes).unwrap() else {
@@ -716,7 +793,7 @@ fn golden_armored_licence() {
 fn golden_armored_documents_of_every_kind_decode() {
     // Requests, reports, endorsements and clock documents decode from their
     // pinned envelopes into the fixtures.
-    let pairs: [(&str, Document); 6] = [
+    let pairs: [(&str, Document); 7] = [
         (
             "envelope-request",
             Document::Request(request(&installation_key())),
@@ -740,6 +817,10 @@ fn golden_armored_documents_of_every_kind_decode() {
         (
             "envelope-clock-correction",
             Document::ClockCorrection(clock_correction()),
+        ),
+        (
+            "envelope-lease",
+            Document::Lease(lease(&installation_key())),
         ),
     ];
     for (name, expected) in pairs {
@@ -832,4 +913,85 @@ fn golden_armored_clock_documents() {
         assert_eq!(doc.document, document, "{path}");
         assert_eq!(doc.headers, headers, "{path}");
     }
+}
+
+#[test]
+fn lease_envelopes_are_laid_out_as_documented() {
+    // Signed over the lease's own context by the installation key, no endorsement.
+    let install = installation_key();
+    let doc = Document::Lease(lease(&install));
+    let payload = encoding::encode_document(&doc).unwrap();
+    let bytes = envelope_bytes(&doc, &install, None);
+    assert_eq!(
+        bytes.len(),
+        86 + payload.len(),
+        "the size docs/PROTOCOL.md gives"
+    );
+    assert_eq!(bytes[5], 8, "the lease's kind byte");
+    assert_eq!(
+        check_layout(
+            &bytes,
+            DocumentKind::Lease,
+            &payload,
+            &install.public().raw()
+        ),
+        None
+    );
+}
+
+#[test]
+fn golden_armored_lease() {
+    // The whole file, readable header lines included, pinned; it is the file
+    // docs/PROTOCOL.md shows and the Python verifier is run on.
+    let install = installation_key();
+    let text = signed::sign(&Document::Lease(lease(&install)), &install, None).unwrap();
+    assert_golden_text("golden/lease.txt", &text);
+
+    let pinned = std::fs::read(common::test_path("golden/lease.txt")).unwrap();
+    let verified = licfile::lease::verify(&pinned, install.public(), Some(SERIAL), LEASE_NOW)
+        .unwrap_or_else(|e| panic!("the pinned lease must hold at noon: {e}"));
+    assert_eq!(verified, lease(&install));
+    let doc = signed::read(&pinned).unwrap();
+    assert_eq!(
+        doc.headers,
+        vec![
+            ("Serial", SERIAL.to_string()),
+            ("User", "tcarter".to_string()),
+            ("Not after", "2026-06-01T16:00:00Z".to_string()),
+            ("Key", install.public().id().to_string()),
+        ]
+    );
+}
+
+#[test]
+fn the_protocol_shows_the_golden_lease() {
+    // docs/PROTOCOL.md's worked example is these files: the armored lease,
+    // and the payload's hex with its annotations beside it.
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/PROTOCOL.md"),
+    )
+    .expect("docs/PROTOCOL.md");
+    let armored = std::fs::read_to_string(common::test_path("golden/lease.txt")).unwrap();
+    assert!(
+        doc.contains(&armored),
+        "docs/PROTOCOL.md no longer shows tests/golden/lease.txt as it is"
+    );
+    let (_, after) = doc
+        .split_once("The payload of the lease above, 117 bytes:\n\n```\n")
+        .expect("the payload's example in docs/PROTOCOL.md");
+    let (block, _) = after.split_once("```").expect("the example's end");
+    // Each line's leading hex groups; the annotation starts at the first word that is not hex.
+    let hex: String = block
+        .lines()
+        .flat_map(|line| {
+            line.split_whitespace()
+                .take_while(|w| w.len() % 2 == 0 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .collect();
+    let shown = common::from_hex_lines(&hex).expect("hex");
+    assert_eq!(
+        shown,
+        encoding::encode_document(&Document::Lease(lease(&installation_key()))).unwrap(),
+        "docs/PROTOCOL.md's payload example is not the golden lease's payload"
+    );
 }

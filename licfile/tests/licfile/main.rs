@@ -8,4 +8,6 @@ mod common;
 mod conformance;
 mod golden;
 mod invoice;
+mod lease;
+mod python;
 mod roundtrip;

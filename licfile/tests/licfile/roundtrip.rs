@@ -13,10 +13,10 @@ use licfile::envelope::Envelope;
 use licfile::verify::read_verified;
 use licfile::{
     AddOn, ClockCorrection, ClockRequest, Contract, DailyPoolDays, DaySet, Document, DocumentKind,
-    Endorsement, Expiry, Integration, Licence, LicenceRequest, Licensee, MeteredService,
-    MeteredUsage, Money, Plan, Policy, PoolUsage, RawPublicKey, Roots, SeatAction, SeatChange,
-    SeatPool, SecretKey, Signer, SystemLicence, Term, Timestamp, UsageReport, UserDays, YearMonth,
-    armor, encoding, policy, signed,
+    Endorsement, Expiry, Integration, Lease, LeaseSeat, Licence, LicenceRequest, Licensee,
+    MeteredService, MeteredUsage, Money, Plan, Policy, PoolUsage, RawPublicKey, Roots, SeatAction,
+    SeatChange, SeatPool, SecretKey, Signer, SystemLicence, Term, Timestamp, UsageReport, UserDays,
+    YearMonth, armor, encoding, policy, signed,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -487,6 +487,41 @@ fn clock_correction() -> impl Strategy<Value = ClockCorrection> {
         )
 }
 
+/// The longest a lease may last, in seconds.
+const LEASE_LIFETIME: i64 = licfile::constants::LEASE_MAX_HOURS * 3600;
+
+fn lease() -> impl Strategy<Value = Lease> {
+    // `not_after` stays within [`timestamp`]'s range, for the JSON round trip.
+    let issued = (-30_610_224_000i64..=253_402_300_799 - LEASE_LIFETIME).prop_map(Timestamp);
+    let seat =
+        (optional_text(), text(), text(), term()).prop_map(|(issuer, area, licence, term)| {
+            LeaseSeat {
+                issuer,
+                area,
+                licence,
+                term,
+            }
+        });
+    (
+        ident(),
+        text(),
+        proptest::option::of(seat),
+        issued,
+        1..=LEASE_LIFETIME,
+        raw_key(),
+    )
+        .prop_map(
+            |(serial, user, seat, issued_at, lifetime, installation_key)| Lease {
+                serial,
+                user,
+                seat,
+                issued_at,
+                not_after: Timestamp(issued_at.0 + lifetime),
+                installation_key,
+            },
+        )
+}
+
 fn key() -> impl Strategy<Value = SecretKey> {
     any::<[u8; 32]>()
         .prop_map(|seed| SecretKey::from_seed(&seed).expect("a random seed gives a strong key"))
@@ -643,6 +678,28 @@ proptest! {
     }
 
     #[test]
+    fn leases_sign_read_and_verify(l in lease(), installation in key(), other in key()) {
+        let mut l = l;
+        l.installation_key = installation.public().raw();
+        let doc = Document::Lease(l.clone());
+        let signer = sign_read_verify(&doc, &installation, &Roots::new())?;
+        prop_assert_eq!(signer, Signer::Installation { key_id: installation.public().id() });
+        // A product that trusts the installation takes it at any moment it holds,
+        // and one that trusts another installation never does.
+        let text = signed::sign(&doc, &installation, None).unwrap();
+        let half = l.renew_at();
+        prop_assert_eq!(
+            licfile::lease::verify(text.as_bytes(), installation.public(), Some(&l.serial), half),
+            Ok(l.clone())
+        );
+        let refused = licfile::lease::verify(text.as_bytes(), other.public(), None, half);
+        prop_assert!(
+            matches!(refused, Err(licfile::LeaseError::UntrustedKey { .. })),
+            "{:?}", refused
+        );
+    }
+
+    #[test]
     fn clock_corrections_sign_read_and_verify(c in clock_correction(), root in key(), other in key()) {
         let doc = Document::ClockCorrection(c);
         let signer = sign_read_verify(&doc, &root, &roots_of(&root))?;
@@ -700,6 +757,13 @@ proptest! {
         prop_assert_eq!(c.validate(), Ok(()));
         encode_decode(&c, DocumentKind::ClockCorrection)?;
         json_round_trip(&c)?;
+    }
+
+    #[test]
+    fn leases_encode_decode_and_json(l in lease()) {
+        prop_assert_eq!(l.validate(), Ok(()));
+        encode_decode(&l, DocumentKind::Lease)?;
+        json_round_trip(&l)?;
     }
 
     #[test]
@@ -779,7 +843,8 @@ proptest! {
         label in prop_oneof![
             Just("TESSERA LICENCE"), Just("TESSERA LICENCE REQUEST"),
             Just("TESSERA USAGE REPORT"), Just("TESSERA ISSUER ENDORSEMENT"),
-            Just("TESSERA CLOCK REQUEST"), Just("TESSERA CLOCK CORRECTION"), Just("TESSERA X"),
+            Just("TESSERA CLOCK REQUEST"), Just("TESSERA CLOCK CORRECTION"),
+            Just("TESSERA USAGE REPORT V2"), Just("TESSERA LEASE"), Just("TESSERA X"),
         ],
         lines in vec("[A-Za-z0-9+/= :\\-\t\r\u{feff}é]{0,80}", 0..12),
         end in any::<bool>(),
