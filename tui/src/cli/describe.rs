@@ -27,6 +27,7 @@ pub fn json(doc: &SignedDocument, verified: bool) -> serde_json::Value {
         Document::Endorsement(d) => serde_json::to_value(d),
         Document::ClockRequest(d) => serde_json::to_value(d),
         Document::ClockCorrection(d) => serde_json::to_value(d),
+        Document::Lease(d) => serde_json::to_value(d),
     }
     .unwrap_or(serde_json::Value::Null);
     let endorsement = doc.endorsement.as_ref().map(|c| {
@@ -77,8 +78,29 @@ pub fn text(doc: &SignedDocument) -> String {
         }
         Document::ClockRequest(r) => clock_request(&mut s, r),
         Document::ClockCorrection(c) => clock_correction(&mut s, c, doc),
+        Document::Lease(l) => lease(&mut s, l),
     }
     s
+}
+
+fn lease(s: &mut String, l: &licfile::Lease) {
+    let _ = writeln!(s, "Lease for user {} of serial {}", l.user, l.serial);
+    let seat = match &l.seat {
+        Some(seat) => format!(
+            "{} {} ({}), issued by {}",
+            seat.area, seat.licence, seat.term, seat.issuer
+        ),
+        None => "none (a role that works without a seat)".to_string(),
+    };
+    field(s, "Seat", &seat);
+    field(s, "Issued", &l.issued_at.to_string());
+    field(s, "Not after", &l.not_after.to_string());
+    field(s, "Renew at", &l.renew_at().to_string());
+    field(
+        s,
+        "Install. key",
+        &licfile::KeyId::of(&l.installation_key.0).to_string(),
+    );
 }
 
 /// A nonce as lowercase hex, as people compare it between request and correction.
