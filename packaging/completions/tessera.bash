@@ -43,6 +43,9 @@ _tessera() {
             tessera,inspect)
                 cmd="tessera__subcmd__inspect"
                 ;;
+            tessera,installation)
+                cmd="tessera__subcmd__installation"
+                ;;
             tessera,outbox)
                 cmd="tessera__subcmd__outbox"
                 ;;
@@ -145,6 +148,9 @@ _tessera() {
             tessera__subcmd__help,inspect)
                 cmd="tessera__subcmd__help__subcmd__inspect"
                 ;;
+            tessera__subcmd__help,installation)
+                cmd="tessera__subcmd__help__subcmd__installation"
+                ;;
             tessera__subcmd__help,outbox)
                 cmd="tessera__subcmd__help__subcmd__outbox"
                 ;;
@@ -189,6 +195,12 @@ _tessera() {
                 ;;
             tessera__subcmd__help__subcmd__generate,man)
                 cmd="tessera__subcmd__help__subcmd__generate__subcmd__man"
+                ;;
+            tessera__subcmd__help__subcmd__installation,key)
+                cmd="tessera__subcmd__help__subcmd__installation__subcmd__key"
+                ;;
+            tessera__subcmd__help__subcmd__installation,lease-hours)
+                cmd="tessera__subcmd__help__subcmd__installation__subcmd__lease__subcmd__hours"
                 ;;
             tessera__subcmd__help__subcmd__report,usage)
                 cmd="tessera__subcmd__help__subcmd__report__subcmd__usage"
@@ -264,6 +276,24 @@ _tessera() {
                 ;;
             tessera__subcmd__help__subcmd__vendor__subcmd__ledger,licences)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__ledger__subcmd__licences"
+                ;;
+            tessera__subcmd__installation,help)
+                cmd="tessera__subcmd__installation__subcmd__help"
+                ;;
+            tessera__subcmd__installation,key)
+                cmd="tessera__subcmd__installation__subcmd__key"
+                ;;
+            tessera__subcmd__installation,lease-hours)
+                cmd="tessera__subcmd__installation__subcmd__lease__subcmd__hours"
+                ;;
+            tessera__subcmd__installation__subcmd__help,help)
+                cmd="tessera__subcmd__installation__subcmd__help__subcmd__help"
+                ;;
+            tessera__subcmd__installation__subcmd__help,key)
+                cmd="tessera__subcmd__installation__subcmd__help__subcmd__key"
+                ;;
+            tessera__subcmd__installation__subcmd__help,lease-hours)
+                cmd="tessera__subcmd__installation__subcmd__help__subcmd__lease__subcmd__hours"
                 ;;
             tessera__subcmd__report,help)
                 cmd="tessera__subcmd__report__subcmd__help"
@@ -473,7 +503,7 @@ _tessera() {
 
     case "${cmd}" in
         tessera)
-            opts="-h -V --store --socket --help --version vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help"
+            opts="-h -V --store --socket --help --version vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,12 +615,16 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__check)
-            opts="-h --json --store --socket --help"
+            opts="-h --json --lease --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -853,7 +887,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help)
-            opts="vendor inspect verify init import status users roles check usage tick audit export demo request report outbox serve generate help"
+            opts="vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1037,6 +1071,48 @@ _tessera() {
         tessera__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__installation)
+            opts="key lease-hours"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__installation__subcmd__key)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__installation__subcmd__lease__subcmd__hours)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1607,6 +1683,132 @@ _tessera() {
         tessera__subcmd__inspect)
             opts="-h --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__installation)
+            opts="-h --store --socket --help key lease-hours help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__installation__subcmd__help)
+            opts="key lease-hours help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__installation__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__installation__subcmd__help__subcmd__key)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__installation__subcmd__help__subcmd__lease__subcmd__hours)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__installation__subcmd__key)
+            opts="-h --out --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__installation__subcmd__lease__subcmd__hours)
+            opts="-h --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

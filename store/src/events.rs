@@ -473,6 +473,13 @@ pub enum Action {
         /// The request's nonce, in hex.
         nonce: String,
     },
+    /// The lifetime of the leases the store signs was changed.
+    LeaseHoursSet {
+        /// Hours before.
+        from: u32,
+        /// Hours now.
+        to: u32,
+    },
 }
 
 fn parts_suffix(parts: u32) -> String {
@@ -519,6 +526,7 @@ impl Action {
             Action::ClockMovedForward { .. } => "Clock moved forward",
             Action::ClockRequested { .. } => "Clock correction requested",
             Action::ClockCorrected { .. } => "Clock corrected",
+            Action::LeaseHoursSet { .. } => "Lease lifetime set",
         }
     }
 
@@ -770,6 +778,9 @@ impl Action {
                 fmt_minute(*from),
                 fmt_minute(*to)
             ),
+            Action::LeaseHoursSet { from, to } => format!(
+                "{by} set the lifetime of the leases this store signs from {from} to {to} hours. A user deactivated while the service cannot be reached keeps working until their lease runs out: at most {to} hours from its signing."
+            ),
         }
     }
 }
@@ -978,6 +989,9 @@ impl fmt::Display for Action {
                 fmt_minute(*from),
                 fmt_minute(*to)
             ),
+            Action::LeaseHoursSet { from, to } => {
+                write!(f, "lease lifetime {from} h -> {to} h")
+            }
         }
     }
 }

@@ -294,6 +294,8 @@ pub mod names {
     pub const LAST_REPORT: &str = "last-report";
     /// The id of the latest usage report made, which the next one names.
     pub const LAST_REPORT_ID: &str = "last-report-id";
+    /// The lifetime of the leases the store signs, in hours (unset: the default).
+    pub const LEASE_HOURS: &str = "lease-hours";
 }
 
 /// Prefix of a pool's over-allocated users.

@@ -41,6 +41,7 @@ pub mod export;
 pub mod gate;
 pub mod identity;
 mod keys;
+pub mod lease;
 pub mod licences;
 mod migrations;
 pub mod model;

@@ -104,6 +104,8 @@ pub struct StatusView {
     pub next_expiry: Option<chrono::NaiveDate>,
     /// Hours the clock is behind the latest time seen, when more than a day.
     pub clock_behind_hours: Option<i64>,
+    /// The lifetime of the leases the store signs, in hours.
+    pub lease_hours: u32,
     /// Today, by the rules.
     pub today: chrono::NaiveDate,
     /// User counts.
@@ -384,6 +386,7 @@ impl Store {
                 .filter(|d| *d >= today)
                 .min(),
             clock_behind_hours: self.clock_behind_hours()?,
+            lease_hours: self.lease_hours()?,
             today,
             users: self.user_counts()?,
             pools: self.pools()?,

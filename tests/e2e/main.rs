@@ -6,6 +6,7 @@ mod clock;
 mod console;
 mod crash;
 mod disk;
+mod lease;
 mod ledger;
 mod serve;
 mod site;

@@ -1621,6 +1621,11 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
             Op::Check => Request::Check {
                 user: "daemon".into(),
             },
+            Op::Lease => Request::Lease {
+                user: "daemon".into(),
+            },
+            Op::InstallationKey => Request::InstallationKey,
+            Op::SetLeaseHours => Request::SetLeaseHours { hours: 6 },
             Op::RecordUsage => Request::RecordUsage {
                 user: "daemon".into(),
                 kind: UsageKind::Login,

@@ -93,7 +93,9 @@ impl Op {
             Op::Deactivate => "deactivate users",
             Op::Activate => "activate users",
             Op::DeleteUser => "delete users",
-            Op::Check => "check this user",
+            Op::Check | Op::Lease => "check this user",
+            Op::InstallationKey => "see the installation key",
+            Op::SetLeaseHours => "change the store's settings",
             Op::RecordUsage | Op::RecordStorage | Op::RecordMetered => "record usage",
             Op::Import => "import a licence",
             Op::RequestClock | Op::ImportClock => "correct the store's clock",
@@ -113,7 +115,7 @@ impl Request {
     pub fn subject(&self) -> Option<&str> {
         match self {
             Request::User { name } => Some(name),
-            Request::Check { user } => Some(user),
+            Request::Check { user } | Request::Lease { user } => Some(user),
             _ => None,
         }
     }
@@ -151,6 +153,8 @@ impl Store {
             Request::User { name } => Reply::User(self.user_named(&name)?),
             Request::AddOnHolders { module } => Reply::AddOnHolders(self.add_on_holders(&module)?),
             Request::Check { user } => Reply::Check(self.check(&user)?),
+            Request::Lease { user } => Reply::Lease(self.lease(&user)?),
+            Request::InstallationKey => Reply::InstallationKey(self.installation_public_key()?),
             Request::Events { limit, before } => {
                 Reply::Events(self.events(limit.min(10_000), before)?)
             }
@@ -195,6 +199,9 @@ impl Store {
                 Reply::ImportClock(self.import_clock_as(&g, &correction)?)
             }
             Request::Tick => Reply::Tick(self.tick_as(&g)?),
+            Request::SetLeaseHours { hours } => {
+                Reply::SetLeaseHours(self.set_lease_hours_as(&g, hours)?)
+            }
             Request::RequestSeats {
                 licence,
                 term,

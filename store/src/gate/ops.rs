@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditReport;
 use crate::correction::ClockOutcome;
 use crate::error::Result;
+use crate::lease::LeaseOutcome;
 use crate::licences::ImportOutcome;
 use crate::model::{Event, Installation, User};
 use crate::outbox::OutboxEntry;
@@ -219,6 +220,12 @@ operations! {
     AddOnHolders { module: String } => add_on_holders -> Vec<String>, Readers, Slow;
     /// May this user work now?
     Check { user: String } => check -> CheckResult, CheckersOrSelf, AtOnce;
+    /// May this user work now, and if so a lease signed by the installation key.
+    Lease { user: String } => lease -> LeaseOutcome, CheckersOrSelf, AtOnce;
+    /// The installation's public key (SPKI PEM), which checks its leases.
+    InstallationKey => installation_public_key_pem -> String, Connected, AtOnce;
+    /// Sets the lifetime of the leases the store signs (hours); answers the hours before.
+    SetLeaseHours { hours: u32 } => set_lease_hours -> u32, Owner, Write;
     /// A user worked on a day (default today).
     RecordUsage {
         user: String,

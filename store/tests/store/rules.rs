@@ -884,6 +884,9 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
             module: "Outlook connector".into(),
         },
         Op::Check => Request::Check { user: "bob".into() },
+        Op::Lease => Request::Lease { user: "bob".into() },
+        Op::InstallationKey => Request::InstallationKey,
+        Op::SetLeaseHours => Request::SetLeaseHours { hours: 8 },
         Op::RecordUsage => Request::RecordUsage {
             user: "bob".into(),
             kind: UsageKind::Login,
@@ -936,14 +939,15 @@ fn expected(op: store::Op, who: &str) -> bool {
     use store::Op::*;
     let readers = ["owner", "fin"];
     match op {
-        Installation => true,
+        // What anyone connected may see: the installation, and the key that checks its leases.
+        Installation | InstallationKey => true,
         RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import
         | RequestClock | ImportClock | Events | AuditVerify | QuoteSeats | RequestSeats
         | UsageReport | Outbox | ExportContracts | Subscribe => readers.contains(&who),
         // About bob: bob himself, and those who see users.
         User => readers.contains(&who) || who == "bob",
-        Check => readers.contains(&who) || who == "bob" || who == "product",
-        AddUser | SetUser | Deactivate | Activate | DeleteUser => who == "owner",
+        Check | Lease => readers.contains(&who) || who == "bob" || who == "product",
+        AddUser | SetUser | Deactivate | Activate | DeleteUser | SetLeaseHours => who == "owner",
         RecordUsage | RecordStorage | RecordMetered => who == "owner" || who == "product",
         // Not the product's account: it checks and records usage, nothing else.
         Tick => ["owner", "fin", "eng", "bob"].contains(&who),

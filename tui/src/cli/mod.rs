@@ -12,6 +12,7 @@ mod generate;
 mod import;
 mod init;
 mod inspect;
+mod installation;
 mod outbox;
 mod report;
 mod request;
@@ -88,8 +89,11 @@ pub enum Command {
     Users(users::Cmd),
     /// The roles' permission matrix.
     Roles(roles::Args),
-    /// May this user work now? Exit 0 yes, 1 no (for the licensed product).
+    /// May this user work now? Exit 0 yes, 1 no (for the licensed product); --lease for a signed lease.
     Check(check::Args),
+    /// The installation's public key (which checks leases) and the leases' lifetime.
+    #[command(subcommand)]
+    Installation(installation::Cmd),
     /// Record usage (for the licensed product).
     #[command(subcommand)]
     Usage(usage::Cmd),
@@ -157,6 +161,7 @@ pub fn main() -> ExitCode {
         Some(Command::Status(args)) => status::run(&ctx, args),
         Some(Command::Users(cmd)) => users::run(&ctx, cmd),
         Some(Command::Roles(args)) => roles::run(args),
+        Some(Command::Installation(cmd)) => installation::run(&ctx, cmd),
         Some(Command::Check(args)) => check::run(&ctx, args),
         Some(Command::Usage(cmd)) => usage::run(&ctx, cmd),
         Some(Command::Tick(args)) => tick::run(&ctx, args),

@@ -67,11 +67,35 @@ pub fn open_direct(ctx: &Ctx) -> Result<Opened, Failure> {
 /// rather than falling through to the store directory (which such a user can
 /// rarely read either, and "no store" would send them the wrong way).
 pub fn connect(ctx: &Ctx) -> Result<Box<dyn Api>, Failure> {
+    connect_by(ctx).map(|(api, _)| api)
+}
+
+/// Which way a command reached the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Through the service's socket (`tessera serve`, or an open console).
+    Service,
+    /// The store opened directly by this process.
+    Direct,
+}
+
+impl Route {
+    /// The word `--json` gives it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Route::Service => "service",
+            Route::Direct => "store",
+        }
+    }
+}
+
+/// [`connect`], and which way it went.
+pub fn connect_by(ctx: &Ctx) -> Result<(Box<dyn Api>, Route), Failure> {
     let socket = socket_path(ctx);
     let mut shut_out = None;
     match std::fs::symlink_metadata(&socket) {
         Ok(_) => match Remote::connect(&socket) {
-            Ok(remote) => return Ok(Box::new(remote)),
+            Ok(remote) => return Ok((Box::new(remote), Route::Service)),
             // The service answered and refused us: that is its word.
             Err(e @ StoreError::Remote { .. }) => return Err(refused(e)),
             Err(StoreError::Io { source, .. })
@@ -88,10 +112,13 @@ pub fn connect(ctx: &Ctx) -> Result<Box<dyn Api>, Failure> {
         Err(_) => {}
     }
     match open_direct(ctx) {
-        Ok(store) => Ok(Box::new(Local {
-            store,
-            operator: operator(),
-        })),
+        Ok(store) => Ok((
+            Box::new(Local {
+                store,
+                operator: operator(),
+            }),
+            Route::Direct,
+        )),
         Err(direct) => match shut_out {
             Some(message) => Err(Failure::Store {
                 code: store::Code::NotPermitted,
