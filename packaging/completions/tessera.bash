@@ -503,7 +503,7 @@ _tessera() {
 
     case "${cmd}" in
         tessera)
-            opts="-h -V --store --socket --help --version vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve generate help"
+            opts="-h -V --store --socket --connect --tls-cert --tls-key --tls-ca --help --version vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +514,22 @@ _tessera() {
                     return 0
                     ;;
                 --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2117,7 +2133,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__serve)
-            opts="-h --group --tick-every --max-connections-per-user --idle-timeout --store --socket --help"
+            opts="-h --group --tick-every --max-connections-per-user --idle-timeout --listen --tls-cert --tls-key --client-ca --client-crl --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2136,6 +2152,26 @@ _tessera() {
                     return 0
                     ;;
                 --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-crl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tessera_global_optspecs
-    string join \n store= socket= h/help V/version
+    string join \n store= socket= connect= tls-cert= tls-key= tls-ca= h/help V/version
 end
 
 function __fish_tessera_needs_command
@@ -26,6 +26,10 @@ end
 
 complete -c tessera -n "__fish_tessera_needs_command" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_needs_command" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_needs_command" -l connect -d 'Reach the service on another host (`tessera serve --listen`), over mutual TLS: give it before the command, with --tls-cert, --tls-key and --tls-ca' -r
+complete -c tessera -n "__fish_tessera_needs_command" -l tls-cert -d 'With --connect: this client\'s certificate (PEM); its common name is the store user' -r -F
+complete -c tessera -n "__fish_tessera_needs_command" -l tls-key -d 'With --connect: this client\'s private key (PEM)' -r -F
+complete -c tessera -n "__fish_tessera_needs_command" -l tls-ca -d 'With --connect: the CA the service\'s certificate chains to (PEM)' -r -F
 complete -c tessera -n "__fish_tessera_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tessera -n "__fish_tessera_needs_command" -s V -l version -d 'Print version'
 complete -c tessera -n "__fish_tessera_needs_command" -f -a "vendor" -d 'The vendor\'s tools: keys, issuing licences, endorsing issuers'
@@ -334,6 +338,11 @@ complete -c tessera -n "__fish_tessera_using_subcommand serve" -l group -d 'Give
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l tick-every -d 'Seconds between runs of the time-driven rules' -r
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l max-connections-per-user -d 'The most connections one login user may hold open at once' -r
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l idle-timeout -d 'Seconds a new connection may ask nothing before it is closed (one that has made a request is a client and is kept)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l listen -d 'Also listen for products on other hosts, over mutual TLS only (never plain TCP): needs --tls-cert, --tls-key and --client-ca' -r
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l tls-cert -d 'With --listen: the service\'s certificate chain (PEM)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l tls-key -d 'With --listen: the service\'s private key (PEM)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l client-ca -d 'With --listen: the CA client certificates must chain to; a client certificate\'s subject common name is the store user it acts as' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand serve" -l client-crl -d 'With --listen: a revocation list of the client CA (PEM); may be repeated' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand serve" -s h -l help -d 'Print help'

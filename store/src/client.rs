@@ -63,6 +63,14 @@ impl Remote {
                 StoreError::Service(format!("{}: {e}", socket.display()))
             }
         })?;
+        Remote::over(stream, &socket.display().to_string())
+    }
+
+    /// Speaks the protocol over `stream`, already connected to the service
+    /// (`what` names it in messages): a local socket, or the plaintext end
+    /// of a TLS connection ([`crate::tls::connect`]).
+    pub fn over(stream: UnixStream, what: &str) -> Result<Remote> {
+        let _ = what;
         stream
             .set_read_timeout(Some(Duration::from_secs(120)))
             .map_err(service_err)?;

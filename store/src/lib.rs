@@ -53,6 +53,7 @@ pub mod roles;
 pub mod rules;
 pub mod service;
 pub mod tick;
+pub mod tls;
 pub mod trust;
 pub mod usage;
 pub mod users;

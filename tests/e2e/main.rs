@@ -10,6 +10,7 @@ mod lease;
 mod ledger;
 mod serve;
 mod site;
+mod tls;
 mod util;
 mod vendor;
 mod verify;

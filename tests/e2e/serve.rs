@@ -55,6 +55,11 @@ impl Service {
         Service::start_on(dir, None)
     }
 
+    /// Starts the service with more arguments to `serve` on the default socket.
+    pub(crate) fn start_with_args(dir: &Dir, extra: &[&str]) -> Service {
+        Service::start_with(dir, None, extra)
+    }
+
     /// Starts the service, on `socket` if given, and waits until it answers.
     fn start_on(dir: &Dir, socket: Option<&Path>) -> Service {
         Service::start_with(dir, socket, &[])

@@ -92,6 +92,47 @@ pub(super) fn greet(
         );
         return None;
     };
+    welcome(store, stream, serial, user, slot)
+}
+
+/// Greets a remote client the TLS handshake named `name` (its certificate's
+/// common name), carried on the socket pair end `stream`; `None` when it
+/// holds too many connections already or is gone.
+pub(super) fn greet_named(
+    store: &Arc<Store>,
+    mut stream: UnixStream,
+    log: &Log,
+    serial: &str,
+    name: String,
+    per_uid: &std::sync::Arc<super::limits::PerUid>,
+) -> Option<Conn> {
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let Some(slot) = per_uid.take_named(&name) else {
+        log(&format!(
+            "refused TLS client {name}: it holds {} connections already, the limit per user",
+            per_uid.max()
+        ));
+        refuse(
+            &mut stream,
+            Code::TooManyConnections,
+            format!(
+                "{name} holds {} connections to the service already, the most one user may; close some and connect again",
+                per_uid.max()
+            ),
+        );
+        return None;
+    };
+    welcome(store, stream, serial, name, slot)
+}
+
+/// The greeting, and the connection as a worker serves it, acting as `user`.
+fn welcome(
+    store: &Arc<Store>,
+    mut stream: UnixStream,
+    serial: &str,
+    user: String,
+    slot: super::limits::Slot,
+) -> Option<Conn> {
     let mut line = Vec::new();
     let hello = Hello {
         service: "tessera".into(),

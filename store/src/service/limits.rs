@@ -5,17 +5,25 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Connections open per uid, against a limit.
+/// Who a connection's place is counted against: a local login user by uid,
+/// or a remote client by its certificate's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Who {
+    Uid(u32),
+    Certificate(String),
+}
+
+/// Connections open per user, against a limit.
 #[derive(Debug)]
 pub(super) struct PerUid {
-    counts: Mutex<HashMap<u32, usize>>,
+    counts: Mutex<HashMap<Who, usize>>,
     max: usize,
 }
 
-/// One connection's place in its uid's count, given back when dropped.
+/// One connection's place in its user's count, given back when dropped.
 #[derive(Debug)]
 pub(super) struct Slot {
-    uid: u32,
+    who: Who,
     owner: Arc<PerUid>,
 }
 
@@ -36,14 +44,23 @@ impl PerUid {
     /// A place for one more connection of `uid`, or `None` when it holds the
     /// limit already.
     pub(super) fn take(self: &Arc<Self>, uid: u32) -> Option<Slot> {
+        self.take_for(Who::Uid(uid))
+    }
+
+    /// [`PerUid::take`] for a remote client known by its certificate's name.
+    pub(super) fn take_named(self: &Arc<Self>, name: &str) -> Option<Slot> {
+        self.take_for(Who::Certificate(name.to_string()))
+    }
+
+    fn take_for(self: &Arc<Self>, who: Who) -> Option<Slot> {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let n = counts.entry(uid).or_insert(0);
+        let n = counts.entry(who.clone()).or_insert(0);
         if *n >= self.max {
             return None;
         }
         *n += 1;
         Some(Slot {
-            uid,
+            who,
             owner: self.clone(),
         })
     }
@@ -52,10 +69,10 @@ impl PerUid {
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut counts = self.owner.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = counts.get_mut(&self.uid) {
+        if let Some(n) = counts.get_mut(&self.who) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                counts.remove(&self.uid);
+                counts.remove(&self.who);
             }
         }
     }
@@ -72,9 +89,11 @@ mod tests {
         let b = limits.take(1000).expect("second");
         assert!(limits.take(1000).is_none(), "the third is refused");
         let other = limits.take(0).expect("another uid is not held up");
+        // A certificate's name is counted apart from any uid.
+        let named = limits.take_named("1000").expect("a remote client");
         drop(a);
         let c = limits.take(1000).expect("a place came back");
-        drop((b, c, other));
+        drop((b, c, other, named));
         assert!(limits.counts.lock().expect("lock").is_empty());
     }
 }

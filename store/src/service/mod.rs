@@ -72,6 +72,20 @@ pub struct Options {
     pub idle: Duration,
 }
 
+/// Where and how the service listens for TLS clients (mutual TLS only;
+/// [`crate::tls`]).
+#[derive(Debug, Clone)]
+pub struct TlsListen {
+    /// The address to listen on.
+    pub addr: std::net::SocketAddr,
+    /// The server's configuration: its certificate, the client CA, the CRLs.
+    pub config: Arc<rustls::ServerConfig>,
+}
+
+/// TLS connections being set up or carried at once, at most: each holds a
+/// thread.
+const MAX_TLS_CONNECTIONS: usize = 512;
+
 impl Options {
     /// The most connections one login user holds open by default: far more
     /// than a console, a product and a few scripts need, far fewer than the
@@ -94,6 +108,17 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn serve(
     store: Arc<Store>,
     options: &Options,
+    shutdown: Arc<AtomicBool>,
+    log: Log,
+) -> Result<()> {
+    serve_with_tls(store, options, None, shutdown, log)
+}
+
+/// [`serve`], with a TLS listener beside the socket when `tls` says where.
+pub fn serve_with_tls(
+    store: Arc<Store>,
+    options: &Options,
+    tls: Option<TlsListen>,
     shutdown: Arc<AtomicBool>,
     log: Log,
 ) -> Result<()> {
@@ -133,6 +158,19 @@ pub fn serve(
         store.dir().display(),
         socket.display()
     ));
+    let per_uid = limits::PerUid::new(options.max_per_user);
+    let tls = match &tls {
+        Some(listen) => Some(tls_listener(
+            listen,
+            &store,
+            &serial,
+            &log,
+            &per_uid,
+            workers.iter().map(|(m, _)| m.clone()).collect(),
+            &shutdown,
+        )?),
+        None => None,
+    };
 
     let ticker = {
         let (store, shutdown, log, every) = (
@@ -165,7 +203,6 @@ pub fn serve(
         })
     };
 
-    let per_uid = limits::PerUid::new(options.max_per_user);
     // One descriptor kept in reserve: when the process runs out, it is let go
     // so that a new client can still be accepted and told why it is turned
     // away, instead of finding its connection reset.
@@ -226,9 +263,109 @@ pub fn serve(
     }
     pool.join();
     let _ = ticker.join();
+    if let Some(t) = tls {
+        let _ = t.join();
+    }
     store.sync()?;
     log("stopped; the store is synced");
     Ok(())
+}
+
+/// Listens for TLS clients on `listen.addr` on a thread of its own: each
+/// client's handshake on a thread, its certificate's name as its user, its
+/// connection handed to the least busy worker as a socket pair.
+fn tls_listener(
+    listen: &TlsListen,
+    store: &Arc<Store>,
+    serial: &str,
+    log: &Log,
+    per_uid: &Arc<limits::PerUid>,
+    mailboxes: Vec<Arc<reactor::Mailbox>>,
+    shutdown: &Arc<AtomicBool>,
+) -> Result<std::thread::JoinHandle<()>> {
+    let listener = std::net::TcpListener::bind(listen.addr).map_err(|e| {
+        StoreError::Service(format!("cannot listen for TLS on {}: {e}", listen.addr))
+    })?;
+    rustix::net::sockopt::set_socket_timeout(
+        &listener,
+        rustix::net::sockopt::Timeout::Recv,
+        Some(POLL),
+    )
+    .map_err(|e| StoreError::Service(format!("TLS listener: {e}")))?;
+    let addr = listener.local_addr().unwrap_or(listen.addr);
+    log(&format!(
+        "listening for TLS clients on {addr} (mutual TLS: a client certificate of the client CA, its common name the store user)"
+    ));
+    let (config, store, serial, log, per_uid, shutdown) = (
+        listen.config.clone(),
+        store.clone(),
+        serial.to_string(),
+        log.clone(),
+        per_uid.clone(),
+        shutdown.clone(),
+    );
+    let live = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mailboxes = Arc::new(mailboxes);
+    Ok(std::thread::spawn(move || {
+        while !shutdown.load(Ordering::Relaxed) {
+            let (mut tcp, peer) = match listener.accept() {
+                Ok(x) => x,
+                Err(e) if e.kind() == IoKind::WouldBlock || e.kind() == IoKind::Interrupted => {
+                    continue;
+                }
+                Err(e) => {
+                    log(&format!("TLS accept failed: {e}"));
+                    std::thread::sleep(POLL);
+                    continue;
+                }
+            };
+            if live.load(Ordering::Relaxed) >= MAX_TLS_CONNECTIONS {
+                log(&format!(
+                    "refused TLS client {peer}: {MAX_TLS_CONNECTIONS} TLS connections open already"
+                ));
+                continue;
+            }
+            live.fetch_add(1, Ordering::Relaxed);
+            let (config, store, serial, conn_log, per_uid, mailboxes, live) = (
+                config.clone(),
+                store.clone(),
+                serial.clone(),
+                log.clone(),
+                per_uid.clone(),
+                mailboxes.clone(),
+                live.clone(),
+            );
+            let spawned = std::thread::Builder::new()
+                .name("tls".into())
+                .spawn(move || {
+                    let log = conn_log;
+                    let _ = tcp.set_nodelay(true);
+                    match crate::tls::accept(config, &mut tcp) {
+                        Err(e) => log(&format!("refused TLS client {peer}: {e}")),
+                        Ok((conn, name)) => match std::os::unix::net::UnixStream::pair() {
+                            Err(e) => log(&format!("TLS client {peer}: no socket pair: {e}")),
+                            Ok((ours, theirs)) => {
+                                if let Some(c) =
+                                    accept::greet_named(&store, ours, &log, &serial, name, &per_uid)
+                                    && let Some(m) = mailboxes
+                                        .iter()
+                                        .min_by_key(|m| m.connections.load(Ordering::Relaxed))
+                                {
+                                    m.connections.fetch_add(1, Ordering::Relaxed);
+                                    m.post(Message::Adopt(Box::new(c)));
+                                }
+                                // A refusal was written to `ours`: carried to the client all the same.
+                                crate::tls::pump(conn, tcp, theirs);
+                            }
+                        },
+                    }
+                    live.fetch_sub(1, Ordering::Relaxed);
+                });
+            if spawned.is_err() {
+                log(&format!("refused TLS client {peer}: no thread for it"));
+            }
+        }
+    }))
 }
 
 /// Clears the way for the socket at `path`: nothing there, or a stale socket

@@ -48,6 +48,7 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     let ctx = site::Ctx {
         store: Some(dir),
         socket: ctx.socket.clone(),
+        connect: None,
     };
     crate::console::run(&ctx)
 }

@@ -63,6 +63,23 @@ pub struct Cli {
     )]
     pub socket: Option<PathBuf>,
 
+    /// Reach the service on another host (`tessera serve --listen`), over
+    /// mutual TLS: give it before the command, with --tls-cert, --tls-key and --tls-ca.
+    #[arg(long, value_name = "HOST:PORT", requires_all = ["tls_cert", "tls_key", "tls_ca"])]
+    pub connect: Option<String>,
+
+    /// With --connect: this client's certificate (PEM); its common name is the store user.
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// With --connect: this client's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    pub tls_key: Option<PathBuf>,
+
+    /// With --connect: the CA the service's certificate chains to (PEM).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    pub tls_ca: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -146,9 +163,28 @@ pub fn main() -> ExitCode {
         }
     };
     let st = cli.store.as_deref();
+    let connect = match cli.connect.clone() {
+        Some(addr) => match (&cli.tls_cert, &cli.tls_key, &cli.tls_ca) {
+            (Some(cert), Some(key), Some(ca)) => Some((
+                addr,
+                store::tls::ClientFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    ca: ca.clone(),
+                },
+            )),
+            _ => {
+                let msg = "--connect needs --tls-cert, --tls-key and --tls-ca: the service on another host speaks mutual TLS only";
+                report(msg);
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let ctx = site::Ctx {
         store: cli.store.clone(),
         socket: cli.socket.clone(),
+        connect,
     };
     let result = match cli.command {
         None if console_possible() => crate::console::run(&ctx),
@@ -232,6 +268,7 @@ fn fast_path() -> Option<ExitCode> {
             let ctx = site::Ctx {
                 store: fast.store,
                 socket: fast.socket,
+                connect: None,
             };
             Some(finish(check::run(&ctx, fast.args)))
         }

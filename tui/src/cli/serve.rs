@@ -1,4 +1,5 @@
-//! `tessera serve [--socket PATH] [--group NAME]`: own the store and answer clients.
+//! `tessera serve [--socket PATH] [--group NAME] [--listen HOST:PORT --tls-cert … --tls-key … --client-ca …]`:
+//! own the store and answer clients (on the socket, and over mutual TLS for other hosts).
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -27,6 +28,23 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = store::service::Options::IDLE.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     idle_timeout: u64,
+    /// Also listen for products on other hosts, over mutual TLS only (never
+    /// plain TCP): needs --tls-cert, --tls-key and --client-ca.
+    #[arg(long, value_name = "HOST:PORT", requires_all = ["tls_cert", "tls_key", "client_ca"])]
+    listen: Option<String>,
+    /// With --listen: the service's certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// With --listen: the service's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    tls_key: Option<std::path::PathBuf>,
+    /// With --listen: the CA client certificates must chain to; a client
+    /// certificate's subject common name is the store user it acts as.
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    client_ca: Option<std::path::PathBuf>,
+    /// With --listen: a revocation list of the client CA (PEM); may be repeated.
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    client_crl: Vec<std::path::PathBuf>,
 }
 
 /// Serves until SIGTERM or SIGINT.
@@ -43,6 +61,27 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         signal_hook::flag::register(signal, shutdown.clone())
             .map_err(|e| Failure::refused(format!("cannot handle signals: {e}")))?;
     }
+    // The TLS files are read before the store is taken: a wrong file is said
+    // at once, and the store is left for others.
+    let tls = match (&args.listen, &args.tls_cert, &args.tls_key, &args.client_ca) {
+        (Some(listen), Some(cert), Some(key), Some(ca)) => {
+            let addr = resolve(listen)?;
+            let config = store::tls::server_config(&store::tls::ServerFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: ca.clone(),
+                crls: args.client_crl.clone(),
+            })
+            .map_err(|e| Failure::refused(e.to_string()))?;
+            Some(store::service::TlsListen { addr, config })
+        }
+        (None, ..) => None,
+        _ => {
+            return Err(Failure::usage(
+                "--listen needs --tls-cert, --tls-key and --client-ca",
+            ));
+        }
+    };
     let store = std::mem::ManuallyDrop::into_inner(site::open_direct(ctx)?);
     let options = store::service::Options {
         socket: site::socket_path(ctx),
@@ -55,8 +94,19 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         let _ = writeln!(std::io::stderr(), "tessera serve: {line}");
     });
     raise_descriptor_limit(&log);
-    store::service::serve(Arc::new(store), &options, shutdown, log).map_err(site::refused)?;
+    store::service::serve_with_tls(Arc::new(store), &options, tls, shutdown, log)
+        .map_err(site::refused)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `HOST:PORT` as one address to listen on.
+fn resolve(listen: &str) -> Result<std::net::SocketAddr, Failure> {
+    use std::net::ToSocketAddrs as _;
+    listen
+        .to_socket_addrs()
+        .map_err(|e| Failure::usage(format!("--listen {listen}: {e} (give HOST:PORT)")))?
+        .next()
+        .ok_or_else(|| Failure::usage(format!("--listen {listen}: no address")))
 }
 
 /// Raises the soft limit of open descriptors to the hard limit: every client

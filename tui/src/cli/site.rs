@@ -16,6 +16,8 @@ pub struct Ctx {
     pub store: Option<PathBuf>,
     /// `--socket`.
     pub socket: Option<PathBuf>,
+    /// `--connect HOST:PORT` with its TLS files: the service on another host.
+    pub connect: Option<(String, store::tls::ClientFiles)>,
 }
 
 /// The store directory: `--store`, `TESSERA_STORE`, or the default.
@@ -91,6 +93,15 @@ impl Route {
 
 /// [`connect`], and which way it went.
 pub fn connect_by(ctx: &Ctx) -> Result<(Box<dyn Api>, Route), Failure> {
+    // Another host's service, or nothing: never this host's store instead.
+    if let Some((addr, files)) = &ctx.connect {
+        let stream = store::tls::connect(addr, files).map_err(|e| Failure::Store {
+            code: store::Code::Unreachable,
+            message: format!("cannot reach the service at {addr}: {e}"),
+        })?;
+        let remote = Remote::over(stream, addr).map_err(refused)?;
+        return Ok((Box::new(remote), Route::Service));
+    }
     let socket = socket_path(ctx);
     let mut shut_out = None;
     match std::fs::symlink_metadata(&socket) {
