@@ -10,13 +10,15 @@
 #   openssl   keys must be readable by `openssl pkey` (tests/e2e/vendor.rs)
 #   faketime  tests that need another date run the binary under libfaketime (tests/e2e/util.rs)
 #   tmux      the console's tests run it in a real terminal (tests/e2e/console.rs)
+#   systemd   socket activation is tested with systemd-socket-activate (tests/e2e/activation.rs)
 #   python3-cryptography  a lease is verified in Python too, not only in Rust
 #             (licfile/tests/python/verify_lease.py, from licfile/tests/licfile/python.rs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 # package:command it provides (the tests find each command on PATH).
-needs=(openssl:openssl faketime:faketime tmux:tmux python3-cryptography:python3)
+needs=(openssl:openssl faketime:faketime tmux:tmux python3-cryptography:python3
+    systemd:systemd-socket-activate)
 missing=()
 for need in "${needs[@]}"; do
     command -v "${need#*:}" >/dev/null 2>&1 || missing+=("${need%%:*}")

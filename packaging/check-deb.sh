@@ -50,6 +50,7 @@ has() {
 }
 has /usr/bin/tessera
 has /lib/systemd/system/tessera.service
+has /lib/systemd/system/tessera.socket
 has /usr/share/bash-completion/completions/tessera
 has /usr/share/zsh/vendor-completions/_tessera
 has /usr/share/fish/vendor_completions.d/tessera.fish
@@ -101,8 +102,9 @@ if command -v systemd-analyze >/dev/null; then
         man_check=--man=no
         echo "man is not available here: the unit's Documentation= pages were NOT looked up"
     fi
-    systemd-analyze verify "$man_check" "$unit" || fail "systemd-analyze verify $unit failed"
-    echo "systemd-analyze verify $man_check $unit: ok"
+    systemd-analyze verify "$man_check" "$unit" /lib/systemd/system/tessera.socket ||
+        fail "systemd-analyze verify $unit tessera.socket failed"
+    echo "systemd-analyze verify $man_check $unit tessera.socket: ok"
 else
     echo "systemd-analyze is not available here: the unit was NOT verified"
 fi

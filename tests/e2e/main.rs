@@ -1,5 +1,6 @@
 //! End-to-end tests of the built `tessera` binary, compiled into one test binary.
 
+mod activation;
 mod airgap;
 mod billing;
 mod clock;

@@ -38,6 +38,7 @@ mod limits;
 mod pool;
 mod reactor;
 mod subscriptions;
+mod systemd;
 
 use std::io::ErrorKind as IoKind;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -111,23 +112,42 @@ pub fn serve(
     shutdown: Arc<AtomicBool>,
     log: Log,
 ) -> Result<()> {
-    serve_with_tls(store, options, None, shutdown, log)
+    serve_with(store, options, Extras::default(), shutdown, log)
 }
 
-/// [`serve`], with a TLS listener beside the socket when `tls` says where.
-pub fn serve_with_tls(
+/// What `tessera serve` may add to a plain service.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// A TLS listener beside the socket, for products on other hosts.
+    pub tls: Option<TlsListen>,
+    /// The listening socket systemd passed (socket activation): served
+    /// instead of binding `Options::socket`, and left in place at the end
+    /// (it is systemd's).
+    pub activated: Option<UnixListener>,
+}
+
+/// [`serve`], with what `extras` adds.
+pub fn serve_with(
     store: Arc<Store>,
     options: &Options,
-    tls: Option<TlsListen>,
+    extras: Extras,
     shutdown: Arc<AtomicBool>,
     log: Log,
 ) -> Result<()> {
+    let Extras { tls, activated } = extras;
     let socket = &options.socket;
     if let Some(warning) = store.installation_key_warning() {
         log(&format!("warning: {warning}"));
     }
-    remove_stale(socket)?;
-    let (listener, ours) = bind_private(socket, options.group)?;
+    let (listener, ours) = match activated {
+        // systemd made it, with its owner and mode: nothing to clear or bind.
+        Some(listener) => (listener, None),
+        None => {
+            remove_stale(socket)?;
+            let (listener, ours) = bind_private(socket, options.group)?;
+            (listener, Some(ours))
+        }
+    };
     // A blocking accept that gives up after POLL to look at the shutdown flag
     // (Linux honours SO_RCVTIMEO on a listening socket): a client is accepted
     // at once, not at the next turn of a polling loop.
@@ -171,6 +191,9 @@ pub fn serve_with_tls(
         )?),
         None => None,
     };
+    // Ready: the store is open and every listener takes connections
+    // (systemd's Type=notify; nothing when not started by systemd).
+    systemd::notify("READY=1");
 
     let ticker = {
         let (store, shutdown, log, every) = (
@@ -251,10 +274,13 @@ pub fn serve_with_tls(
             }
         }
     }
+    systemd::notify("STOPPING=1");
     log("stopping: no new connections; finishing requests in flight");
     drop(listener);
     // Only the socket this service made: never a file put there since.
-    if std::fs::symlink_metadata(socket).is_ok_and(|m| (m.dev(), m.ino()) == ours) {
+    if let Some(ours) = ours
+        && std::fs::symlink_metadata(socket).is_ok_and(|m| (m.dev(), m.ino()) == ours)
+    {
         let _ = std::fs::remove_file(socket);
     }
     for (mailbox, handle) in workers {

@@ -94,9 +94,38 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         let _ = writeln!(std::io::stderr(), "tessera serve: {line}");
     });
     raise_descriptor_limit(&log);
-    store::service::serve_with_tls(Arc::new(store), &options, tls, shutdown, log)
+    let activated = systemd_socket(&log)?;
+    let extras = store::service::Extras { tls, activated };
+    store::service::serve_with(Arc::new(store), &options, extras, shutdown, log)
         .map_err(site::refused)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The listening socket systemd passed (tessera.socket), if this process
+/// was started through it: served in place of binding the socket.
+fn systemd_socket(
+    log: &store::service::Log,
+) -> Result<Option<std::os::unix::net::UnixListener>, Failure> {
+    let mut fds = listenfd::ListenFd::from_env();
+    if fds.len() == 0 {
+        return Ok(None);
+    }
+    let listener = fds.take_unix_listener(0).map_err(|e| {
+        Failure::refused(format!(
+            "systemd passed a socket that is not a listening Unix socket ({e}); check ListenStream= in tessera.socket"
+        ))
+    })?;
+    if let Some(l) = &listener {
+        let at = l
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+            .unwrap_or_else(|| "an unnamed socket".into());
+        log(&format!(
+            "socket activation: serving the socket systemd passed, {at}"
+        ));
+    }
+    Ok(listener)
 }
 
 /// `HOST:PORT` as one address to listen on.
