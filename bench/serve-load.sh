@@ -21,6 +21,7 @@
 #   DRIVER=epoll bench/serve-load.sh           # the load client on one thread
 #   CLIENTS=8 REQUESTS=50000 USERS=2000 bench/serve-load.sh
 #   TESSERA=target/release/tessera LOAD=bench/target/release/serve_load bench/serve-load.sh
+#   TLS=1 bench/serve-load.sh                  # every client over mutual TLS (serve --listen)
 #
 # Exits 1 if anything failed or was lost (not if a target was missed).
 set -euo pipefail
@@ -32,6 +33,7 @@ CHECK=${CHECK:-50}
 DAYS=${DAYS:-1}
 SEED=${SEED:-1}
 DRIVER=${DRIVER:-threads}
+TLS=${TLS:-0}
 RUNS=${RUNS:-100}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 say() { printf '%s\n' "$*" >&2; }
@@ -70,8 +72,33 @@ STORE="$WORK/st"
 SOCK="$STORE/tessera.sock"
 failed=0
 
+# TLS=1: a CA, the service's certificate for 127.0.0.1 and a client
+# certificate naming this login user (the demo store's Owner/manager), made
+# with openssl; the service listens on a free loopback port beside its socket.
+SERVE_TLS=()
+LOAD_TLS=()
+if [ "$TLS" = 1 ]; then
+    command -v openssl >/dev/null || { say "error: TLS=1 needs openssl"; exit 1; }
+    C="$WORK/certs"
+    mkdir -p "$C"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=bench CA" -keyout "$C/ca.key" -out "$C/ca.pem" 2>/dev/null
+    cert() { # NAME CN EXT
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -subj "/CN=$2" -keyout "$C/$1.key" -out "$C/$1.csr" 2>/dev/null
+        openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
+            -days 2 -extfile <(printf '%s\n' "$3") -out "$C/$1.pem" 2>/dev/null
+    }
+    cert server localhost "subjectAltName=IP:127.0.0.1
+extendedKeyUsage=serverAuth"
+    cert client "$(id -un)" "extendedKeyUsage=clientAuth"
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    SERVE_TLS=(--listen "127.0.0.1:$PORT" --tls-cert "$C/server.pem" --tls-key "$C/server.key" --client-ca "$C/ca.pem")
+    LOAD_TLS=(--tls "127.0.0.1:$PORT,$C/client.pem,$C/client.key,$C/ca.pem")
+fi
+
 start_service() {
-    "$TESSERA" --store "$STORE" serve >>"$WORK/serve.log" 2>&1 &
+    "$TESSERA" --store "$STORE" serve "${SERVE_TLS[@]}" >>"$WORK/serve.log" 2>&1 &
     SERVE=$!
     # The socket appears once the service holds the store and listens.
     for _ in $(seq 1 500); do
@@ -103,10 +130,13 @@ say "making the demo store: $USERS users"
 say "machine: $(nproc) cores; store on $(df -P "$WORK" | awk 'NR==2 {print $1}')"
 
 start_service
-echo "== load: $CLIENTS clients ($DRIVER), $REQUESTS requests ($CHECK% check, usage record over $DAYS days), $USERS users"
+over=unix-socket
+[ "$TLS" = 1 ] && over="mutual TLS on 127.0.0.1:$PORT"
+echo "== load: $CLIENTS clients ($DRIVER, $over), $REQUESTS requests ($CHECK% check, usage record over $DAYS days), $USERS users"
 rc=0
 "$LOAD" --socket "$SOCK" --clients "$CLIENTS" --requests "$REQUESTS" --check-percent "$CHECK" \
-    --days "$DAYS" --seed "$SEED" --driver "$DRIVER" --acked "$WORK/acked.txt" | tee "$WORK/load.txt" || rc=$?
+    --days "$DAYS" --seed "$SEED" --driver "$DRIVER" --acked "$WORK/acked.txt" "${LOAD_TLS[@]}" |
+    tee "$WORK/load.txt" || rc=$?
 [ "$rc" = 0 ] || failed=1
 stop_service
 

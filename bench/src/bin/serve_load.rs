@@ -68,6 +68,27 @@ struct Args {
     acked: Option<PathBuf>,
     verify: Option<PathBuf>,
     driver: Driver,
+    /// `--tls ADDR,CERT,KEY,CA`: every connection over mutual TLS to `serve --listen`.
+    tls: Option<(String, store::tls::ClientFiles)>,
+}
+
+/// Where connections go: the socket, or the TLS listener when `--tls` says so.
+static TLS: std::sync::OnceLock<Option<(String, store::tls::ClientFiles)>> =
+    std::sync::OnceLock::new();
+
+/// A connection to the service: the socket's, or the plaintext end of a TLS
+/// connection (`store::tls::connect`).
+fn open_stream(socket: &Path) -> Result<UnixStream, String> {
+    match TLS.get().and_then(Option::as_ref) {
+        Some((addr, files)) => store::tls::connect(addr, files).map_err(|e| e.to_string()),
+        None => UnixStream::connect(socket).map_err(|e| e.to_string()),
+    }
+}
+
+/// A client on [`open_stream`].
+fn remote(socket: &Path) -> store::Result<Remote> {
+    let stream = open_stream(socket).map_err(store::StoreError::Service)?;
+    Remote::over(stream, &socket.display().to_string())
 }
 
 /// How the connections are driven.
@@ -81,7 +102,7 @@ enum Driver {
 
 const USAGE: &str = "usage: serve_load --socket PATH [--clients 50] [--requests 200000] \
 [--check-percent 50] [--days 1] [--users-file FILE] [--seed N] [--acked FILE] \
-[--driver epoll|epoll:N|threads]
+[--driver epoll|epoll:N|threads] [--tls ADDR,CERT,KEY,CA]
        serve_load --socket PATH --verify FILE";
 
 fn parse_args() -> Result<Args, String> {
@@ -96,6 +117,7 @@ fn parse_args() -> Result<Args, String> {
         acked: None,
         verify: None,
         driver: Driver::Threads,
+        tls: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -118,6 +140,20 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => args.seed = num(&value)?,
             "--acked" => args.acked = Some(PathBuf::from(value)),
             "--verify" => args.verify = Some(PathBuf::from(value)),
+            "--tls" => {
+                let parts: Vec<&str> = value.split(',').collect();
+                let [addr, cert, key, ca] = parts[..] else {
+                    return Err("--tls: give ADDR,CERT,KEY,CA".into());
+                };
+                args.tls = Some((
+                    addr.to_string(),
+                    store::tls::ClientFiles {
+                        cert: PathBuf::from(cert),
+                        key: PathBuf::from(key),
+                        ca: PathBuf::from(ca),
+                    },
+                ));
+            }
             "--driver" => {
                 args.driver = match value.split_once(':') {
                     _ if value == "threads" => Driver::Threads,
@@ -344,7 +380,7 @@ fn one_client(
         latencies: Vec::with_capacity(n),
         ..Tally::default()
     };
-    let remote = Remote::connect(socket);
+    let remote = remote(socket);
     barrier.wait();
     let remote = match remote {
         Ok(r) => r,
@@ -521,7 +557,7 @@ fn event_loop(
 
 /// Connects and reads the greeting; returns the stream and anything read past it.
 fn connect_raw(socket: &Path) -> Result<(UnixStream, Vec<u8>), String> {
-    let mut stream = UnixStream::connect(socket).map_err(|e| e.to_string())?;
+    let mut stream = open_stream(socket)?;
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
         .map_err(|e| e.to_string())?;
@@ -661,7 +697,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<bool, String> {
-    let admin = Remote::connect(&args.socket).map_err(|e| format!("connect: {e}"))?;
+    let _ = TLS.set(args.tls.clone());
+    let admin = remote(&args.socket).map_err(|e| format!("connect: {e}"))?;
     if let Some(file) = &args.verify {
         return verify_only(&admin, file);
     }
