@@ -59,6 +59,46 @@ fn benches(c: &mut Criterion) {
         b.iter(|| verify::verify_signature(black_box(&doc), &roots))
     });
     g.finish();
+
+    // A lease, as a product verifies it offline with the installation's key
+    // (issue 14: leases verified per second on one core).
+    let installation = SecretKey::from_seed(&[2; 32]).expect("seed [2; 32] is a valid key");
+    let lease = licfile::Lease {
+        serial: "NW-000123".into(),
+        user: "tcarter".into(),
+        seat: Some(licfile::LeaseSeat {
+            issuer: String::new(),
+            area: "Jobs".into(),
+            licence: "User".into(),
+            term: licfile::Term::Monthly,
+        }),
+        issued_at: licfile::Timestamp(1_780_000_000),
+        not_after: licfile::Timestamp(1_780_014_400),
+        installation_key: installation.public().raw(),
+    };
+    let lease_doc = Document::Lease(lease);
+    let lease_text = signed::sign(&lease_doc, &installation, None).expect("a lease");
+    let now = licfile::Timestamp(1_780_003_600);
+    let trusted = *installation.public();
+    assert!(
+        licfile::lease::verify(lease_text.as_bytes(), &trusted, Some("NW-000123"), now).is_ok()
+    );
+    let mut g = c.benchmark_group("lease");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("sign", |b| {
+        b.iter(|| signed::sign(black_box(&lease_doc), &installation, None))
+    });
+    g.bench_function("verify (lease::verify)", |b| {
+        b.iter(|| {
+            licfile::lease::verify(
+                black_box(lease_text.as_bytes()),
+                &trusted,
+                Some("NW-000123"),
+                now,
+            )
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(sign_verify, benches);
