@@ -978,9 +978,31 @@ fn bad_licences(d: &Dir) {
     });
     d.issue_demo("other.toml", "other-serial.lic");
     d.issue_sequence(1, "older.lic", |_| {});
-    d.issue_sequence(2, "same-sequence.lic", |s| {
+    // A second licence with the site's sequence: the vendor's ledger refuses
+    // to issue it, so it comes from another vendor ledger (a forger's, say),
+    // and the site must refuse it on its own.
+    d.spec("same-sequence.lic.toml", |s| {
+        s.insert("sequence".into(), toml::Value::Integer(2));
+        s.insert(
+            "licence_id".into(),
+            toml::Value::String("NW-000123-0002".into()),
+        );
         s.insert("overage_grace_days".into(), toml::Value::Integer(9));
     });
+    let key = crate::util::repo("keys/demo/demo.key");
+    d.cmd(&[
+        "vendor",
+        "issue",
+        "--key",
+        key.to_str().expect("utf-8 path"),
+        "same-sequence.lic.toml",
+        "--out",
+        "same-sequence.lic",
+        "--ledger",
+        "elsewhere.sqlite",
+    ])
+    .assert()
+    .success();
     d.issue_sequence(3, "terminated.lic", |s| {
         let e = s
             .get_mut("expiry")
@@ -998,6 +1020,9 @@ fn bad_licences(d: &Dir) {
         "own.toml",
         "--out",
         "untrusted.lic",
+        // Someone else's key, someone else's ledger.
+        "--ledger",
+        "own.sqlite",
     ])
     .assert()
     .success();
