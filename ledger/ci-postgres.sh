@@ -19,12 +19,20 @@ password_file=/var/lib/postgresql/.tessera_test_password
 
 say() { echo "ci-postgres: $*" >&2; }
 
+# Everything the tools below print (pg_ctlcluster says "Removed stale pid
+# file." on standard output, apt and psql may talk too) goes to standard
+# error: standard output carries the export line alone, because the caller
+# evaluates it. The export line is written to the saved descriptor 3, which
+# the commands that may start the server close (`3>&-`): a server holding
+# the caller's pipe open would keep `$(...)` waiting for ever.
+exec 3>&1 1>&2
+
 if ! command -v pg_lsclusters >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     say "installing postgresql (Debian's package)"
     # Package lists are normally fresh (the caller ran apt-get update); a
     # machine that never had them gets them here.
     apt-cache show postgresql >/dev/null 2>&1 || apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 3>&-
 fi
 
 # The newest installed server version, and its cluster (pg_lsclusters -h:
@@ -33,7 +41,7 @@ version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
 cluster=$(pg_lsclusters -h | awk -v v="$version" '$1 == v { print $2; exit }')
 if [ -z "$cluster" ]; then
     say "creating cluster $version/main"
-    pg_createcluster "$version" main >/dev/null
+    pg_createcluster "$version" main >/dev/null 3>&-
     cluster=main
 fi
 status=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }')
@@ -41,7 +49,7 @@ case "$status" in
     online*) ;;
     *)
         say "starting cluster $version/$cluster ($status)"
-        pg_ctlcluster "$version" "$cluster" start
+        pg_ctlcluster "$version" "$cluster" start 3>&-
         ;;
 esac
 port=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $3 }')
@@ -78,4 +86,4 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]
 fi
 
 say "PostgreSQL $version ($cluster) on 127.0.0.1:$port, database $db, role $role"
-echo "export TESSERA_TEST_POSTGRES=postgresql://$role:$password@127.0.0.1:$port/$db"
+echo "export TESSERA_TEST_POSTGRES=postgresql://$role:$password@127.0.0.1:$port/$db" >&3
