@@ -122,12 +122,14 @@ pub struct LicenceFacts {
     pub licence_id: String,
     /// valid, expiring, grace or terminated.
     pub state: String,
-    /// Days from today to the expiry day (0 on the day, negative once
-    /// expired); `None` for a licence that does not expire.
-    pub days_until_expiry: Option<i64>,
-    /// Days from today to the first day of termination (the end of the grace
-    /// after expiry; 0 or less once terminated); `None` if it does not expire.
-    pub days_until_termination: Option<i64>,
+    /// Seconds from the store's now to the end of the expiry day (its last
+    /// day in force, UTC): negative once expired; `None` for a licence that
+    /// does not expire.
+    pub expiry_remaining_seconds: Option<i64>,
+    /// Seconds from the store's now to the first moment of termination (the
+    /// end of the grace after expiry): 0 or less once terminated; `None` if it
+    /// does not expire.
+    pub termination_remaining_seconds: Option<i64>,
 }
 
 /// One metered service this month.
@@ -283,7 +285,11 @@ impl Store {
     /// Reads the facts: the pools and counts the Status screen shows, the
     /// state of each licence in force, the clock.
     fn read_metrics_facts(&self) -> Result<StoreFacts> {
-        let today = self.today()?;
+        let now = self.now()?;
+        let today = now.date_naive();
+        // The first second of a day, UTC, as seconds since 1970.
+        let start_of =
+            |day: chrono::NaiveDate| day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
         let pools = self
             .pools()?
             .into_iter()
@@ -309,10 +315,17 @@ impl Store {
                     issuer: l.issuer.clone(),
                     licence_id: l.licence.licence_id.clone(),
                     state: state.word().to_string(),
-                    days_until_expiry: expiry.map(|e| (e.date - today).num_days()),
-                    // Termination is the first day after expiry and its grace.
-                    days_until_termination: expiry
-                        .map(|e| (e.date - today).num_days() + i64::from(e.grace_days) + 1),
+                    // In force through its expiry day: it ends when the next day begins.
+                    expiry_remaining_seconds: expiry
+                        .and_then(|e| e.date.succ_opt())
+                        .map(|end| start_of(end) - now.timestamp()),
+                    // Terminated from the first day after expiry and its grace.
+                    termination_remaining_seconds: expiry
+                        .and_then(|e| {
+                            e.date
+                                .checked_add_days(chrono::Days::new(u64::from(e.grace_days) + 1))
+                        })
+                        .map(|day| start_of(day) - now.timestamp()),
                 }
             })
             .collect();
@@ -444,8 +457,8 @@ pub fn render(m: &Metrics) -> String {
     type PoolField = fn(&PoolFacts) -> u64;
     let pool_families: [(&str, &str, PoolField); 5] = [
         (
-            "tessera_seats_total",
-            "Seats the licences in force grant a pool (less reductions already due).",
+            "tessera_seats_granted",
+            "Seats of a pool: granted by the licences in force, less reductions already due (the Status screen's TOTAL).",
             |p| p.total,
         ),
         (
@@ -513,28 +526,28 @@ pub fn render(m: &Metrics) -> String {
         }
     }
     x.family(
-        "tessera_licence_expiry_days",
+        "tessera_licence_expiry_remaining_seconds",
         "gauge",
-        "Days until a time-limited licence expires (0 on its last day, negative once expired); no series for a licence that does not expire.",
+        "Seconds until a time-limited licence expires (the end of its last day, UTC, by the store's time), negative once expired; divide by 86400 for days. No series for a licence that does not expire.",
     );
     for l in &s.licences {
-        if let Some(d) = l.days_until_expiry {
+        if let Some(d) = l.expiry_remaining_seconds {
             x.sample(
-                "tessera_licence_expiry_days",
+                "tessera_licence_expiry_remaining_seconds",
                 &[("issuer", &l.issuer), ("licence_id", &l.licence_id)],
                 d,
             );
         }
     }
     x.family(
-        "tessera_licence_termination_days",
+        "tessera_licence_termination_remaining_seconds",
         "gauge",
-        "Days until an expired licence's grace ends and it grants nothing (0 or less once terminated); no series for a licence that does not expire.",
+        "Seconds until an expired licence's grace ends and it grants nothing (0 or less once terminated), by the store's time. No series for a licence that does not expire.",
     );
     for l in &s.licences {
-        if let Some(d) = l.days_until_termination {
+        if let Some(d) = l.termination_remaining_seconds {
             x.sample(
-                "tessera_licence_termination_days",
+                "tessera_licence_termination_remaining_seconds",
                 &[("issuer", &l.issuer), ("licence_id", &l.licence_id)],
                 d,
             );
@@ -716,15 +729,15 @@ mod tests {
                     issuer: String::new(),
                     licence_id: "L-1".into(),
                     state: "grace".into(),
-                    days_until_expiry: Some(-3),
-                    days_until_termination: Some(5),
+                    expiry_remaining_seconds: Some(-3 * 86_400),
+                    termination_remaining_seconds: Some(5 * 86_400),
                 },
                 LicenceFacts {
                     issuer: "Acme".into(),
                     licence_id: "A-1".into(),
                     state: "valid".into(),
-                    days_until_expiry: None,
-                    days_until_termination: None,
+                    expiry_remaining_seconds: None,
+                    termination_remaining_seconds: None,
                 },
             ],
             metered: vec![MeteredFacts {
@@ -760,7 +773,7 @@ mod tests {
     }
 
     #[test]
-    fn the_licence_state_is_a_state_set_and_expiry_days_go_negative() {
+    fn the_licence_state_is_a_state_set_and_the_time_to_expiry_goes_negative() {
         let text = render(&Metrics {
             store: sample_facts(),
             service: None,
@@ -776,13 +789,15 @@ mod tests {
             );
             assert!(text.contains(&line), "{line}{text}");
         }
-        assert!(text.contains("tessera_licence_expiry_days{issuer=\"\",licence_id=\"L-1\"} -3\n"));
-        assert!(
-            text.contains("tessera_licence_termination_days{issuer=\"\",licence_id=\"L-1\"} 5\n")
-        );
+        assert!(text.contains(
+            "tessera_licence_expiry_remaining_seconds{issuer=\"\",licence_id=\"L-1\"} -259200\n"
+        ));
+        assert!(text.contains(
+            "tessera_licence_termination_remaining_seconds{issuer=\"\",licence_id=\"L-1\"} 432000\n"
+        ));
         // A licence without expiry has a state and no expiry series.
         assert!(text.contains("licence_id=\"A-1\",state=\"valid\"} 1\n"));
-        assert!(!text.contains("tessera_licence_expiry_days{issuer=\"Acme\""));
+        assert!(!text.contains("tessera_licence_expiry_remaining_seconds{issuer=\"Acme\""));
         assert!(text.contains("tessera_clock_warning 1\n"));
     }
 
@@ -852,7 +867,7 @@ mod tests {
         });
         let total = text
             .lines()
-            .filter(|l| l.starts_with("tessera_seats_total{"))
+            .filter(|l| l.starts_with("tessera_seats_granted{"))
             .count();
         assert_eq!(total, 1, "{text}");
         let mut families = HashSet::new();
