@@ -28,7 +28,8 @@ use crate::metrics::{self, Outcome};
 
 /// The most bytes of a request line and headers together.
 pub const MAX_HEAD: usize = 8 * 1024;
-/// How long a client has to send its request line and headers, in all.
+/// How long a client has, from the moment it was accepted (time in the
+/// queue counts), to send its request line and headers.
 pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
 /// How long an answer may take to be taken by the client.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -83,7 +84,7 @@ pub(super) fn start(
     log(&format!(
         "serving metrics on http://{addr}/metrics (unauthenticated: whoever reaches this address reads them)"
     ));
-    let (tx, rx) = sync_channel::<TcpStream>(QUEUE);
+    let (tx, rx) = sync_channel::<(TcpStream, Instant)>(QUEUE);
     let rx = Arc::new(Mutex::new(rx));
     let mut handlers = Vec::with_capacity(HANDLERS);
     for _ in 0..HANDLERS {
@@ -106,16 +107,16 @@ pub(super) fn start(
 /// are busy and the queue is full. Dropping `tx` at the end stops the handlers.
 fn accept_loop(
     listener: &TcpListener,
-    tx: SyncSender<TcpStream>,
+    tx: SyncSender<(TcpStream, Instant)>,
     log: &Log,
     shutdown: &AtomicBool,
 ) {
     let mut turned_away: u64 = 0;
     while !shutdown.load(Ordering::Relaxed) {
         match listener.accept() {
-            Ok((stream, peer)) => match tx.try_send(stream) {
+            Ok((stream, peer)) => match tx.try_send((stream, Instant::now())) {
                 Ok(()) => {}
-                Err(TrySendError::Full(stream)) => {
+                Err(TrySendError::Full((stream, _))) => {
                     turned_away += 1;
                     // Said once in a while, not once a connection: a flood
                     // must not flood the log too.
@@ -150,13 +151,18 @@ fn busy(stream: TcpStream) {
     }
 }
 
-fn handle_queue(rx: &Mutex<Receiver<TcpStream>>, store: &Store, counters: &Counters, log: &Log) {
+fn handle_queue(
+    rx: &Mutex<Receiver<(TcpStream, Instant)>>,
+    store: &Store,
+    counters: &Counters,
+    log: &Log,
+) {
     loop {
         let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok(stream) = next else {
+        let Ok((stream, accepted)) = next else {
             return;
         };
-        handle(stream, store, counters, log);
+        handle(stream, accepted + HEAD_DEADLINE, store, counters, log);
     }
 }
 
@@ -176,8 +182,10 @@ pub(super) enum Asked {
 /// Reads a request head: the request line, headers, and the empty line.
 /// `Ok(None)` when the client gave up or took too long (nothing to answer),
 /// `Err(())` when the head is larger than [`MAX_HEAD`].
-fn read_head(stream: &mut TcpStream) -> std::result::Result<Option<Vec<u8>>, ()> {
-    let deadline = Instant::now() + HEAD_DEADLINE;
+fn read_head(
+    stream: &mut TcpStream,
+    deadline: Instant,
+) -> std::result::Result<Option<Vec<u8>>, ()> {
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -257,12 +265,12 @@ fn response(status: &str, content_type: &str, body: &[u8], with_body: bool) -> V
     out
 }
 
-/// Answers one connection.
-fn handle(mut stream: TcpStream, store: &Store, counters: &Counters, log: &Log) {
+/// Answers one connection, whose head must be in by `deadline`.
+fn handle(mut stream: TcpStream, deadline: Instant, store: &Store, counters: &Counters, log: &Log) {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let _ = stream.set_nodelay(true);
     let plain = "text/plain; charset=utf-8";
-    let answer = match read_head(&mut stream) {
+    let answer = match read_head(&mut stream, deadline) {
         Ok(None) => return,
         Err(()) => response(
             "431 Request Header Fields Too Large",
