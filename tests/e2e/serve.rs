@@ -1672,7 +1672,6 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
             Op::ExportContracts => Request::ExportContracts,
             Op::Subscribe => Request::Subscribe { after: None },
             Op::Metrics => Request::Metrics,
-            Op::Metrics => Request::Metrics,
         })
         .collect()
 }

@@ -21,16 +21,15 @@ pub struct Args {
 /// Prints (or writes) the metrics: through the service when it answers,
 /// with its counters; else read from the store alone, without them.
 pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
-    let (api, route) = site::connect_by(ctx)?;
+    let api = site::connect(ctx)?;
     let metrics = api.metrics().map_err(site::refused)?;
     let mut text = String::new();
     if metrics.service.is_none() {
         // Said in the output itself, where whoever reads the file looks:
         // the counters are missing, not zero.
-        text.push_str(&format!(
-            "# Read from the store directly ({}): no service answered, so the service's counters (tessera_requests_total and others) are not included.\n",
-            route.word()
-        ));
+        text.push_str(
+            "# Read from the store directly: no service answered, so the service's counters (requests, latency, connections, syncs) are not included.\n",
+        );
     }
     text.push_str(&store::metrics::render(&metrics));
     match &args.out {
