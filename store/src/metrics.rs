@@ -45,9 +45,10 @@ pub const LATENCY_BUCKETS: [f64; 14] = [
     5.0,
 ];
 
-/// How long the store's facts are reused while nothing is written: a
-/// Prometheus server, a textfile timer and an administrator scraping at once
-/// read the store once a second at most, never more often than it changes.
+/// How long the store's facts are reused while nothing is written (and
+/// within the same second of the store's time): a Prometheus server, a
+/// textfile timer and an administrator scraping at once read the store once a
+/// second at most, and never serve a fact older than the last change.
 pub const FACTS_FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// Everything the metrics say: the store's facts, and the service's counters
@@ -249,9 +250,11 @@ pub(crate) struct FactsCache {
 #[derive(Debug)]
 struct Cached {
     at: Instant,
-    /// Changes applied and tree generation when they were read: any change
-    /// since makes them stale at once, so a scrape right after a change sees it.
-    applied: (u64, u64),
+    /// Changes applied, tree generation, and the machine's clock (seconds)
+    /// when they were read: a change since, or another second, makes them
+    /// stale at once, so a scrape right after a change sees it and every
+    /// time-derived fact (expiry, the clock) is right to the second.
+    key: (u64, u64, i64),
     facts: StoreFacts,
 }
 
@@ -261,14 +264,20 @@ impl Store {
     /// change is applied, so that frequent scrapes cost the service nothing
     /// noticeable.
     pub(crate) fn metrics_facts(&self) -> Result<StoreFacts> {
-        let applied = (self.db.applied_changes(), self.db.generation());
+        let key = (
+            self.db.applied_changes(),
+            self.db.generation(),
+            // The machine's clock, not the store's time: a clock set back
+            // leaves the store's time where it was and must be seen.
+            self.db.clock.now().timestamp(),
+        );
         let mut cache = self
             .metrics_cache
             .last
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cache.as_ref()
-            && c.applied == applied
+            && c.key == key
             && c.at.elapsed() < FACTS_FRESH_FOR
         {
             return Ok(c.facts.clone());
@@ -276,7 +285,7 @@ impl Store {
         let facts = self.read_metrics_facts()?;
         *cache = Some(Cached {
             at: Instant::now(),
-            applied,
+            key,
             facts: facts.clone(),
         });
         Ok(facts)

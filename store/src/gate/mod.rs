@@ -328,3 +328,22 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_published_endpoint_reads_the_metrics_and_nothing_else() {
+        for op in Op::ALL {
+            // Nobody is behind it: no record is read, the table decides.
+            let verdict = Gate::published(*op).decide(|login| {
+                panic!("a published endpoint has no record, yet {login}'s was read")
+            });
+            assert_eq!(verdict.is_ok(), *op == Op::Metrics, "{op:?}");
+            if let Err(e) = verdict {
+                assert_eq!(e.code(), crate::Code::NotPermitted, "{op:?}");
+            }
+        }
+    }
+}
