@@ -205,8 +205,10 @@ pub fn serve_with(
             &serial,
             &log,
             &per_uid,
-            workers.iter().map(|(m, _)| m.clone()).collect(),
-            &counters,
+            Handoff {
+                mailboxes: workers.iter().map(|(m, _)| m.clone()).collect(),
+                counters: counters.clone(),
+            },
             &shutdown,
         )?),
         None => None,
@@ -325,6 +327,13 @@ pub fn serve_with(
     Ok(())
 }
 
+/// Where a TLS client's connection goes: the workers' mailboxes, and the
+/// counters that count it.
+struct Handoff {
+    mailboxes: Vec<Arc<reactor::Mailbox>>,
+    counters: Arc<counters::Counters>,
+}
+
 /// Listens for TLS clients on `listen.addr` on a thread of its own: each
 /// client's handshake on a thread, its certificate's name as its user, its
 /// connection handed to the least busy worker as a socket pair.
@@ -334,10 +343,13 @@ fn tls_listener(
     serial: &str,
     log: &Log,
     per_uid: &Arc<limits::PerUid>,
-    mailboxes: Vec<Arc<reactor::Mailbox>>,
-    counters: &Arc<counters::Counters>,
+    handoff: Handoff,
     shutdown: &Arc<AtomicBool>,
 ) -> Result<std::thread::JoinHandle<()>> {
+    let Handoff {
+        mailboxes,
+        counters,
+    } = handoff;
     let listener = std::net::TcpListener::bind(listen.addr).map_err(|e| {
         StoreError::Service(format!("cannot listen for TLS on {}: {e}", listen.addr))
     })?;
@@ -351,7 +363,6 @@ fn tls_listener(
     log(&format!(
         "listening for TLS clients on {addr} (mutual TLS: a client certificate of the client CA, its common name the store user)"
     ));
-    let counters = counters.clone();
     let (config, store, serial, log, per_uid, shutdown) = (
         listen.config.clone(),
         store.clone(),
