@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::serve::Service;
-use crate::util::{Dir, cannot_run, pool, stderr, stdout};
+use crate::util::{Dir, cannot_run, pool, repo, stderr, stdout};
 
 /// Every sample of a metrics text: `name{labels}` to its value.
 fn samples(text: &str) -> BTreeMap<String, f64> {
@@ -315,8 +315,25 @@ fn metrics_read_from_the_store_are_what_it_holds() {
     d.st(&["metrics", "--out", "tessera.prom"])
         .assert()
         .success();
-    let written = d.read("tessera.prom");
-    assert_eq!(samples(&written), samples(&text));
+    let written = samples(&d.read("tessera.prom"));
+    let printed = samples(&text);
+    assert_eq!(
+        written.keys().collect::<Vec<_>>(),
+        printed.keys().collect::<Vec<_>>()
+    );
+    for (series, v) in &written {
+        // Time to expiry moves on by the second between the two runs.
+        let within = if series.contains("_remaining_seconds") {
+            5.0
+        } else {
+            0.0
+        };
+        assert!(
+            (v - printed[series]).abs() <= within,
+            "{series}: {v} and {}",
+            printed[series]
+        );
+    }
     let leftovers: Vec<_> = std::fs::read_dir(d.path(""))
         .expect("the test directory")
         .flatten()
@@ -521,6 +538,11 @@ fn a_metrics_address_other_hosts_reach_needs_saying_so() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("give an IP address and a port"),
+        "{}",
+        stderr(&out)
+    );
     // The store was never taken.
     d.st(&["status"]).assert().success();
     // Said so: the service listens on every address, loopback included.
@@ -528,4 +550,42 @@ fn a_metrics_address_other_hosts_reach_needs_saying_so() {
     let service = Service::start_with_args(&d, &["--metrics", &addr, "--metrics-allow-remote"]);
     assert!(scrape(&format!("127.0.0.1:{port}")).contains("tessera_seats_granted"));
     drop(service);
+}
+
+#[test]
+fn the_alert_rules_in_the_documentation_are_valid_rules() {
+    let doc = std::fs::read_to_string(repo("docs/METRICS.md")).expect("docs/METRICS.md");
+    let start = doc.find("```yaml\n").expect("a YAML block of rules") + "```yaml\n".len();
+    let len = doc[start..].find("```").expect("the block's end");
+    let d = Dir::new();
+    d.write("rules.yml", &doc[start..start + len]);
+    let out = match Command::new("promtool")
+        .args(["check", "rules", "rules.yml"])
+        .current_dir(d.path(""))
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => cannot_run("promtool", "prometheus", &e),
+    };
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    // Every metric the rules use is one Tessera writes.
+    let site = Dir::new();
+    site.site();
+    let names: Vec<String> = samples(&stdout(&site.st(&["metrics"]).output().expect("run")))
+        .keys()
+        .map(|k| k.split('{').next().unwrap_or(k).to_string())
+        .collect();
+    let rules = &doc[start..start + len];
+    for word in rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.starts_with("tessera_") {
+            let service_only = [
+                "tessera_requests_total",
+                "tessera_request_duration_seconds_bucket",
+            ];
+            assert!(
+                names.iter().any(|n| n == word) || service_only.contains(&word),
+                "the rules use {word}, which Tessera does not write"
+            );
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! `tessera serve [--socket PATH] [--group NAME] [--listen HOST:PORT --tls-cert … --tls-key … --client-ca …]
-//! [--metrics HOST:PORT [--metrics-allow-remote]]`: own the store and answer clients (on the socket,
+//! [--metrics IP:PORT [--metrics-allow-remote]]`: own the store and answer clients (on the socket,
 //! and over mutual TLS for other hosts), and serve Prometheus metrics.
 
 use std::io::Write as _;
@@ -46,10 +46,10 @@ pub struct Args {
     /// With --listen: a revocation list of the client CA (PEM); may be repeated.
     #[arg(long, value_name = "FILE", requires = "listen")]
     client_crl: Vec<std::path::PathBuf>,
-    /// Serve Prometheus metrics over HTTP at http://HOST:PORT/metrics,
+    /// Serve Prometheus metrics over HTTP at http://IP:PORT/metrics,
     /// unauthenticated (see docs/METRICS.md); a loopback address unless
     /// --metrics-allow-remote.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "IP:PORT")]
     metrics: Option<String>,
     /// With --metrics: allow an address other hosts can reach. Whoever
     /// reaches it reads the metrics without authentication: firewall it to
@@ -159,18 +159,24 @@ fn resolve(listen: &str) -> Result<std::net::SocketAddr, Failure> {
         .ok_or_else(|| Failure::usage(format!("--listen {listen}: no address")))
 }
 
-/// The address `--metrics` names: refused, before the store is taken, when
-/// other hosts could reach it and the administrator did not say they may.
+/// The address `--metrics` names, an IP address and a port (`localhost`
+/// is 127.0.0.1): no name is looked up, so the address checked is the one
+/// bound. Refused, before the store is taken, when other hosts could reach
+/// it and the administrator did not say they may.
 fn metrics_addr(metrics: &str, allow_remote: bool) -> Result<std::net::SocketAddr, Failure> {
-    use std::net::ToSocketAddrs as _;
-    let addrs: Vec<std::net::SocketAddr> = metrics
-        .to_socket_addrs()
-        .map_err(|e| Failure::usage(format!("--metrics {metrics}: {e} (give HOST:PORT)")))?
-        .collect();
-    let addr = *addrs
-        .first()
-        .ok_or_else(|| Failure::usage(format!("--metrics {metrics}: no address")))?;
-    if !allow_remote && !addrs.iter().all(|a| a.ip().is_loopback()) {
+    let addr: std::net::SocketAddr = match metrics.strip_prefix("localhost:") {
+        Some(port) => port
+            .parse::<u16>()
+            .map(|port| std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            .map_err(|_| ()),
+        None => metrics.parse().map_err(|_| ()),
+    }
+    .map_err(|_| {
+        Failure::usage(format!(
+            "--metrics {metrics}: give an IP address and a port, e.g. 127.0.0.1:9431 or [::1]:9431"
+        ))
+    })?;
+    if !allow_remote && !addr.ip().is_loopback() {
         return Err(Failure::usage(format!(
             "--metrics {metrics}: {} is not a loopback address, and the metrics are served without authentication; \
              listen on 127.0.0.1 or [::1], or add --metrics-allow-remote and firewall the port to the Prometheus server",
