@@ -654,7 +654,7 @@ fn render_service(x: &mut Exposition, svc: &ServiceFacts) {
     x.family(
         "tessera_request_duration_seconds",
         "histogram",
-        "Time from a request read to its answer written out, by operation (queueing for the pool included).",
+        "Time from a request read to its answer ready to send, by operation (waiting for a thread of the pool included).",
     );
     for l in &svc.latency {
         // Only histograms with a count per bound are written: a malformed one
