@@ -515,7 +515,22 @@ fn the_metrics_endpoint_answers_metrics_only() {
         log.contains(&format!("serving metrics on http://{addr}/metrics")),
         "{log}"
     );
-    drop(service);
+
+    // Half a request line, never finished: a stop does not wait for it.
+    let mut service = service;
+    let mut stalled = TcpStream::connect(&addr).expect("connect");
+    stalled
+        .write_all(b"GET /metr")
+        .expect("half a request line");
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let status = service.signal_and_wait("TERM", Duration::from_secs(10));
+    assert!(status.success(), "{status}: {}", service.log_text());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the stop took {:?} with a client stalled on the metrics port",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -88,10 +88,16 @@ pub(super) fn start(
     let rx = Arc::new(Mutex::new(rx));
     let mut handlers = Vec::with_capacity(HANDLERS);
     for _ in 0..HANDLERS {
-        let (rx, store, counters, log) = (rx.clone(), store.clone(), counters.clone(), log.clone());
+        let (rx, store, counters, log, shutdown) = (
+            rx.clone(),
+            store.clone(),
+            counters.clone(),
+            log.clone(),
+            shutdown.clone(),
+        );
         let h = std::thread::Builder::new()
             .name("metrics".into())
-            .spawn(move || handle_queue(&rx, &store, &counters, &log))
+            .spawn(move || handle_queue(&rx, &store, &counters, &log, &shutdown))
             .map_err(|e| StoreError::Service(format!("metrics listener: no thread: {e}")))?;
         handlers.push(h);
     }
@@ -156,13 +162,25 @@ fn handle_queue(
     store: &Store,
     counters: &Counters,
     log: &Log,
+    shutdown: &AtomicBool,
 ) {
     loop {
         let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok((stream, accepted)) = next else {
             return;
         };
-        handle(stream, accepted + HEAD_DEADLINE, store, counters, log);
+        if shutdown.load(Ordering::Relaxed) {
+            // Stopping: what waits in the queue is closed unanswered.
+            continue;
+        }
+        handle(
+            stream,
+            accepted + HEAD_DEADLINE,
+            store,
+            counters,
+            log,
+            shutdown,
+        );
     }
 }
 
@@ -181,16 +199,21 @@ pub(super) enum Asked {
 
 /// Reads a request head: the request line, headers, and the empty line.
 /// `Ok(None)` when the client gave up or took too long (nothing to answer),
-/// `Err(())` when the head is larger than [`MAX_HEAD`].
+/// `Err(())` when the head is larger than [`MAX_HEAD`]. Gives up when the
+/// service stops, too: a client that sends nothing does not hold up a stop.
 fn read_head(
     stream: &mut TcpStream,
     deadline: Instant,
+    shutdown: &AtomicBool,
 ) -> std::result::Result<Option<Vec<u8>>, ()> {
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+        if left.is_zero()
+            || shutdown.load(Ordering::Relaxed)
+            || stream.set_read_timeout(Some(left.min(POLL))).is_err()
+        {
             return Ok(None);
         }
         match stream.read(&mut chunk) {
@@ -206,7 +229,12 @@ fn read_head(
                     return Err(());
                 }
             }
-            Err(e) if e.kind() == IoKind::Interrupted => {}
+            // A wait of POLL ended: look at the deadline and the shutdown flag.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    IoKind::Interrupted | IoKind::WouldBlock | IoKind::TimedOut
+                ) => {}
             Err(_) => return Ok(None),
         }
     }
@@ -266,11 +294,18 @@ fn response(status: &str, content_type: &str, body: &[u8], with_body: bool) -> V
 }
 
 /// Answers one connection, whose head must be in by `deadline`.
-fn handle(mut stream: TcpStream, deadline: Instant, store: &Store, counters: &Counters, log: &Log) {
+fn handle(
+    mut stream: TcpStream,
+    deadline: Instant,
+    store: &Store,
+    counters: &Counters,
+    log: &Log,
+    shutdown: &AtomicBool,
+) {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let _ = stream.set_nodelay(true);
     let plain = "text/plain; charset=utf-8";
-    let answer = match read_head(&mut stream, deadline) {
+    let answer = match read_head(&mut stream, deadline, shutdown) {
         Ok(None) => return,
         Err(()) => response(
             "431 Request Header Fields Too Large",
