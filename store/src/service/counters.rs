@@ -151,6 +151,9 @@ mod tests {
         let r = &c.requests[Op::Check as usize];
         assert_eq!(r[Outcome::Ok.index()].load(Ordering::Relaxed), 2);
         assert_eq!(r[Outcome::NotPermitted.index()].load(Ordering::Relaxed), 1);
-        assert_eq!(Op::ALL[Op::Check as usize], Op::Check);
+        // The index the counters use is the place in `Op::ALL`, for every operation.
+        for (i, op) in Op::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i, "{op:?}");
+        }
     }
 }
