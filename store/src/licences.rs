@@ -129,6 +129,9 @@ pub(crate) fn verify(
     let Document::Licence(licence) = doc.document else {
         return Err(StoreError::LicenceRefused("this is not a licence".into()));
     };
+    // A rule of the vendor's plans, not of the signature: a licence that
+    // breaks it never comes into force, whoever signed it.
+    crate::rules::import::daily_seats_allowed(&licence)?;
     let (issuer, issuer_label) = match &signer {
         Signer::Root { name, .. } => (String::new(), name.clone()),
         Signer::Issuer { issuer, .. } => (issuer.clone(), issuer.clone()),

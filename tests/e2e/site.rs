@@ -1046,6 +1046,16 @@ fn bad_licences(d: &Dir) {
     );
     assert_ne!(d.read("header.lic"), text);
     d.write("not-a-licence.lic", "hello\n");
+    // Daily seats on the first tier (Startup): seed 000 offers them only
+    // from Go Paperless up. A newer sequence, so only the plan is wrong.
+    d.issue_sequence(4, "startup-daily.lic", |s| {
+        let plan = s
+            .get_mut("plan")
+            .and_then(toml::Value::as_table_mut)
+            .unwrap();
+        plan.insert("name".into(), toml::Value::String("Startup".into()));
+        plan.insert("tier".into(), toml::Value::Integer(1));
+    });
 }
 
 #[test]
@@ -1078,6 +1088,15 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
         (&["import", "header.lic"], &["header", "Southwind"]),
         (&["import", "untrusted.lic"], &["key", "trusted"]),
         (&["import", "not-a-licence.lic"], &["licence"]),
+        (
+            &["import", "startup-daily.lic"],
+            &[
+                "daily seats",
+                "Startup plan (tier 1)",
+                "Jobs User",
+                "ask the vendor",
+            ],
+        ),
         (&["import", "missing.lic"], &["missing.lic", "no such file"]),
         // Usernames: unique, never reused, whatever the case.
         (
