@@ -394,6 +394,18 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
             crate::users::reconcile(tx, &key, &all)?;
         }
     }
+    // The month's storage allowance as this import leaves it, for the
+    // charts of storage against the allowance over time.
+    let allowance: u64 = all
+        .iter()
+        .flat_map(|l| l.licence.seat_pools.iter())
+        .filter(|p| p.term != Term::Daily)
+        .map(|p| u64::from(p.count) * u64::from(p.storage_gb_per_seat))
+        .sum();
+    tx.put_rec(
+        &keys::storage_allowance(licfile::YearMonth::of(tx.now.date_naive())),
+        &allowance,
+    )?;
     Ok(())
 }
 

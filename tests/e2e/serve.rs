@@ -1653,6 +1653,13 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
                 limit: 3,
                 before: None,
             },
+            Op::Notifications => Request::Notifications {
+                query: store::notifications::NotificationQuery {
+                    limit: 3,
+                    ..Default::default()
+                },
+            },
+            Op::History => Request::History { days: 30 },
             Op::AuditVerify => Request::AuditVerify,
             Op::QuoteSeats => Request::QuoteSeats {
                 licence: "Jobs User".into(),

@@ -85,7 +85,7 @@ impl Op {
     pub fn action(self) -> &'static str {
         match self {
             Op::Installation => "see the installation",
-            Op::RequireLicenceReader | Op::Status | Op::Licences => "see licences",
+            Op::RequireLicenceReader | Op::Status | Op::Licences | Op::History => "see licences",
             Op::UsersPage | Op::AddOnHolders => "see users",
             Op::User => "see this user",
             Op::AddUser => "add users",
@@ -100,7 +100,7 @@ impl Op {
             Op::Import => "import a licence",
             Op::RequestClock | Op::ImportClock => "correct the store's clock",
             Op::Tick => "apply what time has made due",
-            Op::Events | Op::Subscribe => "see the action log",
+            Op::Events | Op::Notifications | Op::Subscribe => "see the action log",
             Op::AuditVerify => "verify the action log",
             Op::QuoteSeats | Op::RequestSeats => "buy or give back seats",
             Op::UsageReport => "make a usage report",
@@ -158,6 +158,8 @@ impl Store {
             Request::Events { limit, before } => {
                 Reply::Events(self.events(limit.min(10_000), before)?)
             }
+            Request::Notifications { query } => Reply::Notifications(self.notifications(&query)?),
+            Request::History { days } => Reply::History(self.history(days)?),
             Request::AuditVerify => Reply::AuditVerify(self.audit_verify()?),
             Request::QuoteSeats {
                 licence,

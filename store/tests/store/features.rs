@@ -18,7 +18,6 @@ fn site(date: &str) -> Site {
     site_with(date, &licence())
 }
 
-#[allow(dead_code)] // used by the tests of the next features
 fn add(s: &Store, name: &str, role: &str, seat: Option<(&str, &str)>) -> store::User {
     s.as_user("owner")
         .add_user(NewUser {
@@ -90,4 +89,190 @@ fn the_demo_and_sample_licences_satisfy_the_plan_rule() {
     };
     assert!(l.seat_pools.iter().any(|p| p.term == Term::Daily));
     store::rules::import::daily_seats_allowed(&l).unwrap();
+}
+
+#[test]
+fn notifications_come_a_page_at_a_time_from_any_position_with_the_total() {
+    let s = site("2026-03-02T09:00:00Z");
+    for i in 0..30 {
+        add(&s.store, &format!("u{i:02}"), "engineer", None);
+    }
+    let owner = s.store.as_user("owner");
+    let all = s.store.events(100_000, None).unwrap();
+    let total = all.len() as u64;
+    assert!(total > 30);
+    // By cursor, 7 at a time: every event once, newest first, each with its
+    // Finished and Type as the log holds them.
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = owner
+            .notifications(store::notifications::NotificationQuery {
+                before,
+                offset: 0,
+                limit: 7,
+            })
+            .unwrap();
+        assert_eq!(page.total, total);
+        assert_eq!(page.offset, seen.len() as u64);
+        assert!(page.items.len() <= 7);
+        seen.extend(page.items);
+        match page.next_before {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), all.len());
+    for (n, e) in seen.iter().zip(&all) {
+        assert_eq!(
+            (n.seq, &n.name, n.finished_at, n.kind, n.status),
+            (e.seq, &e.name, e.finished_at, e.kind, e.status)
+        );
+    }
+    // By offset: any row, the last one too, and past the end nothing.
+    let page = owner
+        .notifications(store::notifications::NotificationQuery {
+            before: None,
+            offset: total - 1,
+            limit: 50,
+        })
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].seq, 1);
+    assert_eq!(page.items[0].name, "Store created");
+    assert_eq!(page.next_before, None);
+    let page = owner
+        .notifications(store::notifications::NotificationQuery {
+            before: None,
+            offset: 10,
+            limit: 3,
+        })
+        .unwrap();
+    let seqs: Vec<u64> = page.items.iter().map(|n| n.seq).collect();
+    assert_eq!(seqs, vec![total - 10, total - 11, total - 12]);
+    let page = owner
+        .notifications(store::notifications::NotificationQuery {
+            before: None,
+            offset: total,
+            limit: 3,
+        })
+        .unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(page.total, total);
+    // Through the gate: an engineer does not see the action log.
+    add(&s.store, "eng", "engineer", Some(("Jobs User", "monthly")));
+    let err = s
+        .store
+        .as_user("eng")
+        .notifications(store::notifications::NotificationQuery::default())
+        .unwrap_err();
+    assert_eq!(err.code(), store::Code::NotPermitted);
+}
+
+#[test]
+fn history_reads_seats_daily_charges_storage_and_metered_use_over_time() {
+    use store::usage::UsageKind;
+    let s = site("2026-01-10T09:00:00Z");
+    let owner = s.store.as_user("owner");
+    // January: two monthly seats; February: a third; March: one goes.
+    add(&s.store, "m1", "engineer", Some(("Jobs User", "monthly")));
+    add(&s.store, "m2", "engineer", Some(("Jobs User", "monthly")));
+    add(&s.store, "d1", "engineer", Some(("Jobs User", "daily")));
+    add(&s.store, "d2", "engineer", Some(("Jobs User", "daily")));
+    owner.record_storage(30_000_000_000u64).unwrap();
+    owner.record_metered("emails-sent", 100u64).unwrap();
+    s.clock.set(at("2026-02-03T09:00:00Z"));
+    add(&s.store, "m3", "engineer", Some(("Jobs User", "monthly")));
+    owner.record_storage(50_000_000_000u64).unwrap();
+    owner.record_metered("emails-sent", 200u64).unwrap();
+    s.clock.set(at("2026-03-01T09:00:00Z"));
+    owner.deactivate("m1").unwrap();
+    // Charged user-days: two on 1 March, one on 2 March, none on 3 March;
+    // a second record of a day charges nothing more.
+    owner.record_usage("d1", UsageKind::Login, None).unwrap();
+    owner
+        .record_usage("d1", UsageKind::DiaryActioned, None)
+        .unwrap();
+    owner.record_usage("d2", UsageKind::Login, None).unwrap();
+    s.clock.set(at("2026-03-02T09:00:00Z"));
+    owner.record_usage("d2", UsageKind::Login, None).unwrap();
+    s.clock.set(at("2026-03-03T09:00:00Z"));
+    // Past the free e-mails: 5,000 + 200 x users.
+    owner.record_metered("emails-sent", 9_000u64).unwrap();
+
+    let h = owner.history(5u32).unwrap();
+    assert_eq!(h.today.to_string(), "2026-03-03");
+    let monthly = h
+        .seats
+        .iter()
+        .find(|p| p.label == "Jobs User (monthly)")
+        .unwrap();
+    assert_eq!(monthly.months.len(), 12);
+    let values: Vec<Option<u64>> = monthly.months.iter().map(|m| m.value).collect();
+    // Before the store: nothing; January 2, February 3, March 2 (a month's
+    // peak starts from the seats in use as its first change leaves them,
+    // and March's first change took one away).
+    assert_eq!(&values[..9], &[None; 9]);
+    assert_eq!(&values[9..], &[Some(2), Some(3), Some(2)]);
+    assert_eq!(monthly.total, 5);
+
+    let daily = &h.daily[0];
+    assert_eq!(daily.label, "Jobs User (daily)");
+    let days: Vec<(String, u64)> = daily
+        .days
+        .iter()
+        .map(|d| (d.day.to_string(), d.charged))
+        .collect();
+    assert_eq!(
+        days,
+        vec![
+            ("2026-02-27".to_string(), 0),
+            ("2026-02-28".to_string(), 0),
+            ("2026-03-01".to_string(), 2),
+            ("2026-03-02".to_string(), 1),
+            ("2026-03-03".to_string(), 0),
+        ]
+    );
+    // The counts agree with the charges themselves.
+    let march = licfile::YearMonth::new(2026, 3).unwrap();
+    let charged: usize = s
+        .store
+        .daily_charges(march)
+        .unwrap()
+        .iter()
+        .map(|c| c.2.len())
+        .sum();
+    assert_eq!(charged, 3);
+
+    let storage: Vec<(String, Option<u64>)> = h
+        .storage
+        .iter()
+        .map(|p| (p.month.to_string(), p.used_bytes))
+        .collect();
+    assert_eq!(storage[9], ("2026-01".into(), Some(30_000_000_000)));
+    assert_eq!(storage[10], ("2026-02".into(), Some(50_000_000_000)));
+    assert_eq!(storage[11].1, None);
+    // The allowance was recorded with the import and with each record.
+    let allowance = s.store.storage_allowance_gb();
+    assert!(
+        h.storage[9..]
+            .iter()
+            .all(|p| p.allowance_recorded && p.allowance_gb == allowance)
+    );
+    assert!(!h.storage[0].allowance_recorded);
+
+    let emails = h.metered.iter().find(|m| m.name == "emails-sent").unwrap();
+    let used: Vec<Option<u64>> = emails.months[9..].iter().map(|m| m.value).collect();
+    assert_eq!(used, vec![Some(100), Some(200), Some(9_000)]);
+    assert_eq!(emails.months[0].value, None);
+    // The month's most active users, as the usage report counts them:
+    // owner, m2, m3, d1, d2 (m1 went with March's first change).
+    assert_eq!(emails.threshold, 5_000 + 200 * 5);
+    assert_eq!(emails.excess, 9_000 - 6_000);
+    assert_eq!(emails.overage_cost.to_string(), "6.00");
+    assert_eq!(h.currency, "GBP");
+
+    // Through the gate: an engineer does not see it.
+    let err = s.store.as_user("m2").history(5u32).unwrap_err();
+    assert_eq!(err.code(), store::Code::NotPermitted);
 }

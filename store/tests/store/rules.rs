@@ -911,6 +911,13 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
             limit: 5,
             before: None,
         },
+        Op::Notifications => Request::Notifications {
+            query: store::notifications::NotificationQuery {
+                limit: 5,
+                ..Default::default()
+            },
+        },
+        Op::History => Request::History { days: 30 },
         Op::AuditVerify => Request::AuditVerify,
         Op::QuoteSeats => Request::QuoteSeats {
             licence: "Jobs User".into(),
@@ -942,8 +949,10 @@ fn expected(op: store::Op, who: &str) -> bool {
         // What anyone connected may see: the installation, and the key that checks its leases.
         Installation | InstallationKey => true,
         RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import
-        | RequestClock | ImportClock | Events | AuditVerify | QuoteSeats | RequestSeats
-        | UsageReport | Outbox | ExportContracts | Subscribe => readers.contains(&who),
+        | RequestClock | ImportClock | Events | Notifications | History | AuditVerify
+        | QuoteSeats | RequestSeats | UsageReport | Outbox | ExportContracts | Subscribe => {
+            readers.contains(&who)
+        }
         // About bob: bob himself, and those who see users.
         User => readers.contains(&who) || who == "bob",
         Check | Lease => readers.contains(&who) || who == "bob" || who == "product",
