@@ -276,3 +276,31 @@ fn history_reads_seats_daily_charges_storage_and_metered_use_over_time() {
     let err = s.store.as_user("m2").history(5u32).unwrap_err();
     assert_eq!(err.code(), store::Code::NotPermitted);
 }
+
+#[test]
+fn a_quote_carries_the_contract_month_by_month_summing_to_its_total() {
+    let s = site("2026-03-10T09:00:00Z");
+    let owner = s.store.as_user("owner");
+    let q = owner
+        .quote_seats("Jobs User", "contracted", licfile::SeatAction::Add, 3u32)
+        .unwrap();
+    let b = &q.breakdown;
+    // 10 March to the contract end, 31 December: ten months, all committed.
+    assert_eq!(b.months.len(), 10);
+    assert_eq!(b.months[0].month.to_string(), "2026-03");
+    assert_eq!((b.months[0].days, b.months[0].days_in_month), (22, 31));
+    assert_eq!(b.months[9].month.to_string(), "2026-12");
+    assert!(b.months.iter().all(|m| m.commitment));
+    let sum: rust_decimal::Decimal = b.months.iter().map(|m| m.amount).sum();
+    assert_eq!(sum, b.total);
+    // 3 x 45.00 x 22/31 + 9 x 135.00.
+    assert_eq!(b.total.to_string(), "1310.81");
+
+    let q = owner
+        .quote_seats("Jobs User", "monthly", licfile::SeatAction::Add, 1u32)
+        .unwrap();
+    let committed: Vec<_> = q.breakdown.months.iter().filter(|m| m.commitment).collect();
+    assert_eq!(committed.len(), 1);
+    assert_eq!(committed[0].amount, q.breakdown.total);
+    assert_eq!(q.breakdown.months.len(), 10);
+}
