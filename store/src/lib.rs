@@ -35,6 +35,7 @@ pub mod correction;
 
 mod db;
 pub mod demo;
+pub mod detail;
 pub mod error;
 pub mod events;
 pub mod export;

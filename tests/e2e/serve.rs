@@ -1597,6 +1597,9 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
             Op::User => Request::User {
                 name: "daemon".into(),
             },
+            Op::UserDetail => Request::UserDetail {
+                name: "daemon".into(),
+            },
             Op::AddUser => Request::AddUser {
                 new: NewUser {
                     name: "newcomer".into(),

@@ -87,7 +87,7 @@ impl Op {
             Op::Installation => "see the installation",
             Op::RequireLicenceReader | Op::Status | Op::Licences | Op::History => "see licences",
             Op::UsersPage | Op::AddOnHolders => "see users",
-            Op::User => "see this user",
+            Op::User | Op::UserDetail => "see this user",
             Op::AddUser => "add users",
             Op::SetUser => "change users",
             Op::Deactivate => "deactivate users",
@@ -114,7 +114,7 @@ impl Request {
     /// The user a request is about, for permits that let a user ask about themselves.
     pub fn subject(&self) -> Option<&str> {
         match self {
-            Request::User { name } => Some(name),
+            Request::User { name } | Request::UserDetail { name } => Some(name),
             Request::Check { user } | Request::Lease { user } => Some(user),
             _ => None,
         }
@@ -151,6 +151,7 @@ impl Store {
             Request::Licences => Reply::Licences(self.licence_views()?),
             Request::UsersPage { query } => Reply::UsersPage(self.users_page(&query)?),
             Request::User { name } => Reply::User(self.user_named(&name)?),
+            Request::UserDetail { name } => Reply::UserDetail(self.user_detail(&name)?),
             Request::AddOnHolders { module } => Reply::AddOnHolders(self.add_on_holders(&module)?),
             Request::Check { user } => Reply::Check(self.check(&user)?),
             Request::Lease { user } => Reply::Lease(self.lease(&user)?),

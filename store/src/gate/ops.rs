@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditReport;
 use crate::correction::ClockOutcome;
+use crate::detail::UserDetail;
 use crate::error::Result;
 use crate::history::History;
 use crate::lease::LeaseOutcome;
@@ -208,6 +209,10 @@ operations! {
     UsersPage { #[serde(flatten)] query: UserQuery } => users_page -> UsersPage, Readers, Slow;
     /// One user: the caller's own record, or anyone's for those who see users.
     User { name: String } => user -> Option<User>, ReadersOrSelf, AtOnce;
+    /// One user's detail (e-mail, role, licence and term, add-ons, state,
+    /// activation, over-allocation deadline, days charged this month): the
+    /// caller's own, or anyone's for those who see users.
+    UserDetail { name: String } => user_detail -> UserDetail, ReadersOrSelf, AtOnce;
     /// Adds a user.
     AddUser { #[serde(flatten)] new: NewUser } => add_user -> User, Owner, Write;
     /// Changes a user's role, licence, e-mail or add-ons.

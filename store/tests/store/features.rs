@@ -304,3 +304,114 @@ fn a_quote_carries_the_contract_month_by_month_summing_to_its_total() {
     assert_eq!(committed[0].amount, q.breakdown.total);
     assert_eq!(q.breakdown.months.len(), 10);
 }
+
+#[test]
+fn a_users_detail_and_the_edits_the_console_makes() {
+    use store::usage::UsageKind;
+    let mut l = licence();
+    // One monthly Jobs seat, so that a second user is over-allocated.
+    for p in l.seat_pools.iter_mut() {
+        if p.area == "Jobs" && p.term == Term::Monthly {
+            p.count = 1;
+        }
+    }
+    let s = site_with("2026-03-02T09:00:00Z", &l);
+    let owner = s.store.as_user("owner");
+    add(&s.store, "fin", "financial office staff", None);
+    add(&s.store, "ann", "engineer", Some(("Jobs User", "monthly")));
+    s.clock.set(at("2026-03-03T10:00:00Z"));
+    add(
+        &s.store,
+        "bob",
+        "senior engineer",
+        Some(("Jobs User", "monthly")),
+    );
+    add(&s.store, "dee", "engineer", Some(("Jobs User", "daily")));
+    owner.record_usage("dee", UsageKind::Login, None).unwrap();
+    s.clock.set(at("2026-03-05T10:00:00Z"));
+    owner
+        .record_usage("dee", UsageKind::DiaryBooked, None)
+        .unwrap();
+
+    let bob = owner.user_detail("bob").unwrap();
+    assert_eq!(bob.role_name, "Senior engineer");
+    assert_eq!(bob.licence.as_deref(), Some("Jobs User"));
+    assert_eq!(bob.term, Some(Term::Monthly));
+    assert_eq!(bob.state, store::UserState::Active);
+    assert_eq!(bob.activated_at, at("2026-03-03T10:00:00Z").timestamp());
+    // Over-allocated on the 3rd: the licence's 7 days of grace.
+    assert_eq!(
+        bob.over_allocation_deadline,
+        Some(at("2026-03-10T10:00:00Z").timestamp())
+    );
+    assert!(bob.charged_days.is_empty());
+    let dee = owner.user_detail("dee").unwrap();
+    let days: Vec<String> = dee.charged_days.iter().map(|d| d.to_string()).collect();
+    assert_eq!(days, ["2026-03-03", "2026-03-05"]);
+    assert_eq!(dee.over_allocation_deadline, None);
+
+    // The edits the console makes: e-mail, add-ons, deletion; each an event.
+    let before = s.store.event_total().unwrap();
+    owner
+        .set_user(
+            "ann",
+            store::UserChange {
+                email: Some("ann@northwind.example".into()),
+                add_ons: vec!["Outlook connector".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let ann = owner.user_detail("ann").unwrap();
+    assert_eq!(ann.email, "ann@northwind.example");
+    assert_eq!(ann.add_ons, ["Outlook connector"]);
+    owner
+        .set_user(
+            "ann",
+            store::UserChange {
+                remove_add_ons: vec!["Outlook connector".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(owner.user_detail("ann").unwrap().add_ons.is_empty());
+    owner.delete_user("ann").unwrap();
+    assert_eq!(
+        owner.user_detail("ann").unwrap().state,
+        store::UserState::Deleted
+    );
+    assert!(s.store.event_total().unwrap() >= before + 3);
+
+    // Who may: a user about themselves, readers about anyone; only
+    // Owner/manager edits, and a refusal changes nothing.
+    assert_eq!(
+        s.store.as_user("bob").user_detail("bob").unwrap().name,
+        "bob"
+    );
+    assert_eq!(
+        s.store.as_user("fin").user_detail("bob").unwrap().name,
+        "bob"
+    );
+    let err = s.store.as_user("bob").user_detail("dee").unwrap_err();
+    assert_eq!(err.code(), store::Code::NotPermitted);
+    let total = s.store.event_total().unwrap();
+    let err = s
+        .store
+        .as_user("fin")
+        .set_user(
+            "bob",
+            store::UserChange {
+                email: Some("x@example.com".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), store::Code::NotPermitted);
+    let err = s.store.as_user("fin").delete_user("bob").unwrap_err();
+    assert_eq!(err.code(), store::Code::NotPermitted);
+    assert_eq!(s.store.event_total().unwrap(), total);
+    assert_eq!(owner.user_detail("bob").unwrap().email, "");
+    // Nobody by that name.
+    let err = owner.user_detail("zed").unwrap_err();
+    assert!(matches!(err, StoreError::UnknownUser(_)), "{err}");
+}

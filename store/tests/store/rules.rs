@@ -863,6 +863,7 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
             query: UserQuery::default(),
         },
         Op::User => Request::User { name: "bob".into() },
+        Op::UserDetail => Request::UserDetail { name: "bob".into() },
         Op::AddUser => Request::AddUser {
             new: NewUser {
                 name: "newcomer".into(),
@@ -954,7 +955,7 @@ fn expected(op: store::Op, who: &str) -> bool {
             readers.contains(&who)
         }
         // About bob: bob himself, and those who see users.
-        User => readers.contains(&who) || who == "bob",
+        User | UserDetail => readers.contains(&who) || who == "bob",
         Check | Lease => readers.contains(&who) || who == "bob" || who == "product",
         AddUser | SetUser | Deactivate | Activate | DeleteUser | SetLeaseHours => who == "owner",
         RecordUsage | RecordStorage | RecordMetered => who == "owner" || who == "product",
