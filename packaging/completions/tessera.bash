@@ -2111,7 +2111,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__roles)
-            opts="-h --csv --store --socket --help"
+            opts="-h --csv --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -213,7 +213,8 @@ complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand roles" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand roles" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand roles" -l csv -d 'Print CSV (one row per role and feature: role, ladder level, feature, read, write, update, delete)'
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -l csv -d 'Print CSV (RFC 4180, CRLF line ends): one record per ladder, level and feature: ladder, level, role, area, feature, read, write, update, delete'
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -l json -d 'Print each ladder\'s matrix as JSON: its roles bottom-up and, per feature, each role\'s rights'
 complete -c tessera -n "__fish_tessera_using_subcommand roles" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand check" -l lease -d 'For a user who may work, write a signed lease here (replacing the one there): the product renews it at half its life and, while the service cannot be reached, lets the user work until it runs out' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand check" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F

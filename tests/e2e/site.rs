@@ -848,25 +848,29 @@ fn roles_csv_is_the_permission_matrix_inherited_up_each_ladder() {
     let out = d.cmd(&["roles", "--csv"]).output().unwrap();
     assert!(out.status.success());
     let text = stdout(&out);
-    let mut lines = text.lines();
+    // RFC 4180: every record ends in CRLF, and no bare LF stands alone.
+    assert!(text.ends_with("\r\n"), "{text:?}");
+    assert_eq!(text.matches('\n').count(), text.matches("\r\n").count());
+    let records = parse_csv(&text);
     assert_eq!(
-        lines.next(),
-        Some("role,area,feature,read,write,update,delete")
+        records[0],
+        [
+            "ladder", "level", "role", "area", "feature", "read", "write", "update", "delete"
+        ]
     );
     // role -> feature -> [r, w, u, d]
     let mut m: std::collections::BTreeMap<String, std::collections::BTreeMap<String, [bool; 4]>> =
         Default::default();
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        assert_eq!(f.len(), 7, "{line}");
+    for f in &records[1..] {
+        assert_eq!(f.len(), 9, "{f:?}");
         let yes = |s: &str| match s {
             "yes" => true,
             "no" => false,
-            other => panic!("{other:?} in {line}"),
+            other => panic!("{other:?} in {f:?}"),
         };
-        m.entry(f[0].to_string()).or_default().insert(
-            f[2].to_string(),
-            [yes(f[3]), yes(f[4]), yes(f[5]), yes(f[6])],
+        m.entry(f[2].to_string()).or_default().insert(
+            f[4].to_string(),
+            [yes(&f[5]), yes(&f[6]), yes(&f[7]), yes(&f[8])],
         );
     }
     // Twelve roles on the ladders, and the product's service account with none.
@@ -916,6 +920,57 @@ fn roles_csv_is_the_permission_matrix_inherited_up_each_ladder() {
     let table = d.cmd(&["roles"]).output().unwrap();
     assert!(table.status.success());
     assert!(stdout(&table).contains("Owner/manager"));
+    // The same matrices as data: each ladder's roles bottom-up, each row's
+    // rights a column per role.
+    let json = d.cmd(&["roles", "--json"]).output().unwrap();
+    assert!(json.status.success());
+    let ladders: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let ladders = ladders.as_array().unwrap();
+    assert_eq!(ladders[0]["ladder"], "Jobs");
+    assert_eq!(ladders[0]["roles"].as_array().unwrap().len(), 7);
+    assert_eq!(ladders[1]["roles"][0], "SalesSupport");
+    for l in ladders {
+        let width = l["roles"].as_array().unwrap().len();
+        for row in l["rows"].as_array().unwrap() {
+            assert_eq!(row["access"].as_array().unwrap().len(), width, "{row}");
+        }
+    }
+}
+
+/// Parses RFC 4180 CSV: CRLF record ends, fields in double quotes may hold
+/// commas, line breaks and doubled double quotes.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => {
+                assert!(c != '"' && c != '\r' && c != '\n', "bare {c:?} in {text:?}");
+                field.push(c);
+            }
+        }
+    }
+    assert!(
+        !quoted && field.is_empty() && record.is_empty(),
+        "unterminated: {text:?}"
+    );
+    records
 }
 
 #[test]
