@@ -13,12 +13,13 @@
 #   systemd   socket activation is tested with systemd-socket-activate (tests/e2e/activation.rs)
 #   python3-cryptography  a lease is verified in Python too, not only in Rust
 #             (licfile/tests/python/verify_lease.py, from licfile/tests/licfile/python.rs)
+#   qpdf      the contracts export's PDFs must pass `qpdf --check` (tests/e2e/site.rs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 # package:command it provides (the tests find each command on PATH).
 needs=(openssl:openssl faketime:faketime tmux:tmux python3-cryptography:python3
-    systemd:systemd-socket-activate)
+    systemd:systemd-socket-activate qpdf:qpdf)
 missing=()
 for need in "${needs[@]}"; do
     command -v "${need#*:}" >/dev/null 2>&1 || missing+=("${need%%:*}")

@@ -282,13 +282,13 @@ complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each beside it (text and PDF: serial, issuer, dates), in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l out -d 'The zip to write (never overwritten)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each beside it (text and PDF: serial, issuer, dates), in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l users -d 'How many users to make (up to 200,000), besides the owner and a few new starters' -r
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l months -d 'Months of history to simulate (1 to 12)' -r
@@ -404,7 +404,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "storage" -d 'The storage in use now'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "metered" -d 'Uses of a metered service to add to this month'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain of events and recount seats and users; exit 1 if anything is wrong'
-complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each beside it (text and PDF: serial, issuer, dates), in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'

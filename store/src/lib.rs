@@ -49,6 +49,7 @@ mod migrations;
 pub mod model;
 pub mod notifications;
 pub mod outbox;
+pub mod pdf;
 pub mod protocol;
 pub mod purchases;
 pub mod report;

@@ -819,6 +819,55 @@ fn export_contracts_writes_a_zip_of_every_licence_as_signed() {
     .assert()
     .success();
 
+    // Beside each signed file, its summary as a PDF: well formed (qpdf
+    // --check), naming the serial and the issuer, dated.
+    for lic in &lics {
+        let pdf_name = lic.replace(".lic", ".pdf");
+        let mut pdf = Vec::new();
+        zip.by_name(&pdf_name)
+            .unwrap_or_else(|e| panic!("no {pdf_name} in {names:?}: {e}"))
+            .read_to_end(&mut pdf)
+            .unwrap();
+        assert!(pdf.starts_with(b"%PDF-1."), "{pdf_name}");
+        let file = pdf_name.replace('/', "-");
+        d.write(&file, &pdf);
+        let check = std::process::Command::new("qpdf")
+            .arg("--check")
+            .arg(d.path(&file))
+            .output()
+            .unwrap_or_else(|e| crate::util::cannot_run("qpdf", "qpdf", &e));
+        assert!(
+            check.status.success(),
+            "qpdf --check {pdf_name}: {}{}",
+            stdout(&check),
+            stderr(&check)
+        );
+        assert!(
+            stdout(&check).contains("No syntax or stream encoding errors"),
+            "{}",
+            stdout(&check)
+        );
+        // The content streams are uncompressed: the text is in the file as set.
+        let text = String::from_utf8_lossy(&pdf);
+        for want in [
+            "(Serial: NW-000123)",
+            "(Issuer: Tessera DEMO root  key ",
+            "(Issued: 2026-01-05 10:00 UTC)",
+            "(Imported: ",
+            "(Contract: 2026-01-01 to 2026-12-31, renews automatically)",
+            "(Expires: 2099-01-31",
+        ] {
+            assert!(text.contains(want), "{pdf_name} lacks {want}");
+        }
+    }
+    let seq3 = names
+        .iter()
+        .find(|n| n.ends_with("NW-000123-0003.pdf"))
+        .unwrap_or_else(|| panic!("{names:?}"));
+    let mut pdf = Vec::new();
+    zip.by_name(seq3).unwrap().read_to_end(&mut pdf).unwrap();
+    assert!(String::from_utf8_lossy(&pdf).contains("(Licence NW-000123-0003 sequence 3 for"));
+
     // Never overwritten.
     let again = run(&d, &["export", "contracts", "--out", "contracts.zip"]);
     assert_refused(&again, &["contracts.zip", "exists"]);
