@@ -238,6 +238,9 @@ _tessera() {
             tessera__subcmd__help__subcmd__users,set)
                 cmd="tessera__subcmd__help__subcmd__users__subcmd__set"
                 ;;
+            tessera__subcmd__help__subcmd__users,show)
+                cmd="tessera__subcmd__help__subcmd__users__subcmd__show"
+                ;;
             tessera__subcmd__help__subcmd__vendor,clock)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__clock"
                 ;;
@@ -370,6 +373,9 @@ _tessera() {
             tessera__subcmd__users,set)
                 cmd="tessera__subcmd__users__subcmd__set"
                 ;;
+            tessera__subcmd__users,show)
+                cmd="tessera__subcmd__users__subcmd__show"
+                ;;
             tessera__subcmd__users__subcmd__help,activate)
                 cmd="tessera__subcmd__users__subcmd__help__subcmd__activate"
                 ;;
@@ -390,6 +396,9 @@ _tessera() {
                 ;;
             tessera__subcmd__users__subcmd__help,set)
                 cmd="tessera__subcmd__users__subcmd__help__subcmd__set"
+                ;;
+            tessera__subcmd__users__subcmd__help,show)
+                cmd="tessera__subcmd__users__subcmd__help__subcmd__show"
                 ;;
             tessera__subcmd__vendor,clock)
                 cmd="tessera__subcmd__vendor__subcmd__clock"
@@ -1337,7 +1346,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__users)
-            opts="list add set deactivate activate delete"
+            opts="list show add set deactivate activate delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1421,6 +1430,20 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__users__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__users__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2409,7 +2432,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__users)
-            opts="-h --store --socket --help list add set deactivate activate delete help"
+            opts="-h --store --socket --help list show add set deactivate activate delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2535,7 +2558,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__users__subcmd__help)
-            opts="list add set deactivate activate delete help"
+            opts="list show add set deactivate activate delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2646,6 +2669,20 @@ _tessera() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tessera__subcmd__users__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tessera__subcmd__users__subcmd__list)
             opts="-h --licence --term --search --limit --after --deleted --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2719,6 +2756,28 @@ _tessera() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__users__subcmd__show)
+            opts="-h --json --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -159,16 +159,17 @@ complete -c tessera -n "__fish_tessera_using_subcommand status" -l store -d 'The
 complete -c tessera -n "__fish_tessera_using_subcommand status" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand status" -l json -d 'Print JSON'
 complete -c tessera -n "__fish_tessera_using_subcommand status" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "list" -d 'List users, a page at a time'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "add" -d 'Add a user (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "activate" -d 'Activate a user; with no free seat they are over-allocated (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "delete" -d 'Delete a user; the username stays reserved (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "show" -d 'One user\'s detail: e-mail, role, licence and term, add-ons, state, activation, over-allocation deadline, days charged this month'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "add" -d 'Add a user (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "activate" -d 'Activate a user; with no free seat they are over-allocated (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "delete" -d 'Delete a user; the username stays reserved (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l licence -d 'Only holders of this licence, e.g. "Jobs User" or "Sales Support"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l term -d 'Only this term: contracted, monthly or daily' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l search -d 'Only users whose name, e-mail, role, licence or add-ons contain this' -r
@@ -179,6 +180,10 @@ complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l deleted -d 'Include deleted users'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l role -d 'Role, e.g. engineer, "Office staff", "Owner/manager", "sales person"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l licence -d 'Licence of the seat, e.g. "Jobs User", "Sales Support"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l term -d 'Term of the seat: contracted, monthly or daily' -r
@@ -205,6 +210,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from delete" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "show" -d 'One user\'s detail: e-mail, role, licence and term, add-ons, state, activation, over-allocation deadline, days charged this month'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a user (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
@@ -393,6 +399,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "clock" -d 'Answer a site\'s clock request with the vendor\'s time, signed by a root key'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "ledger" -d 'The vendor\'s ledger: installations, licences issued, invoices (CSV too); import an installations.json'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "show" -d 'One user\'s detail: e-mail, role, licence and term, add-ons, state, activation, over-allocation deadline, days charged this month'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "add" -d 'Add a user (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'

@@ -1587,3 +1587,38 @@ fn export_contracts_follows_no_planted_link_and_leaves_nothing_behind() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn users_show_gives_one_users_detail() {
+    let d = Dir::new();
+    d.site();
+    add_user(&d, "dee", "engineer", "Jobs User", "daily");
+    ok(
+        &d,
+        &[
+            "users",
+            "set",
+            "dee",
+            "--email",
+            "dee@northwind.example",
+            "--add-on",
+            "Outlook connector",
+        ],
+    );
+    ok(&d, &["usage", "record", "dee", "--kind", "login"]);
+    let v = d.st_json(&["users", "show", "dee", "--json"]);
+    assert_eq!(v["name"], "dee");
+    assert_eq!(v["email"], "dee@northwind.example");
+    assert_eq!(v["role_name"], "Engineer");
+    assert_eq!(v["licence"], "Jobs User");
+    assert_eq!(v["term"], "daily");
+    assert_eq!(v["add_ons"][0], "Outlook connector");
+    assert_eq!(v["state"], "Active");
+    assert!(v["over_allocation_deadline"].is_null());
+    assert_eq!(v["charged_days"].as_array().unwrap().len(), 1, "{v}");
+    let text = ok(&d, &["users", "show", "dee"]);
+    assert!(text.contains("Jobs User (daily)"), "{text}");
+    assert!(text.contains("Charged this month: 1 day ("), "{text}");
+    let out = run(&d, &["users", "show", "nobody"]);
+    assert_refused(&out, &["nobody"]);
+}
