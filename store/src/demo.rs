@@ -349,6 +349,9 @@ pub fn create_demo(
             let allowance = store.storage_allowance_gb().max(1);
             let progress = (day - start_day).num_days() as u64;
             let used = allowance * 1_000_000_000 / 100 * (40 + progress.min(150) / 5);
+            // A very large demo's allowance exceeds what a site can report
+            // (1 PiB): its use stays within the bound, as a real site's does.
+            let used = used.min(crate::rules::usage::MAX_STORAGE_BYTES);
             store.as_user(owner).record_storage(used)?;
         }
         // Someone leaves now and then.
