@@ -15,12 +15,13 @@
 #             (licfile/tests/python/verify_lease.py, from licfile/tests/licfile/python.rs)
 #   prometheus  promtool checks the metrics' output and docs/METRICS.md's alert rules
 #             (tests/e2e/metrics.rs)
+#   qpdf      the contracts export's PDFs must pass `qpdf --check` (tests/e2e/site.rs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 # package:command it provides (the tests find each command on PATH).
 needs=(openssl:openssl faketime:faketime tmux:tmux python3-cryptography:python3
-    systemd:systemd-socket-activate prometheus:promtool)
+    systemd:systemd-socket-activate prometheus:promtool qpdf:qpdf)
 missing=()
 for need in "${needs[@]}"; do
     command -v "${need#*:}" >/dev/null 2>&1 || missing+=("${need%%:*}")

@@ -58,6 +58,27 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The console's reads: a bounded number of point reads and short
+    // ranges, whatever the number of users or the length of the history.
+    group.bench_function("history_90_days", |b| {
+        b.iter(|| store.history(90).expect("history"))
+    });
+    let events = store.event_total().expect("events");
+    group.bench_function("notifications_page_50_midway", |b| {
+        b.iter(|| {
+            store
+                .notifications(&store::notifications::NotificationQuery {
+                    before: None,
+                    offset: events / 2,
+                    limit: 50,
+                })
+                .expect("notifications")
+        })
+    });
+    group.bench_function("user_detail", |b| {
+        b.iter(|| store.user_detail("alice.morgan").expect("detail"))
+    });
+
     // Import: a new licence each time (the sequence must grow); signing is set-up, not measured.
     let key = store::trust::demo_secret().expect("demo key");
     let base = store.vendor_licence().expect("licence").licence;

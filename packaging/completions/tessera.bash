@@ -244,6 +244,9 @@ _tessera() {
             tessera__subcmd__help__subcmd__users,set)
                 cmd="tessera__subcmd__help__subcmd__users__subcmd__set"
                 ;;
+            tessera__subcmd__help__subcmd__users,show)
+                cmd="tessera__subcmd__help__subcmd__users__subcmd__show"
+                ;;
             tessera__subcmd__help__subcmd__vendor,clock)
                 cmd="tessera__subcmd__help__subcmd__vendor__subcmd__clock"
                 ;;
@@ -376,6 +379,9 @@ _tessera() {
             tessera__subcmd__users,set)
                 cmd="tessera__subcmd__users__subcmd__set"
                 ;;
+            tessera__subcmd__users,show)
+                cmd="tessera__subcmd__users__subcmd__show"
+                ;;
             tessera__subcmd__users__subcmd__help,activate)
                 cmd="tessera__subcmd__users__subcmd__help__subcmd__activate"
                 ;;
@@ -396,6 +402,9 @@ _tessera() {
                 ;;
             tessera__subcmd__users__subcmd__help,set)
                 cmd="tessera__subcmd__users__subcmd__help__subcmd__set"
+                ;;
+            tessera__subcmd__users__subcmd__help,show)
+                cmd="tessera__subcmd__users__subcmd__help__subcmd__show"
                 ;;
             tessera__subcmd__vendor,clock)
                 cmd="tessera__subcmd__vendor__subcmd__clock"
@@ -1357,7 +1366,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__users)
-            opts="list add set deactivate activate delete"
+            opts="list show add set deactivate activate delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1441,6 +1450,20 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__users__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__users__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2157,7 +2180,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__roles)
-            opts="-h --csv --store --socket --help"
+            opts="-h --csv --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2459,7 +2482,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__users)
-            opts="-h --store --socket --help list add set deactivate activate delete help"
+            opts="-h --store --socket --help list show add set deactivate activate delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2585,7 +2608,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__users__subcmd__help)
-            opts="list add set deactivate activate delete help"
+            opts="list show add set deactivate activate delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2696,6 +2719,20 @@ _tessera() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tessera__subcmd__users__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tessera__subcmd__users__subcmd__list)
             opts="-h --licence --term --search --limit --after --deleted --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2769,6 +2806,28 @@ _tessera() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__users__subcmd__show)
+            opts="-h --json --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

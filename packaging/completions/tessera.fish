@@ -160,16 +160,17 @@ complete -c tessera -n "__fish_tessera_using_subcommand status" -l store -d 'The
 complete -c tessera -n "__fish_tessera_using_subcommand status" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand status" -l json -d 'Print JSON'
 complete -c tessera -n "__fish_tessera_using_subcommand status" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "list" -d 'List users, a page at a time'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "add" -d 'Add a user (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "activate" -d 'Activate a user; with no free seat they are over-allocated (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "delete" -d 'Delete a user; the username stays reserved (Owner/manager only)'
-complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list add set deactivate activate delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "show" -d 'One user\'s detail: e-mail, role, licence and term, add-ons, state, activation, over-allocation deadline, days charged this month'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "add" -d 'Add a user (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "activate" -d 'Activate a user; with no free seat they are over-allocated (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "delete" -d 'Delete a user; the username stays reserved (Owner/manager only)'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and not __fish_seen_subcommand_from list show add set deactivate activate delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l licence -d 'Only holders of this licence, e.g. "Jobs User" or "Sales Support"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l term -d 'Only this term: contracted, monthly or daily' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l search -d 'Only users whose name, e-mail, role, licence or add-ons contain this' -r
@@ -180,6 +181,10 @@ complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l deleted -d 'Include deleted users'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l role -d 'Role, e.g. engineer, "Office staff", "Owner/manager", "sales person"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l licence -d 'Licence of the seat, e.g. "Jobs User", "Sales Support"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from add" -l term -d 'Term of the seat: contracted, monthly or daily' -r
@@ -206,6 +211,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from delete" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "show" -d 'One user\'s detail: e-mail, role, licence and term, add-ons, state, activation, over-allocation deadline, days charged this month'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a user (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
@@ -214,7 +220,8 @@ complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand roles" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand roles" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand roles" -l csv -d 'Print CSV (one row per role and feature: role, ladder level, feature, read, write, update, delete)'
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -l csv -d 'Print CSV (RFC 4180, CRLF line ends): one record per ladder, level and feature: ladder, level, role, area, feature, read, write, update, delete'
+complete -c tessera -n "__fish_tessera_using_subcommand roles" -l json -d 'Print each ladder\'s matrix as JSON: its roles bottom-up and, per feature, each role\'s rights'
 complete -c tessera -n "__fish_tessera_using_subcommand roles" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand check" -l lease -d 'For a user who may work, write a signed lease here (replacing the one there): the product renews it at half its life and, while the service cannot be reached, lets the user work until it runs out' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand check" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
@@ -282,13 +289,13 @@ complete -c tessera -n "__fish_tessera_using_subcommand audit; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each beside it (text and PDF: serial, issuer, dates), in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand export; and not __fish_seen_subcommand_from contracts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l out -d 'The zip to write (never overwritten)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from contracts" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each beside it (text and PDF: serial, issuer, dates), in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l users -d 'How many users to make (up to 200,000), besides the owner and a few new starters' -r
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l months -d 'Months of history to simulate (1 to 12)' -r
@@ -400,6 +407,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "clock" -d 'Answer a site\'s clock request with the vendor\'s time, signed by a root key'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from vendor" -f -a "ledger" -d 'The vendor\'s ledger: installations, licences issued, invoices (CSV too); import an installations.json'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "list" -d 'List users, a page at a time'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "show" -d 'One user\'s detail: e-mail, role, licence and term, add-ons, state, activation, over-allocation deadline, days charged this month'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "add" -d 'Add a user (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "set" -d 'Change a user\'s role, licence, e-mail or add-ons (Owner/manager only)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "deactivate" -d 'Deactivate a user: their seat is freed (Owner/manager only)'
@@ -411,7 +419,7 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "storage" -d 'The storage in use now'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "metered" -d 'Uses of a metered service to add to this month'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain of events and recount seats and users; exit 1 if anything is wrong'
-complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each, in a zip'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each beside it (text and PDF: serial, issuer, dates), in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'

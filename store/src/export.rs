@@ -1,5 +1,8 @@
 //! `tessera export contracts`: a zip of every imported licence file as signed,
-//! with a readable summary of each (seed 000: "download a Zip of your signed contracts").
+//! with a readable summary of each beside it, as text and as PDF (seed 000:
+//! "download a PDF copy of your signed contracts ... as a Zip File"). Each
+//! summary names the licence's issuer and is dated: issued, imported,
+//! contract start and end, expiry.
 
 use std::fs;
 use std::io::Write;
@@ -41,18 +44,30 @@ impl Store {
             if inst.demo { " (DEMO)" } else { "" },
             self.now()?.format("%Y-%m-%d %H:%M UTC")
         );
+        let roots = crate::licences::roots_for(inst.demo);
+        let made = self.now()?.timestamp();
         for s in &licences {
             let base = format!("{:03}-{}", s.id, sanitise(&s.licence_id));
             zip.start_file(format!("licences/{base}.lic"), opts)
                 .map_err(zerr)?;
             zip.write_all(s.armored.as_bytes()).map_err(ioerr)?;
-            let summary = summary(s);
+            let lines = summary(s, &roots);
+            let mut text = lines.join("\n");
+            text.push('\n');
             zip.start_file(format!("licences/{base}.txt"), opts)
                 .map_err(zerr)?;
-            zip.write_all(summary.as_bytes()).map_err(ioerr)?;
+            zip.write_all(text.as_bytes()).map_err(ioerr)?;
+            let pdf = crate::pdf::document(
+                &format!("Signed licence contract {}", s.licence_id),
+                &lines,
+                made,
+            );
+            zip.start_file(format!("licences/{base}.pdf"), opts)
+                .map_err(zerr)?;
+            zip.write_all(&pdf).map_err(ioerr)?;
             index.push_str(&format!(
                 "{base}.lic  {}\n",
-                summary.lines().next().unwrap_or_default()
+                lines.first().map(String::as_str).unwrap_or_default()
             ));
         }
         zip.start_file("README.txt", opts).map_err(zerr)?;
@@ -119,32 +134,48 @@ fn sanitise(s: &str) -> String {
         .collect()
 }
 
-fn summary(s: &StoredLicence) -> String {
+/// The issuer's name: an endorsed issuer by its name, the vendor by the
+/// name of the root key that signed it.
+fn issuer_name(s: &StoredLicence, doc: &licfile::SignedDocument, roots: &licfile::Roots) -> String {
+    if !s.issuer.is_empty() {
+        return s.issuer.clone();
+    }
+    roots
+        .find(doc.envelope.key_id)
+        .map(|r| r.name.clone())
+        .unwrap_or_else(|| "the vendor".into())
+}
+
+/// The readable summary of one licence, a line each: what the text file
+/// holds and the PDF sets.
+fn summary(s: &StoredLicence, roots: &licfile::Roots) -> Vec<String> {
     let imported = crate::rules::check::fmt_minute(s.imported_at);
-    let mut out = String::new();
+    let mut out = Vec::new();
     let Ok(doc) = licfile::signed::read(s.armored.as_bytes()) else {
-        return format!("licence {} (unreadable)\n", s.licence_id);
+        return vec![format!("licence {} (unreadable)", s.licence_id)];
     };
+    let issuer = issuer_name(s, &doc, roots);
     let Document::Licence(l) = doc.document else {
-        return format!("licence {} (not a licence)\n", s.licence_id);
+        return vec![format!("licence {} (not a licence)", s.licence_id)];
     };
-    out.push_str(&format!(
-        "Licence {} sequence {} for {} (serial {})\n",
+    out.push(format!(
+        "Licence {} sequence {} for {} (serial {})",
         l.licence_id, l.sequence, l.licensee.company, l.serial
     ));
-    out.push_str(&format!(
-        "Issuer: {}  key {}\n",
-        if s.issuer.is_empty() {
-            "vendor"
-        } else {
-            &s.issuer
-        },
-        s.key_id
+    out.push(format!("Serial: {}", l.serial));
+    out.push(format!("Issuer: {issuer}  key {}", s.key_id));
+    out.push(format!(
+        "Issued: {}",
+        crate::rules::check::fmt_minute(l.issued_at.seconds())
     ));
-    out.push_str(&format!("Imported {imported} by {}\n", s.imported_by));
-    out.push_str(&format!("Plan: {} (tier {})\n", l.plan.name, l.plan.tier));
-    out.push_str(&format!(
-        "Contract: {} to {}{}\n",
+    out.push(format!("Imported: {imported} by {}", s.imported_by));
+    out.push(format!(
+        "Licensee: {} <{}>",
+        l.licensee.company, l.licensee.email
+    ));
+    out.push(format!("Plan: {} (tier {})", l.plan.name, l.plan.tier));
+    out.push(format!(
+        "Contract: {} to {}{}",
         l.contract.start,
         l.contract.end,
         if l.contract.auto_renew {
@@ -154,16 +185,17 @@ fn summary(s: &StoredLicence) -> String {
         }
     ));
     match l.expiry {
-        Some(e) => out.push_str(&format!(
-            "Expires: {} (then {} days' grace)\n",
+        Some(e) => out.push(format!(
+            "Expires: {} (then {} days' grace)",
             e.date, e.grace_days
         )),
-        None => out.push_str("Expires: never\n"),
+        None => out.push("Expires: never".into()),
     }
-    out.push_str("\nSeats:\n");
+    out.push(String::new());
+    out.push("Seats:".into());
     for p in &l.seat_pools {
-        out.push_str(&format!(
-            "  {} {} ({}): {} seats at {} {} {}\n",
+        out.push(format!(
+            "  {} {} ({}): {} seats at {} {} {}",
             p.area,
             p.licence,
             p.term,
@@ -178,14 +210,14 @@ fn summary(s: &StoredLicence) -> String {
         ));
     }
     for a in &l.add_ons {
-        out.push_str(&format!(
-            "  add-on {}: {} at {} {} a month\n",
+        out.push(format!(
+            "  add-on {}: {} at {} {} a month",
             a.name, a.count, a.price, l.currency
         ));
     }
     for i in &l.integrations {
-        out.push_str(&format!(
-            "  integration {}: {} at {} {} a month\n",
+        out.push(format!(
+            "  integration {}: {} at {} {} a month",
             i.name,
             if i.follows_standard {
                 "follows standard seats".to_string()

@@ -192,6 +192,26 @@ pub fn day_charges(day: chrono::NaiveDate) -> Vec<u8> {
     [b"d/".as_slice(), &day_number(day).to_be_bytes()].concat()
 }
 
+/// Prefix of the charged user-day counters (day, then pool).
+pub const DAY_COUNTS: &[u8] = b"dn/";
+
+/// User-days charged for a day on a daily pool (schema 4 on).
+pub fn day_count(day: chrono::NaiveDate, p: &PoolKey) -> Vec<u8> {
+    [DAY_COUNTS, &day_number(day).to_be_bytes(), &pool(p)].concat()
+}
+
+/// The first key of a day's counters: days sort by number, so a range from
+/// one day's to another's covers the days between.
+pub fn day_counts(day: chrono::NaiveDate) -> Vec<u8> {
+    [DAY_COUNTS, &day_number(day).to_be_bytes()].concat()
+}
+
+/// The day a [`day_number`] names.
+pub fn day_of_number(n: u32) -> Option<chrono::NaiveDate> {
+    let from_ce = i64::from(n) - 1_000_000;
+    chrono::NaiveDate::from_num_days_from_ce_opt(i32::try_from(from_ce).ok()?)
+}
+
 /// Days since 0001-01-01, offset so the number is positive and sorts as bytes.
 pub fn day_number(day: chrono::NaiveDate) -> u32 {
     use chrono::Datelike;
@@ -240,6 +260,12 @@ pub fn users_peak(month: licfile::YearMonth) -> Vec<u8> {
 /// The most storage used in a month.
 pub fn storage_month(month: licfile::YearMonth) -> Vec<u8> {
     [b"sm/".as_slice(), month.to_string().as_bytes()].concat()
+}
+
+/// The pooled storage allowance (GB) in force in a month, as last recorded
+/// (schema 4 on).
+pub fn storage_allowance(month: licfile::YearMonth) -> Vec<u8> {
+    [b"sa/".as_slice(), month.to_string().as_bytes()].concat()
 }
 
 /// A committed e-mail not yet written to the outbox, by its file name.
@@ -353,6 +379,19 @@ pub mod decode {
         key.strip_prefix(b"d/".as_slice())?.get(4..).map(text)
     }
 
+    /// The day and the pool's key bytes of a day counter, from [`day_count`].
+    pub fn day_count(key: &[u8]) -> Option<(chrono::NaiveDate, &[u8])> {
+        let rest = key.strip_prefix(DAY_COUNTS)?;
+        let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
+        Some((day_of_number(n)?, rest.get(4..)?))
+    }
+
+    /// The day of a day's charge, from [`day_charge`].
+    pub fn day_charge_day(key: &[u8]) -> Option<chrono::NaiveDate> {
+        let rest = key.strip_prefix(b"d/".as_slice())?;
+        day_of_number(u32::from_be_bytes(rest.get(..4)?.try_into().ok()?))
+    }
+
     /// The month of a usage report, from [`report`].
     pub fn report(key: &[u8]) -> Option<licfile::YearMonth> {
         std::str::from_utf8(key.strip_prefix(REPORTS)?)
@@ -398,6 +437,12 @@ mod tests {
         );
         assert_eq!(decode::counter(&counter(&p)), Some(pool(&p).as_slice()));
         let day: chrono::NaiveDate = "2026-05-01".parse().expect("a date");
+        assert_eq!(
+            decode::day_count(&day_count(day, &p)),
+            Some((day, pool(&p).as_slice()))
+        );
+        assert!(day_count(day, &p) >= day_counts(day));
+        assert!(day_count(day, &p) < day_counts(day.succ_opt().expect("a next day")));
         assert_eq!(
             decode::day_charge(&day_charge(day, "Zed")),
             Some("zed".into())

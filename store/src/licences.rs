@@ -129,6 +129,9 @@ pub(crate) fn verify(
     let Document::Licence(licence) = doc.document else {
         return Err(StoreError::LicenceRefused("this is not a licence".into()));
     };
+    // A rule of the vendor's plans, not of the signature: a licence that
+    // breaks it never comes into force, whoever signed it.
+    crate::rules::import::daily_seats_allowed(&licence)?;
     let (issuer, issuer_label) = match &signer {
         Signer::Root { name, .. } => (String::new(), name.clone()),
         Signer::Issuer { issuer, .. } => (issuer.clone(), issuer.clone()),
@@ -391,6 +394,18 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
             crate::users::reconcile(tx, &key, &all)?;
         }
     }
+    // The month's storage allowance as this import leaves it, for the
+    // charts of storage against the allowance over time.
+    let allowance: u64 = all
+        .iter()
+        .flat_map(|l| l.licence.seat_pools.iter())
+        .filter(|p| p.term != Term::Daily)
+        .map(|p| u64::from(p.count) * u64::from(p.storage_gb_per_seat))
+        .sum();
+    tx.put_rec(
+        &keys::storage_allowance(licfile::YearMonth::of(tx.now.date_naive())),
+        &allowance,
+    )?;
     Ok(())
 }
 

@@ -20,7 +20,9 @@ use crate::model::User;
 ///    `ob/` until written to the outbox.
 /// 3. Events are typed (record format 2); the migration's event carries the
 ///    counters recounted from the records, where a replay of the log starts.
-pub const CURRENT: u32 = 3;
+/// 4. Charged user-days are counted per day and daily pool (`dn/`) for the
+///    console's charts, and the storage allowance is kept per month (`sa/`).
+pub const CURRENT: u32 = 4;
 
 /// One step: from version `from` to `from + 1`.
 struct Step {
@@ -41,6 +43,11 @@ const STEPS: &[Step] = &[
         from: 2,
         what: "writes typed events, from which audit verify rebuilds the counters",
         run: typed_events,
+    },
+    Step {
+        from: 3,
+        what: "counts charged user-days per day and daily pool, for the charts",
+        run: day_counts,
     },
 ];
 
@@ -66,6 +73,26 @@ fn typed_events(tx: &mut Tx<'_>) -> Result<Option<Counters>> {
         users.push(crate::model::decode::<User>(&v, "user")?);
     }
     Ok(Some(crate::audit::recount(users.iter())))
+}
+
+/// 3 → 4: the day counters, from the charged user-days kept. The storage
+/// allowance of past months was never kept, and is not guessed: those months
+/// show today's, and say so.
+fn day_counts(tx: &mut Tx<'_>) -> Result<Option<Counters>> {
+    let mut counts: std::collections::BTreeMap<Vec<u8>, u64> = Default::default();
+    for (k, v) in tx.scan(b"d/")? {
+        let Some(day) = keys::decode::day_charge_day(&k) else {
+            continue;
+        };
+        let charge: crate::usage::DayCharge = crate::model::decode(&v, "day charge")?;
+        *counts
+            .entry(keys::day_count(day, &charge.pool))
+            .or_default() += 1;
+    }
+    for (k, n) in counts {
+        tx.put_rec(&k, &n)?;
+    }
+    Ok(None)
 }
 
 /// The schema version of the open store (1 for a store that never wrote one).

@@ -261,6 +261,7 @@ impl Store {
                     lines: Vec::new(),
                     total: costs::round(rust_decimal::Decimal::ZERO),
                     currency: lic.currency.clone(),
+                    months: Vec::new(),
                 };
                 let saving = spec.price.value() * rust_decimal::Decimal::from(count);
                 b.lines.push(costs::Line {

@@ -401,6 +401,150 @@ pub const FEATURES: &[Feature] = &[
     },
 ];
 
+impl Ladder {
+    /// The ladders as seed 002's spreadsheet splits them: Jobs, Sales, and
+    /// the licensed product's service account on its own.
+    pub const ALL: [Ladder; 3] = [Ladder::Jobs, Ladder::Sales, Ladder::Service];
+
+    /// Its name: "Jobs", "Sales", "Both", "Service".
+    pub fn name(self) -> &'static str {
+        match self {
+            Ladder::Jobs => "Jobs",
+            Ladder::Sales => "Sales",
+            Ladder::Both => "Both",
+            Ladder::Service => "Service",
+        }
+    }
+
+    /// Its levels bottom-up; Owner/manager tops Jobs and Sales.
+    pub fn roles(self) -> Vec<Role> {
+        let mut roles: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.ladder() == self)
+            .collect();
+        if matches!(self, Ladder::Jobs | Ladder::Sales) {
+            roles.push(Role::OwnerManager);
+        }
+        roles
+    }
+
+    /// Whether the feature `area` belongs on this ladder's sheet: its own
+    /// product area and the administration every ladder meets.
+    fn shows(self, area: &str) -> bool {
+        match self {
+            Ladder::Jobs | Ladder::Sales => area == self.name() || area == "Administration",
+            Ladder::Both | Ladder::Service => true,
+        }
+    }
+}
+
+/// One ladder's permission matrix (seed 002's downloadable spreadsheet): a
+/// row per feature area, a column per level, each level's rights inherited
+/// from the levels below it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Matrix {
+    /// The ladder.
+    pub ladder: Ladder,
+    /// Its levels bottom-up: the columns.
+    pub roles: Vec<Role>,
+    /// The rows.
+    pub rows: Vec<MatrixRow>,
+}
+
+/// One feature area of a [`Matrix`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatrixRow {
+    /// The product area, e.g. "Jobs" or "Administration".
+    pub area: &'static str,
+    /// The feature area.
+    pub feature: &'static str,
+    /// The rights of each level, in the order of [`Matrix::roles`].
+    pub access: Vec<Access>,
+}
+
+/// The permission matrix of one ladder, from the role definitions.
+pub fn matrix(ladder: Ladder) -> Matrix {
+    let roles = ladder.roles();
+    let granted: Vec<Vec<Permission>> = roles.iter().map(|r| r.permissions()).collect();
+    let rows = FEATURES
+        .iter()
+        .filter(|f| ladder.shows(f.area))
+        .map(|f| MatrixRow {
+            area: f.area,
+            feature: f.name,
+            access: granted
+                .iter()
+                .map(|ps| {
+                    ps.iter()
+                        .find(|p| p.feature == f.name)
+                        .map(|p| p.access)
+                        .unwrap_or_default()
+                })
+                .collect(),
+        })
+        .collect();
+    Matrix {
+        ladder,
+        roles,
+        rows,
+    }
+}
+
+/// Every ladder's matrix, in the order of [`Ladder::ALL`].
+pub fn matrices() -> Vec<Matrix> {
+    Ladder::ALL.into_iter().map(matrix).collect()
+}
+
+/// One CSV field as RFC 4180 writes it: in double quotes, with each double
+/// quote doubled, when it holds a comma, a double quote, CR or LF; as it is
+/// otherwise.
+pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+/// The header of [`csv`].
+pub const CSV_HEADER: [&str; 9] = [
+    "ladder", "level", "role", "area", "feature", "read", "write", "update", "delete",
+];
+
+/// Every ladder's matrix as CSV (RFC 4180: CRLF line ends, fields quoted
+/// where they must be): the header, then a record per ladder, level and
+/// feature, rights as `yes` or `no`. Owner/manager appears on both ladders.
+pub fn csv() -> String {
+    let mut out = String::new();
+    let mut record = |fields: &[&str]| {
+        let line: Vec<_> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    };
+    record(&CSV_HEADER);
+    let yn = |b: bool| if b { "yes" } else { "no" };
+    for m in matrices() {
+        for (i, role) in m.roles.iter().enumerate() {
+            let level = (i + 1).to_string();
+            for row in &m.rows {
+                let a = row.access.get(i).copied().unwrap_or_default();
+                record(&[
+                    m.ladder.name(),
+                    &level,
+                    role.name(),
+                    row.area,
+                    row.feature,
+                    yn(a.read),
+                    yn(a.write),
+                    yn(a.update),
+                    yn(a.delete),
+                ]);
+            }
+        }
+    }
+    out
+}
+
 /// What each level adds to the level below it.
 fn own_grants(role: Role) -> &'static [(&'static str, Access)] {
     match role {
@@ -459,6 +603,46 @@ fn own_grants(role: Role) -> &'static [(&'static str, Access)] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_as_rfc_4180_says() {
+        assert_eq!(csv_field("Owner/manager"), "Owner/manager");
+        assert_eq!(csv_field("Everyone's diary"), "Everyone's diary");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field(r#"say "hi""#), r#""say ""hi""""#);
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("cr\r"), "\"cr\r\"");
+    }
+
+    #[test]
+    fn each_ladder_matrix_inherits_upwards_and_is_the_csv() {
+        let ms = matrices();
+        assert_eq!(ms.len(), 3);
+        for m in &ms[..2] {
+            assert_eq!(m.roles.last(), Some(&Role::OwnerManager));
+            for row in &m.rows {
+                assert_eq!(row.access.len(), m.roles.len());
+                for pair in row.access.windows(2) {
+                    assert_eq!(pair[0].union(pair[1]), pair[1], "{} on {m:?}", row.feature);
+                }
+                // Owner/manager: everything.
+                assert_eq!(row.access.last(), Some(&Access::ALL));
+            }
+        }
+        assert_eq!(ms[0].roles.len(), 7);
+        assert_eq!(ms[1].roles.len(), 6);
+        assert_eq!(ms[2].roles, vec![Role::LicensedProduct]);
+        assert!(ms[2].rows.iter().all(|r| r.access == vec![Access::NONE]));
+        // Sales support reaches attached files, customers, diary, opportunities.
+        let sales = &ms[1];
+        assert!(sales.rows.iter().all(|r| r.area != "Jobs"));
+        let csv = csv();
+        assert!(csv.starts_with("ladder,level,role,area,feature,read,write,update,delete\r\n"));
+        let records = csv.split("\r\n").filter(|l| !l.is_empty()).count();
+        let cells: usize = ms.iter().map(|m| m.roles.len() * m.rows.len()).sum();
+        assert_eq!(records, cells + 1);
+        assert!(csv.contains("\r\nSales,1,Sales support,Sales,Attached files,yes,"));
+    }
 
     #[test]
     fn roles_parse_as_administrators_write_them() {

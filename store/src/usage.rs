@@ -204,6 +204,10 @@ impl Store {
                         },
                     )?;
                     let charged = kinds == 0;
+                    if charged {
+                        // The charts' count of the day, kept with the charge.
+                        tx.add_counter(&keys::day_count(day, &seat), 1)?;
+                    }
                     Ok(UsageOutcome {
                         user,
                         day,
@@ -275,6 +279,9 @@ impl Store {
                 .get_rec(&keys::meta(names::STORAGE), "storage")?
                 .unwrap_or(0);
             tx.put_rec(&keys::meta(names::STORAGE), &bytes)?;
+            // The allowance beside the use, so that a chart of past months
+            // draws each against the allowance of its time.
+            tx.put_rec(&keys::storage_allowance(month), &allowance)?;
             let month_key = keys::storage_month(month);
             if tx.counter(&month_key)? < bytes {
                 tx.put_rec(&month_key, &bytes)?;
@@ -426,6 +433,9 @@ pub(crate) fn charge_days_in(
     for (name, pool, kind) in users {
         let key = keys::day_charge(day, name);
         let existing: Option<DayCharge> = tx.get_rec(&key, "day charge")?;
+        if existing.is_none() {
+            tx.add_counter(&keys::day_count(day, pool), 1)?;
+        }
         let kinds = existing.map(|c| c.kinds).unwrap_or(0) | kind.bit();
         tx.put_rec(
             &key,

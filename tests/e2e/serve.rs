@@ -1597,6 +1597,9 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
             Op::User => Request::User {
                 name: "daemon".into(),
             },
+            Op::UserDetail => Request::UserDetail {
+                name: "daemon".into(),
+            },
             Op::AddUser => Request::AddUser {
                 new: NewUser {
                     name: "newcomer".into(),
@@ -1653,6 +1656,13 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
                 limit: 3,
                 before: None,
             },
+            Op::Notifications => Request::Notifications {
+                query: store::notifications::NotificationQuery {
+                    limit: 3,
+                    ..Default::default()
+                },
+            },
+            Op::History => Request::History { days: 30 },
             Op::AuditVerify => Request::AuditVerify,
             Op::QuoteSeats => Request::QuoteSeats {
                 licence: "Jobs User".into(),
@@ -2137,4 +2147,54 @@ fn a_user_the_socket_shuts_out_is_told_which_group_admits_them() {
     assert!(!err.contains("no store"), "{err}");
     let answer: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(answer["error"]["code"], "not_permitted");
+}
+
+/// What the console reads for its charts, notifications, a user's detail and
+/// a quote's months arrives over the socket as the store answers it directly.
+#[test]
+fn the_consoles_reads_arrive_over_the_socket_as_the_store_answers_them() {
+    let dir = demo();
+    let me = direct(&dir, |s| s.installation().expect("installation").owner);
+    let page = store::notifications::NotificationQuery {
+        before: None,
+        offset: 3,
+        limit: 20,
+    };
+    let (history, notes, detail, quote) = direct(&dir, |s| {
+        let api = s.as_user(&me);
+        (
+            api.history(30u32).expect("history"),
+            api.notifications(page).expect("notifications"),
+            api.user_detail(&me).expect("detail"),
+            api.quote_seats("Jobs User", "contracted", licfile::SeatAction::Add, 2u32)
+                .expect("quote"),
+        )
+    });
+    // The demo has months of history: seats in use and charged user-days.
+    assert!(
+        history
+            .seats
+            .iter()
+            .any(|p| p.months.iter().filter(|m| m.value.unwrap_or(0) > 0).count() > 1),
+        "{:?}",
+        history.seats
+    );
+    assert!(
+        history
+            .daily
+            .iter()
+            .any(|d| d.days.iter().any(|p| p.charged > 0)),
+        "{:?}",
+        history.daily
+    );
+    assert!(notes.total > 23 && notes.items.len() == 20);
+    let service = Service::start(&dir);
+    let remote = service.remote();
+    assert_eq!(remote.history(30u32).expect("history"), history);
+    assert_eq!(remote.notifications(page).expect("notifications"), notes);
+    assert_eq!(remote.user_detail(&me).expect("detail"), detail);
+    let q = remote
+        .quote_seats("Jobs User", "contracted", licfile::SeatAction::Add, 2u32)
+        .expect("quote");
+    assert_eq!(q.breakdown.months, quote.breakdown.months);
 }

@@ -819,6 +819,55 @@ fn export_contracts_writes_a_zip_of_every_licence_as_signed() {
     .assert()
     .success();
 
+    // Beside each signed file, its summary as a PDF: well formed (qpdf
+    // --check), naming the serial and the issuer, dated.
+    for lic in &lics {
+        let pdf_name = lic.replace(".lic", ".pdf");
+        let mut pdf = Vec::new();
+        zip.by_name(&pdf_name)
+            .unwrap_or_else(|e| panic!("no {pdf_name} in {names:?}: {e}"))
+            .read_to_end(&mut pdf)
+            .unwrap();
+        assert!(pdf.starts_with(b"%PDF-1."), "{pdf_name}");
+        let file = pdf_name.replace('/', "-");
+        d.write(&file, &pdf);
+        let check = std::process::Command::new("qpdf")
+            .arg("--check")
+            .arg(d.path(&file))
+            .output()
+            .unwrap_or_else(|e| crate::util::cannot_run("qpdf", "qpdf", &e));
+        assert!(
+            check.status.success(),
+            "qpdf --check {pdf_name}: {}{}",
+            stdout(&check),
+            stderr(&check)
+        );
+        assert!(
+            stdout(&check).contains("No syntax or stream encoding errors"),
+            "{}",
+            stdout(&check)
+        );
+        // The content streams are uncompressed: the text is in the file as set.
+        let text = String::from_utf8_lossy(&pdf);
+        for want in [
+            "(Serial: NW-000123)",
+            "(Issuer: Tessera DEMO root  key ",
+            "(Issued: 2026-01-05 10:00 UTC)",
+            "(Imported: ",
+            "(Contract: 2026-01-01 to 2026-12-31, renews automatically)",
+            "(Expires: 2099-01-31",
+        ] {
+            assert!(text.contains(want), "{pdf_name} lacks {want}");
+        }
+    }
+    let seq3 = names
+        .iter()
+        .find(|n| n.ends_with("NW-000123-0003.pdf"))
+        .unwrap_or_else(|| panic!("{names:?}"));
+    let mut pdf = Vec::new();
+    zip.by_name(seq3).unwrap().read_to_end(&mut pdf).unwrap();
+    assert!(String::from_utf8_lossy(&pdf).contains("(Licence NW-000123-0003 sequence 3 for"));
+
     // Never overwritten.
     let again = run(&d, &["export", "contracts", "--out", "contracts.zip"]);
     assert_refused(&again, &["contracts.zip", "exists"]);
@@ -848,25 +897,29 @@ fn roles_csv_is_the_permission_matrix_inherited_up_each_ladder() {
     let out = d.cmd(&["roles", "--csv"]).output().unwrap();
     assert!(out.status.success());
     let text = stdout(&out);
-    let mut lines = text.lines();
+    // RFC 4180: every record ends in CRLF, and no bare LF stands alone.
+    assert!(text.ends_with("\r\n"), "{text:?}");
+    assert_eq!(text.matches('\n').count(), text.matches("\r\n").count());
+    let records = parse_csv(&text);
     assert_eq!(
-        lines.next(),
-        Some("role,area,feature,read,write,update,delete")
+        records[0],
+        [
+            "ladder", "level", "role", "area", "feature", "read", "write", "update", "delete"
+        ]
     );
     // role -> feature -> [r, w, u, d]
     let mut m: std::collections::BTreeMap<String, std::collections::BTreeMap<String, [bool; 4]>> =
         Default::default();
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        assert_eq!(f.len(), 7, "{line}");
+    for f in &records[1..] {
+        assert_eq!(f.len(), 9, "{f:?}");
         let yes = |s: &str| match s {
             "yes" => true,
             "no" => false,
-            other => panic!("{other:?} in {line}"),
+            other => panic!("{other:?} in {f:?}"),
         };
-        m.entry(f[0].to_string()).or_default().insert(
-            f[2].to_string(),
-            [yes(f[3]), yes(f[4]), yes(f[5]), yes(f[6])],
+        m.entry(f[2].to_string()).or_default().insert(
+            f[4].to_string(),
+            [yes(&f[5]), yes(&f[6]), yes(&f[7]), yes(&f[8])],
         );
     }
     // Twelve roles on the ladders, and the product's service account with none.
@@ -916,6 +969,57 @@ fn roles_csv_is_the_permission_matrix_inherited_up_each_ladder() {
     let table = d.cmd(&["roles"]).output().unwrap();
     assert!(table.status.success());
     assert!(stdout(&table).contains("Owner/manager"));
+    // The same matrices as data: each ladder's roles bottom-up, each row's
+    // rights a column per role.
+    let json = d.cmd(&["roles", "--json"]).output().unwrap();
+    assert!(json.status.success());
+    let ladders: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let ladders = ladders.as_array().unwrap();
+    assert_eq!(ladders[0]["ladder"], "Jobs");
+    assert_eq!(ladders[0]["roles"].as_array().unwrap().len(), 7);
+    assert_eq!(ladders[1]["roles"][0], "SalesSupport");
+    for l in ladders {
+        let width = l["roles"].as_array().unwrap().len();
+        for row in l["rows"].as_array().unwrap() {
+            assert_eq!(row["access"].as_array().unwrap().len(), width, "{row}");
+        }
+    }
+}
+
+/// Parses RFC 4180 CSV: CRLF record ends, fields in double quotes may hold
+/// commas, line breaks and doubled double quotes.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => {
+                assert!(c != '"' && c != '\r' && c != '\n', "bare {c:?} in {text:?}");
+                field.push(c);
+            }
+        }
+    }
+    assert!(
+        !quoted && field.is_empty() && record.is_empty(),
+        "unterminated: {text:?}"
+    );
+    records
 }
 
 #[test]
@@ -1046,6 +1150,16 @@ fn bad_licences(d: &Dir) {
     );
     assert_ne!(d.read("header.lic"), text);
     d.write("not-a-licence.lic", "hello\n");
+    // Daily seats on the first tier (Startup): seed 000 offers them only
+    // from Go Paperless up. A newer sequence, so only the plan is wrong.
+    d.issue_sequence(4, "startup-daily.lic", |s| {
+        let plan = s
+            .get_mut("plan")
+            .and_then(toml::Value::as_table_mut)
+            .unwrap();
+        plan.insert("name".into(), toml::Value::String("Startup".into()));
+        plan.insert("tier".into(), toml::Value::Integer(1));
+    });
 }
 
 #[test]
@@ -1078,6 +1192,15 @@ fn every_refusal_exits_1_names_the_problem_and_leaves_the_store_unchanged() {
         (&["import", "header.lic"], &["header", "Southwind"]),
         (&["import", "untrusted.lic"], &["key", "trusted"]),
         (&["import", "not-a-licence.lic"], &["licence"]),
+        (
+            &["import", "startup-daily.lic"],
+            &[
+                "daily seats",
+                "Startup plan (tier 1)",
+                "Jobs User",
+                "ask the vendor",
+            ],
+        ),
         (&["import", "missing.lic"], &["missing.lic", "no such file"]),
         // Usernames: unique, never reused, whatever the case.
         (
@@ -1464,4 +1587,39 @@ fn export_contracts_follows_no_planted_link_and_leaves_nothing_behind() {
         .filter(|n| n.contains(".part"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn users_show_gives_one_users_detail() {
+    let d = Dir::new();
+    d.site();
+    add_user(&d, "dee", "engineer", "Jobs User", "daily");
+    ok(
+        &d,
+        &[
+            "users",
+            "set",
+            "dee",
+            "--email",
+            "dee@northwind.example",
+            "--add-on",
+            "Outlook connector",
+        ],
+    );
+    ok(&d, &["usage", "record", "dee", "--kind", "login"]);
+    let v = d.st_json(&["users", "show", "dee", "--json"]);
+    assert_eq!(v["name"], "dee");
+    assert_eq!(v["email"], "dee@northwind.example");
+    assert_eq!(v["role_name"], "Engineer");
+    assert_eq!(v["licence"], "Jobs User");
+    assert_eq!(v["term"], "daily");
+    assert_eq!(v["add_ons"][0], "Outlook connector");
+    assert_eq!(v["state"], "Active");
+    assert!(v["over_allocation_deadline"].is_null());
+    assert_eq!(v["charged_days"].as_array().unwrap().len(), 1, "{v}");
+    let text = ok(&d, &["users", "show", "dee"]);
+    assert!(text.contains("Jobs User (daily)"), "{text}");
+    assert!(text.contains("Charged this month: 1 day ("), "{text}");
+    let out = run(&d, &["users", "show", "nobody"]);
+    assert_refused(&out, &["nobody"]);
 }

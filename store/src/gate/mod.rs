@@ -115,9 +115,9 @@ impl Op {
     pub fn action(self) -> &'static str {
         match self {
             Op::Installation => "see the installation",
-            Op::RequireLicenceReader | Op::Status | Op::Licences => "see licences",
+            Op::RequireLicenceReader | Op::Status | Op::Licences | Op::History => "see licences",
             Op::UsersPage | Op::AddOnHolders => "see users",
-            Op::User => "see this user",
+            Op::User | Op::UserDetail => "see this user",
             Op::AddUser => "add users",
             Op::SetUser => "change users",
             Op::Deactivate => "deactivate users",
@@ -130,7 +130,7 @@ impl Op {
             Op::Import => "import a licence",
             Op::RequestClock | Op::ImportClock => "correct the store's clock",
             Op::Tick => "apply what time has made due",
-            Op::Events | Op::Subscribe => "see the action log",
+            Op::Events | Op::Notifications | Op::Subscribe => "see the action log",
             Op::AuditVerify => "verify the action log",
             Op::QuoteSeats | Op::RequestSeats => "buy or give back seats",
             Op::UsageReport => "make a usage report",
@@ -145,7 +145,7 @@ impl Request {
     /// The user a request is about, for permits that let a user ask about themselves.
     pub fn subject(&self) -> Option<&str> {
         match self {
-            Request::User { name } => Some(name),
+            Request::User { name } | Request::UserDetail { name } => Some(name),
             Request::Check { user } | Request::Lease { user } => Some(user),
             _ => None,
         }
@@ -194,6 +194,7 @@ impl Store {
             Request::Licences => Reply::Licences(self.licence_views()?),
             Request::UsersPage { query } => Reply::UsersPage(self.users_page(&query)?),
             Request::User { name } => Reply::User(self.user_named(&name)?),
+            Request::UserDetail { name } => Reply::UserDetail(self.user_detail(&name)?),
             Request::AddOnHolders { module } => Reply::AddOnHolders(self.add_on_holders(&module)?),
             Request::Check { user } => Reply::Check(self.check(&user)?),
             Request::Lease { user } => Reply::Lease(self.lease(&user)?),
@@ -201,6 +202,8 @@ impl Store {
             Request::Events { limit, before } => {
                 Reply::Events(self.events(limit.min(10_000), before)?)
             }
+            Request::Notifications { query } => Reply::Notifications(self.notifications(&query)?),
+            Request::History { days } => Reply::History(self.history(days)?),
             Request::AuditVerify => Reply::AuditVerify(self.audit_verify()?),
             Request::QuoteSeats {
                 licence,

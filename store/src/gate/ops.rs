@@ -14,11 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditReport;
 use crate::correction::ClockOutcome;
+use crate::detail::UserDetail;
 use crate::error::Result;
+use crate::history::History;
 use crate::lease::LeaseOutcome;
 use crate::licences::ImportOutcome;
 use crate::metrics::Metrics;
 use crate::model::{Event, Installation, User};
+use crate::notifications::{NotificationQuery, NotificationsPage};
 use crate::outbox::OutboxEntry;
 use crate::purchases::{Quote, RequestOutcome};
 use crate::rules::permit::Permit;
@@ -207,6 +210,10 @@ operations! {
     UsersPage { #[serde(flatten)] query: UserQuery } => users_page -> UsersPage, Readers, Slow;
     /// One user: the caller's own record, or anyone's for those who see users.
     User { name: String } => user -> Option<User>, ReadersOrSelf, AtOnce;
+    /// One user's detail (e-mail, role, licence and term, add-ons, state,
+    /// activation, over-allocation deadline, days charged this month): the
+    /// caller's own, or anyone's for those who see users.
+    UserDetail { name: String } => user_detail -> UserDetail, ReadersOrSelf, AtOnce;
     /// Adds a user.
     AddUser { #[serde(flatten)] new: NewUser } => add_user -> User, Owner, Write;
     /// Changes a user's role, licence, e-mail or add-ons.
@@ -250,6 +257,14 @@ operations! {
         limit: usize,
         #[serde(default)] before: Option<u64>,
     } => events -> Vec<Event>, Readers, Slow;
+    /// A page of the Status screen's notifications, newest first, from any
+    /// position (an offset or a cursor), with the total: every one reachable.
+    Notifications { #[serde(flatten)] query: NotificationQuery } => notifications -> NotificationsPage, Readers, Slow;
+    /// The history the console's charts draw: seats per pool month by month,
+    /// charged user-days of the daily pools over the last `days` days (1 to
+    /// 366), storage against the allowance, metered services and this
+    /// month's overage.
+    History { days: u32 } => history -> History, Readers, Slow;
     /// Checks the action log's chain and rebuilds the counters from the store.
     AuditVerify => audit_verify -> AuditReport, Readers, Slow;
     /// Checks and prices a seat request without recording it.

@@ -1,4 +1,5 @@
-//! Whether a licence may come into force: the sequence decision.
+//! Whether a licence may come into force: the sequence decision, and what a
+//! licence may grant on its plan.
 
 use crate::error::{Code, StoreError};
 use crate::events::PoolChange;
@@ -44,6 +45,38 @@ pub fn decide(new: u64, current: Option<(u64, bool)>) -> Result<Decision, StoreE
         ));
     }
     Ok(Decision::Import)
+}
+
+/// The lowest plan tier that may offer daily seats. Seed 000: daily licences
+/// are "only available on Go Paperless and above plans", and the vendor ranks
+/// its plans Startup (tier 1), Go Paperless (2), Customer Journey (3),
+/// Automation (4) (seed 002's storage table lists them in that order).
+pub const DAILY_SEATS_MIN_TIER: u32 = 2;
+
+/// Refuses a licence that offers daily seats on a plan below
+/// [`DAILY_SEATS_MIN_TIER`]. A daily pool of 0 seats offers the term for
+/// purchase, so it is refused too: the plan does not have the term at all.
+/// Checked for every issuer's licence, since each licence names its own plan.
+pub fn daily_seats_allowed(licence: &licfile::Licence) -> Result<(), StoreError> {
+    if licence.plan.tier >= DAILY_SEATS_MIN_TIER {
+        return Ok(());
+    }
+    let daily: Vec<String> = licence
+        .seat_pools
+        .iter()
+        .filter(|p| p.term == licfile::Term::Daily)
+        .map(|p| format!("{} {} ({} seats)", p.area, p.licence, p.count))
+        .collect();
+    if daily.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::LicenceRefused(format!(
+        "licence {} grants daily seats ({}) on the {} plan (tier {}), but daily seats exist only on plans of tier {DAILY_SEATS_MIN_TIER} (Go Paperless) and above; ask the vendor for a licence without daily pools, or on a higher plan",
+        licence.licence_id,
+        daily.join(", "),
+        licence.plan.name,
+        licence.plan.tier,
+    )))
 }
 
 /// What an import changes in the seat counts, for the action log: each pool
@@ -111,6 +144,36 @@ mod tests {
             changes[1].to_string().contains("no longer licensed"),
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn daily_seats_need_the_second_tier() {
+        let mut l = licfile::sample::licence("NW-1");
+        assert!(daily_seats_allowed(&l).is_ok(), "the sample is tier 3");
+        l.plan.tier = 2;
+        assert!(daily_seats_allowed(&l).is_ok(), "Go Paperless has them");
+        for tier in [0, 1] {
+            l.plan.tier = tier;
+            l.plan.name = "Startup".into();
+            let e = daily_seats_allowed(&l).expect_err("tier 1 has no daily seats");
+            assert_eq!(e.code(), Code::LicenceRefused);
+            let msg = e.to_string();
+            assert!(msg.contains("Jobs User (4 seats)"), "{msg}");
+            assert!(msg.contains("Startup plan (tier"), "{msg}");
+            assert!(msg.contains("ask the vendor"), "{msg}");
+        }
+        // A pool of 0 daily seats still offers the term: refused as well.
+        for p in l
+            .seat_pools
+            .iter_mut()
+            .filter(|p| p.term == licfile::Term::Daily)
+        {
+            p.count = 0;
+        }
+        assert!(daily_seats_allowed(&l).is_err());
+        // Without daily pools a first-tier licence is fine.
+        l.seat_pools.retain(|p| p.term != licfile::Term::Daily);
+        assert!(daily_seats_allowed(&l).is_ok());
     }
 
     #[test]

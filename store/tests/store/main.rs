@@ -3,6 +3,7 @@
 //! e.g. `-- rules::`).
 
 mod common;
+mod features;
 mod invariants;
 mod issuers;
 mod metrics;

@@ -863,6 +863,7 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
             query: UserQuery::default(),
         },
         Op::User => Request::User { name: "bob".into() },
+        Op::UserDetail => Request::UserDetail { name: "bob".into() },
         Op::AddUser => Request::AddUser {
             new: NewUser {
                 name: "newcomer".into(),
@@ -911,6 +912,13 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
             limit: 5,
             before: None,
         },
+        Op::Notifications => Request::Notifications {
+            query: store::notifications::NotificationQuery {
+                limit: 5,
+                ..Default::default()
+            },
+        },
+        Op::History => Request::History { days: 30 },
         Op::AuditVerify => Request::AuditVerify,
         Op::QuoteSeats => Request::QuoteSeats {
             licence: "Jobs User".into(),
@@ -943,10 +951,12 @@ fn expected(op: store::Op, who: &str) -> bool {
         // What anyone connected may see: the installation, and the key that checks its leases.
         Installation | InstallationKey => true,
         RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import
-        | RequestClock | ImportClock | Events | AuditVerify | QuoteSeats | RequestSeats
-        | UsageReport | Outbox | ExportContracts | Subscribe => readers.contains(&who),
+        | RequestClock | ImportClock | Events | Notifications | History | AuditVerify
+        | QuoteSeats | RequestSeats | UsageReport | Outbox | ExportContracts | Subscribe => {
+            readers.contains(&who)
+        }
         // About bob: bob himself, and those who see users.
-        User => readers.contains(&who) || who == "bob",
+        User | UserDetail => readers.contains(&who) || who == "bob",
         Check | Lease => readers.contains(&who) || who == "bob" || who == "product",
         // Aggregates, no names: readers, and the product's account (which
         // changes nothing) for a monitoring job.

@@ -39,20 +39,40 @@ fn a_store_made_by_the_earlier_tessera_opens_and_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let path = fixture(dir.path());
     let s = Store::open(&path, clock()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.schema_version().unwrap(), 4);
     let events = s.events(5, None).unwrap();
-    assert_eq!(events[1].name, "Store migrated", "{events:?}");
-    assert_eq!(events[1].message, "schema 1 -> 2");
-    assert_eq!(events[0].message, "schema 2 -> 3");
+    assert_eq!(events[2].name, "Store migrated", "{events:?}");
+    assert_eq!(events[2].message, "schema 1 -> 2");
+    assert_eq!(events[1].message, "schema 2 -> 3");
+    assert_eq!(events[0].message, "schema 3 -> 4");
     // The step to typed events carries the counters a replay starts from.
-    match &events[0].action {
+    match &events[1].action {
         Some(store::events::Action::StoreMigrated {
             checkpoint: Some(c),
             ..
         }) => assert!(c.users.total >= 20, "{c:?}"),
         other => panic!("no checkpoint: {other:?}"),
     }
-    assert_eq!(events[0].version, 2);
+    assert_eq!(events[1].version, 2);
+    // The step to day counters counted every charged user-day kept before it.
+    let history = s.history(store::history::MAX_DAYS).unwrap();
+    let counted: u64 = history
+        .daily
+        .iter()
+        .flat_map(|d| d.days.iter())
+        .map(|p| p.charged)
+        .sum();
+    let mut kept = 0u64;
+    let today = s.today().unwrap();
+    let first = today - chrono::Duration::days(i64::from(store::history::MAX_DAYS) - 1);
+    let mut month = licfile::YearMonth::of(first);
+    while month.first_day() <= today {
+        for (_, _, days) in s.daily_charges(month).unwrap() {
+            kept += days.iter().filter(|d| **d >= first && **d <= today).count() as u64;
+        }
+        month = month.next();
+    }
+    assert_eq!(counted, kept, "{:?}", history.daily);
     // The events the earlier Tessera wrote are read as they were written.
     let first = s.event(1).unwrap();
     assert_eq!(first.version, 1);
@@ -82,7 +102,7 @@ fn a_store_made_by_the_earlier_tessera_opens_and_is_migrated() {
         .iter()
         .filter(|e| e.name == "Store migrated")
         .count();
-    assert_eq!(migrated, 2, "one event for each step, once");
+    assert_eq!(migrated, 3, "one event for each step, once");
     let audit = s.audit_verify().unwrap();
     assert!(
         audit.ok(),
@@ -109,7 +129,7 @@ fn a_store_made_by_a_newer_tessera_is_refused_and_left_alone() {
             err,
             StoreError::NewerStore {
                 found: 99,
-                known: 3,
+                known: 4,
                 ..
             }
         ),

@@ -12,7 +12,8 @@ use super::util::{self, Failure};
 /// What to export.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
-    /// Every imported licence file as signed, with a readable summary of each, in a zip.
+    /// Every imported licence file as signed, with a readable summary of each
+    /// beside it (text and PDF: serial, issuer, dates), in a zip.
     Contracts(ContractsArgs),
 }
 

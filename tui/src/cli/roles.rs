@@ -1,4 +1,4 @@
-//! `tessera roles [--csv]`: the permission matrix, like seed 002's spreadsheet.
+//! `tessera roles [--csv | --json]`: the permission matrix, like seed 002's spreadsheet.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -10,33 +10,25 @@ use super::util::{self, Failure};
 /// Arguments of `roles`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print CSV (one row per role and feature: role, ladder level, feature, read, write, update, delete).
-    #[arg(long)]
+    /// Print CSV (RFC 4180, CRLF line ends): one record per ladder, level and
+    /// feature: ladder, level, role, area, feature, read, write, update, delete.
+    #[arg(long, conflicts_with = "json")]
     csv: bool,
+    /// Print each ladder's matrix as JSON: its roles bottom-up and, per
+    /// feature, each role's rights.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Prints every role's permissions, inherited ones included.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let mut s = String::new();
     if args.csv {
-        s.push_str("role,area,feature,read,write,update,delete\n");
-        for role in Role::ALL {
-            for f in FEATURES {
-                let a = role.access(f.name);
-                let yn = |b: bool| if b { "yes" } else { "no" };
-                let _ = writeln!(
-                    s,
-                    "{},{},{},{},{},{},{}",
-                    role.name(),
-                    f.area,
-                    f.name,
-                    yn(a.read),
-                    yn(a.write),
-                    yn(a.update),
-                    yn(a.delete)
-                );
-            }
-        }
+        s = store::roles::csv();
+    } else if args.json {
+        s = serde_json::to_string_pretty(&store::roles::matrices())
+            .map_err(|e| Failure::Refused(format!("the matrix as JSON: {e}")))?;
+        s.push('\n');
     } else {
         let _ = writeln!(
             s,

@@ -1,4 +1,4 @@
-//! `tessera users list / add / set / deactivate / activate / delete`
+//! `tessera users list / show / add / set / deactivate / activate / delete`
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -16,6 +16,9 @@ use super::util::{self, Failure};
 pub enum Cmd {
     /// List users, a page at a time.
     List(ListArgs),
+    /// One user's detail: e-mail, role, licence and term, add-ons, state,
+    /// activation, over-allocation deadline, days charged this month.
+    Show(ShowArgs),
     /// Add a user (Owner/manager only).
     Add(AddArgs),
     /// Change a user's role, licence, e-mail or add-ons (Owner/manager only).
@@ -56,6 +59,16 @@ pub struct ListArgs {
     /// Include deleted users.
     #[arg(long)]
     deleted: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `users show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The username (exactly as written).
+    name: String,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -110,6 +123,7 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
     let store = site::connect(ctx)?;
     match cmd {
         Cmd::List(a) => list(store.as_ref(), a),
+        Cmd::Show(a) => show(store.as_ref(), a),
         Cmd::Add(a) => {
             let u = store
                 .add_user(NewUser {
@@ -189,6 +203,79 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// An instant (seconds) as people read it.
+fn when(t: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn show(store: &dyn store::Api, a: ShowArgs) -> Result<ExitCode, Failure> {
+    let d = store.user_detail(&a.name).map_err(site::refused)?;
+    if a.json {
+        let value = serde_json::to_value(&d).map_err(|e| Failure::refused(e.to_string()))?;
+        util::print_json(&value)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "User:        {}", d.name);
+    let _ = writeln!(
+        s,
+        "E-mail:      {}",
+        if d.email.is_empty() { "none" } else { &d.email }
+    );
+    let _ = writeln!(s, "Role:        {}", d.role_name);
+    let _ = writeln!(
+        s,
+        "Licence:     {}",
+        match (&d.licence, d.term) {
+            (Some(l), Some(t)) => format!("{l} ({t})"),
+            _ => "no seat".into(),
+        }
+    );
+    let _ = writeln!(
+        s,
+        "Add-ons:     {}",
+        if d.add_ons.is_empty() {
+            "none".into()
+        } else {
+            d.add_ons.join(", ")
+        }
+    );
+    let _ = writeln!(s, "State:       {}", d.state.word());
+    let _ = writeln!(s, "Activated:   {}", when(d.activated_at));
+    if let Some(deadline) = d.over_allocation_deadline {
+        let _ = writeln!(
+            s,
+            "Over-allocated: deactivated at {} unless a seat is freed or bought",
+            when(deadline)
+        );
+    }
+    if !d.deactivated_reason.is_empty() && d.state != store::UserState::Active {
+        let _ = writeln!(s, "Deactivated: {}", d.deactivated_reason);
+    }
+    let _ = writeln!(
+        s,
+        "Charged this month: {} day{}{}",
+        d.charged_days.len(),
+        if d.charged_days.len() == 1 { "" } else { "s" },
+        if d.charged_days.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                d.charged_days
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    util::print(&s)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(store: &dyn store::Api, a: ListArgs) -> Result<ExitCode, Failure> {
