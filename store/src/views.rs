@@ -534,9 +534,10 @@ impl Store {
                     rows.push(self.row(&u, &licences));
                 }
                 rows.reverse();
-                total = (search.is_none() && state.is_none() && !q.no_licence && !q.include_deleted)
-                    .then(|| self.user_counts().map(|c| c.total))
-                    .transpose()?;
+                total =
+                    (search.is_none() && state.is_none() && !q.no_licence && !q.include_deleted)
+                        .then(|| self.user_counts().map(|c| c.total))
+                        .transpose()?;
             }
             None => {
                 let start = match &after {

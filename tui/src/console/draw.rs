@@ -9,9 +9,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Tab;
 use super::app::App;
+use super::components::Cx;
 use super::components::details::wrap_words;
 use super::components::grid::{ellipsis, width};
-use super::components::Cx;
 use super::strings as s;
 
 /// Smallest size the console lays out for.
@@ -21,6 +21,7 @@ pub const MIN_HEIGHT: u16 = 20;
 
 /// Draws the whole console.
 pub fn draw(frame: &mut Frame, app: &App) {
+    super::components::grid::set_ascii(!app.theme.unicode);
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
@@ -73,18 +74,29 @@ fn draw_title(frame: &mut Frame, app: &App, area: Rect, hint: bool) {
         .as_ref()
         .map(|i| i.serial.clone())
         .unwrap_or_default();
-    let mut tail = vec![
-        Span::raw(format!("  {serial}  {}", app.data.operator)),
-    ];
+    let mut tail = vec![Span::raw(format!("  {serial}  {}", app.data.operator))];
     if app.data.disconnected.is_some() {
-        tail.push(Span::styled(format!("  {}", s::DISCONNECTED), t.bad()));
+        let said = if t.unicode {
+            s::DISCONNECTED.to_string()
+        } else {
+            s::DISCONNECTED.replace('—', "-")
+        };
+        tail.push(Span::styled(format!("  {said}"), t.bad()));
     } else if app.data.remote {
         tail.push(Span::styled("  via service", t.dim()));
     }
     if app.busy > 0 {
-        let frames: &[&str] = if t.unicode { &s::SPINNER } else { &s::SPINNER_ASCII };
+        let frames: &[&str] = if t.unicode {
+            &s::SPINNER
+        } else {
+            &s::SPINNER_ASCII
+        };
         tail.push(Span::styled(
-            format!("  {} {}", frames[app.frame_count % frames.len()], app.busy_what),
+            format!(
+                "  {} {}",
+                frames[app.frame_count % frames.len()],
+                app.busy_what
+            ),
             t.warn(),
         ));
     }

@@ -28,7 +28,10 @@ impl Choice {
     }
     /// The chosen value ("" when there are none).
     pub fn value(&self) -> &str {
-        self.options.get(self.index).map(String::as_str).unwrap_or("")
+        self.options
+            .get(self.index)
+            .map(String::as_str)
+            .unwrap_or("")
     }
     /// The next (or, `back`, the previous) value, wrapping.
     pub fn step(&mut self, back: bool) {
@@ -312,8 +315,12 @@ impl Form for EditUserForm {
         if !self.role.value().eq_ignore_ascii_case(&self.was_role) {
             change.role = Some(self.role.value().to_string());
         }
-        let wanted = (self.licence.value() != NONE)
-            .then(|| (self.licence.value().to_string(), self.term.value().to_string()));
+        let wanted = (self.licence.value() != NONE).then(|| {
+            (
+                self.licence.value().to_string(),
+                self.term.value().to_string(),
+            )
+        });
         let same = match (&wanted, &self.was_seat) {
             (Some((l, t)), Some((wl, wt))) => {
                 l.eq_ignore_ascii_case(wl) && t.eq_ignore_ascii_case(wt)
@@ -377,12 +384,8 @@ impl Form for UserDetailsForm {
         }
     }
     fn note(&self) -> Option<String> {
-        (!self.offered.is_empty()).then(|| {
-            format!(
-                "Add-ons, separated by commas: {}",
-                self.offered.join(", ")
-            )
-        })
+        (!self.offered.is_empty())
+            .then(|| format!("Add-ons, separated by commas: {}", self.offered.join(", ")))
     }
     fn submit(&self) -> Result<Job, String> {
         let mut change = UserChange::default();
@@ -409,8 +412,7 @@ impl Form for UserDetailsForm {
             .filter(|w| !has(&wanted, w))
             .cloned()
             .collect();
-        if change.email.is_none() && change.add_ons.is_empty() && change.remove_add_ons.is_empty()
-        {
+        if change.email.is_none() && change.add_ons.is_empty() && change.remove_add_ons.is_empty() {
             return Err("nothing changed".into());
         }
         Ok(Job::EditUser {
@@ -433,10 +435,7 @@ mod tests {
             count: TextInput::new("x3"),
             facts: None,
         };
-        assert_eq!(
-            f.submit().unwrap_err(),
-            "\"x3\" is not a number of seats"
-        );
+        assert_eq!(f.submit().unwrap_err(), "\"x3\" is not a number of seats");
         f.count.set("0");
         assert!(f.submit().is_err());
         f.count.set(" 3 ");

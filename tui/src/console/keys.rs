@@ -337,11 +337,36 @@ impl KeyList {
             ],
             Place::Licences => vec![
                 h(&self.open, "details", "details of the selected line", true),
-                h(&self.buy, "buy", "buy seats, add-ons or integrations, cost shown first", true),
-                h(&self.remove, "remove", "give seats, add-ons or integrations back", true),
-                h(&self.import, "import", "import a licence file (Tab completes, ~ is home)", true),
-                h(&self.export, "export", "export the signed contracts to a zip", true),
-                h(&self.system, "system", "system licences and their descriptions", true),
+                h(
+                    &self.buy,
+                    "buy",
+                    "buy seats, add-ons or integrations, cost shown first",
+                    true,
+                ),
+                h(
+                    &self.remove,
+                    "remove",
+                    "give seats, add-ons or integrations back",
+                    true,
+                ),
+                h(
+                    &self.import,
+                    "import",
+                    "import a licence file (Tab completes, ~ is home)",
+                    true,
+                ),
+                h(
+                    &self.export,
+                    "export",
+                    "export the signed contracts to a zip",
+                    true,
+                ),
+                h(
+                    &self.system,
+                    "system",
+                    "system licences and their descriptions",
+                    true,
+                ),
                 Hint {
                     keys: format!("{} {}", self.prev_issuer.short(), self.next_issuer.short()),
                     short: "issuer",
@@ -350,28 +375,73 @@ impl KeyList {
                 },
             ],
             Place::Status => vec![
-                h(&self.open, "read", "the selected notification, whole", false),
+                h(
+                    &self.open,
+                    "read",
+                    "the selected notification, whole",
+                    false,
+                ),
                 h(&self.refresh, "refresh", "refresh now", true),
             ],
             Place::Users => vec![
-                h(&self.filter, "filter", "filter as you type (Esc clears)", true),
-                h(&self.cycle_filter, "licence", "filter by licence, none or state (repeat)", true),
+                h(
+                    &self.filter,
+                    "filter",
+                    "filter as you type (Esc clears)",
+                    true,
+                ),
+                h(
+                    &self.cycle_filter,
+                    "licence",
+                    "filter by licence, none or state (repeat)",
+                    true,
+                ),
                 h(&self.open, "open", "the selected user's details", true),
                 h(&self.new_user, "new", "new user", true),
-                h(&self.edit, "edit", "edit the selected user's role, licence and term", true),
-                h(&self.deactivate, "deact.", "deactivate the selected user", true),
+                h(
+                    &self.edit,
+                    "edit",
+                    "edit the selected user's role, licence and term",
+                    true,
+                ),
+                h(
+                    &self.deactivate,
+                    "deact.",
+                    "deactivate the selected user",
+                    true,
+                ),
                 h(&self.activate, "act.", "activate the selected user", false),
-                h(&self.delete, "delete", "delete the selected user (asks first)", false),
-                h(&self.add_ons, "add-ons", "add-on modules and who holds them", false),
+                h(
+                    &self.delete,
+                    "delete",
+                    "delete the selected user (asks first)",
+                    false,
+                ),
+                h(
+                    &self.add_ons,
+                    "add-ons",
+                    "add-on modules and who holds them",
+                    false,
+                ),
             ],
             Place::UserDetail => vec![
                 h(&self.edit, "edit", "edit e-mail and add-ons", true),
-                h(&self.delete, "delete", "delete this user (asks first)", true),
+                h(
+                    &self.delete,
+                    "delete",
+                    "delete this user (asks first)",
+                    true,
+                ),
                 h(&self.close, "back", "back to the list", true),
             ],
             Place::Form => vec![
                 h(&self.next_field, "next field", "next field", true),
-                h(&self.next_choice, "choose", "next / previous choice (Left)", true),
+                h(
+                    &self.next_choice,
+                    "choose",
+                    "next / previous choice (Left)",
+                    true,
+                ),
                 h(&self.submit, "confirm", "confirm", true),
                 h(&self.close, "cancel", "cancel; nothing is changed", true),
             ],
@@ -438,7 +508,10 @@ mod tests {
         let d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE);
         assert!(keys.deactivate.matches(&d));
         let shifted = KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT);
-        assert!(keys.delete.matches(&shifted), "Shift is carried by the character");
+        assert!(
+            keys.delete.matches(&shifted),
+            "Shift is carried by the character"
+        );
         assert!(!keys.deactivate.matches(&shifted));
     }
 
@@ -450,7 +523,14 @@ mod tests {
         assert!(footer.contains("+ buy"), "{footer}");
         assert!(!footer.contains("b buy"), "{footer}");
         let help = keys.help();
-        let lic = &help.iter().find(|(t, _)| *t == "Licences").expect("a section").1;
-        assert!(lic.iter().any(|h| h.keys == "+" && h.long.starts_with("buy")));
+        let lic = &help
+            .iter()
+            .find(|(t, _)| *t == "Licences")
+            .expect("a section")
+            .1;
+        assert!(
+            lic.iter()
+                .any(|h| h.keys == "+" && h.long.starts_with("buy"))
+        );
     }
 }

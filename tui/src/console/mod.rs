@@ -24,7 +24,10 @@ pub mod port;
 pub mod strings;
 pub mod theme;
 
-// TESTS_PLACEHOLDER
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -235,7 +238,6 @@ pub fn run(ctx: &site::Ctx) -> Result<std::process::ExitCode, Failure> {
     result.map_err(|e| Failure::refused(format!("terminal error: {e}")))?;
     Ok(std::process::ExitCode::SUCCESS)
 }
-
 
 /// A connection being made again, off the drawing thread.
 type Attempt = mpsc::Receiver<Result<Backend, String>>;

@@ -14,12 +14,12 @@ use store::{Event, ImportOutcome, Installation, StoreError, User};
 
 use super::action::{Action, Job, Land, SeatRequest, UsersAt};
 use super::app::App;
+use super::components::Popup;
 use super::components::confirm::Confirm;
 use super::components::details::Details;
 use super::components::form::expand_home;
 use super::components::status::EVENTS_PAGE;
 use super::components::user::UserView;
-use super::components::Popup;
 use super::port::{ConsoleStore, is_disconnect};
 
 /// What a job brought back.
@@ -194,14 +194,15 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
                 });
             changed(job, res)
         }
-        Job::Import(ref path) => match read_licence(&expand_home(path)) {
-            Err(e) => Done::Changed {
-                result: Err(e),
-                lost: false,
-                job,
-            },
-            Ok(bytes) => {
-                let res = store::licences::licence_text(&bytes)
+        Job::Import(ref path) => {
+            match read_licence(&expand_home(path)) {
+                Err(e) => Done::Changed {
+                    result: Err(e),
+                    lost: false,
+                    job,
+                },
+                Ok(bytes) => {
+                    let res = store::licences::licence_text(&bytes)
                     .and_then(|t| store.import(t))
                     .map(|o| match o {
                         ImportOutcome::AlreadyImported { sequence } => (
@@ -212,14 +213,19 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
                             (format!("imported licence sequence {sequence}"), false)
                         }
                     });
-                changed(job, res)
+                    changed(job, res)
+                }
             }
-        },
+        }
         Job::Export(ref path) => {
             let out = PathBuf::from(expand_home(path));
             let res = store.export_contracts().and_then(|z| {
-                store::export::write_new_file(&out, &z.zip)
-                    .map(|_| (format!("wrote {} signed licences to {}", z.count, out.display()), false))
+                store::export::write_new_file(&out, &z.zip).map(|_| {
+                    (
+                        format!("wrote {} signed licences to {}", z.count, out.display()),
+                        false,
+                    )
+                })
             });
             changed(job, res)
         }
@@ -272,7 +278,10 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
             for l in &licences {
                 for a in &l.add_ons {
                     let holders = store.add_on_holders(&a.name)?;
-                    lines.push(format!("{}  {} of {} assigned", a.name, a.assigned, a.count));
+                    lines.push(format!(
+                        "{}  {} of {} assigned",
+                        a.name, a.assigned, a.count
+                    ));
                     if holders.is_empty() {
                         lines.push("    (nobody)".into());
                     }
@@ -317,8 +326,18 @@ pub fn read_licence(typed: &str) -> Result<Vec<u8>, String> {
             None
         }
     };
-    let refuse = |what: &str| format!("{} is {what}, not a licence file; it was not read", path.display());
-    let too_big = || format!("{} is larger than any licence file ({max} bytes); it was not read", path.display());
+    let refuse = |what: &str| {
+        format!(
+            "{} is {what}, not a licence file; it was not read",
+            path.display()
+        )
+    };
+    let too_big = || {
+        format!(
+            "{} is larger than any licence file ({max} bytes); it was not read",
+            path.display()
+        )
+    };
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(what) = kind(meta.file_type()) {
         return Err(refuse(what));
@@ -331,7 +350,9 @@ pub fn read_licence(typed: &str) -> Result<Vec<u8>, String> {
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let meta = file.metadata().map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(what) = kind(meta.file_type()) {
         return Err(refuse(what));
     }
@@ -532,9 +553,10 @@ impl App {
                 }
             }
             Done::AddOns(r) => match r {
-                Ok(lines) => self
-                    .popups
-                    .push(Popup::Details(Details::new("Add-on module licences", lines))),
+                Ok(lines) => self.popups.push(Popup::Details(Details::new(
+                    "Add-on module licences",
+                    lines,
+                ))),
                 Err(e) => {
                     if !self.lost(&e) {
                         self.fail(e.to_string());
@@ -544,7 +566,12 @@ impl App {
             Done::Skipped => {}
             Done::UserOpened(name, r) => match r {
                 Ok(Some(user)) => {
-                    let row = self.users.rows.iter().find(|u| u.name == user.name).cloned();
+                    let row = self
+                        .users
+                        .rows
+                        .iter()
+                        .find(|u| u.name == user.name)
+                        .cloned();
                     let view = Popup::User(UserView { user, row });
                     if matches!(self.popups.last(), Some(Popup::User(_))) {
                         self.popups.pop();
@@ -585,7 +612,10 @@ impl App {
             SeatAction::Remove => "Give back",
         };
         let mut lines = vec![
-            format!("{verb} {} of {}, effective {}", q.count, q.pool, q.effective),
+            format!(
+                "{verb} {} of {}, effective {}",
+                q.count, q.pool, q.effective
+            ),
             String::new(),
             format!("Cost breakdown ({})", q.breakdown.currency),
         ];

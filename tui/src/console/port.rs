@@ -8,7 +8,9 @@ use licfile::SeatAction;
 use store::gate::ContractsZip;
 use store::purchases::{Quote, RequestOutcome};
 use store::views::{LicenceView, StatusView, UserQuery, UsersPage};
-use store::{ApiExt as _, Event, ImportOutcome, Installation, NewUser, StoreError, User, UserChange};
+use store::{
+    ApiExt as _, Event, ImportOutcome, Installation, NewUser, StoreError, User, UserChange,
+};
 
 /// What the console asks of the store.
 pub trait ConsoleStore: Send + Sync {

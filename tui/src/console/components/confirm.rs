@@ -50,11 +50,14 @@ impl Component for Confirm {
         let max_rows = usize::from(area.height.saturating_sub(2));
         if text.len() > max_rows {
             text.truncate(max_rows.saturating_sub(1));
-            text.push(Line::from("…"));
+            text.push(Line::from("..."));
         }
         let rect = centered(area, w, text.len() as u16 + 2);
         frame.render_widget(Clear, rect);
-        frame.render_widget(Paragraph::new(text).block(block(cx.theme, &self.title)), rect);
+        frame.render_widget(
+            Paragraph::new(text).block(block(cx.theme, &self.title)),
+            rect,
+        );
     }
 
     fn places(&self) -> Vec<Place> {

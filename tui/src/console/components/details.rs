@@ -90,7 +90,10 @@ impl Component for Details {
             );
         }
         frame.render_widget(Clear, rect);
-        frame.render_widget(Paragraph::new(text).scroll((scroll as u16, 0)).block(b), rect);
+        frame.render_widget(
+            Paragraph::new(text).scroll((scroll as u16, 0)).block(b),
+            rect,
+        );
     }
 
     fn places(&self) -> Vec<Place> {

@@ -120,7 +120,12 @@ impl Component for FormPopup {
         let mut cursor = None;
         for (i, label) in labels.iter().enumerate() {
             let focused = i == self.focus;
-            let lead = format!("{}{:<w$}", if focused { "> " } else { "  " }, label, w = label_w - 2);
+            let lead = format!(
+                "{}{:<w$}",
+                if focused { "> " } else { "  " },
+                label,
+                w = label_w - 2
+            );
             let value = match self.form.field(i) {
                 FieldRef::Text(input) => {
                     let (shown, col) = input.window(value_w);
@@ -130,7 +135,11 @@ impl Component for FormPopup {
                     Span::raw(shown)
                 }
                 FieldRef::Choice(c) => {
-                    let v = if c.value().is_empty() { "(none)" } else { c.value() };
+                    let v = if c.value().is_empty() {
+                        "(none)"
+                    } else {
+                        c.value()
+                    };
                     let shown = if focused && c.options.len() > 1 {
                         format!("< {} >", ellipsis(v, value_w.saturating_sub(4)))
                     } else {
@@ -152,7 +161,7 @@ impl Component for FormPopup {
         }
         if self.waiting {
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled("working…", t.dim())));
+            lines.push(Line::from(Span::styled("working...", t.dim())));
         }
         if let Some(e) = &self.error {
             lines.push(Line::from(""));

@@ -21,7 +21,19 @@ pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
-/// `s` in at most `max` columns: whole when it fits, else cut and ended with `…`.
+thread_local! {
+    /// Whether the frame being drawn is ASCII only (no UTF-8 locale): cut
+    /// text then ends in `~`. Set per frame by the drawing thread.
+    static ASCII: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Sets whether cut text ends in `~` (ASCII) or `…`, for this thread's frames.
+pub fn set_ascii(ascii: bool) {
+    ASCII.with(|a| a.set(ascii));
+}
+
+/// `s` in at most `max` columns: whole when it fits, else cut and ended with
+/// `…` (`~` on an ASCII terminal).
 pub fn ellipsis(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_string();
@@ -39,7 +51,7 @@ pub fn ellipsis(s: &str, max: usize) -> String {
         used += w;
         out.push(c);
     }
-    out.push('…');
+    out.push(if ASCII.with(|a| a.get()) { '~' } else { '…' });
     out
 }
 
@@ -156,6 +168,9 @@ pub struct ListPos {
     pub offset: std::cell::Cell<usize>,
 }
 
+/// Rows to a page before a list was ever drawn (its height is known then).
+pub const PAGE_BEFORE_DRAWN: usize = 15;
+
 /// Where a move wants to go, in a list of `len` rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Move {
@@ -253,9 +268,7 @@ impl Grid<'_> {
             }
         }))
         .style(theme.header());
-        let (first, len) = self
-            .window
-            .unwrap_or((0, self.rows.len() as u64));
+        let (first, len) = self.window.unwrap_or((0, self.rows.len() as u64));
         let mut block = block(theme, &self.title);
         let visible = usize::from(area.height.saturating_sub(3));
         if let Some(sel) = self.selected

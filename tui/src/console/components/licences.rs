@@ -17,7 +17,7 @@ use super::super::action::Action;
 use super::super::forms::{Choice, PathForm, PathPurpose, SeatsForm, terms};
 use super::super::keys::Place;
 use super::super::strings as s;
-use super::details::Details;
+use super::details::{Details, wrap_words};
 use super::form::FormPopup;
 use super::grid::{Col, Grid, ListPos, block, ellipsis};
 use super::textinput::TextInput;
@@ -99,7 +99,9 @@ impl Licences {
             .map(|s| s.pools.iter().filter(|p| p.issuer == issuer).collect())
             .unwrap_or_default();
         match self.sort {
-            Some(0) => pools.sort_by(|a, b| a.licence.to_lowercase().cmp(&b.licence.to_lowercase())),
+            Some(0) => {
+                pools.sort_by(|a, b| a.licence.to_lowercase().cmp(&b.licence.to_lowercase()))
+            }
             Some(1) => pools.sort_by_key(|p| p.term.as_str()),
             Some(2) => pools.sort_by_key(|p| std::cmp::Reverse(p.total)),
             Some(3) => pools.sort_by_key(|p| std::cmp::Reverse(p.in_use)),
@@ -135,15 +137,25 @@ impl Licences {
             format!("Licence        {}", p.licence),
             format!("Product area   {}", p.area),
             format!("Term           {}", p.term),
-            format!("Seats          {} licensed, {} in force", p.licensed, p.total),
+            format!(
+                "Seats          {} licensed, {} in force",
+                p.licensed, p.total
+            ),
             format!("In use         {}", p.in_use),
             format!("Available      {}", p.available),
-            format!("Pending        {} (bought, not yet granted by a licence)", p.pending),
+            format!(
+                "Pending        {} (bought, not yet granted by a licence)",
+                p.pending
+            ),
             format!("Over-allocated {}", p.over_allocated),
             format!(
                 "Storage        {} GB a seat{}",
                 p.storage_gb_per_seat,
-                if daily { " (daily seats bring none)" } else { "" }
+                if daily {
+                    " (daily seats bring none)"
+                } else {
+                    ""
+                }
             ),
             format!(
                 "Price          {} {}",
@@ -205,7 +217,11 @@ impl Licences {
                     p.total,
                     p.in_use,
                     p.price,
-                    if p.term == Term::Daily { "user-day" } else { "month" }
+                    if p.term == Term::Daily {
+                        "user-day"
+                    } else {
+                        "month"
+                    }
                 );
                 if let Some(sch) = &p.scheduled {
                     f.push_str(&format!(
@@ -262,7 +278,12 @@ impl Component for Licences {
             return Action::Ignored;
         }
         let n = self.pools(cx.data).len();
-        if self.pos.on_key(k, key, n, self.page.get()) {
+        if self.pos.on_key(
+            k,
+            key,
+            n,
+            self.page.get().max(super::grid::PAGE_BEFORE_DRAWN),
+        ) {
             return Action::None;
         }
         if k.open.matches(key) {
@@ -328,15 +349,11 @@ impl Component for Licences {
         };
         let wide = area.width >= 110 && area.height >= 16;
         let lic = self.licence(cx.data);
-        let (left, right) = if wide {
-            let [l, r] = Layout::horizontal([Constraint::Length(36), Constraint::Min(0)]).areas(area);
-            (l, r)
+        let inner = if wide {
+            34
         } else {
-            let [l, r] =
-                Layout::vertical([Constraint::Length(5), Constraint::Min(0)]).areas(area);
-            (l, r)
+            usize::from(area.width.saturating_sub(2))
         };
-        let inner = usize::from(left.width.saturating_sub(2));
 
         // The contract.
         let mut lines: Vec<Line> = Vec::new();
@@ -363,8 +380,14 @@ impl Component for Licences {
                 if ended { t.bad() } else { Style::default() },
             );
             if wide {
-                lines.push(Line::from(vec![label("Plan     "), Span::raw(l.plan.clone())]));
-                lines.push(Line::from(vec![label("Start    "), Span::raw(l.contract_start.to_string())]));
+                lines.push(Line::from(vec![
+                    label("Plan     "),
+                    Span::raw(l.plan.clone()),
+                ]));
+                lines.push(Line::from(vec![
+                    label("Start    "),
+                    Span::raw(l.contract_start.to_string()),
+                ]));
                 lines.push(Line::from(vec![label("Ends     "), end]));
                 lines.push(Line::from(vec![label("Expires  "), Span::raw(expires)]));
                 lines.push(Line::from(vec![
@@ -384,23 +407,28 @@ impl Component for Licences {
                 lines.push(Line::from(vec![
                     label("Plan "),
                     Span::raw(format!("{}  ", l.plan)),
-                    label("State "),
-                    state,
+                    label("Renews "),
+                    Span::raw(if l.auto_renew { "yes" } else { "no" }),
                 ]));
+                // The state whole (a termination date matters), wrapped below.
+                lines.push(Line::from(vec![label("State "), state]));
                 lines.push(Line::from(vec![
                     label("Ends "),
                     end,
                     Span::raw("  "),
                     label("Expires "),
-                    Span::raw(format!("{expires}  ")),
-                    label("Renews "),
-                    Span::raw(if l.auto_renew { "yes" } else { "no" }),
+                    Span::raw(expires),
                 ]));
             }
         }
         let bar_w = if wide { 24 } else { 12 };
         let bar = Span::styled(
-            t.bar((used_gb.round() as u64).min(allowance.max(1)), 0, allowance.max(1), bar_w),
+            t.bar(
+                (used_gb.round() as u64).min(allowance.max(1)),
+                0,
+                allowance.max(1),
+                bar_w,
+            ),
             if over { t.bad() } else { t.good() },
         );
         if wide {
@@ -418,19 +446,49 @@ impl Component for Licences {
                 }
             }
         } else {
-            lines.push(Line::from(vec![label("Data "), bar, Span::raw(format!(" {usage}"))]));
+            lines.push(Line::from(vec![
+                label("Data "),
+                bar,
+                Span::raw(format!(" {usage}")),
+            ]));
         }
         let issuers = issuers(cx.data);
         let title = match issuers.get(self.issuer) {
             Some(i) if !i.is_empty() => format!("Contract: {i}"),
             _ => "Contract".to_string(),
         };
-        // Lines wider than the box are cut with an ellipsis (whole in the details).
-        let lines: Vec<Line> = lines
-            .into_iter()
-            .map(|l| cut_line(l, inner))
-            .collect();
-        frame.render_widget(Paragraph::new(lines).block(block(t, &title)), left);
+        let (left, right) = if wide {
+            let [l, r] =
+                Layout::horizontal([Constraint::Length(36), Constraint::Min(0)]).areas(area);
+            (l, r)
+        } else {
+            // As tall as its lines wrapped, so that nothing in it is cut.
+            let rows: usize = lines
+                .iter()
+                .map(|l| {
+                    let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                    wrap_words(&text, inner, 0).len()
+                })
+                .sum();
+            let [l, r] = Layout::vertical([
+                Constraint::Length((rows as u16 + 2).min(8)),
+                Constraint::Min(0),
+            ])
+            .areas(area);
+            (l, r)
+        };
+        if wide {
+            // Lines wider than the box are cut with an ellipsis (whole in the details).
+            let lines: Vec<Line> = lines.into_iter().map(|l| cut_line(l, inner)).collect();
+            frame.render_widget(Paragraph::new(lines).block(block(t, &title)), left);
+        } else {
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
+                    .block(block(t, &title)),
+                left,
+            );
+        }
 
         // Issuers, pools, add-ons and integrations.
         let extras_h = if wide { 9 } else { 2 };
@@ -444,7 +502,11 @@ impl Component for Licences {
         if show_issuers {
             let mut spans = vec![Span::styled("Issuers ", t.dim())];
             for (i, name) in issuers.iter().enumerate() {
-                let label = if name.is_empty() { "Vendor".to_string() } else { name.clone() };
+                let label = if name.is_empty() {
+                    "Vendor".to_string()
+                } else {
+                    name.clone()
+                };
                 if i == self.issuer {
                     spans.push(Span::styled(format!("[{label}]"), t.tab()));
                 } else {
@@ -485,7 +547,11 @@ impl Component for Licences {
                     (p.pending.to_string(), Style::default()),
                     (
                         t.bar(p.in_use, p.pending, u64::from(p.total), bar_w),
-                        if p.over_allocated > 0 { t.bad() } else { t.good() },
+                        if p.over_allocated > 0 {
+                            t.bad()
+                        } else {
+                            t.good()
+                        },
                     ),
                     (state, style),
                 ]
@@ -502,7 +568,8 @@ impl Component for Licences {
             selected: (!pools.is_empty()).then_some(self.pos.sel),
             window: None,
         };
-        self.page.set(usize::from(pools_area.height.saturating_sub(3)).max(1));
+        self.page
+            .set(usize::from(pools_area.height.saturating_sub(3)).max(1));
         grid.draw(frame, pools_area, t, &self.pos);
 
         let mut lines = Vec::new();
@@ -513,7 +580,10 @@ impl Component for Licences {
                     lines.push(Line::from(Span::styled("Add-on modules", t.header())));
                     for a in &l.add_ons {
                         lines.push(Line::from(ellipsis(
-                            &format!("  {}  {} of {} assigned  {}/month", a.name, a.assigned, a.count, a.price),
+                            &format!(
+                                "  {}  {} of {} assigned  {}/month",
+                                a.name, a.assigned, a.count, a.price
+                            ),
                             width,
                         )));
                     }
@@ -573,7 +643,11 @@ impl Component for Licences {
 
 /// `line` cut to `width` columns, its last cell an ellipsis when cut.
 pub fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
-    let total: usize = line.spans.iter().map(|s| super::grid::width(&s.content)).sum();
+    let total: usize = line
+        .spans
+        .iter()
+        .map(|s| super::grid::width(&s.content))
+        .sum();
     if total <= width {
         return line;
     }
@@ -588,7 +662,10 @@ pub fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
             left -= w;
             spans.push(span);
         } else {
-            spans.push(Span::styled(ellipsis(&format!("{}…", span.content), left), span.style));
+            spans.push(Span::styled(
+                ellipsis(&format!("{} ", span.content), left),
+                span.style,
+            ));
             left = 0;
         }
     }

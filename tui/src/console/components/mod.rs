@@ -17,8 +17,8 @@ pub mod users;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use store::views::{LicenceView, StatusView};
 use store::Installation;
+use store::views::{LicenceView, StatusView};
 
 use super::action::Action;
 use super::keys::{KeyList, Place};

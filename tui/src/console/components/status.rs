@@ -111,7 +111,12 @@ impl Status {
 impl Component for Status {
     fn on_key(&mut self, key: &KeyEvent, cx: &Cx) -> Action {
         let k = cx.keys;
-        if let Some(m) = list_move(k, key, self.sel, self.page.get()) {
+        if let Some(m) = list_move(
+            k,
+            key,
+            self.sel,
+            self.page.get().max(super::grid::PAGE_BEFORE_DRAWN),
+        ) {
             let target = match m {
                 Move::To(i) => i,
                 Move::Home => 0,
@@ -150,7 +155,12 @@ impl Component for Status {
         // The metered services whole when the height allows (their rows, the
         // storage row, header and borders); short screens give the rest to
         // the notifications.
-        let metered_rows = cx.data.status.as_ref().map(|s| s.metered.len() + 1).unwrap_or(4);
+        let metered_rows = cx
+            .data
+            .status
+            .as_ref()
+            .map(|s| s.metered.len() + 1)
+            .unwrap_or(4);
         let top_h = ((metered_rows + 3) as u16).clamp(7, if area.height >= 30 { 12 } else { 9 });
         let desc_h = if area.height >= 30 { 6 } else { 4 };
         let [top, events, description] = Layout::vertical([
@@ -159,7 +169,12 @@ impl Component for Status {
             Constraint::Length(desc_h),
         ])
         .areas(area);
-        let db_w = if wide { 46 } else { (area.width * 2 / 5).max(24) };
+        // At 80 columns 34, so that a termination date fits whole beside its label.
+        let db_w = if wide {
+            46
+        } else {
+            (area.width * 2 / 5 + 2).max(24)
+        };
         let [db, metered] =
             Layout::horizontal([Constraint::Length(db_w), Constraint::Min(0)]).areas(top);
         let inner = usize::from(db.width.saturating_sub(2));
@@ -167,26 +182,40 @@ impl Component for Status {
         let mut lines = Vec::new();
         let dim = |x: &'static str| Span::styled(x, t.dim());
         if let Some(st) = &cx.data.status {
-            lines.push(Line::from(vec![dim("Owner    "), Span::raw(st.licensee.clone())]));
-            lines.push(Line::from(vec![dim("Serial   "), Span::raw(st.serial.clone())]));
+            lines.push(Line::from(vec![
+                dim("Owner    "),
+                Span::raw(st.licensee.clone()),
+            ]));
+            lines.push(Line::from(vec![
+                dim("Serial   "),
+                Span::raw(st.serial.clone()),
+            ]));
             lines.push(Line::from(vec![
                 dim("Type     "),
                 Span::raw(format!("{} database", st.installation)),
             ]));
-            // In grace or after it there is no expiry ahead: say what stands.
+            lines.push(Line::from(vec![
+                dim("Licence  "),
+                Span::styled(st.state.to_uppercase(), state_style(cx, &st.state)),
+            ]));
+            // In grace or after it there is no expiry ahead: the termination
+            // date is what stands, and it comes first so a narrow box keeps it.
             let next = match (st.next_expiry, st.state.as_str()) {
                 (Some(d), _) => d.to_string(),
-                (None, "grace" | "terminated") => st.state_detail.clone(),
+                (None, "grace" | "terminated") => match st.state_detail.find("terminated from ") {
+                    Some(i) => format!(
+                        "terminates {}; {}",
+                        &st.state_detail[i + "terminated from ".len()..],
+                        &st.state_detail[..i].trim_end_matches([';', ' '])
+                    ),
+                    None => st.state_detail.clone(),
+                },
                 (None, _) => "none".into(),
             };
             lines.push(Line::from(vec![dim("Expiry   "), Span::raw(next)]));
-            lines.push(Line::from(vec![dim("Operator "), Span::raw(cx.data.operator.clone())]));
             lines.push(Line::from(vec![
-                dim("Licence  "),
-                Span::styled(
-                    format!("{}: {}", st.state.to_uppercase(), st.state_detail),
-                    state_style(cx, &st.state),
-                ),
+                dim("Operator "),
+                Span::raw(cx.data.operator.clone()),
             ]));
             if let Some(h) = st.clock_behind_hours {
                 lines.push(Line::from(Span::styled(
@@ -195,12 +224,18 @@ impl Component for Status {
                 )));
             }
         } else if let Some(i) = &cx.data.installation {
-            lines.push(Line::from(vec![dim("Serial   "), Span::raw(i.serial.clone())]));
+            lines.push(Line::from(vec![
+                dim("Serial   "),
+                Span::raw(i.serial.clone()),
+            ]));
             lines.push(Line::from(vec![
                 dim("Type     "),
                 Span::raw(format!("{} database", i.kind.word())),
             ]));
-            lines.push(Line::from(vec![dim("Operator "), Span::raw(cx.data.operator.clone())]));
+            lines.push(Line::from(vec![
+                dim("Operator "),
+                Span::raw(cx.data.operator.clone()),
+            ]));
             lines.push(Line::from(Span::styled(s::NO_LICENCE_ROLE, t.warn())));
         }
         let lines: Vec<Line> = lines.into_iter().map(|l| cut_line(l, inner)).collect();
@@ -221,7 +256,11 @@ impl Component for Status {
                     (m.used.to_string(), Style::default()),
                     (m.threshold.to_string(), Style::default()),
                     (
-                        if over { format!("OVER {}", m.excess) } else { "ok".into() },
+                        if over {
+                            format!("OVER {}", m.excess)
+                        } else {
+                            "ok".into()
+                        },
                         if over { t.bad() } else { t.good() },
                     ),
                 ]);
@@ -238,7 +277,12 @@ impl Component for Status {
                 ),
             ]);
         }
-        let month = cx.data.status.as_ref().map(|s| s.month.clone()).unwrap_or_default();
+        let month = cx
+            .data
+            .status
+            .as_ref()
+            .map(|s| s.month.clone())
+            .unwrap_or_default();
         Grid {
             title: if month.is_empty() {
                 "Metered services".into()
@@ -270,13 +314,17 @@ impl Component for Status {
                 ];
                 if wide {
                     cells.push((e.activated_by.clone(), Style::default()));
-                    cells.push((e.finished_at.map(fmt_time).unwrap_or_default(), Style::default()));
+                    cells.push((
+                        e.finished_at.map(fmt_time).unwrap_or_default(),
+                        Style::default(),
+                    ));
                     cells.push((e.kind.word().to_string(), Style::default()));
                 }
                 cells
             })
             .collect();
-        self.page.set(usize::from(events.height.saturating_sub(3)).max(1));
+        self.page
+            .set(usize::from(events.height.saturating_sub(3)).max(1));
         Grid {
             title: "System notifications".into(),
             cols,

@@ -66,6 +66,8 @@ impl TextInput {
     /// dropped and line breaks become spaces, so a pasted line ending never
     /// submits a form and a pasted escape sequence never reaches the terminal.
     pub fn insert_str(&mut self, text: &str) {
+        // A line break ending the paste (a copied line) is no space.
+        let text = text.trim_end_matches(['\r', '\n']);
         let mut last_space = false;
         for c in text.chars() {
             let c = match c {

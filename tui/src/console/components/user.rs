@@ -37,26 +37,45 @@ impl UserView {
         let over = match (&self.row, u.over_allocated_since) {
             (Some(r), _) if r.over_allocated_until.is_some() => format!(
                 "until {} (buy a seat or the user is deactivated then)",
-                r.over_allocated_until.map(|d| d.to_string()).unwrap_or_default()
+                r.over_allocated_until
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
             ),
             (_, Some(since)) => format!("since {}", fmt_time(since)),
             _ => "no".into(),
         };
         vec![
             ("User", u.name.clone()),
-            ("E-mail", if u.email.is_empty() { "-".into() } else { u.email.clone() }),
+            (
+                "E-mail",
+                if u.email.is_empty() {
+                    "-".into()
+                } else {
+                    u.email.clone()
+                },
+            ),
             ("Role", u.role.name().to_string()),
             (
                 "Licence",
-                u.seat.as_ref().map(|s| s.label()).unwrap_or_else(|| "none".into()),
+                u.seat
+                    .as_ref()
+                    .map(|s| s.label())
+                    .unwrap_or_else(|| "none".into()),
             ),
             (
                 "Term",
-                u.seat.as_ref().map(|s| s.term.to_string()).unwrap_or_else(|| "-".into()),
+                u.seat
+                    .as_ref()
+                    .map(|s| s.term.to_string())
+                    .unwrap_or_else(|| "-".into()),
             ),
             (
                 "Add-ons",
-                if u.add_ons.is_empty() { "none".into() } else { u.add_ons.join(", ") },
+                if u.add_ons.is_empty() {
+                    "none".into()
+                } else {
+                    u.add_ons.join(", ")
+                },
             ),
             ("Created", fmt_time(u.created_at)),
             ("Activated", fmt_time(u.activated_at)),
@@ -109,7 +128,11 @@ impl Component for UserView {
                     Span::styled(if i == 0 { lead.clone() } else { " ".repeat(12) }, t.dim()),
                     Span::styled(
                         part,
-                        if label == "Over-alloc." && value != "no" { t.bad() } else { Default::default() },
+                        if label == "Over-alloc." && value != "no" {
+                            t.bad()
+                        } else {
+                            Default::default()
+                        },
                     ),
                 ]));
             }

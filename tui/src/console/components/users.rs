@@ -100,7 +100,10 @@ pub fn licence_names(data: &Data) -> Vec<String> {
 
 /// The roles, as the store names them.
 pub fn roles() -> Vec<String> {
-    store::Role::ALL.iter().map(|r| r.name().to_string()).collect()
+    store::Role::ALL
+        .iter()
+        .map(|r| r.name().to_string())
+        .collect()
 }
 
 /// The Users tab.
@@ -186,7 +189,9 @@ impl Users {
 
     /// The selected user, when read.
     pub fn selected(&self) -> Option<&UserRow> {
-        self.sel.checked_sub(self.first).and_then(|i| self.rows.get(i))
+        self.sel
+            .checked_sub(self.first)
+            .and_then(|i| self.rows.get(i))
     }
 
     /// Takes a page read from the store.
@@ -199,9 +204,7 @@ impl Users {
             UsersAt::Last => {
                 let total = page.total.or(self.total);
                 (
-                    total
-                        .map(|t| (t as usize).saturating_sub(len))
-                        .unwrap_or(0),
+                    total.map(|t| (t as usize).saturating_sub(len)).unwrap_or(0),
                     total,
                 )
             }
@@ -385,7 +388,12 @@ impl Component for Users {
                 Edit::Ignored => Action::None,
             };
         }
-        if let Some(m) = list_move(k, key, self.sel, self.page.get()) {
+        if let Some(m) = list_move(
+            k,
+            key,
+            self.sel,
+            self.page.get().max(super::grid::PAGE_BEFORE_DRAWN),
+        ) {
             return self.go(m);
         }
         if k.filter.matches(key) {
@@ -425,8 +433,14 @@ impl Component for Users {
             return Action::Open(Popup::Confirm(Confirm {
                 title: format!("Deactivate {}?", u.name),
                 lines: vec![
-                    format!("{} will no longer be able to work; their seat is freed.", u.name),
-                    format!("Seat: {}", u.licence.clone().unwrap_or_else(|| "none".into())),
+                    format!(
+                        "{} will no longer be able to work; their seat is freed.",
+                        u.name
+                    ),
+                    format!(
+                        "Seat: {}",
+                        u.licence.clone().unwrap_or_else(|| "none".into())
+                    ),
                 ],
                 job: Job::Deactivate(u.name),
             }));
@@ -474,7 +488,8 @@ impl Component for Users {
                 search_row,
             );
             if self.searching {
-                frame.set_cursor_position((search_row.x + (label.len() + col) as u16, search_row.y));
+                frame
+                    .set_cursor_position((search_row.x + (label.len() + col) as u16, search_row.y));
             }
         }
         let wide = area.width >= 100;
@@ -507,7 +522,10 @@ impl Component for Users {
                 let mut cells = vec![
                     (u.name.clone(), Style::default()),
                     (u.role.clone(), Style::default()),
-                    (u.licence.clone().unwrap_or_else(|| "-".into()), Style::default()),
+                    (
+                        u.licence.clone().unwrap_or_else(|| "-".into()),
+                        Style::default(),
+                    ),
                 ];
                 if wide {
                     cells.push((u.add_ons.join(", "), Style::default()));
@@ -525,7 +543,8 @@ impl Component for Users {
             .as_ref()
             .map(|f| f.label())
             .unwrap_or_else(|| "all licences".into());
-        self.page.set(usize::from(table.height.saturating_sub(3)).max(1));
+        self.page
+            .set(usize::from(table.height.saturating_sub(3)).max(1));
         Grid {
             title: format!("Users: {total}, {filter}"),
             cols: &cols,
@@ -533,8 +552,7 @@ impl Component for Users {
             selected: self.selected().map(|_| self.sel - self.first),
             window: Some((
                 self.first,
-                self.total
-                    .unwrap_or((self.first + self.rows.len()) as u64),
+                self.total.unwrap_or((self.first + self.rows.len()) as u64),
             )),
         }
         .draw(frame, table, t, &self.pos);
