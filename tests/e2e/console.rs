@@ -49,7 +49,11 @@ impl Term {
     /// tmux session, from a shell that records the terminal settings before and
     /// after, prints a marker with the exit status, and stays for more commands.
     fn start(setup: Setup) -> Term {
-        let dir = Dir::new();
+        Term::start_in(Dir::new(), setup)
+    }
+
+    /// [`Term::start`] in `dir`, where a store (and a service) may be already.
+    fn start_in(dir: Dir, setup: Setup) -> Term {
         let home = dir.path("home");
         std::fs::create_dir_all(&home).expect("home");
         let tessera = env!("CARGO_BIN_EXE_tessera");
@@ -166,6 +170,15 @@ impl Term {
         }
     }
 
+    /// Waits until `needle` is no longer on screen.
+    fn wait_gone(&self, needle: &str) {
+        let start = Instant::now();
+        while self.screen().contains(needle) {
+            assert!(start.elapsed() < WAIT, "{needle:?} stays on screen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn wait_for(&self, needles: &[&str]) -> String {
         self.wait_for_within(needles, WAIT)
     }
@@ -273,7 +286,7 @@ fn first_run_on_a_missing_store_makes_a_demo_store() {
         screen.contains("tessera init --licence FILE"),
         "the hint to start a real store:\n{screen}"
     );
-    assert!(screen.contains("serial DEMO-000001"), "{screen}");
+    assert!(screen.contains("DEMO-000001"), "{screen}");
     assert!(screen.contains("[1 Licences]"), "Licences first:\n{screen}");
     assert!(screen.contains("Jobs User"), "{screen}");
     assert!(t.store().is_dir(), "the store was made at --store");
@@ -304,7 +317,7 @@ fn each_tab_shows_its_content() {
     t.wait_for(&[
         "[2 Status]",
         "Database",
-        "Metered services",
+        "Metered",
         "System notifications",
         "Description",
         "User added",
@@ -324,25 +337,34 @@ fn each_tab_shows_its_content() {
     t.keys(&["?"]);
     t.wait_for(&["Help", "switch tabs"]);
     t.keys(&["Escape"]);
-    t.wait_for(&["/ search"]);
+    t.wait_for(&["/ filter"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }
 
 #[test]
-fn slash_searches_users() {
+fn slash_filters_users_as_you_type() {
     let t = Term::start(WIDE);
     t.first_frame();
     t.keys(&["3"]);
     t.wait_for(&["alice.morgan"]);
     t.keys(&["/"]);
-    t.wait_for(&["Search users"]);
+    t.wait_for(&["Filter:"]);
+    // Each key filters at once: no Enter needed.
+    t.type_text("start");
+    let screen = t.wait_for(&["Filter: start", "new.starter1"]);
+    assert!(!screen.contains("alice.morgan"), "only matches:\n{screen}");
+    t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.wait_for(&["alice.morgan"]);
     t.type_text("starter");
     t.keys(&["Enter"]);
-    let screen = t.wait_for(&["search \"starter\"", "new.starter1", "Esc shows all"]);
-    assert!(!screen.contains("alice.morgan"), "only matches:\n{screen}");
+    t.wait_for(&["users matching \"starter\": Esc shows all"]);
     t.keys(&["Escape"]);
-    t.wait_for(&["alice.morgan", "showing all users"]);
+    let screen = t.wait_for(&["alice.morgan"]);
+    assert!(!screen.contains("Filter:"), "{screen}");
+    // With a licence filter on and an empty search, the line says the filter.
+    t.keys(&["f"]);
+    t.wait_for(&["showing Jobs User (contracted)"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }
@@ -388,19 +410,22 @@ fn b_buys_seats_after_showing_the_cost() {
     assert!(!before.contains("pending"), "{before}");
     // The first pool is selected: Jobs User, contracted.
     t.keys(&["b"]);
-    t.wait_for(&["Buy seats", "Seats"]);
+    t.wait_for(&["Buy", "Count"]);
     t.keys(&["BSpace"]);
     t.type_text("2");
     t.keys(&["Enter"]);
     t.wait_for(&[
-        "Save this request?",
-        "Buy 2 Jobs User (contracted) seats",
+        "Save this purchase?",
+        "Buy 2 of Jobs User (contracted)",
+        "This is a commitment",
         "Cost breakdown",
         "Total now:",
         "y confirm",
     ]);
     t.keys(&["y"]);
-    let screen = t.wait_for(&["saved; the signed request for the vendor"]);
+    t.wait_for(&["saved; the signed request for the vendor"]);
+    // The list is read again off the drawing thread: a moment later.
+    let screen = t.wait_for(&["pending"]);
     let row = pool_row(&screen, "Jobs User", "contracted");
     assert!(row.contains("pending"), "{row}");
     let cols: Vec<&str> = row
@@ -440,7 +465,7 @@ fn ctrl_c_quits_from_a_form() {
     let t = Term::start(WIDE);
     t.first_frame();
     t.keys(&["b"]);
-    t.wait_for(&["Buy seats"]);
+    t.wait_for(&["Count"]);
     t.keys(&["C-c"]);
     assert_eq!(t.wait_exit(), 0);
     t.assert_restored();
@@ -545,6 +570,221 @@ fn colour_is_used_when_allowed() {
         !colour_codes(&escapes).is_empty(),
         "colour on screen:\n{escapes}"
     );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// The store made in a fresh directory, no console: `demo --users N`.
+fn demo_dir(users: usize) -> Dir {
+    let dir = Dir::new();
+    dir.st(&["demo", "--users", &users.to_string(), "--no-console"])
+        .assert()
+        .success();
+    dir
+}
+
+#[test]
+fn a_device_or_a_named_pipe_as_the_import_path_is_refused_at_once() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["i"]);
+    t.wait_for(&["Import a licence file", "Path"]);
+    t.type_text("/dev/zero");
+    t.keys(&["Enter"]);
+    t.wait_for(&["/dev/zero is a device, not a licence file"]);
+    let fifo = t.dir.path("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    // Ctrl-U clears the field (it types no u).
+    t.keys(&["C-u"]);
+    t.type_text(&fifo.display().to_string());
+    t.keys(&["Enter"]);
+    t.wait_for(&["is a named pipe, not a licence file"]);
+    // The screen answers keys: the form closes, and q quits.
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled; nothing was changed"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    t.assert_restored();
+}
+
+#[test]
+fn tilde_in_an_import_path_is_the_home_directory() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    std::fs::write(t.dir.path("home/not-a-licence.txt"), "hello").expect("write");
+    t.keys(&["i"]);
+    t.wait_for(&["Import a licence file"]);
+    t.type_text("~/not-a");
+    t.keys(&["Tab"]);
+    t.wait_for(&["~/not-a-licence.txt"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(&["!"]);
+    assert!(
+        !screen.contains("No such file"),
+        "~ was expanded:\n{screen}"
+    );
+    // Escape alone: followed at once by q, a terminal reads Alt-q.
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled; nothing was changed"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn a_bracketed_paste_is_text_in_the_field_never_keys() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.morgan"]);
+    t.keys(&["n"]);
+    t.wait_for(&["New user", "Username"]);
+    // A name copied with its line end, and keys that would act if typed.
+    let buffer = t.dir.path("paste.txt");
+    std::fs::write(&buffer, "ann.paste\ndy\n").expect("write");
+    t.run(&["load-buffer", "-b", "p", &buffer.display().to_string()]);
+    t.run(&["paste-buffer", "-p", "-b", "p", "-t", t.session]);
+    t.wait_for(&["ann.paste dy", "New user"]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled; nothing was changed"]);
+    // Nothing was added or deactivated.
+    let out = t
+        .dir
+        .cmd(&[
+            "--store",
+            "st",
+            "users",
+            "list",
+            "--json",
+            "--search",
+            "ann.paste",
+        ])
+        .output()
+        .expect("users list");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    assert!(!crate::util::stdout(&out).contains("ann.paste"));
+    // On the list, a paste filters: it runs no command.
+    std::fs::write(&buffer, "alice\nd").expect("write");
+    t.run(&["load-buffer", "-b", "p", &buffer.display().to_string()]);
+    t.run(&["paste-buffer", "-p", "-b", "p", "-t", t.session]);
+    let screen = t.wait_for(&["Filter: alice d"]);
+    assert!(!screen.contains("Deactivate"), "{screen}");
+    // Escape alone: followed at once by q, a terminal reads Alt-q.
+    t.keys(&["Escape"]);
+    t.wait_for(&["showing all users"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn an_80x23_pane_and_a_60x20_pane_show_the_console() {
+    for (w, h) in [(80, 23), (60, 20)] {
+        let t = Term::start(Setup {
+            width: w,
+            height: h,
+            lang: "C.UTF-8",
+            no_color: false,
+        });
+        let screen = t.wait_for_within(&["Tessera", "3 Users", "Jobs User"], FIRST_FRAME);
+        assert!(!screen.contains("too small"), "{w}x{h}:\n{screen}");
+        for tab in ["2", "3"] {
+            t.keys(&[tab]);
+            let screen = t.wait_for(&[&format!("[{tab} ")]);
+            assert!(!screen.contains("too small"), "{w}x{h}:\n{screen}");
+        }
+        t.wait_for(&["alice.jones"]);
+        t.keys(&["q"]);
+        assert_eq!(t.wait_exit(), 0);
+    }
+}
+
+#[test]
+fn the_licences_list_takes_home_end_and_pages() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.wait_for(&["1 of 7"]);
+    t.keys(&["End"]);
+    t.wait_for(&["7 of 7"]);
+    t.keys(&["Home"]);
+    t.wait_for(&["1 of 7"]);
+    t.keys(&["PageDown"]);
+    t.wait_for(&["7 of 7"]);
+    t.keys(&["PageUp"]);
+    t.wait_for(&["1 of 7"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn enter_on_a_user_opens_the_detail_view() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.jones"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["User alice.jones", "E-mail", "Role", "Activated", "e edit"]);
+    t.keys(&["e"]);
+    t.wait_for(&["e-mail and add-ons"]);
+    t.keys(&["C-u"]);
+    t.type_text("alice.new@example.com");
+    t.keys(&["Enter"]);
+    t.wait_for(&["alice.jones changed", "alice.new@example.com"]);
+    t.keys(&["Escape"]);
+    t.wait_gone("User alice.jones");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn a_service_that_goes_away_under_an_open_console_is_healed() {
+    let dir = demo_dir(40);
+    let mut service = crate::serve::Service::start(&dir);
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for_within(&["via service", "Jobs User", "q quit"], FIRST_FRAME);
+    service.signal_and_wait("TERM", Duration::from_secs(10));
+    // The store is free: the console takes it over, within two seconds.
+    let start = Instant::now();
+    let screen = t.wait_for_within(&["Jobs User", "q quit"], Duration::from_secs(5));
+    let healed = loop {
+        let screen = t.screen();
+        if !screen.contains("via service") && !screen.contains("disconnected") {
+            break screen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "not healed:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        healed.contains("Jobs User"),
+        "panels kept:\n{healed}\n{screen}"
+    );
+    t.keys(&["3"]);
+    t.wait_for(&["alice.morgan"]);
+    // And others reach the store through the console now.
+    let out = t
+        .dir
+        .cmd(&["--store", "st", "users", "list", "--json"])
+        .output()
+        .expect("users list");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_console_waits_for_a_store_another_process_holds() {
+    let dir = demo_dir(40);
+    // A holder that answers on another socket: the console cannot reach it
+    // and finds the store in use, as while `tessera check` runs directly.
+    let holder = dir.path("holder.sock");
+    let mut service = crate::serve::Service::start_on_socket(&dir, &holder);
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for(&["in use", "waiting up to"]);
+    std::thread::sleep(Duration::from_millis(500));
+    service.signal_and_wait("TERM", Duration::from_secs(10));
+    t.wait_for_within(&["Jobs User", "q quit"], FIRST_FRAME);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }

@@ -56,6 +56,8 @@ pub enum Action {
     Fail(String),
     /// Work on the store (or on files), perhaps slow: off the drawing thread.
     Job(Job),
+    /// Several, in order (a read and what to say about it).
+    Then(Vec<Action>),
 }
 
 /// Seats (or add-ons, integrations) to buy or give back.

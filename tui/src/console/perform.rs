@@ -384,6 +384,11 @@ impl App {
             Action::Say(m) => self.say(m),
             Action::Fail(m) => self.fail(m),
             Action::Job(job) => self.run(job),
+            Action::Then(actions) => {
+                for a in actions {
+                    self.perform(a);
+                }
+            }
         }
     }
 

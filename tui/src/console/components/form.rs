@@ -208,7 +208,21 @@ pub fn expand_home(typed: &str) -> String {
 /// entries that match (`~` expanded first). Reading a directory is quick and
 /// bounded; an unreadable one completes nothing.
 pub fn complete_path(typed: &str) -> String {
-    let typed = expand_home(typed);
+    // Completed on the expanded path; shown as typed, `~` and all.
+    let home = std::env::var("HOME").unwrap_or_default();
+    let expanded = expand_home(typed);
+    if typed.starts_with('~') && !home.is_empty() && expanded != typed {
+        let done = complete_expanded(&expanded);
+        return match done.strip_prefix(home.trim_end_matches('/')) {
+            Some(rest) => format!("~{rest}"),
+            None => done,
+        };
+    }
+    complete_expanded(typed)
+}
+
+fn complete_expanded(typed: &str) -> String {
+    let typed = typed.to_string();
     let (dir, prefix) = match typed.rfind('/') {
         Some(i) => (&typed[..=i], &typed[i + 1..]),
         None => ("", typed.as_str()),

@@ -371,11 +371,7 @@ impl Component for Users {
             if k.close.matches(key) {
                 self.searching = false;
                 self.search.set("");
-                return Action::Job(Job::Users {
-                    query: self.query(),
-                    at: UsersAt::First,
-                    land: Land::Top,
-                });
+                return Action::Then(vec![self.restart(), Action::Say(self.describe())]);
             }
             if k.submit.matches(key) || k.up.keys[0].matches(key) || k.down.keys[0].matches(key) {
                 self.searching = false;
@@ -403,7 +399,7 @@ impl Component for Users {
         if k.close.matches(key) && (self.filter.is_some() || !self.search.is_empty()) {
             self.filter = None;
             self.search.set("");
-            return self.restart();
+            return Action::Then(vec![self.restart(), Action::Say(self.describe())]);
         }
         if k.cycle_filter.matches(key) {
             let all = filters(cx.data);
@@ -415,7 +411,7 @@ impl Component for Users {
                 None => all.first().cloned(),
                 Some(i) => all.get(i + 1).cloned(),
             };
-            return self.restart();
+            return Action::Then(vec![self.restart(), Action::Say(self.describe())]);
         }
         if k.new_user.matches(key) {
             return Action::Open(self.new_user(cx));
