@@ -66,7 +66,7 @@ fn user(name: &str, i: usize) -> User {
     User {
         name: name.into(),
         email: format!("{name}@example.test"),
-        role: if i % 3 == 0 {
+        role: if i.is_multiple_of(3) {
             Role::SeniorEngineer
         } else {
             Role::Engineer
@@ -77,7 +77,7 @@ fn user(name: &str, i: usize) -> User {
             licence: "Jobs User".into(),
             term: Term::Monthly,
         }),
-        add_ons: if i % 7 == 0 {
+        add_ons: if i.is_multiple_of(7) {
             vec!["CRM module".into()]
         } else {
             vec![]
@@ -99,7 +99,7 @@ fn event(seq: u64) -> Event {
     Event {
         seq,
         name: format!("Event {seq}"),
-        status: if seq % 10 == 0 {
+        status: if seq.is_multiple_of(10) {
             EventStatus::Warning
         } else {
             EventStatus::Completed
@@ -109,7 +109,7 @@ fn event(seq: u64) -> Event {
         activated_at: 1_780_000_000 + seq as i64 * 60,
         activated_by: "owner".into(),
         finished_at: Some(1_780_000_000 + seq as i64 * 60 + 5),
-        kind: if seq % 2 == 0 {
+        kind: if seq.is_multiple_of(2) {
             EventKind::User
         } else {
             EventKind::System

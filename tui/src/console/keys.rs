@@ -320,17 +320,21 @@ impl KeyList {
             ],
             Place::Lists => vec![
                 Hint {
-                    keys: format!(
-                        "{} {} {} {} {} {}",
-                        self.up.short(),
-                        self.down.short(),
-                        self.page_up.short(),
-                        self.page_down.short(),
-                        self.home.short(),
-                        self.end.short()
-                    ),
+                    keys: format!("{} {}", self.up.short(), self.down.short()),
                     short: "move",
-                    long: "move in lists (also k j Ctrl-B Ctrl-F g G)",
+                    long: "one row (also k j)",
+                    footer: false,
+                },
+                Hint {
+                    keys: format!("{} {}", self.page_up.short(), self.page_down.short()),
+                    short: "page",
+                    long: "a page (also Ctrl-B Ctrl-F)",
+                    footer: false,
+                },
+                Hint {
+                    keys: format!("{} {}", self.home.short(), self.end.short()),
+                    short: "ends",
+                    long: "the first / last row (also g G); a long list reads only that page",
                     footer: false,
                 },
                 h(&self.sort, "sort", "sort by the next column", false),
@@ -517,8 +521,10 @@ mod tests {
 
     #[test]
     fn the_footer_names_the_bound_keys() {
-        let mut keys = KeyList::default();
-        keys.buy = Binding::of(&[Key::ch('+')]);
+        let keys = KeyList {
+            buy: Binding::of(&[Key::ch('+')]),
+            ..KeyList::default()
+        };
         let footer = keys.footer(&[Place::Licences]);
         assert!(footer.contains("+ buy"), "{footer}");
         assert!(!footer.contains("b buy"), "{footer}");

@@ -22,7 +22,7 @@ use super::components::status::EVENTS_PAGE;
 use super::components::user::UserView;
 use super::port::{ConsoleStore, is_disconnect};
 
-/// What a job brought back.
+/// What a job brought back. Boxed where large, so a small one moves cheaply.
 #[derive(Debug)]
 pub enum Done {
     /// The facts every tab reads.
@@ -30,7 +30,7 @@ pub enum Done {
         /// The installation.
         installation: Result<Installation, StoreError>,
         /// The status.
-        status: Result<StatusView, StoreError>,
+        status: Box<Result<StatusView, StoreError>>,
         /// The licences.
         licences: Result<Vec<LicenceView>, StoreError>,
     },
@@ -145,7 +145,7 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
     match job {
         Job::Reload => Done::Reloaded {
             installation: store.installation(),
-            status: store.status(),
+            status: Box::new(store.status()),
             licences: store.licences(),
         },
         Job::Users { query, at, land } => {
@@ -423,16 +423,10 @@ impl App {
     /// Applies what the worker finished (called by the event loop).
     pub fn poll_worker(&mut self) -> bool {
         let mut any = false;
-        loop {
-            let Some(w) = &self.worker else { break };
-            match w.done.try_recv() {
-                Ok(done) => {
-                    self.busy = self.busy.saturating_sub(1);
-                    self.apply(done);
-                    any = true;
-                }
-                Err(_) => break,
-            }
+        while let Some(done) = self.worker.as_ref().and_then(|w| w.done.try_recv().ok()) {
+            self.busy = self.busy.saturating_sub(1);
+            self.apply(done);
+            any = true;
         }
         any
     }
@@ -470,7 +464,7 @@ impl App {
                 }
                 self.data.disconnected = None;
                 self.data.installation = installation.ok();
-                match status {
+                match *status {
                     Ok(s) => {
                         self.data.status = Some(s);
                         self.data.denied = None;

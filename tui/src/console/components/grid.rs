@@ -77,6 +77,8 @@ pub struct Col {
     pub numeric: bool,
     /// The narrowest it may be cut to.
     pub min: usize,
+    /// Takes the width left over (else the last text column does).
+    pub flex: bool,
 }
 
 impl Col {
@@ -86,6 +88,16 @@ impl Col {
             header,
             numeric: false,
             min: 4,
+            flex: false,
+        }
+    }
+    /// A text column that takes the width left over.
+    pub const fn flex(header: &'static str) -> Col {
+        Col {
+            header,
+            numeric: false,
+            min: 4,
+            flex: true,
         }
     }
     /// A number column.
@@ -94,6 +106,7 @@ impl Col {
             header,
             numeric: true,
             min: 1,
+            flex: false,
         }
     }
     /// A column that must keep at least `min` columns (a date, a state).
@@ -102,6 +115,7 @@ impl Col {
             header,
             numeric: false,
             min,
+            flex: false,
         }
     }
 }
@@ -150,10 +164,13 @@ pub fn fit(cols: &[Col], rows: &[Vec<String>], avail: usize) -> Vec<usize> {
         }
     }
     let used: usize = want.iter().sum();
+    let taker = (0..cols.len())
+        .find(|i| cols[*i].flex)
+        .or_else(|| (0..cols.len()).rev().find(|i| !cols[*i].numeric));
     if used < avail
-        && let Some(last) = (0..cols.len()).rev().find(|i| !cols[*i].numeric)
+        && let Some(i) = taker
     {
-        want[last] += avail - used;
+        want[i] += avail - used;
     }
     want
 }

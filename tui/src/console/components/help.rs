@@ -8,6 +8,7 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::super::action::{Action, Tab};
 use super::super::keys::Place;
+use super::details::wrap_words;
 use super::grid::{block, ellipsis, width};
 use super::{Component, Cx, centered};
 
@@ -52,11 +53,19 @@ impl Help {
             }
             out.push(Line::from(Span::styled(title, t.header())));
             for h in hints {
-                let keys = format!("{:<keys_w$} ", ellipsis(&h.keys, keys_w));
-                out.push(Line::from(vec![
-                    Span::styled(keys, t.key()),
-                    Span::raw(ellipsis(h.long, room.saturating_sub(keys_w + 1))),
-                ]));
+                // Descriptions wrap under themselves, not under the keys.
+                let parts = wrap_words(h.long, room.saturating_sub(keys_w + 1), 0);
+                for (i, part) in parts.into_iter().enumerate() {
+                    let keys = if i == 0 {
+                        ellipsis(&h.keys, keys_w)
+                    } else {
+                        String::new()
+                    };
+                    out.push(Line::from(vec![
+                        Span::styled(format!("{keys:<keys_w$} "), t.key()),
+                        Span::raw(part),
+                    ]));
+                }
             }
         }
         out

@@ -99,9 +99,7 @@ impl Licences {
             .map(|s| s.pools.iter().filter(|p| p.issuer == issuer).collect())
             .unwrap_or_default();
         match self.sort {
-            Some(0) => {
-                pools.sort_by(|a, b| a.licence.to_lowercase().cmp(&b.licence.to_lowercase()))
-            }
+            Some(0) => pools.sort_by_key(|p| p.licence.to_lowercase()),
             Some(1) => pools.sort_by_key(|p| p.term.as_str()),
             Some(2) => pools.sort_by_key(|p| std::cmp::Reverse(p.total)),
             Some(3) => pools.sort_by_key(|p| std::cmp::Reverse(p.in_use)),

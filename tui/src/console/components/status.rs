@@ -42,7 +42,7 @@ pub struct Status {
 const WIDE: [Col; 7] = [
     Col::text("Event"),
     Col::at_least("Status", 7),
-    Col::text("Message"),
+    Col::flex("Message"),
     Col::at_least("Activated", 16),
     Col::text("By"),
     Col::at_least("Finished", 16),
@@ -51,7 +51,7 @@ const WIDE: [Col; 7] = [
 const NARROW: [Col; 4] = [
     Col::text("Event"),
     Col::at_least("Status", 7),
-    Col::text("Message"),
+    Col::flex("Message"),
     Col::at_least("Activated", 16),
 ];
 
@@ -242,7 +242,7 @@ impl Component for Status {
         frame.render_widget(Paragraph::new(lines).block(block(t, "Database")), db);
 
         const METERED: [Col; 4] = [
-            Col::text("Service"),
+            Col::flex("Service"),
             Col::num("Used"),
             Col::num("Threshold"),
             Col::at_least("", 4),

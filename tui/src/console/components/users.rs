@@ -494,7 +494,7 @@ impl Component for Users {
                 Col::text("User"),
                 Col::text("Role"),
                 Col::text("Licence"),
-                Col::text("Add-ons"),
+                Col::flex("Add-ons"),
                 Col::at_least("State", 17),
             ]
         } else {
