@@ -138,6 +138,7 @@ impl Fake {
                 pool("Jobs User", Term::Contracted, 100_000, 99_990, None),
                 pool("Jobs User", Term::Monthly, 12, 14, Some(10)),
                 pool("Jobs User", Term::Daily, 1, 1, None),
+                pool("Sales Support", Term::Contracted, 3, 1, None),
             ],
         }
     }

@@ -307,8 +307,8 @@ fn the_filter_covers_no_licence_and_state() {
     let f = fake(30, 5);
     let mut a = app(&f);
     a.tab = Tab::Users;
-    // Three pools, then "no licence".
-    for _ in 0..4 {
+    // Four pools, then "no licence".
+    for _ in 0..5 {
         press(&mut a, KeyCode::Char('f'));
     }
     assert!(a.users.rows.iter().all(|u| u.licence.is_none()));
@@ -441,7 +441,7 @@ fn the_contract_that_ended_is_flagged_and_reductions_are_shown() {
     let a = app(&f);
     let s = screen(&a, 120, 40);
     assert_has(&s, "2026-06-30 ENDED");
-    assert_has(&s, "to 10 from 20");
+    assert_has(&s, "to 10 from");
     assert_has(&screen(&a, 200, 50), "OVER 2, to 10 from 2027-01-01");
 }
 
@@ -503,10 +503,24 @@ fn buying_after_a_scheduled_reduction_says_it_cancels_it() {
 }
 
 #[test]
+fn a_limited_pool_shows_its_limits() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    assert_has(&screen(&a, 120, 40), "limited");
+    press(&mut a, KeyCode::End);
+    press(&mut a, KeyCode::Enter);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Limited to");
+    assert_has(&s, "Attached files");
+    assert_has(&s, "Opportunities");
+}
+
+#[test]
 fn no_removal_below_one_seat_is_offered() {
     let f = fake(5, 5);
     let mut a = app(&f);
     press(&mut a, KeyCode::End);
+    press(&mut a, KeyCode::Up);
     press(&mut a, KeyCode::Char('x'));
     assert!(a.popups.is_empty());
     let (m, bad) = a.message.clone().expect("a reason");

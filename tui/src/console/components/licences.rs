@@ -72,8 +72,21 @@ pub fn state_style(cx: &Cx, state: &str) -> Style {
     }
 }
 
+/// The features a limited pool's seats reach (seed 002: Sales Support seats
+/// reach attached files, the customer database, the diary and opportunities),
+/// or none when its seats reach everything of their area.
+pub fn pool_limits(p: &PoolView) -> Option<Vec<&'static str>> {
+    // A pool named after the Sales support level is that level's limited seat.
+    match store::Role::parse(&p.licence) {
+        Some(r @ store::Role::SalesSupport) => {
+            Some(r.permissions().into_iter().map(|x| x.feature).collect())
+        }
+        _ => None,
+    }
+}
+
 /// What a pool's State column says: over-allocation, pending seats, a
-/// scheduled reduction.
+/// scheduled reduction, limited access.
 pub fn pool_state(p: &PoolView) -> String {
     let mut parts = Vec::new();
     if p.over_allocated > 0 {
@@ -84,6 +97,9 @@ pub fn pool_state(p: &PoolView) -> String {
     }
     if p.pending > 0 {
         parts.push("pending".to_string());
+    }
+    if pool_limits(p).is_some() {
+        parts.push("limited".to_string());
     }
     parts.join(", ")
 }
@@ -166,6 +182,9 @@ impl Licences {
                 "Scheduled      {} seats from {} (a reduction for the next period)",
                 sch.seats, sch.from
             ));
+        }
+        if let Some(limits) = pool_limits(p) {
+            lines.push(format!("Limited to     {}", limits.join(", ")));
         }
         if let Some(l) = self.licence(cx.data) {
             lines.push(String::new());
@@ -516,7 +535,30 @@ impl Component for Licences {
         }
         let pools = self.pools(cx.data);
         let narrow = pools_area.width < 70;
-        let bar_w = (usize::from(pools_area.width).saturating_sub(50) / 3).clamp(4, 24);
+        // The bar takes what the other columns leave, so that names and states
+        // are whole wherever the width allows.
+        let others: usize = {
+            let w = |f: &dyn Fn(&PoolView) -> String, header: &str| {
+                pools
+                    .iter()
+                    .map(|p| super::grid::width(&f(p)))
+                    .chain([header.len()])
+                    .max()
+                    .unwrap_or(0)
+            };
+            w(&|p| p.licence.clone(), "Licence")
+                + w(&|p| p.term.as_str().to_string(), "Term")
+                + w(&|p| p.total.to_string(), "Total")
+                + w(&|p| p.in_use.to_string(), "In use")
+                + w(&|p| p.available.to_string(), "Avail")
+                + w(&|p| p.pending.to_string(), "Pend.")
+                + w(&pool_state, "State")
+                + COLS.len()
+                + 3
+        };
+        let bar_w = usize::from(pools_area.width)
+            .saturating_sub(others)
+            .clamp(4, 24);
         let rows = pools
             .iter()
             .map(|p| {
