@@ -128,6 +128,8 @@ pub enum Place {
     Form,
     /// A text field.
     Text,
+    /// The filter line of a list.
+    Filter,
     /// A yes/no question.
     Confirm,
     /// Text to read.
@@ -463,6 +465,15 @@ impl KeyList {
                     footer: false,
                 },
             ],
+            Place::Filter => vec![
+                h(
+                    &self.submit,
+                    "keep the filter",
+                    "keep the filter and go back to the list",
+                    true,
+                ),
+                h(&self.close, "clear", "clear the filter", true),
+            ],
             Place::Confirm => vec![
                 h(&self.yes, "confirm", "confirm", true),
                 h(&self.no, "cancel", "cancel; nothing is changed", true),
@@ -495,6 +506,7 @@ impl KeyList {
             ("Users", self.hints(Place::Users)),
             ("A user", self.hints(Place::UserDetail)),
             ("Forms", self.hints(Place::Form)),
+            ("Filtering", self.hints(Place::Filter)),
             ("Text fields", self.hints(Place::Text)),
         ]
     }

@@ -556,7 +556,7 @@ impl Component for Users {
 
     fn places(&self) -> Vec<Place> {
         if self.searching {
-            vec![Place::Text]
+            vec![Place::Filter, Place::Text]
         } else {
             vec![Place::Users, Place::Global]
         }
