@@ -25,35 +25,36 @@ use store::{Local, Store, SystemClock};
 
 // The console's own modules, compiled into the bench at its root (the `tessera`
 // package is a binary; these refer only to each other, through `super`, and
-// the components' directory comes with its mod.rs).
-#[allow(dead_code)]
+// the components' directory comes with its mod.rs). Their unit tests compile
+// here under `--all-targets` without a harness to run them: hence the allows.
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/action.rs"]
 mod action;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/app.rs"]
 mod app;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/components/mod.rs"]
 mod components;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/draw.rs"]
 mod draw;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/forms.rs"]
 mod forms;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/keys.rs"]
 mod keys;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/perform.rs"]
 mod perform;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/port.rs"]
 mod port;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/strings.rs"]
 mod strings;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/theme.rs"]
 mod theme;
 
