@@ -74,7 +74,13 @@ fn draw_title(frame: &mut Frame, app: &App, area: Rect, hint: bool) {
         .as_ref()
         .map(|i| i.serial.clone())
         .unwrap_or_default();
-    let mut tail = vec![Span::raw(format!("  {serial}  {}", app.data.operator))];
+    // Words with the values where there is room; the values alone on a narrow terminal.
+    let ids = if w >= 80 {
+        format!("  serial {serial}  operator {}", app.data.operator)
+    } else {
+        format!("  {serial}  {}", app.data.operator)
+    };
+    let mut tail = vec![Span::raw(ids)];
     if app.data.disconnected.is_some() {
         let said = if t.unicode {
             s::DISCONNECTED.to_string()
