@@ -111,13 +111,17 @@ pub enum Job {
         at: UsersAt,
         /// Where the selection lands.
         land: Land,
+        /// Names from Z to A: the pages are read from the other end.
+        descending: bool,
     },
-    /// Notifications from this index of the log (0 the newest).
+    /// Notifications from this index of the list (0 the first shown).
     Events {
         /// The index of the first one wanted.
         start: usize,
         /// The index to select.
         select: usize,
+        /// Oldest first (else newest first, the log's own order read backwards).
+        oldest_first: bool,
     },
     /// Price a seat request (and ask for confirmation).
     Quote(SeatRequest),

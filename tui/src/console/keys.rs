@@ -339,7 +339,12 @@ impl KeyList {
                     long: "the first / last row (also g G); a long list reads only that page",
                     footer: false,
                 },
-                h(&self.sort, "sort", "sort by the next column", false),
+                h(
+                    &self.sort,
+                    "sort",
+                    "sort: pools by the next column, users Z to A, notifications oldest first",
+                    false,
+                ),
             ],
             Place::Licences => vec![
                 h(&self.open, "details", "details of the selected line", true),

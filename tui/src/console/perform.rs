@@ -9,7 +9,7 @@ use std::sync::{Arc, mpsc};
 
 use licfile::{SeatAction, Term};
 use store::purchases::Quote;
-use store::views::{LicenceView, StatusView, UsersPage};
+use store::views::{LicenceView, StatusView, UserQuery, UsersPage};
 use store::{Event, ImportOutcome, Installation, StoreError, User};
 
 use super::action::{Action, Job, Land, SeatRequest, UsersAt};
@@ -148,30 +148,57 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
             status: Box::new(store.status()),
             licences: store.licences(),
         },
-        Job::Users { query, at, land } => {
-            let mut q = query;
-            match &at {
-                UsersAt::First => {}
-                UsersAt::After(name, _) => q.after = Some(name.clone()),
-                UsersAt::Before(name, _) => {
-                    q.after = Some(name.clone());
-                    q.backward = true;
+        Job::Users {
+            query,
+            at,
+            land,
+            descending,
+        } => {
+            // Z to A is the store's order read from the other end.
+            let (after, backward) = match (&at, descending) {
+                (UsersAt::First, false) | (UsersAt::Last, true) => (None, false),
+                (UsersAt::Last, false) | (UsersAt::First, true) => (None, true),
+                (UsersAt::After(n, _), false) | (UsersAt::Before(n, _), true) => {
+                    (Some(n.clone()), false)
                 }
-                UsersAt::Last => q.backward = true,
-            }
-            Done::Users {
-                at,
-                land,
-                page: store.users_page(q),
-            }
+                (UsersAt::Before(n, _), false) | (UsersAt::After(n, _), true) => {
+                    (Some(n.clone()), true)
+                }
+            };
+            let q = UserQuery {
+                after,
+                backward,
+                ..query
+            };
+            let page = store.users_page(q).map(|mut p| {
+                if descending {
+                    p.users.reverse();
+                }
+                p
+            });
+            Done::Users { at, land, page }
         }
-        Job::Events { start, select } => {
+        Job::Events {
+            start,
+            select,
+            oldest_first,
+        } => {
             let got = store.events(1, None).and_then(|newest| {
                 let total = newest.first().map(|e| e.seq).unwrap_or(0);
-                let before = total.saturating_sub(start as u64) + 1;
-                store
-                    .events(EVENTS_PAGE, Some(before))
-                    .map(|events| (total, events))
+                if oldest_first {
+                    // Index i is sequence i + 1: the window ends at start + PAGE.
+                    let before = start as u64 + EVENTS_PAGE as u64 + 1;
+                    store.events(EVENTS_PAGE, Some(before)).map(|mut events| {
+                        events.retain(|e| e.seq > start as u64);
+                        events.reverse();
+                        (total, events)
+                    })
+                } else {
+                    let before = total.saturating_sub(start as u64) + 1;
+                    store
+                        .events(EVENTS_PAGE, Some(before))
+                        .map(|events| (total, events))
+                }
             });
             Done::Events { start, select, got }
         }
@@ -482,8 +509,13 @@ impl App {
                 let users = self.users.reload();
                 let start = self.status.first;
                 let select = self.status.sel;
+                let oldest_first = self.status.oldest_first;
                 self.run(users);
-                self.run(Job::Events { start, select });
+                self.run(Job::Events {
+                    start,
+                    select,
+                    oldest_first,
+                });
             }
             Done::Users { at, land, page } => match page {
                 Ok(p) => self.users.loaded(&at, land, p),

@@ -372,6 +372,53 @@ fn down_and_pgdn_page_through_across_boundaries() {
 }
 
 #[test]
+fn s_sorts_users_z_to_a_across_every_page() {
+    let f = fake(450, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.users.selected().expect("row").name, "user00449");
+    assert_eq!(
+        a.message.as_ref().map(|m| m.0.as_str()),
+        Some("sorted by name, Z to A")
+    );
+    for _ in 0..250 {
+        press(&mut a, KeyCode::Down);
+    }
+    assert_eq!(a.users.selected().expect("row").name, "user00199");
+    press(&mut a, KeyCode::End);
+    assert_eq!(a.users.selected().expect("row").name, "user00000");
+    assert_eq!(a.users.sel, 449);
+    for _ in 0..300 {
+        press(&mut a, KeyCode::Up);
+    }
+    assert_eq!(a.users.selected().expect("row").name, "user00300");
+    press(&mut a, KeyCode::Home);
+    assert_eq!(a.users.selected().expect("row").name, "user00449");
+    assert_has(&screen(&a, 80, 24), "Z to A");
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.users.selected().expect("row").name, "user00000");
+}
+
+#[test]
+fn s_shows_notifications_oldest_first() {
+    let f = fake(5, 450);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.status.selected().expect("event").seq, 1);
+    for _ in 0..250 {
+        press(&mut a, KeyCode::Down);
+    }
+    assert_eq!(a.status.selected().expect("event").seq, 251);
+    press(&mut a, KeyCode::End);
+    assert_eq!(a.status.selected().expect("event").seq, 450);
+    press(&mut a, KeyCode::Home);
+    assert_eq!(a.status.selected().expect("event").seq, 1);
+    assert_has(&screen(&a, 80, 24), "oldest first");
+}
+
+#[test]
 fn every_notification_is_reachable_and_paged() {
     let f = fake(5, 1000);
     let mut a = app(&f);
@@ -882,6 +929,12 @@ fn on_a_real_store_end_reads_the_same_last_page_as_paging_through() {
         a.users.selected().expect("row").name,
         b.users.selected().expect("row").name
     );
+    // Z to A starts where A to Z ends, and ends where it starts.
+    let first = b.users.selected().expect("row").name.clone();
+    press(&mut b, KeyCode::Char('s'));
+    assert_eq!(b.users.selected().expect("row").name, last_by_end);
+    press(&mut b, KeyCode::End);
+    assert_eq!(b.users.selected().expect("row").name, first);
 }
 
 #[test]

@@ -37,6 +37,8 @@ pub struct Status {
     pub pos: ListPos,
     /// Rows of the table on screen, for page moves.
     pub page: std::cell::Cell<usize>,
+    /// Oldest first (else newest first).
+    pub oldest_first: bool,
 }
 
 const WIDE: [Col; 7] = [
@@ -104,6 +106,7 @@ impl Status {
         Action::Job(Job::Events {
             start,
             select: target,
+            oldest_first: self.oldest_first,
         })
     }
 }
@@ -126,6 +129,22 @@ impl Component for Status {
         }
         if k.refresh.matches(key) {
             return Action::Job(Job::Reload);
+        }
+        if k.sort.matches(key) {
+            self.oldest_first = !self.oldest_first;
+            let said = if self.oldest_first {
+                "notifications oldest first"
+            } else {
+                "notifications newest first"
+            };
+            return Action::Then(vec![
+                Action::Job(Job::Events {
+                    start: 0,
+                    select: 0,
+                    oldest_first: self.oldest_first,
+                }),
+                Action::Say(said.into()),
+            ]);
         }
         if k.open.matches(key)
             && let Some(e) = self.selected()
@@ -326,7 +345,11 @@ impl Component for Status {
         self.page
             .set(usize::from(events.height.saturating_sub(3)).max(1));
         Grid {
-            title: "System notifications".into(),
+            title: if self.oldest_first {
+                "System notifications, oldest first".into()
+            } else {
+                "System notifications".into()
+            },
             cols,
             rows,
             selected: self.selected().map(|_| self.sel - self.first),

@@ -129,6 +129,8 @@ pub struct Users {
     pub searching: bool,
     /// Rows of the table on screen, for page moves.
     pub page: std::cell::Cell<usize>,
+    /// Names from Z to A.
+    pub descending: bool,
 }
 
 impl Users {
@@ -158,6 +160,7 @@ impl Users {
             query: self.query(),
             at: UsersAt::First,
             land: Land::Top,
+            descending: self.descending,
         })
     }
 
@@ -165,7 +168,8 @@ impl Users {
     pub fn reload(&self) -> Job {
         let at = match self.rows.first() {
             Some(_) if self.first == 0 => UsersAt::First,
-            // The page again, from the user before its first.
+            // The page again, from just before its first row in the order shown.
+            Some(r) if self.descending => UsersAt::After(next_name(&r.name), self.first),
             Some(r) => UsersAt::After(prev_name(&r.name), self.first),
             None => UsersAt::First,
         };
@@ -173,6 +177,7 @@ impl Users {
             query: self.query(),
             at,
             land: Land::Index(self.sel),
+            descending: self.descending,
         }
     }
 
@@ -252,6 +257,7 @@ impl Users {
                 query,
                 at: UsersAt::First,
                 land: Land::Top,
+                descending: self.descending,
             }),
             Move::End => {
                 if self.more_after.is_none() && self.rows.len() as u64 == self.total.unwrap_or(0) {
@@ -262,6 +268,7 @@ impl Users {
                     query,
                     at: UsersAt::Last,
                     land: Land::Bottom,
+                    descending: self.descending,
                 })
             }
             Move::To(target) => {
@@ -278,6 +285,7 @@ impl Users {
                             query,
                             at: UsersAt::After(last.name.clone(), end),
                             land: Land::Index(target),
+                            descending: self.descending,
                         }),
                         _ => {
                             self.sel = end - 1;
@@ -292,6 +300,7 @@ impl Users {
                         query,
                         at: UsersAt::Before(self.rows[0].name.clone(), self.first),
                         land: Land::Index(target),
+                        descending: self.descending,
                     })
                 }
             }
@@ -357,6 +366,12 @@ fn prev_name(name: &str) -> String {
     }
 }
 
+/// A name just after `name` in the store's order: usernames use letters,
+/// digits, `.`, `_` and `-`, all below `~`.
+fn next_name(name: &str) -> String {
+    format!("{}~", name.to_lowercase())
+}
+
 impl Component for Users {
     fn on_key(&mut self, key: &KeyEvent, cx: &Cx) -> Action {
         let k = cx.keys;
@@ -412,6 +427,15 @@ impl Component for Users {
                 Some(i) => all.get(i + 1).cloned(),
             };
             return Action::Then(vec![self.restart(), Action::Say(self.describe())]);
+        }
+        if k.sort.matches(key) {
+            self.descending = !self.descending;
+            let said = if self.descending {
+                "sorted by name, Z to A"
+            } else {
+                "sorted by name, A to Z"
+            };
+            return Action::Then(vec![self.restart(), Action::Say(said.into())]);
         }
         if k.new_user.matches(key) {
             return Action::Open(self.new_user(cx));
@@ -542,7 +566,10 @@ impl Component for Users {
         self.page
             .set(usize::from(table.height.saturating_sub(3)).max(1));
         Grid {
-            title: format!("Users: {total}, {filter}"),
+            title: format!(
+                "Users: {total}, {filter}{}",
+                if self.descending { ", Z to A" } else { "" }
+            ),
             cols: &cols,
             rows,
             selected: self.selected().map(|_| self.sel - self.first),
