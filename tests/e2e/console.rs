@@ -54,11 +54,21 @@ impl Term {
 
     /// [`Term::start`] in `dir`, where a store (and a service) may be already.
     fn start_in(dir: Dir, setup: Setup) -> Term {
+        Term::launch(dir, setup, "")
+    }
+
+    /// [`Term::start_in`] with the console's clock at `when` (libfaketime,
+    /// "YYYY-MM-DD HH:MM:SS" UTC), as a real clock would reach it.
+    fn start_at(dir: Dir, setup: Setup, when: &str) -> Term {
+        Term::launch(dir, setup, &format!("TZ=UTC faketime {} ", sh_quote(when)))
+    }
+
+    fn launch(dir: Dir, setup: Setup, prefix: &str) -> Term {
         let home = dir.path("home");
         std::fs::create_dir_all(&home).expect("home");
         let tessera = env!("CARGO_BIN_EXE_tessera");
         let script = format!(
-            "stty -g > before.stty; {} --store st; code=$?; stty -g > after.stty; \
+            "stty -g > before.stty; {prefix}{} --store st; code=$?; stty -g > after.stty; \
              echo CONSOLE-EXITED $code; exec sh",
             sh_quote(tessera)
         );
@@ -352,8 +362,10 @@ fn slash_filters_users_as_you_type() {
     t.wait_for(&["Filter:"]);
     // Each key filters at once: no Enter needed.
     t.type_text("start");
-    let screen = t.wait_for(&["Filter: start", "new.starter1"]);
-    assert!(!screen.contains("alice.morgan"), "only matches:\n{screen}");
+    t.wait_for(&["Filter: start"]);
+    // Only matches, once the last key's read is in (earlier ones may show first).
+    t.wait_gone("alice.morgan");
+    t.wait_for(&["new.starter1", "Users: 4 users"]);
     t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
     t.wait_for(&["alice.morgan"]);
     t.type_text("starter");
@@ -785,6 +797,203 @@ fn the_console_waits_for_a_store_another_process_holds() {
     std::thread::sleep(Duration::from_millis(500));
     service.signal_and_wait("TERM", Duration::from_secs(10));
     t.wait_for_within(&["Jobs User", "q quit"], FIRST_FRAME);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+const W80: Setup = Setup {
+    width: 80,
+    height: 24,
+    lang: "C.UTF-8",
+    no_color: false,
+};
+
+#[test]
+fn in_grace_numbers_stay_whole_and_the_termination_date_is_shown() {
+    let dir = demo_dir(40);
+    let status = dir.st_json(&["status", "--json"]);
+    let expires: chrono::NaiveDate = status["expires"]
+        .as_str()
+        .expect("a time-limited demo licence")
+        .parse()
+        .expect("a date");
+    let when = format!("{} 10:00:00", expires + chrono::Days::new(3));
+    dir.ok_at(
+        &when,
+        &[
+            "--store",
+            "st",
+            "usage",
+            "metered",
+            "emails-sent",
+            "--count",
+            "100000",
+        ],
+    );
+    let t = Term::start_at(dir, W80, &when);
+    let screen = t.wait_for_within(&["Tessera", "q quit"], FIRST_FRAME);
+    // The contract's state whole, its termination date included.
+    assert!(screen.contains("State GRACE (expired"), "{screen}");
+    assert!(screen.contains("terminated from"), "{screen}");
+    assert!(!screen.contains("terminated from …"), "{screen}");
+    t.keys(&["2"]);
+    let screen = t.wait_for(&["[2 Status]", "Metered"]);
+    assert!(screen.contains("terminates 20"), "not \"none\":\n{screen}");
+    assert!(!screen.contains("Expiry   none"), "{screen}");
+    // 100000 whole in its column (a fixed column once showed 10000).
+    let row = screen
+        .lines()
+        .find(|l| l.contains("emails-sent"))
+        .unwrap_or_else(|| panic!("no metered row:\n{screen}"));
+    assert!(row.contains(" 100000 "), "{row}");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn keys_are_readline_in_fields_and_ctrl_letters_are_not_letters() {
+    let t = Term::start(W80);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.jones"]);
+    // Ctrl-D and Ctrl-A on the list are not d (deactivate) and a (activate).
+    t.keys(&["C-d"]);
+    t.keys(&["C-a"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = t.screen();
+    assert!(!screen.contains("Deactivate"), "{screen}");
+    assert!(!screen.contains("activated"), "{screen}");
+    t.keys(&["n"]);
+    t.wait_for(&["New user"]);
+    t.type_text("jon");
+    t.keys(&["Left", "Left"]);
+    t.type_text("h");
+    t.wait_for(&["jhon"]);
+    t.keys(&["Home", "DC"]);
+    t.wait_for(&["hon"]);
+    t.keys(&["C-e"]);
+    t.type_text(".doe");
+    t.wait_for(&["hon.doe"]);
+    t.keys(&["C-w"]);
+    t.wait_gone("hon.doe");
+    t.keys(&["C-u"]);
+    t.type_text("zed");
+    let screen = t.wait_for(&["> Username zed"]);
+    assert!(!screen.contains("uzed"), "Ctrl-U types no u:\n{screen}");
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_written_request_is_named_whole_on_the_status_line() {
+    let t = Term::start(W80);
+    t.first_frame();
+    t.keys(&["b"]);
+    t.wait_for(&["Count"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["y confirm"]);
+    t.keys(&["y"]);
+    let screen = t.wait_for(&["saved; the signed request"]);
+    let out = t
+        .dir
+        .cmd(&["--store", "st", "outbox", "--json"])
+        .output()
+        .expect("outbox");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    // The file's name, whole, somewhere in the status line's lines.
+    let joined: String = screen.lines().collect::<Vec<_>>().join("");
+    let outbox = t.dir.path("st/outbox");
+    let newest = std::fs::read_dir(&outbox)
+        .expect("the outbox")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| joined.contains(n.as_str()))
+        .count();
+    assert_eq!(newest, 1, "the e-mail's file name whole:\n{screen}");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn long_lists_end_at_once_and_every_notification_and_holder_is_reachable() {
+    let dir = Dir::new();
+    dir.st(&["demo", "--users", "3000", "--months", "12", "--no-console"])
+        .assert()
+        .success();
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for_within(&["Tessera", "q quit"], FIRST_FRAME);
+    t.keys(&["3"]);
+    let screen = t.wait_for(&["Users: "]);
+    let total: String = screen
+        .split("Users: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .expect("a count")
+        .to_string();
+    let start = Instant::now();
+    t.keys(&["End"]);
+    t.wait_for_within(&[&format!("{total} of {total}")], Duration::from_secs(2));
+    assert!(start.elapsed() < Duration::from_secs(2));
+    t.keys(&["Home"]);
+    t.wait_for(&[&format!("1 of {total}")]);
+    // Notifications: more than 200, the oldest reachable.
+    t.keys(&["2"]);
+    t.wait_for(&["System notifications", "Description"]);
+    // tmux may capture a frame half drawn: read the position once it is still.
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = t.screen();
+    let events: usize = screen
+        .lines()
+        .skip_while(|l| !l.contains("System notifications"))
+        .find_map(|l| l.split(" 1 of ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a position:\n{screen}"));
+    assert!(events > 200, "{events} notifications");
+    t.keys(&["End"]);
+    t.wait_for(&[&format!("{events} of {events}")]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_add_on_holders_popup_scrolls_to_the_last_holder() {
+    // Enough CRM module licences (600) to give 80 of them.
+    let dir = demo_dir(3000);
+    let page = dir.st_json(&["users", "list", "--json", "--limit", "120"]);
+    let names: Vec<String> = page["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["state"] == "active")
+        .filter_map(|u| u["name"].as_str().map(str::to_string))
+        .collect();
+    // More holders than the popup has rows at 80x24.
+    let given: Vec<&String> = names.iter().take(80).collect();
+    for n in &given {
+        dir.st(&["users", "set", n, "--add-on", "CRM module"])
+            .assert()
+            .success();
+    }
+    let t = Term::start_in(dir, W80);
+    t.wait_for_within(&["Tessera", "q quit"], FIRST_FRAME);
+    t.keys(&["3"]);
+    t.wait_for(&["[3 Users]"]);
+    t.keys(&["m"]);
+    let first = t.wait_for(&["Add-on module licences"]);
+    t.keys(&["End"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let last = t.screen();
+    assert_ne!(first, last, "the popup scrolled:\n{last}");
+    let newest = given.last().expect("a name");
+    assert!(
+        last.contains(newest.as_str()) || first.contains(newest.as_str()),
+        "{newest} reachable:\n{last}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_gone("Add-on module licences");
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }

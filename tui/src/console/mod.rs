@@ -66,10 +66,20 @@ struct Backend {
 }
 
 impl Backend {
+    /// Stops the watchers and the embedded service, waiting for them a
+    /// bounded time: a wait inside sled that never wakes (a clock moved under
+    /// libfaketime, say) must not keep the console from ending. Every change
+    /// was synced when it was made, and the kernel releases the store's lock.
     fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(2);
         for t in self.threads {
-            let _ = t.join();
+            while !t.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
         }
     }
 }
