@@ -748,6 +748,18 @@ fn an_operator_without_the_role_sees_the_denial() {
     press(&mut a, KeyCode::Char('b'));
     assert!(a.popups.is_empty());
     assert!(a.message.as_ref().is_some_and(|(_, bad)| *bad));
+    press(&mut a, KeyCode::Char('3'));
+    assert_eq!(a.tab, Tab::Users);
+    press(&mut a, KeyCode::Char('n'));
+    assert!(a.popups.is_empty());
+    assert!(
+        a.message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("may not"))
+    );
+    // Tabs still switch from a tab that is denied.
+    press(&mut a, KeyCode::Char('2'));
+    assert_eq!(a.tab, Tab::Status);
 }
 
 // ------------------------------------------------------ sizes and snapshots

@@ -376,10 +376,24 @@ impl Component for Users {
     fn on_key(&mut self, key: &KeyEvent, cx: &Cx) -> Action {
         let k = cx.keys;
         if let Some(why) = &cx.data.denied {
-            return if k.quit.matches(key) || k.help.matches(key) {
-                Action::Ignored
-            } else {
+            // The tab's own commands say why; tabs, help and quit still work.
+            let command = [
+                &k.filter,
+                &k.cycle_filter,
+                &k.new_user,
+                &k.edit,
+                &k.deactivate,
+                &k.activate,
+                &k.delete,
+                &k.add_ons,
+                &k.open,
+            ]
+            .iter()
+            .any(|b| b.matches(key));
+            return if command {
                 Action::Fail(why.clone())
+            } else {
+                Action::Ignored
             };
         }
         if self.searching {
