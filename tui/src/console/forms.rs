@@ -18,12 +18,18 @@ pub struct Choice {
 }
 
 impl Choice {
-    /// `options`, with `current` chosen when it is one of them (any case).
-    pub fn new(options: Vec<String>, current: &str) -> Choice {
-        let index = options
-            .iter()
-            .position(|o| o.eq_ignore_ascii_case(current))
-            .unwrap_or(0);
+    /// `options`, with `current` chosen. A current value that is not one of
+    /// them (a seat named otherwise) is kept as the first option, so that a
+    /// form left alone never changes it.
+    pub fn new(mut options: Vec<String>, current: &str) -> Choice {
+        let index = match options.iter().position(|o| o.eq_ignore_ascii_case(current)) {
+            Some(i) => i,
+            None if !current.is_empty() => {
+                options.insert(0, current.to_string());
+                0
+            }
+            None => 0,
+        };
         Choice { options, index }
     }
     /// The chosen value ("" when there are none).
@@ -447,6 +453,15 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_current_value_outside_the_options_is_kept() {
+        let c = Choice::new(vec!["a".into(), "b".into()], "Acme: X");
+        assert_eq!(c.value(), "Acme: X");
+        assert_eq!(c.options.len(), 3);
+        let c = Choice::new(vec!["a".into(), "B".into()], "b");
+        assert_eq!(c.value(), "B");
     }
 
     #[test]
