@@ -971,3 +971,27 @@ fn on_a_real_store_deactivate_and_the_no_licence_filter_work() {
     );
     assert!(a.users.rows.iter().all(|u| u.licence.is_none()));
 }
+
+// ------------------------------------------------------ off the drawing thread
+
+#[test]
+fn with_the_worker_keys_return_at_once_and_results_arrive() {
+    let f = fake(500, 5);
+    let mut a = app(&f);
+    a.worker = Some(super::perform::Worker::start());
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('/'));
+    // A read per key, sent without waiting; the spinner counts them.
+    type_text(&mut a, "user0049");
+    assert!(a.busy > 0);
+    let start = std::time::Instant::now();
+    while a.busy > 0 {
+        a.poll_worker();
+        assert!(start.elapsed().as_secs() < 5, "the worker answers");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Only the last key's read counts, whatever order the others ended in.
+    assert_eq!(a.users.total, Some(10));
+    assert_eq!(a.users.rows[0].name, "user00490");
+    assert_has(&screen(&a, 80, 24), "Filter: user0049");
+}
