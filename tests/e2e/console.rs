@@ -1,7 +1,8 @@
 //! The console as an administrator meets it: the real binary in a real terminal
 //! (tmux), keys sent with `send-keys`, the screen read with `capture-pane`.
 //! Each test has its own tmux server (its socket in the test's directory), its
-//! own HOME and a store made by the console's first run.
+//! own HOME and a store: made by the console's first run, or by `demo` first
+//! when the test needs a service, a bigger store or another date.
 //!
 //! Needs tmux (the Debian package `tmux`; `./test.sh` installs it).
 
