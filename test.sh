@@ -13,12 +13,14 @@
 #   systemd   socket activation is tested with systemd-socket-activate (tests/e2e/activation.rs)
 #   python3-cryptography  a lease is verified in Python too, not only in Rust
 #             (licfile/tests/python/verify_lease.py, from licfile/tests/licfile/python.rs)
+#   prometheus  promtool checks the metrics' output and docs/METRICS.md's alert rules
+#             (tests/e2e/metrics.rs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 # package:command it provides (the tests find each command on PATH).
 needs=(openssl:openssl faketime:faketime tmux:tmux python3-cryptography:python3
-    systemd:systemd-socket-activate)
+    systemd:systemd-socket-activate prometheus:promtool)
 missing=()
 for need in "${needs[@]}"; do
     command -v "${need#*:}" >/dev/null 2>&1 || missing+=("${need%%:*}")

@@ -51,6 +51,7 @@ has() {
 has /usr/bin/tessera
 has /lib/systemd/system/tessera.service
 has /lib/systemd/system/tessera.socket
+has /usr/share/doc/tessera/METRICS.md
 has /usr/share/bash-completion/completions/tessera
 has /usr/share/zsh/vendor-completions/_tessera
 has /usr/share/fish/vendor_completions.d/tessera.fish

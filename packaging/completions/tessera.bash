@@ -46,6 +46,9 @@ _tessera() {
             tessera,installation)
                 cmd="tessera__subcmd__installation"
                 ;;
+            tessera,metrics)
+                cmd="tessera__subcmd__metrics"
+                ;;
             tessera,outbox)
                 cmd="tessera__subcmd__outbox"
                 ;;
@@ -150,6 +153,9 @@ _tessera() {
                 ;;
             tessera__subcmd__help,installation)
                 cmd="tessera__subcmd__help__subcmd__installation"
+                ;;
+            tessera__subcmd__help,metrics)
+                cmd="tessera__subcmd__help__subcmd__metrics"
                 ;;
             tessera__subcmd__help,outbox)
                 cmd="tessera__subcmd__help__subcmd__outbox"
@@ -503,7 +509,7 @@ _tessera() {
 
     case "${cmd}" in
         tessera)
-            opts="-h -V --store --socket --connect --tls-cert --tls-key --tls-ca --help --version vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve generate help"
+            opts="-h -V --store --socket --connect --tls-cert --tls-key --tls-ca --help --version vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve metrics generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -903,7 +909,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help)
-            opts="vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve generate help"
+            opts="vendor inspect verify init import status users roles check installation usage tick audit export demo request report outbox serve metrics generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1129,6 +1135,20 @@ _tessera() {
         tessera__subcmd__help__subcmd__installation__subcmd__lease__subcmd__hours)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__metrics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1844,6 +1864,32 @@ _tessera() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tessera__subcmd__metrics)
+            opts="-h --out --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tessera__subcmd__outbox)
             opts="-h --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2133,7 +2179,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__serve)
-            opts="-h --group --tick-every --max-connections-per-user --idle-timeout --listen --tls-cert --tls-key --client-ca --client-crl --store --socket --help"
+            opts="-h --group --tick-every --max-connections-per-user --idle-timeout --listen --tls-cert --tls-key --client-ca --client-crl --metrics --metrics-allow-remote --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2172,6 +2218,10 @@ _tessera() {
                     return 0
                     ;;
                 --client-crl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

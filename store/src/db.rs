@@ -299,6 +299,11 @@ struct Durability {
     lost: Vec<(u64, u64, Lost)>,
     /// A reload from disk is under way: whoever waits for a sync waits for it.
     recovering: bool,
+    /// Changes a sync made durable since the store was opened (those lost
+    /// to a failed write are not among them): for the service's metrics.
+    synced_changes: u64,
+    /// Syncs that succeeded since the store was opened.
+    syncs: u64,
 }
 
 /// Why changes were lost: what the system said.
@@ -517,6 +522,26 @@ impl Db {
         })
     }
 
+    /// How many seconds the clock is behind the high-water mark (0 when it is not).
+    pub(crate) fn clock_behind_by(&self) -> Result<i64> {
+        Ok(self
+            .high_water()?
+            .saturating_sub(self.clock.now().timestamp())
+            .max(0))
+    }
+
+    /// Changes applied since the store was opened: a cache of what was read
+    /// is stale once this moves.
+    pub(crate) fn applied_changes(&self) -> u64 {
+        self.lock_durability().applied
+    }
+
+    /// Changes made durable since the store was opened, and the syncs that did it.
+    pub(crate) fn durability_counts(&self) -> (u64, u64) {
+        let d = self.lock_durability();
+        (d.synced_changes, d.syncs)
+    }
+
     /// How many seconds the clock is behind the high-water mark, when more than the tolerance.
     pub(crate) fn clock_behind(&self) -> Result<Option<i64>> {
         let behind = self
@@ -634,6 +659,8 @@ impl Db {
                 d.syncing = false;
                 match result {
                     Ok(()) => {
+                        d.synced_changes += target.saturating_sub(d.synced);
+                        d.syncs += 1;
                         d.synced = d.synced.max(target);
                         let synced = d.synced;
                         d.pending.retain(|_, t| *t > synced);

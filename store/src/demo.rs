@@ -332,23 +332,30 @@ pub fn create_demo(
                 crate::usage::charge_days_in(tx, day, &worked)
             })?;
             let scale = (n as u64).max(40);
-            store
-                .as_user(owner)
-                .record_metered("emails-sent", scale * (3 + rng.below(8)))?;
-            store
-                .as_user(owner)
-                .record_metered("customer-centre-logins", scale / 4 + rng.below(20))?;
-            store
-                .as_user(owner)
-                .record_metered("chat-sessions", scale / 10 + rng.below(6))?;
-            store
-                .as_user(owner)
-                .record_metered("form-submissions", scale / 8 + rng.below(10))?;
+            let metered = [
+                ("emails-sent", scale * (3 + rng.below(8))),
+                ("customer-centre-logins", scale / 4 + rng.below(20)),
+                ("chat-sessions", scale / 10 + rng.below(6)),
+                ("form-submissions", scale / 8 + rng.below(10)),
+            ];
+            for (service, mut count) in metered {
+                // A large demo's day is more than one call may record (the
+                // product reports in calls of at most this many): in parts.
+                while count > 0 {
+                    let part = count.min(crate::rules::usage::MAX_METERED_PER_CALL);
+                    store.as_user(owner).record_metered(service, part)?;
+                    count -= part;
+                }
+            }
         }
         if day.day() == 1 || day.day() == 15 {
             let allowance = store.storage_allowance_gb().max(1);
             let progress = (day - start_day).num_days() as u64;
-            let used = allowance * 1_000_000_000 / 100 * (40 + progress.min(150) / 5);
+            // A very large demo's allowance is more than a site may report
+            // (rules::usage::MAX_STORAGE_BYTES): it reports the most it may.
+            let used = (allowance.saturating_mul(1_000_000_000) / 100)
+                .saturating_mul(40 + progress.min(150) / 5)
+                .min(crate::rules::usage::MAX_STORAGE_BYTES);
             store.as_user(owner).record_storage(used)?;
         }
         // Someone leaves now and then.

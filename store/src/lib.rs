@@ -43,6 +43,7 @@ pub mod identity;
 mod keys;
 pub mod lease;
 pub mod licences;
+pub mod metrics;
 mod migrations;
 pub mod model;
 pub mod outbox;
@@ -85,6 +86,8 @@ use keys::names;
 pub struct Store {
     db: Db,
     in_force: RwLock<Arc<Vec<InForce>>>,
+    /// The facts the metrics last read, reused for a moment.
+    metrics_cache: metrics::FactsCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -176,6 +179,7 @@ impl Store {
         let store = Store {
             db,
             in_force: RwLock::new(Arc::new(Vec::new())),
+            metrics_cache: metrics::FactsCache::default(),
         };
         store.installation()?;
         store.reload_in_force()?;
@@ -286,6 +290,7 @@ impl Store {
         let store = Store {
             db,
             in_force: RwLock::new(Arc::new(Vec::new())),
+            metrics_cache: metrics::FactsCache::default(),
         };
         store.reload_in_force()?;
         Ok(store)

@@ -9,6 +9,7 @@ mod crash;
 mod disk;
 mod lease;
 mod ledger;
+mod metrics;
 mod serve;
 mod site;
 mod tls;

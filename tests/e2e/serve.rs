@@ -1676,6 +1676,7 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
             Op::Outbox => Request::Outbox,
             Op::ExportContracts => Request::ExportContracts,
             Op::Subscribe => Request::Subscribe { after: None },
+            Op::Metrics => Request::Metrics,
         })
         .collect()
 }

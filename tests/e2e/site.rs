@@ -1362,7 +1362,7 @@ fn a_store_held_by_another_tessera_names_its_command() {
         .env_remove("TESSERA_STORE")
         .args(["--store", "big", "demo", "--users", "200000"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(d.path("demo.err")).unwrap())
         .spawn()
         .unwrap();
     let lock = d.path("big/tessera.lock");
@@ -1382,7 +1382,8 @@ fn a_store_held_by_another_tessera_names_its_command() {
     child.wait().unwrap();
     assert!(
         still_running,
-        "the demo finished before the second process asked"
+        "the demo finished before the second process asked: {}",
+        std::fs::read_to_string(d.path("demo.err")).unwrap_or_default()
     );
     {
         assert_refused(

@@ -34,6 +34,10 @@ pub struct Gate {
     pub(crate) op: Option<Op>,
     /// The user the request is about, for "about themselves" permits.
     pub(crate) subject: Option<String>,
+    /// Asked through an endpoint the administrator published without
+    /// authentication (`serve --metrics`): no login, and only operations
+    /// whose permit admits such an endpoint ([`permit::Permit::Monitors`]).
+    pub(crate) published: bool,
 }
 
 impl Gate {
@@ -43,6 +47,18 @@ impl Gate {
             login: "system".into(),
             op: None,
             subject: None,
+            published: false,
+        }
+    }
+
+    /// An unauthenticated endpoint the administrator turned on, asking for
+    /// `op`: the service's metrics listener.
+    pub(crate) fn published(op: Op) -> Gate {
+        Gate {
+            login: "the metrics endpoint".into(),
+            op: Some(op),
+            subject: None,
+            published: true,
         }
     }
 
@@ -67,6 +83,20 @@ impl Gate {
         let Some(op) = self.op else {
             return Ok(());
         };
+        if self.published {
+            // Nobody is known here: the table's word alone decides.
+            return match op.permit() {
+                permit::Permit::Monitors => Ok(()),
+                other => Err(StoreError::NotAllowed {
+                    operator: self.login.clone(),
+                    action: op.action().to_string(),
+                    why: format!(
+                        "an unauthenticated endpoint serves the metrics only; {} may",
+                        other.who()
+                    ),
+                }),
+            };
+        }
         if op.permit() == permit::Permit::Connected {
             return Ok(());
         }
@@ -106,6 +136,7 @@ impl Op {
             Op::UsageReport => "make a usage report",
             Op::Outbox => "see the outbox",
             Op::ExportContracts => "export the contracts",
+            Op::Metrics => "read the metrics",
         }
     }
 }
@@ -126,6 +157,7 @@ impl Request {
             login: login.to_string(),
             op: Some(self.op()),
             subject: self.subject().map(str::to_string),
+            published: false,
         }
     }
 }
@@ -139,7 +171,18 @@ impl Store {
 
     /// Carries out one request as `login`: the one entry point.
     pub fn execute(&self, login: &str, request: Request) -> Result<Reply> {
-        let g = request.gate(login);
+        self.execute_through(request.gate(login), request)
+    }
+
+    /// Carries out one request that came through an unauthenticated endpoint
+    /// the administrator published (`serve --metrics`): the gate admits only
+    /// what its table lets such an endpoint read.
+    pub(crate) fn execute_published(&self, request: Request) -> Result<Reply> {
+        self.execute_through(Gate::published(request.op()), request)
+    }
+
+    /// Authorises `request` through `g` and carries it out.
+    fn execute_through(&self, g: Gate, request: Request) -> Result<Reply> {
         if !matches!(request.op().mode(), Mode::Write | Mode::AtOnceUnlessNew) {
             g.authorise(self)?;
         }
@@ -170,6 +213,11 @@ impl Store {
                 let (count, zip) = self.contracts_zip()?;
                 Reply::ExportContracts(ContractsZip { count, zip })
             }
+            // The store's facts; the service adds its own counters.
+            Request::Metrics => Reply::Metrics(crate::metrics::Metrics {
+                store: self.metrics_facts()?,
+                service: None,
+            }),
             Request::Subscribe { .. } => {
                 return Err(StoreError::Rule(
                     "a subscription is answered by the service's connection, not here".into(),
@@ -278,5 +326,24 @@ impl Store {
         // written now stays queued and is written with the next change.
         let _ = self.materialise_outbox();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_published_endpoint_reads_the_metrics_and_nothing_else() {
+        for op in Op::ALL {
+            // Nobody is behind it: no record is read, the table decides.
+            let verdict = Gate::published(*op).decide(|login| {
+                panic!("a published endpoint has no record, yet {login}'s was read")
+            });
+            assert_eq!(verdict.is_ok(), *op == Op::Metrics, "{op:?}");
+            if let Err(e) = verdict {
+                assert_eq!(e.code(), crate::Code::NotPermitted, "{op:?}");
+            }
+        }
     }
 }

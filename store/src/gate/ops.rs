@@ -17,6 +17,7 @@ use crate::correction::ClockOutcome;
 use crate::error::Result;
 use crate::lease::LeaseOutcome;
 use crate::licences::ImportOutcome;
+use crate::metrics::Metrics;
 use crate::model::{Event, Installation, User};
 use crate::outbox::OutboxEntry;
 use crate::purchases::{Quote, RequestOutcome};
@@ -272,6 +273,9 @@ operations! {
     Outbox => outbox -> Vec<OutboxEntry>, Readers, Slow;
     /// The contracts zip.
     ExportContracts => export_contracts -> ContractsZip, Readers, Slow;
+    /// The metrics: the store's facts (seats, licences, metered use, the
+    /// clock), and the service's counters when the service answers.
+    Metrics => metrics -> Metrics, Monitors, Slow;
     /// Sends every event after `after` and every new one, as they happen.
     Subscribe { #[serde(default)] after: Option<u64> } => subscribe -> (), Readers, Connection;
 }

@@ -26,6 +26,12 @@ pub enum Permit {
     Recorders,
     /// Owner/manager: assigns licences and roles.
     Owner,
+    /// Who may read the metrics (aggregates: seats, licence states, metered
+    /// use, the service's counters; no user names): readers, and the
+    /// licensed product's account, so that a monitoring job runs with an
+    /// account that can change nothing. Also the service's metrics endpoint,
+    /// which an administrator turns on (`serve --metrics`), unauthenticated.
+    Monitors,
 }
 
 impl Permit {
@@ -43,6 +49,9 @@ impl Permit {
             }
             Permit::Recorders => "the licensed product and Owner/manager",
             Permit::Owner => "Owner/manager",
+            Permit::Monitors => {
+                "Owner/manager, Financial office staff and the licensed product (and the service's metrics endpoint when turned on)"
+            }
         }
     }
 
@@ -52,7 +61,9 @@ impl Permit {
             Permit::Connected => true,
             Permit::StoreUser => role != Role::LicensedProduct,
             Permit::Readers | Permit::ReadersOrSelf => role.manages_licences(),
-            Permit::CheckersOrSelf => role.manages_licences() || role == Role::LicensedProduct,
+            Permit::CheckersOrSelf | Permit::Monitors => {
+                role.manages_licences() || role == Role::LicensedProduct
+            }
             Permit::Recorders => role == Role::OwnerManager || role == Role::LicensedProduct,
             Permit::Owner => role.manages_users(),
         }

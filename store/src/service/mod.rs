@@ -29,11 +29,15 @@
 //! - `dispatch`: what a request becomes, answered at once or sent to the pool,
 //!   as the table of operations says ([`crate::gate::Op::mode`]);
 //! - `pool`: the threads for requests that may wait;
-//! - `subscriptions`: the threads that stream events to subscribed connections.
+//! - `subscriptions`: the threads that stream events to subscribed connections;
+//! - `counters`: what the service counts for its metrics;
+//! - `http`: the metrics over HTTP (`serve --metrics`), on threads of its own.
 
 mod accept;
+mod counters;
 mod dispatch;
 mod framing;
+mod http;
 mod limits;
 mod pool;
 mod reactor;
@@ -49,6 +53,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use dispatch::respond;
+pub use http::{HANDLERS, HEAD_DEADLINE, MAX_HEAD, MetricsListen, QUEUE};
 
 use self::accept::greet;
 use self::pool::Pool;
@@ -124,6 +129,8 @@ pub struct Extras {
     /// instead of binding `Options::socket`, and left in place at the end
     /// (it is systemd's).
     pub activated: Option<UnixListener>,
+    /// Where to serve the metrics over HTTP (`serve --metrics`).
+    pub metrics: Option<MetricsListen>,
 }
 
 /// [`serve`], with what `extras` adds.
@@ -134,7 +141,11 @@ pub fn serve_with(
     shutdown: Arc<AtomicBool>,
     log: Log,
 ) -> Result<()> {
-    let Extras { tls, activated } = extras;
+    let Extras {
+        tls,
+        activated,
+        metrics,
+    } = extras;
     let socket = &options.socket;
     if let Some(warning) = store.installation_key_warning() {
         log(&format!("warning: {warning}"));
@@ -159,6 +170,7 @@ pub fn serve_with(
     .map_err(|e| StoreError::io(socket, e.into()))?;
     let serial = store.installation()?.serial;
     let pool = Pool::new();
+    let counters = Arc::new(counters::Counters::new(store.now()?.timestamp()));
     // Half the cores: the licensed product, whose requests these are, runs on
     // the same host, and a worker that has to share its core with the
     // clients' threads is preempted with all its connections waiting (on two
@@ -171,8 +183,15 @@ pub fn serve_with(
         .clamp(1, 4);
     let mut workers = Vec::with_capacity(count);
     for _ in 0..count {
-        workers.push(Worker::start(&store, &pool, &shutdown, options.idle)?);
+        workers.push(Worker::start(
+            &store,
+            &pool,
+            &counters,
+            &shutdown,
+            options.idle,
+        )?);
     }
+    counters.set_mailboxes(workers.iter().map(|(m, _)| m.clone()).collect());
     log(&format!(
         "serving store {} (serial {serial}) on {} ({count} workers)",
         store.dir().display(),
@@ -186,9 +205,16 @@ pub fn serve_with(
             &serial,
             &log,
             &per_uid,
-            workers.iter().map(|(m, _)| m.clone()).collect(),
+            Handoff {
+                mailboxes: workers.iter().map(|(m, _)| m.clone()).collect(),
+                counters: counters.clone(),
+            },
             &shutdown,
         )?),
+        None => None,
+    };
+    let metrics = match &metrics {
+        Some(listen) => Some(http::start(listen, &store, &counters, &log, &shutdown)?),
         None => None,
     };
     // Ready: the store is open and every listener takes connections
@@ -240,6 +266,7 @@ pub fn serve_with(
                         .min_by_key(|(m, _)| m.connections.load(Ordering::Relaxed))
                     {
                         mailbox.connections.fetch_add(1, Ordering::Relaxed);
+                        counters.connection();
                         mailbox.post(Message::Adopt(Box::new(conn)));
                     }
                 }
@@ -292,9 +319,19 @@ pub fn serve_with(
     if let Some(t) = tls {
         let _ = t.join();
     }
+    if let Some(m) = metrics {
+        m.join();
+    }
     store.sync()?;
     log("stopped; the store is synced");
     Ok(())
+}
+
+/// Where a TLS client's connection goes: the workers' mailboxes, and the
+/// counters that count it.
+struct Handoff {
+    mailboxes: Vec<Arc<reactor::Mailbox>>,
+    counters: Arc<counters::Counters>,
 }
 
 /// Listens for TLS clients on `listen.addr` on a thread of its own: each
@@ -306,9 +343,13 @@ fn tls_listener(
     serial: &str,
     log: &Log,
     per_uid: &Arc<limits::PerUid>,
-    mailboxes: Vec<Arc<reactor::Mailbox>>,
+    handoff: Handoff,
     shutdown: &Arc<AtomicBool>,
 ) -> Result<std::thread::JoinHandle<()>> {
+    let Handoff {
+        mailboxes,
+        counters,
+    } = handoff;
     let listener = std::net::TcpListener::bind(listen.addr).map_err(|e| {
         StoreError::Service(format!("cannot listen for TLS on {}: {e}", listen.addr))
     })?;
@@ -352,6 +393,7 @@ fn tls_listener(
                 continue;
             }
             live.fetch_add(1, Ordering::Relaxed);
+            let counters = counters.clone();
             let (config, store, serial, conn_log, per_uid, mailboxes, live) = (
                 config.clone(),
                 store.clone(),
@@ -378,6 +420,7 @@ fn tls_listener(
                                         .min_by_key(|m| m.connections.load(Ordering::Relaxed))
                                 {
                                     m.connections.fetch_add(1, Ordering::Relaxed);
+                                    counters.connection();
                                     m.post(Message::Adopt(Box::new(c)));
                                 }
                                 // A refusal was written to `ours`: carried to the client all the same.

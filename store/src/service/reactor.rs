@@ -204,6 +204,8 @@ pub(super) struct Worker {
     pub(super) mailbox: Arc<Mailbox>,
     pub(super) store: Arc<Store>,
     pub(super) pool: Arc<Pool>,
+    /// The service's counters, for its metrics.
+    pub(super) counters: Arc<super::counters::Counters>,
     shutdown: Arc<AtomicBool>,
     conns: HashMap<u64, Conn>,
     next_token: u64,
@@ -231,6 +233,7 @@ impl Worker {
     pub(super) fn start(
         store: &Arc<Store>,
         pool: &Arc<Pool>,
+        counters: &Arc<super::counters::Counters>,
         shutdown: &Arc<AtomicBool>,
         idle: Duration,
     ) -> Result<(Arc<Mailbox>, JoinHandle<()>)> {
@@ -259,6 +262,7 @@ impl Worker {
             mailbox: mailbox.clone(),
             store: store.clone(),
             pool: pool.clone(),
+            counters: counters.clone(),
             shutdown: shutdown.clone(),
             conns: HashMap::new(),
             next_token: 0,

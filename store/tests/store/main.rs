@@ -5,6 +5,7 @@
 mod common;
 mod invariants;
 mod issuers;
+mod metrics;
 mod purchases;
 mod rules;
 mod schema;

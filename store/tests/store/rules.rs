@@ -931,6 +931,7 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
         Op::Outbox => Request::Outbox,
         Op::ExportContracts => Request::ExportContracts,
         Op::Subscribe => Request::Subscribe { after: None },
+        Op::Metrics => Request::Metrics,
     }
 }
 
@@ -947,6 +948,9 @@ fn expected(op: store::Op, who: &str) -> bool {
         // About bob: bob himself, and those who see users.
         User => readers.contains(&who) || who == "bob",
         Check | Lease => readers.contains(&who) || who == "bob" || who == "product",
+        // Aggregates, no names: readers, and the product's account (which
+        // changes nothing) for a monitoring job.
+        Metrics => readers.contains(&who) || who == "product",
         AddUser | SetUser | Deactivate | Activate | DeleteUser | SetLeaseHours => who == "owner",
         RecordUsage | RecordStorage | RecordMetered => who == "owner" || who == "product",
         // Not the product's account: it checks and records usage, nothing else.

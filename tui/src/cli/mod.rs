@@ -13,6 +13,7 @@ mod import;
 mod init;
 mod inspect;
 mod installation;
+mod metrics;
 mod outbox;
 mod report;
 mod request;
@@ -133,6 +134,8 @@ pub enum Command {
     Outbox(outbox::Args),
     /// Own the store and answer clients on a Unix socket (SIGTERM or SIGINT stops it cleanly).
     Serve(serve::Args),
+    /// The metrics once, as Prometheus text (for the node exporter's textfile collector).
+    Metrics(metrics::Args),
     /// The man page and shell completions, generated from this command line.
     #[command(subcommand, hide = true)]
     Generate(generate::Cmd),
@@ -208,6 +211,7 @@ pub fn main() -> ExitCode {
         Some(Command::Report(cmd)) => report::run(&ctx, cmd),
         Some(Command::Outbox(args)) => outbox::run(&ctx, args),
         Some(Command::Serve(args)) => serve::run(&ctx, args),
+        Some(Command::Metrics(args)) => metrics::run(&ctx, args),
         Some(Command::Generate(cmd)) => generate::run(cmd),
     };
     finish(result)

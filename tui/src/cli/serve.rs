@@ -1,5 +1,6 @@
-//! `tessera serve [--socket PATH] [--group NAME] [--listen HOST:PORT --tls-cert … --tls-key … --client-ca …]`:
-//! own the store and answer clients (on the socket, and over mutual TLS for other hosts).
+//! `tessera serve [--socket PATH] [--group NAME] [--listen HOST:PORT --tls-cert … --tls-key … --client-ca …]
+//! [--metrics IP:PORT [--metrics-allow-remote]]`: own the store and answer clients (on the socket,
+//! and over mutual TLS for other hosts), and serve Prometheus metrics.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -45,6 +46,16 @@ pub struct Args {
     /// With --listen: a revocation list of the client CA (PEM); may be repeated.
     #[arg(long, value_name = "FILE", requires = "listen")]
     client_crl: Vec<std::path::PathBuf>,
+    /// Serve Prometheus metrics over HTTP at http://IP:PORT/metrics,
+    /// unauthenticated (see docs/METRICS.md); a loopback address unless
+    /// --metrics-allow-remote.
+    #[arg(long, value_name = "IP:PORT")]
+    metrics: Option<String>,
+    /// With --metrics: allow an address other hosts can reach. Whoever
+    /// reaches it reads the metrics without authentication: firewall it to
+    /// the Prometheus server.
+    #[arg(long, requires = "metrics")]
+    metrics_allow_remote: bool,
 }
 
 /// Serves until SIGTERM or SIGINT.
@@ -82,6 +93,12 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
             ));
         }
     };
+    let metrics = match &args.metrics {
+        Some(addr) => Some(store::service::MetricsListen {
+            addr: metrics_addr(addr, args.metrics_allow_remote)?,
+        }),
+        None => None,
+    };
     let store = std::mem::ManuallyDrop::into_inner(site::open_direct(ctx)?);
     let options = store::service::Options {
         socket: site::socket_path(ctx),
@@ -95,7 +112,11 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     });
     raise_descriptor_limit(&log);
     let activated = systemd_socket(&log)?;
-    let extras = store::service::Extras { tls, activated };
+    let extras = store::service::Extras {
+        tls,
+        activated,
+        metrics,
+    };
     store::service::serve_with(Arc::new(store), &options, extras, shutdown, log)
         .map_err(site::refused)?;
     Ok(ExitCode::SUCCESS)
@@ -136,6 +157,33 @@ fn resolve(listen: &str) -> Result<std::net::SocketAddr, Failure> {
         .map_err(|e| Failure::usage(format!("--listen {listen}: {e} (give HOST:PORT)")))?
         .next()
         .ok_or_else(|| Failure::usage(format!("--listen {listen}: no address")))
+}
+
+/// The address `--metrics` names, an IP address and a port (`localhost`
+/// is 127.0.0.1): no name is looked up, so the address checked is the one
+/// bound. Refused, before the store is taken, when other hosts could reach
+/// it and the administrator did not say they may.
+fn metrics_addr(metrics: &str, allow_remote: bool) -> Result<std::net::SocketAddr, Failure> {
+    let addr: std::net::SocketAddr = match metrics.strip_prefix("localhost:") {
+        Some(port) => port
+            .parse::<u16>()
+            .map(|port| std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            .map_err(|_| ()),
+        None => metrics.parse().map_err(|_| ()),
+    }
+    .map_err(|_| {
+        Failure::usage(format!(
+            "--metrics {metrics}: give an IP address and a port, e.g. 127.0.0.1:9431 or [::1]:9431"
+        ))
+    })?;
+    if !allow_remote && !addr.ip().is_loopback() {
+        return Err(Failure::usage(format!(
+            "--metrics {metrics}: {} is not a loopback address, and the metrics are served without authentication; \
+             listen on 127.0.0.1 or [::1], or add --metrics-allow-remote and firewall the port to the Prometheus server",
+            addr.ip()
+        )));
+    }
+    Ok(addr)
 }
 
 /// Raises the soft limit of open descriptors to the hard limit: every client
