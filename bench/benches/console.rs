@@ -24,21 +24,42 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use store::{Local, Store, SystemClock};
 
 // The console's own modules, compiled into the bench at its root (the `tessera`
-// package is a binary; these four refer only to each other, through `super`).
-#[allow(dead_code)]
+// package is a binary; these refer only to each other, through `super`, and
+// the components' directory comes with its mod.rs). Their unit tests compile
+// here under `--all-targets` without a harness to run them: hence the allows.
+#[allow(dead_code, unused_imports)]
+#[path = "../../tui/src/console/action.rs"]
+mod action;
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/app.rs"]
 mod app;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
+#[path = "../../tui/src/console/components/mod.rs"]
+mod components;
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/draw.rs"]
 mod draw;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
+#[path = "../../tui/src/console/forms.rs"]
+mod forms;
+#[allow(dead_code, unused_imports)]
+#[path = "../../tui/src/console/keys.rs"]
+mod keys;
+#[allow(dead_code, unused_imports)]
+#[path = "../../tui/src/console/perform.rs"]
+mod perform;
+#[allow(dead_code, unused_imports)]
+#[path = "../../tui/src/console/port.rs"]
+mod port;
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/strings.rs"]
 mod strings;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tui/src/console/theme.rs"]
 mod theme;
 
-use app::{App, Tab};
+use action::Tab;
+use app::App;
 use theme::Theme;
 
 const WIDTH: u16 = 200;
@@ -82,16 +103,14 @@ fn app(store: &Arc<Store>, operator: &str) -> App {
         store: store.clone(),
         operator: operator.to_string(),
     };
-    let mut app = App::new(
-        Box::new(api),
+    // Jobs run at once here (no worker thread): each key's store work is timed with it.
+    App::new(
+        Arc::new(port::Real(Box::new(api))),
         Theme {
             colour: true,
             unicode: true,
         },
-    );
-    // As the event loop sets it for this size.
-    app.page_rows = usize::from(HEIGHT - 8);
-    app
+    )
 }
 
 fn draw(term: &mut Term, app: &App) {
@@ -151,7 +170,7 @@ fn bench(c: &mut Criterion) {
     eprintln!("switch to Users: {} bytes", out.take());
     // Rows of users on screen: less the title (two lines on a demo store), the
     // tabs, the footer, the table's borders and its header.
-    let demo = a.installation.as_ref().is_some_and(|i| i.demo);
+    let demo = a.data.demo();
     let visible = usize::from(HEIGHT) - if demo { 7 } else { 6 };
     let mut within = Vec::new();
     let mut scrolling = Vec::new();
@@ -161,7 +180,7 @@ fn bench(c: &mut Criterion) {
         draw(&mut term, &a);
         let took = t.elapsed();
         // Past the rows on screen, each step scrolls the table.
-        if a.user_sel < visible {
+        if a.users.sel < visible {
             within.push((out.take(), took));
         } else {
             scrolling.push((out.take(), took));
@@ -181,7 +200,7 @@ fn bench(c: &mut Criterion) {
     eprintln!("Down within the screen: {}", summary(&within));
     eprintln!("Down that scrolls the table: {}", summary(&scrolling));
     // Across the end of a fetched page (200 users): the next page is read.
-    a.user_sel = a.users.len().saturating_sub(1);
+    a.users.sel = a.users.rows.len().saturating_sub(1);
     draw(&mut term, &a);
     out.take();
     let t = Instant::now();
@@ -189,6 +208,17 @@ fn bench(c: &mut Criterion) {
     draw(&mut term, &a);
     eprintln!(
         "Down onto the next page of users: {:?}, {} bytes",
+        t.elapsed(),
+        out.take()
+    );
+    // End: the last page read from the store's end, never paged through.
+    let t = Instant::now();
+    key(&mut a, KeyCode::End);
+    draw(&mut term, &a);
+    eprintln!(
+        "End of the Users list (row {} of {:?}): {:?}, {} bytes",
+        a.users.sel + 1,
+        a.users.total,
         t.elapsed(),
         out.take()
     );
@@ -212,7 +242,7 @@ fn bench(c: &mut Criterion) {
     key(&mut a, KeyCode::Char('3'));
     let mut term = terminal(&out);
     draw(&mut term, &a);
-    a.user_sel = 5;
+    a.users.sel = 5;
     draw(&mut term, &a);
     group.bench_function("down_redraw_users_200x50", |b| {
         b.iter_custom(|iters| {
@@ -229,7 +259,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     // Past the first screen: every step scrolls the table by a row.
-    a.user_sel = 100;
+    a.users.sel = 100;
     draw(&mut term, &a);
     group.bench_function("down_redraw_users_scrolling_200x50", |b| {
         b.iter_custom(|iters| {

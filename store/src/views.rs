@@ -223,6 +223,18 @@ pub struct UserQuery {
     pub limit: usize,
     /// Include deleted users.
     pub include_deleted: bool,
+    /// Only users without a seat.
+    #[serde(default)]
+    pub no_licence: bool,
+    /// Only users in this state: active, inactive or deleted.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Read backwards: the `limit` users before `after` (the last ones when
+    /// `after` is none), still in name order; `next` is then the page's first
+    /// name, to pass as `after` for the page before it (none at the start).
+    /// The console's End reads the last page at once this way.
+    #[serde(default)]
+    pub backward: bool,
 }
 
 /// A page of users.
@@ -468,8 +480,16 @@ impl Store {
             ),
             (None, None) => None,
         };
+        let state = q.state.as_deref().map(str::to_lowercase);
         let keep = |u: &User| -> bool {
-            if u.state == UserState::Deleted && !q.include_deleted {
+            let deleted_asked = state.as_deref() == Some("deleted");
+            if u.state == UserState::Deleted && !q.include_deleted && !deleted_asked {
+                return false;
+            }
+            if state.as_deref().is_some_and(|s| s != u.state.word()) {
+                return false;
+            }
+            if q.no_licence && u.seat.is_some() {
                 return false;
             }
             match &search {
@@ -489,6 +509,36 @@ impl Store {
         let mut next = None;
         let total;
         match pools {
+            None if q.backward => {
+                let end = match &after {
+                    Some(a) => keys::user(a),
+                    // Past every user key: the prefix with its last byte raised.
+                    None => {
+                        let mut k = keys::USERS.to_vec();
+                        if let Some(last) = k.last_mut() {
+                            *last += 1;
+                        }
+                        k
+                    }
+                };
+                for kv in self.db.tree()?.range(keys::USERS.to_vec()..end).rev() {
+                    let (_, v) = kv?;
+                    let u: User = crate::model::decode(&v, "user")?;
+                    if !keep(&u) {
+                        continue;
+                    }
+                    if rows.len() == limit {
+                        next = rows.last().map(|r: &UserRow| r.name.clone());
+                        break;
+                    }
+                    rows.push(self.row(&u, &licences));
+                }
+                rows.reverse();
+                total =
+                    (search.is_none() && state.is_none() && !q.no_licence && !q.include_deleted)
+                        .then(|| self.user_counts().map(|c| c.total))
+                        .transpose()?;
+            }
             None => {
                 let start = match &after {
                     Some(a) => {
@@ -510,7 +560,7 @@ impl Store {
                     }
                     if rows.len() == limit {
                         next = rows.last().map(|r: &UserRow| r.name.clone());
-                        if search.is_none() {
+                        if search.is_none() && state.is_none() && !q.no_licence {
                             break;
                         }
                         matched += 1;
@@ -519,7 +569,7 @@ impl Store {
                     matched += 1;
                     rows.push(self.row(&u, &licences));
                 }
-                total = if search.is_some() {
+                total = if search.is_some() || state.is_some() || q.no_licence {
                     (after.is_none()).then_some(matched)
                 } else if !q.include_deleted {
                     Some(self.user_counts()?.total)
@@ -540,6 +590,30 @@ impl Store {
                 names.sort();
                 names.dedup();
                 let mut matched = 0u64;
+                if q.backward {
+                    // The names before `after`, the last `limit` of them that match.
+                    let before: Vec<&String> = names
+                        .iter()
+                        .filter(|n| after.as_ref().is_none_or(|a| *n < a))
+                        .collect();
+                    for n in before.into_iter().rev() {
+                        let Some(u) = self.user(n)? else { continue };
+                        if !keep(&u) {
+                            continue;
+                        }
+                        if rows.len() == limit {
+                            next = rows.last().map(|r: &UserRow| r.name.clone());
+                            break;
+                        }
+                        rows.push(self.row(&u, &licences));
+                    }
+                    rows.reverse();
+                    return Ok(UsersPage {
+                        users: rows,
+                        total: None,
+                        next,
+                    });
+                }
                 for n in names
                     .iter()
                     .filter(|n| after.as_ref().is_none_or(|a| *n > a))

@@ -1,7 +1,8 @@
 //! The console as an administrator meets it: the real binary in a real terminal
 //! (tmux), keys sent with `send-keys`, the screen read with `capture-pane`.
 //! Each test has its own tmux server (its socket in the test's directory), its
-//! own HOME and a store made by the console's first run.
+//! own HOME and a store: made by the console's first run, or by `demo` first
+//! when the test needs a service, a bigger store or another date.
 //!
 //! Needs tmux (the Debian package `tmux`; `./test.sh` installs it).
 
@@ -49,12 +50,26 @@ impl Term {
     /// tmux session, from a shell that records the terminal settings before and
     /// after, prints a marker with the exit status, and stays for more commands.
     fn start(setup: Setup) -> Term {
-        let dir = Dir::new();
+        Term::start_in(Dir::new(), setup)
+    }
+
+    /// [`Term::start`] in `dir`, where a store (and a service) may be already.
+    fn start_in(dir: Dir, setup: Setup) -> Term {
+        Term::launch(dir, setup, "")
+    }
+
+    /// [`Term::start_in`] with the console's clock at `when` (libfaketime,
+    /// "YYYY-MM-DD HH:MM:SS" UTC), as a real clock would reach it.
+    fn start_at(dir: Dir, setup: Setup, when: &str) -> Term {
+        Term::launch(dir, setup, &format!("TZ=UTC faketime {} ", sh_quote(when)))
+    }
+
+    fn launch(dir: Dir, setup: Setup, prefix: &str) -> Term {
         let home = dir.path("home");
         std::fs::create_dir_all(&home).expect("home");
         let tessera = env!("CARGO_BIN_EXE_tessera");
         let script = format!(
-            "stty -g > before.stty; {} --store st; code=$?; stty -g > after.stty; \
+            "stty -g > before.stty; {prefix}{} --store st; code=$?; stty -g > after.stty; \
              echo CONSOLE-EXITED $code; exec sh",
             sh_quote(tessera)
         );
@@ -166,6 +181,15 @@ impl Term {
         }
     }
 
+    /// Waits until `needle` is no longer on screen.
+    fn wait_gone(&self, needle: &str) {
+        let start = Instant::now();
+        while self.screen().contains(needle) {
+            assert!(start.elapsed() < WAIT, "{needle:?} stays on screen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn wait_for(&self, needles: &[&str]) -> String {
         self.wait_for_within(needles, WAIT)
     }
@@ -273,7 +297,7 @@ fn first_run_on_a_missing_store_makes_a_demo_store() {
         screen.contains("tessera init --licence FILE"),
         "the hint to start a real store:\n{screen}"
     );
-    assert!(screen.contains("serial DEMO-000001"), "{screen}");
+    assert!(screen.contains("DEMO-000001"), "{screen}");
     assert!(screen.contains("[1 Licences]"), "Licences first:\n{screen}");
     assert!(screen.contains("Jobs User"), "{screen}");
     assert!(t.store().is_dir(), "the store was made at --store");
@@ -304,7 +328,7 @@ fn each_tab_shows_its_content() {
     t.wait_for(&[
         "[2 Status]",
         "Database",
-        "Metered services",
+        "Metered",
         "System notifications",
         "Description",
         "User added",
@@ -324,25 +348,36 @@ fn each_tab_shows_its_content() {
     t.keys(&["?"]);
     t.wait_for(&["Help", "switch tabs"]);
     t.keys(&["Escape"]);
-    t.wait_for(&["/ search"]);
+    t.wait_for(&["/ filter"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }
 
 #[test]
-fn slash_searches_users() {
+fn slash_filters_users_as_you_type() {
     let t = Term::start(WIDE);
     t.first_frame();
     t.keys(&["3"]);
     t.wait_for(&["alice.morgan"]);
     t.keys(&["/"]);
-    t.wait_for(&["Search users"]);
+    t.wait_for(&["Filter:"]);
+    // Each key filters at once: no Enter needed.
+    t.type_text("start");
+    t.wait_for(&["Filter: start"]);
+    // Only matches, once the last key's read is in (earlier ones may show first).
+    t.wait_gone("alice.morgan");
+    t.wait_for(&["new.starter1", "Users: 4 users"]);
+    t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.wait_for(&["alice.morgan"]);
     t.type_text("starter");
     t.keys(&["Enter"]);
-    let screen = t.wait_for(&["search \"starter\"", "new.starter1", "Esc shows all"]);
-    assert!(!screen.contains("alice.morgan"), "only matches:\n{screen}");
+    t.wait_for(&["users matching \"starter\": Esc shows all"]);
     t.keys(&["Escape"]);
-    t.wait_for(&["alice.morgan", "showing all users"]);
+    let screen = t.wait_for(&["alice.morgan"]);
+    assert!(!screen.contains("Filter:"), "{screen}");
+    // With a licence filter on and an empty search, the line says the filter.
+    t.keys(&["f"]);
+    t.wait_for(&["showing Jobs User (contracted)"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }
@@ -388,19 +423,22 @@ fn b_buys_seats_after_showing_the_cost() {
     assert!(!before.contains("pending"), "{before}");
     // The first pool is selected: Jobs User, contracted.
     t.keys(&["b"]);
-    t.wait_for(&["Buy seats", "Seats"]);
+    t.wait_for(&["Buy", "Count"]);
     t.keys(&["BSpace"]);
     t.type_text("2");
     t.keys(&["Enter"]);
     t.wait_for(&[
-        "Save this request?",
-        "Buy 2 Jobs User (contracted) seats",
+        "Save this purchase?",
+        "Buy 2 of Jobs User (contracted)",
+        "This is a commitment",
         "Cost breakdown",
         "Total now:",
         "y confirm",
     ]);
     t.keys(&["y"]);
-    let screen = t.wait_for(&["saved; the signed request for the vendor"]);
+    t.wait_for(&["saved; the signed request for the vendor"]);
+    // The list is read again off the drawing thread: a moment later.
+    let screen = t.wait_for(&["pending"]);
     let row = pool_row(&screen, "Jobs User", "contracted");
     assert!(row.contains("pending"), "{row}");
     let cols: Vec<&str> = row
@@ -440,7 +478,7 @@ fn ctrl_c_quits_from_a_form() {
     let t = Term::start(WIDE);
     t.first_frame();
     t.keys(&["b"]);
-    t.wait_for(&["Buy seats"]);
+    t.wait_for(&["Count"]);
     t.keys(&["C-c"]);
     assert_eq!(t.wait_exit(), 0);
     t.assert_restored();
@@ -545,6 +583,418 @@ fn colour_is_used_when_allowed() {
         !colour_codes(&escapes).is_empty(),
         "colour on screen:\n{escapes}"
     );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// The store made in a fresh directory, no console: `demo --users N`.
+fn demo_dir(users: usize) -> Dir {
+    let dir = Dir::new();
+    dir.st(&["demo", "--users", &users.to_string(), "--no-console"])
+        .assert()
+        .success();
+    dir
+}
+
+#[test]
+fn a_device_or_a_named_pipe_as_the_import_path_is_refused_at_once() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["i"]);
+    t.wait_for(&["Import a licence file", "Path"]);
+    t.type_text("/dev/zero");
+    t.keys(&["Enter"]);
+    t.wait_for(&["/dev/zero is a device, not a licence file"]);
+    let fifo = t.dir.path("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    // Ctrl-U clears the field (it types no u).
+    t.keys(&["C-u"]);
+    t.type_text(&fifo.display().to_string());
+    t.keys(&["Enter"]);
+    t.wait_for(&["is a named pipe, not a licence file"]);
+    // The screen answers keys: the form closes, and q quits.
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled; nothing was changed"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    t.assert_restored();
+}
+
+#[test]
+fn tilde_in_an_import_path_is_the_home_directory() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    std::fs::write(t.dir.path("home/not-a-licence.txt"), "hello").expect("write");
+    t.keys(&["i"]);
+    t.wait_for(&["Import a licence file"]);
+    t.type_text("~/not-a");
+    t.keys(&["Tab"]);
+    t.wait_for(&["~/not-a-licence.txt"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(&["!"]);
+    assert!(
+        !screen.contains("No such file"),
+        "~ was expanded:\n{screen}"
+    );
+    // Escape alone: followed at once by q, a terminal reads Alt-q.
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled; nothing was changed"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn a_bracketed_paste_is_text_in_the_field_never_keys() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.morgan"]);
+    t.keys(&["n"]);
+    t.wait_for(&["New user", "Username"]);
+    // A name copied with its line end, and keys that would act if typed.
+    let buffer = t.dir.path("paste.txt");
+    std::fs::write(&buffer, "ann.paste\ndy\n").expect("write");
+    t.run(&["load-buffer", "-b", "p", &buffer.display().to_string()]);
+    t.run(&["paste-buffer", "-p", "-b", "p", "-t", t.session]);
+    t.wait_for(&["ann.paste dy", "New user"]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled; nothing was changed"]);
+    // Nothing was added or deactivated.
+    let out = t
+        .dir
+        .cmd(&[
+            "--store",
+            "st",
+            "users",
+            "list",
+            "--json",
+            "--search",
+            "ann.paste",
+        ])
+        .output()
+        .expect("users list");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    assert!(!crate::util::stdout(&out).contains("ann.paste"));
+    // On the list, a paste filters: it runs no command.
+    std::fs::write(&buffer, "alice\nd").expect("write");
+    t.run(&["load-buffer", "-b", "p", &buffer.display().to_string()]);
+    t.run(&["paste-buffer", "-p", "-b", "p", "-t", t.session]);
+    let screen = t.wait_for(&["Filter: alice d"]);
+    assert!(!screen.contains("Deactivate"), "{screen}");
+    // Escape alone: followed at once by q, a terminal reads Alt-q.
+    t.keys(&["Escape"]);
+    t.wait_for(&["showing all users"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn an_80x23_pane_and_a_60x20_pane_show_the_console() {
+    for (w, h) in [(80, 23), (60, 20)] {
+        let t = Term::start(Setup {
+            width: w,
+            height: h,
+            lang: "C.UTF-8",
+            no_color: false,
+        });
+        let screen = t.wait_for_within(&["Tessera", "3 Users", "Jobs User"], FIRST_FRAME);
+        assert!(!screen.contains("too small"), "{w}x{h}:\n{screen}");
+        for tab in ["2", "3"] {
+            t.keys(&[tab]);
+            let screen = t.wait_for(&[&format!("[{tab} ")]);
+            assert!(!screen.contains("too small"), "{w}x{h}:\n{screen}");
+        }
+        t.wait_for(&["alice.jones"]);
+        t.keys(&["q"]);
+        assert_eq!(t.wait_exit(), 0);
+    }
+}
+
+#[test]
+fn the_licences_list_takes_home_end_and_pages() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.wait_for(&["1 of 7"]);
+    t.keys(&["End"]);
+    t.wait_for(&["7 of 7"]);
+    t.keys(&["Home"]);
+    t.wait_for(&["1 of 7"]);
+    t.keys(&["PageDown"]);
+    t.wait_for(&["7 of 7"]);
+    t.keys(&["PageUp"]);
+    t.wait_for(&["1 of 7"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn enter_on_a_user_opens_the_detail_view() {
+    let t = Term::start(WIDE);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.jones"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["User alice.jones", "E-mail", "Role", "Activated", "e edit"]);
+    t.keys(&["e"]);
+    t.wait_for(&["e-mail and add-ons"]);
+    t.keys(&["C-u"]);
+    t.type_text("alice.new@example.com");
+    t.keys(&["Enter"]);
+    t.wait_for(&["alice.jones changed", "alice.new@example.com"]);
+    t.keys(&["Escape"]);
+    t.wait_gone("User alice.jones");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn a_service_that_goes_away_under_an_open_console_is_healed() {
+    let dir = demo_dir(40);
+    let mut service = crate::serve::Service::start(&dir);
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for_within(&["via service", "Jobs User", "q quit"], FIRST_FRAME);
+    service.signal_and_wait("TERM", Duration::from_secs(10));
+    // The store is free: the console takes it over, within two seconds (and
+    // a moment for sled to let go of its lock in the service that ended).
+    let start = Instant::now();
+    let healed = loop {
+        let screen = t.screen();
+        if !screen.contains("via service")
+            && !screen.contains("disconnected")
+            && screen.contains("connected again")
+        {
+            break screen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "not healed:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(healed.contains("Jobs User"), "panels kept:\n{healed}");
+    t.keys(&["3"]);
+    t.wait_for(&["alice.morgan"]);
+    // And others reach the store through the console now.
+    let out = t
+        .dir
+        .cmd(&["--store", "st", "users", "list", "--json"])
+        .output()
+        .expect("users list");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_console_waits_for_a_store_another_process_holds() {
+    let dir = demo_dir(40);
+    // A holder that answers on another socket: the console cannot reach it
+    // and finds the store in use, as while `tessera check` runs directly.
+    let holder = dir.path("holder.sock");
+    let mut service = crate::serve::Service::start_on_socket(&dir, &holder);
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for(&["in use", "waiting up to"]);
+    std::thread::sleep(Duration::from_millis(500));
+    service.signal_and_wait("TERM", Duration::from_secs(10));
+    t.wait_for_within(&["Jobs User", "q quit"], FIRST_FRAME);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+const W80: Setup = Setup {
+    width: 80,
+    height: 24,
+    lang: "C.UTF-8",
+    no_color: false,
+};
+
+#[test]
+fn in_grace_numbers_stay_whole_and_the_termination_date_is_shown() {
+    let dir = demo_dir(40);
+    let status = dir.st_json(&["status", "--json"]);
+    let expires: chrono::NaiveDate = status["expires"]
+        .as_str()
+        .expect("a time-limited demo licence")
+        .parse()
+        .expect("a date");
+    let when = format!("{} 10:00:00", expires + chrono::Days::new(3));
+    dir.ok_at(
+        &when,
+        &[
+            "--store",
+            "st",
+            "usage",
+            "metered",
+            "emails-sent",
+            "--count",
+            "100000",
+        ],
+    );
+    let t = Term::start_at(dir, W80, &when);
+    let screen = t.wait_for_within(&["Tessera", "q quit"], FIRST_FRAME);
+    // The contract's state whole, its termination date included.
+    assert!(screen.contains("State GRACE (expired"), "{screen}");
+    assert!(screen.contains("terminated from"), "{screen}");
+    assert!(!screen.contains("terminated from …"), "{screen}");
+    t.keys(&["2"]);
+    let screen = t.wait_for(&["[2 Status]", "Metered"]);
+    assert!(screen.contains("terminates 20"), "not \"none\":\n{screen}");
+    assert!(!screen.contains("Expiry   none"), "{screen}");
+    // 100000 whole in its column (a fixed column once showed 10000).
+    let row = screen
+        .lines()
+        .find(|l| l.contains("emails-sent"))
+        .unwrap_or_else(|| panic!("no metered row:\n{screen}"));
+    assert!(row.contains(" 100000 "), "{row}");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn keys_are_readline_in_fields_and_ctrl_letters_are_not_letters() {
+    let t = Term::start(W80);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["alice.jones"]);
+    // Ctrl-D and Ctrl-A on the list are not d (deactivate) and a (activate).
+    t.keys(&["C-d"]);
+    t.keys(&["C-a"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = t.screen();
+    assert!(!screen.contains("Deactivate"), "{screen}");
+    assert!(!screen.contains("activated"), "{screen}");
+    t.keys(&["n"]);
+    t.wait_for(&["New user"]);
+    t.type_text("jon");
+    t.keys(&["Left", "Left"]);
+    t.type_text("h");
+    t.wait_for(&["jhon"]);
+    t.keys(&["Home", "DC"]);
+    t.wait_for(&["hon"]);
+    t.keys(&["C-e"]);
+    t.type_text(".doe");
+    t.wait_for(&["hon.doe"]);
+    t.keys(&["C-w"]);
+    t.wait_gone("hon.doe");
+    t.keys(&["C-u"]);
+    t.type_text("zed");
+    let screen = t.wait_for(&["> Username zed"]);
+    assert!(!screen.contains("uzed"), "Ctrl-U types no u:\n{screen}");
+    t.keys(&["Escape"]);
+    t.wait_for(&["cancelled"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_written_request_is_named_whole_on_the_status_line() {
+    let t = Term::start(W80);
+    t.first_frame();
+    t.keys(&["b"]);
+    t.wait_for(&["Count"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["y confirm"]);
+    t.keys(&["y"]);
+    let screen = t.wait_for(&["saved; the signed request"]);
+    let out = t
+        .dir
+        .cmd(&["--store", "st", "outbox", "--json"])
+        .output()
+        .expect("outbox");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    // The file's name, whole, somewhere in the status line's lines.
+    let joined: String = screen.lines().collect::<Vec<_>>().join("");
+    let outbox = t.dir.path("st/outbox");
+    let newest = std::fs::read_dir(&outbox)
+        .expect("the outbox")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| joined.contains(n.as_str()))
+        .count();
+    assert_eq!(newest, 1, "the e-mail's file name whole:\n{screen}");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn long_lists_end_at_once_and_every_notification_and_holder_is_reachable() {
+    let dir = Dir::new();
+    dir.st(&["demo", "--users", "3000", "--months", "12", "--no-console"])
+        .assert()
+        .success();
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for_within(&["Tessera", "q quit"], FIRST_FRAME);
+    t.keys(&["3"]);
+    let screen = t.wait_for(&["Users: "]);
+    let total: String = screen
+        .split("Users: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .expect("a count")
+        .to_string();
+    let start = Instant::now();
+    t.keys(&["End"]);
+    t.wait_for_within(&[&format!("{total} of {total}")], Duration::from_secs(2));
+    assert!(start.elapsed() < Duration::from_secs(2));
+    t.keys(&["Home"]);
+    t.wait_for(&[&format!("1 of {total}")]);
+    // Notifications: more than 200, the oldest reachable.
+    t.keys(&["2"]);
+    t.wait_for(&["System notifications", "Description"]);
+    // tmux may capture a frame half drawn: read the position once it is still.
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = t.screen();
+    let events: usize = screen
+        .lines()
+        .skip_while(|l| !l.contains("System notifications"))
+        .find_map(|l| l.split(" 1 of ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a position:\n{screen}"));
+    assert!(events > 200, "{events} notifications");
+    t.keys(&["End"]);
+    t.wait_for(&[&format!("{events} of {events}")]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_add_on_holders_popup_scrolls_to_the_last_holder() {
+    // Enough CRM module licences (600) to give 80 of them.
+    let dir = demo_dir(3000);
+    let page = dir.st_json(&["users", "list", "--json", "--limit", "120"]);
+    let names: Vec<String> = page["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["state"] == "active")
+        .filter_map(|u| u["name"].as_str().map(str::to_string))
+        .collect();
+    // More holders than the popup has rows at 80x24.
+    let given: Vec<&String> = names.iter().take(80).collect();
+    for n in &given {
+        dir.st(&["users", "set", n, "--add-on", "CRM module"])
+            .assert()
+            .success();
+    }
+    let t = Term::start_in(dir, W80);
+    t.wait_for_within(&["Tessera", "q quit"], FIRST_FRAME);
+    t.keys(&["3"]);
+    t.wait_for(&["[3 Users]"]);
+    t.keys(&["m"]);
+    let first = t.wait_for(&["Add-on module licences"]);
+    t.keys(&["End"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let last = t.screen();
+    assert_ne!(first, last, "the popup scrolled:\n{last}");
+    let newest = given.last().expect("a name");
+    assert!(
+        last.contains(newest.as_str()) || first.contains(newest.as_str()),
+        "{newest} reachable:\n{last}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_gone("Add-on module licences");
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }

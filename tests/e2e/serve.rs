@@ -60,6 +60,11 @@ impl Service {
         Service::start_with(dir, None, extra)
     }
 
+    /// Starts the service on `socket` and waits until it answers.
+    pub(crate) fn start_on_socket(dir: &Dir, socket: &Path) -> Service {
+        Service::start_with(dir, Some(socket), &[])
+    }
+
     /// Starts the service, on `socket` if given, and waits until it answers.
     fn start_on(dir: &Dir, socket: Option<&Path>) -> Service {
         Service::start_with(dir, socket, &[])

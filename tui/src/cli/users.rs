@@ -299,6 +299,7 @@ fn list(store: &dyn store::Api, a: ListArgs) -> Result<ExitCode, Failure> {
             after: a.after,
             limit: a.limit,
             include_deleted: a.deleted,
+            ..Default::default()
         })
         .map_err(site::refused)?;
     if a.json {

@@ -2,40 +2,92 @@
 //!
 //! Through the service when it answers; else on the store directly, answering
 //! other clients on the socket itself for as long as it is open; on a freshly
-//! made demo store when there is no store yet. Restores the terminal on every
-//! exit, on a panic, and when the SSH session drops (SIGHUP).
+//! made demo store when there is no store yet. A store held for a moment by
+//! another process (a `tessera check`) is waited for. When the service goes
+//! away the console says so and reconnects, to the service again or to the
+//! store once it is free. Restores the terminal on every exit, on a panic,
+//! and when the SSH session drops (SIGHUP).
+//!
+//! Built like gitui: a component per tab and popup ([`components`]), each
+//! returning an [`action::Action`] from a key; one performer ([`perform`]);
+//! the key bindings in one struct ([`keys`]); the store behind a trait
+//! ([`port`]) so that all of it is tested without sled.
 
+pub mod action;
 pub mod app;
+pub mod components;
 pub mod draw;
+pub mod forms;
+pub mod keys;
+pub mod perform;
+pub mod port;
 pub mod strings;
 pub mod theme;
 
+#[cfg(test)]
+mod fake;
 #[cfg(test)]
 mod tests;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use store::client::Remote;
-use store::{Api, Local, Store, SystemClock};
+use store::{Api, Local, Store, StoreError, SystemClock};
 
 use crate::cli::site;
 use crate::cli::util::Failure;
 
+/// How long the console waits for a store another process holds.
+const STORE_WAIT: Duration = Duration::from_secs(10);
+/// How often a lost connection is tried again.
+const RECONNECT_EVERY: Duration = Duration::from_millis(400);
+
+/// What the store's watchers tell the loop.
+enum Signal {
+    /// The store changed.
+    Changed,
+    /// The connection to the service ended.
+    Lost,
+}
+
 /// What the console runs on.
 struct Backend {
-    api: Box<dyn Api>,
-    /// Tells the loop that the store changed.
-    changes: mpsc::Receiver<()>,
+    /// Taken by the console; the rest stays with the loop.
+    api: Option<Box<dyn Api>>,
+    /// Tells the loop that the store changed or the service went away.
+    signals: mpsc::Receiver<Signal>,
     /// Stops the embedded service and watchers.
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-fn connect(ctx: &site::Ctx) -> Result<Backend, Failure> {
+impl Backend {
+    /// Stops the watchers and the embedded service, waiting for them a
+    /// bounded time: a wait inside sled that never wakes (a clock moved under
+    /// libfaketime, say) must not keep the console from ending. Every change
+    /// was synced when it was made, and the kernel releases the store's lock.
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        for t in self.threads {
+            while !t.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// Connects to the service, or opens the store. `wait`: a store held by
+/// another process is waited for (up to [`STORE_WAIT`]), saying so on the
+/// terminal before the console starts.
+fn connect(ctx: &site::Ctx, wait: bool) -> Result<Backend, Failure> {
     let socket = site::socket_path(ctx);
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
@@ -44,27 +96,31 @@ fn connect(ctx: &site::Ctx) -> Result<Backend, Failure> {
     {
         // A second connection carries the events, so requests never wait behind them.
         let mut threads = Vec::new();
-        if let Ok(events) = Remote::connect(&socket)
-            && events.subscribe(None).is_ok()
-        {
-            let stop2 = stop.clone();
-            threads.push(std::thread::spawn(move || {
-                while !stop2.load(Ordering::Relaxed) {
-                    match events.next_event(Duration::from_millis(300)) {
-                        Ok(Some(_)) => {
-                            if tx.send(()).is_err() {
+        match Remote::connect(&socket) {
+            Ok(events) if events.subscribe(None).is_ok() => {
+                let stop2 = stop.clone();
+                threads.push(std::thread::spawn(move || {
+                    while !stop2.load(Ordering::Relaxed) {
+                        match events.next_event(Duration::from_millis(300)) {
+                            Ok(Some(_)) => {
+                                if tx.send(Signal::Changed).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(_) => {
+                                let _ = tx.send(Signal::Lost);
                                 return;
                             }
                         }
-                        Ok(None) => {}
-                        Err(_) => return,
                     }
-                }
-            }));
+                }));
+            }
+            _ => {}
         }
         return Ok(Backend {
-            api: Box::new(remote),
-            changes: rx,
+            api: Some(Box::new(remote)),
+            signals: rx,
             stop,
             threads,
         });
@@ -72,7 +128,7 @@ fn connect(ctx: &site::Ctx) -> Result<Backend, Failure> {
     let dir = site::store_dir(ctx.store.as_deref());
     let layout = store::Layout { dir: dir.clone() };
     let store = if layout.exists() {
-        Store::open(&dir, Arc::new(SystemClock)).map_err(site::refused)?
+        open_waiting(&dir, wait)?
     } else {
         // The first `tessera` on a machine: a demo store that looks like a real site.
         store::demo::create_demo(&dir, 60, 5, &site::operator(), Arc::new(SystemClock))
@@ -100,7 +156,8 @@ fn connect(ctx: &site::Ctx) -> Result<Backend, Failure> {
         threads.push(std::thread::spawn(move || {
             let mut watch = store.watch_events();
             while !stop.load(Ordering::Relaxed) {
-                if watch.next(&store, Duration::from_millis(300)).is_some() && tx.send(()).is_err()
+                if watch.next(&store, Duration::from_millis(300)).is_some()
+                    && tx.send(Signal::Changed).is_err()
                 {
                     return;
                 }
@@ -108,19 +165,48 @@ fn connect(ctx: &site::Ctx) -> Result<Backend, Failure> {
         }));
     }
     Ok(Backend {
-        api: Box::new(Local {
+        api: Some(Box::new(Local {
             store,
             operator: site::operator(),
-        }),
-        changes: rx,
+        })),
+        signals: rx,
         stop,
         threads,
     })
 }
 
+/// Opens the store; while another process holds it (a `tessera check`, a
+/// report), waits for it when `wait`, saying so once.
+fn open_waiting(dir: &std::path::Path, wait: bool) -> Result<Store, Failure> {
+    let start = Instant::now();
+    let mut said = false;
+    loop {
+        match Store::open(dir, Arc::new(SystemClock)) {
+            Ok(s) => return Ok(s),
+            Err(e @ StoreError::Busy { .. }) if wait && start.elapsed() < STORE_WAIT => {
+                if !said {
+                    eprintln!(
+                        "tessera: {e}; waiting up to {} s for it to be free (Ctrl-C to stop)",
+                        STORE_WAIT.as_secs()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(site::refused(e)),
+        }
+    }
+}
+
+/// Leaves the terminal as it was: bracketed paste off, the screen restored.
+fn restore() {
+    let _ = crossterm::execute!(io::stdout(), event::DisableBracketedPaste);
+    ratatui::restore();
+}
+
 /// Opens the console; returns when the administrator quits or the session drops.
 pub fn run(ctx: &site::Ctx) -> Result<std::process::ExitCode, Failure> {
-    let backend = connect(ctx)?;
+    let mut backend = connect(ctx, true)?;
     let hangup = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGHUP, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(sig, hangup.clone());
@@ -140,60 +226,123 @@ pub fn run(ctx: &site::Ctx) -> Result<std::process::ExitCode, Failure> {
                 if hangup.load(Ordering::Relaxed) {
                     since_hangup += 1;
                     if since_hangup > 4 {
-                        ratatui::restore();
+                        restore();
                         std::process::exit(0);
                     }
                 }
             }
         });
     }
-    let mut app = app::App::new(backend.api, theme::Theme::from_env());
+    let api = backend
+        .api
+        .take()
+        .ok_or_else(|| Failure::refused("no connection to the store".to_string()))?;
+    let mut app = app::App::new(Arc::new(port::Real(api)), theme::Theme::from_env());
+    app.worker = Some(perform::Worker::start());
     let mut terminal = ratatui::try_init()
         .map_err(|e| Failure::refused(format!("cannot use this terminal: {e}")))?;
-    let result = event_loop(&mut terminal, &mut app, &backend.changes, &hangup);
-    ratatui::restore();
-    backend.stop.store(true, Ordering::Relaxed);
-    for t in backend.threads {
-        let _ = t.join();
-    }
+    // A paste arrives as one event, text for the focused field, never keys.
+    let _ = crossterm::execute!(io::stdout(), event::EnableBracketedPaste);
+    let result = event_loop(&mut terminal, &mut app, backend, ctx, &hangup);
+    restore();
     result.map_err(|e| Failure::refused(format!("terminal error: {e}")))?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// A connection being made again, off the drawing thread.
+type Attempt = mpsc::Receiver<Result<Backend, String>>;
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut app::App,
-    changes: &mpsc::Receiver<()>,
+    mut backend: Backend,
+    ctx: &site::Ctx,
     hangup: &AtomicBool,
 ) -> io::Result<()> {
     let mut dirty = true;
-    while !app.quit && !hangup.load(Ordering::Relaxed) && !terminal_gone() {
+    let mut attempt: Option<Attempt> = None;
+    let mut last_attempt = Instant::now() - RECONNECT_EVERY;
+    let mut reload_wanted = false;
+    let result = loop {
+        if app.quit || hangup.load(Ordering::Relaxed) || terminal_gone() {
+            break Ok(());
+        }
         if dirty {
-            let size = terminal.size()?;
-            app.page_rows = usize::from(size.height.saturating_sub(8)).max(1);
-            terminal.draw(|f| draw::draw(f, app))?;
+            if let Err(e) = terminal.draw(|f| draw::draw(f, app)) {
+                break Err(e);
+            }
             dirty = false;
         }
-        if event::poll(Duration::from_millis(250))? {
-            match event::read()? {
-                TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
+        let animating = app.busy > 0 || app.data.disconnected.is_some();
+        let wait = if animating { 100 } else { 250 };
+        match event::poll(Duration::from_millis(wait)) {
+            Ok(true) => match event::read() {
+                Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => {
                     app.on_key(k);
                     dirty = true;
                 }
-                TermEvent::Resize(_, _) => dirty = true,
-                _ => {}
-            }
+                Ok(TermEvent::Paste(text)) => {
+                    app.on_paste(&text);
+                    dirty = true;
+                }
+                Ok(TermEvent::Resize(_, _)) => dirty = true,
+                Ok(_) => {}
+                Err(e) => break Err(e),
+            },
+            Ok(false) => {}
+            Err(e) => break Err(e),
         }
-        let mut changed = false;
-        while changes.try_recv().is_ok() {
-            changed = true;
-        }
-        if changed {
-            app.reload();
+        if app.poll_worker() {
             dirty = true;
         }
-    }
-    Ok(())
+        while let Ok(signal) = backend.signals.try_recv() {
+            match signal {
+                Signal::Changed => reload_wanted = true,
+                Signal::Lost => {
+                    app.data.disconnected = Some("the service closed the connection".into());
+                    dirty = true;
+                }
+            }
+        }
+        if reload_wanted && app.busy == 0 && app.data.disconnected.is_none() {
+            reload_wanted = false;
+            app.run(action::Job::Reload);
+            dirty = true;
+        }
+        // Lost: try again, to the service or to the store once it is free.
+        if app.data.disconnected.is_some() {
+            if let Some(rx) = &attempt {
+                match rx.try_recv() {
+                    Ok(Ok(mut fresh)) => {
+                        attempt = None;
+                        if let Some(api) = fresh.api.take() {
+                            let old = std::mem::replace(&mut backend, fresh);
+                            old.stop();
+                            app.reconnected(Arc::new(port::Real(api)));
+                            dirty = true;
+                        }
+                    }
+                    Ok(Err(_)) | Err(mpsc::TryRecvError::Disconnected) => attempt = None,
+                    Err(mpsc::TryRecvError::Empty) => {}
+                }
+            } else if last_attempt.elapsed() >= RECONNECT_EVERY {
+                last_attempt = Instant::now();
+                let (tx, rx) = mpsc::channel();
+                let ctx = ctx.clone();
+                std::thread::spawn(move || {
+                    let _ = tx.send(connect(&ctx, false).map_err(|e| format!("{e:?}")));
+                });
+                attempt = Some(rx);
+            }
+        }
+        if animating {
+            app.frame_count = app.frame_count.wrapping_add(1);
+            dirty = true;
+        }
+    };
+    drop(app.worker.take());
+    backend.stop();
+    result
 }
 
 /// Whether the terminal went away without a SIGHUP reaching the console (a

@@ -1,128 +1,58 @@
-//! The console without a terminal: keys on the state alone, and the screen
-//! drawn into a `TestBackend` at fixed sizes (insta snapshots, and styles where
-//! colour carries meaning). Every store here is a demo made on a fixed clock, so
-//! the screens are the same on every run.
+//! The console without a terminal. Key handling is tested on the actions
+//! components return and on what the performer asks of a fake store (no
+//! sled); the screen is drawn into a `TestBackend` at fixed sizes (insta
+//! snapshots of every component, and styles where colour carries meaning).
+//! A few tests at the end run on a real demo store, through the same trait.
 
 use std::sync::Arc;
-use store::ApiExt as _;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
-use store::{FixedClock, Local, NewUser, Store, UserState};
 
-use super::app::{App, Confirmed, Popup, Purpose, Tab};
+use super::action::{Action, Job, Tab, UsersAt};
+use super::app::App;
+use super::components::{Component, Cx, Popup};
 use super::draw;
-use super::strings;
+use super::fake::Fake;
+use super::perform::read_licence;
 use super::theme::Theme;
 
-/// The demo's "now": every date on screen follows from it.
-const NOW: &str = "2026-11-22T10:00:00Z";
-const OWNER: &str = "owner";
 const COLOUR: Theme = Theme {
     colour: true,
     unicode: true,
 };
+const PLAIN: Theme = Theme {
+    colour: false,
+    unicode: false,
+};
 
-/// A demo store of `users` users and three months of history, on the fixed clock.
-struct Site {
-    store: Arc<Store>,
-    _dir: tempfile::TempDir,
+fn fake(users: usize, events: u64) -> Arc<Fake> {
+    Arc::new(Fake::new(users, events))
 }
 
-/// Held (shared) while a demo store is made, and (exclusive) while insta may
-/// start a process. `create_demo` closes its store and opens it again; a child
-/// forked by another test thread in between holds a copy of the lock file's
-/// descriptor, and with it the lock, until it execs (insta runs `cargo metadata`
-/// once per process), and the reopening fails as Busy.
-static FORKS: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-fn site(users: usize) -> Site {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(FixedClock::new(NOW.parse().expect("a time")));
-    let guard = FORKS.read().unwrap_or_else(|p| p.into_inner());
-    let store = store::demo::create_demo(&dir.path().join("st"), users, 3, OWNER, clock)
-        .expect("demo store");
-    drop(guard);
-    Site {
-        store: Arc::new(store),
-        _dir: dir,
-    }
+fn app(f: &Arc<Fake>) -> App {
+    App::new(f.clone(), COLOUR)
 }
 
-impl Site {
-    fn app_as(&self, operator: &str, theme: Theme) -> App {
-        let local = Local {
-            store: self.store.clone(),
-            operator: operator.into(),
-        };
-        App::new(Box::new(local), theme)
-    }
-
-    fn app(&self) -> App {
-        self.app_as(OWNER, COLOUR)
-    }
-
-    fn user(&self, name: &str) -> store::User {
-        self.store
-            .user(name)
-            .expect("read user")
-            .unwrap_or_else(|| panic!("no user {name}"))
-    }
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
 }
 
 fn press(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    app.on_key(key(code));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
 }
 
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         press(app, KeyCode::Char(c));
     }
-}
-
-/// Clears the focused form field.
-fn clear_field(app: &mut App) {
-    for _ in 0..200 {
-        press(app, KeyCode::Backspace);
-    }
-}
-
-fn form(app: &App) -> &super::app::Form {
-    match &app.popup {
-        Some(Popup::Form(f)) => f,
-        other => panic!("expected a form, got {other:?}"),
-    }
-}
-
-/// Selects the user named `name` on the page shown.
-fn select_user(app: &mut App, name: &str) {
-    app.user_sel = app
-        .users
-        .iter()
-        .position(|u| u.name == name)
-        .unwrap_or_else(|| panic!("{name} is not on the page"));
-}
-
-/// Selects the vendor pool `licence` (`term`) on the Licences tab.
-fn select_pool(app: &mut App, licence: &str, term: &str) {
-    app.pool_sel = app
-        .issuer_pools()
-        .iter()
-        .position(|p| p.licence == licence && p.term.as_str() == term)
-        .unwrap_or_else(|| panic!("no pool {licence} ({term})"));
-}
-
-fn pool<'a>(app: &'a App, licence: &str, term: &str) -> &'a store::views::PoolView {
-    app.status
-        .as_ref()
-        .expect("status")
-        .pools
-        .iter()
-        .find(|p| p.issuer.is_empty() && p.licence == licence && p.term.as_str() == term)
-        .unwrap_or_else(|| panic!("no pool {licence} ({term})"))
 }
 
 fn render(app: &App, width: u16, height: u16) -> Buffer {
@@ -152,16 +82,14 @@ fn screen(app: &App, width: u16, height: u16) -> String {
     text(&render(app, width, height))
 }
 
-/// Where `needle` starts on screen: (x, y) of its first cell.
+/// Where `needle` starts on screen (every cell here is one column wide).
 fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     let area = buf.area;
     for y in area.top()..area.bottom() {
-        let cells: Vec<&str> = (area.left()..area.right())
+        let line: String = (area.left()..area.right())
             .map(|x| buf[(x, y)].symbol())
             .collect();
-        let line: String = cells.concat();
         if let Some(byte) = line.find(needle) {
-            // Every cell here is one column, so characters before the match are cells.
             let col = line[..byte].chars().count() as u16;
             return Some((area.left() + col, y));
         }
@@ -169,892 +97,901 @@ fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     None
 }
 
-fn assert_screen_has(screen: &str, needle: &str) {
+fn assert_has(screen: &str, needle: &str) {
     assert!(
         screen.contains(needle),
         "{needle:?} not on screen:\n{screen}"
     );
 }
 
-/// Asserts a snapshot, with no demo store being made meanwhile (see [`FORKS`]).
-macro_rules! snapshot {
-    ($name:expr, $screen:expr) => {{
-        let screen = $screen;
-        let _guard = FORKS.write().unwrap_or_else(|p| p.into_inner());
-        insta::assert_snapshot!($name, screen);
-    }};
+fn form_text(app: &App, field: usize) -> String {
+    match app.popups.last() {
+        Some(Popup::Form(f)) => match f.form.field(field) {
+            super::forms::FieldRef::Text(t) => t.text(),
+            super::forms::FieldRef::Choice(c) => c.value().to_string(),
+        },
+        other => panic!("expected a form, got {other:?}"),
+    }
 }
 
-// ---------------------------------------------------------------- keys
+fn form_error(app: &App) -> Option<String> {
+    match app.popups.last() {
+        Some(Popup::Form(f)) => f.error.clone(),
+        other => panic!("expected a form, got {other:?}"),
+    }
+}
+
+fn calls_with(f: &Fake, prefix: &str) -> Vec<String> {
+    f.calls()
+        .into_iter()
+        .filter(|c| c.starts_with(prefix))
+        .collect()
+}
+
+// ------------------------------------------------------ keys to actions
+
+#[test]
+fn components_return_actions_and_touch_no_store() {
+    let f = fake(300, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    let before = f.calls().len();
+    let cx = Cx {
+        data: &a.data,
+        keys: &a.keys,
+        theme: &a.theme,
+    };
+    let action = a.users.on_key(&key(KeyCode::Char('d')), &cx);
+    match action {
+        Action::Open(Popup::Confirm(c)) => {
+            assert!(
+                matches!(c.job, Job::Deactivate(ref n) if n == "user00000"),
+                "{:?}",
+                c.job
+            )
+        }
+        other => panic!("d should ask first, got {other:?}"),
+    }
+    let action = a.users.on_key(&key(KeyCode::Enter), &cx);
+    assert!(matches!(action, Action::Job(Job::OpenUser(ref n)) if n == "user00000"));
+    let action = a.users.on_key(&key(KeyCode::End), &cx);
+    assert!(
+        matches!(
+            action,
+            Action::Job(Job::Users {
+                at: UsersAt::Last,
+                ..
+            })
+        ),
+        "{action:?}"
+    );
+    assert_eq!(f.calls().len(), before, "a component never calls the store");
+}
 
 #[test]
 fn number_keys_tab_and_backtab_switch_tabs() {
-    let site = site(40);
-    let mut app = site.app();
-    assert_eq!(app.tab, Tab::Licences);
-    press(&mut app, KeyCode::Char('2'));
-    assert_eq!(app.tab, Tab::Status);
-    press(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.tab, Tab::Users);
-    press(&mut app, KeyCode::Char('1'));
-    assert_eq!(app.tab, Tab::Licences);
-    for want in [Tab::Status, Tab::Users, Tab::Licences] {
-        press(&mut app, KeyCode::Tab);
-        assert_eq!(app.tab, want);
-    }
-    for want in [Tab::Users, Tab::Status, Tab::Licences] {
-        press(&mut app, KeyCode::BackTab);
-        assert_eq!(app.tab, want);
-    }
-    assert!(!app.quit);
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('2'));
+    assert_eq!(a.tab, Tab::Status);
+    press(&mut a, KeyCode::Char('3'));
+    assert_eq!(a.tab, Tab::Users);
+    press(&mut a, KeyCode::Tab);
+    assert_eq!(a.tab, Tab::Licences);
+    press(&mut a, KeyCode::BackTab);
+    assert_eq!(a.tab, Tab::Users);
 }
 
 #[test]
-fn selections_move_and_stop_at_the_ends() {
-    let site = site(40);
-    let mut app = site.app();
-
-    let pools = app.issuer_pools().len();
-    assert!(pools > 2, "the demo has several pools");
-    press(&mut app, KeyCode::Down);
-    press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.pool_sel, 2);
-    for _ in 0..pools + 3 {
-        press(&mut app, KeyCode::Down);
-    }
-    assert_eq!(app.pool_sel, pools - 1, "stops at the last pool");
-    press(&mut app, KeyCode::Up);
-    assert_eq!(app.pool_sel, pools - 2);
-    for _ in 0..pools + 3 {
-        press(&mut app, KeyCode::Char('k'));
-    }
-    assert_eq!(app.pool_sel, 0, "stops at the first pool");
-
-    press(&mut app, KeyCode::Char('2'));
-    assert!(app.events.len() > 10);
-    press(&mut app, KeyCode::Down);
-    assert_eq!(app.event_sel, 1);
-    press(&mut app, KeyCode::PageDown);
-    assert_eq!(app.event_sel, 11);
-    press(&mut app, KeyCode::End);
-    assert_eq!(app.event_sel, app.events.len() - 1);
-    press(&mut app, KeyCode::Down);
-    assert_eq!(app.event_sel, app.events.len() - 1);
-    press(&mut app, KeyCode::Home);
-    assert_eq!(app.event_sel, 0);
-    press(&mut app, KeyCode::Up);
-    assert_eq!(app.event_sel, 0);
-    // The description below the table follows the selection.
-    press(&mut app, KeyCode::Down);
-    let selected = app.events[1].clone();
-    let shown = screen(&app, 120, 40);
-    assert_screen_has(&shown, &format!("#{} {}", selected.seq, selected.name));
-
-    press(&mut app, KeyCode::Char('3'));
-    press(&mut app, KeyCode::Down);
-    press(&mut app, KeyCode::Down);
-    assert_eq!(app.user_sel, 2);
-    assert_eq!(
-        app.selected_user().map(|u| u.name.clone()),
-        Some(app.users[2].name.clone())
-    );
-    press(&mut app, KeyCode::Up);
-    assert_eq!(app.user_sel, 1);
+fn ctrl_letters_are_not_their_letters() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    ctrl(&mut a, 'd');
+    ctrl(&mut a, 'a');
+    ctrl(&mut a, 'n');
+    ctrl(&mut a, 'q');
+    assert!(a.popups.is_empty(), "{:?}", a.popups);
+    assert!(!a.quit);
+    assert!(calls_with(&f, "activate").is_empty());
+    press(&mut a, KeyCode::Char('d'));
+    assert!(matches!(a.popups.last(), Some(Popup::Confirm(_))));
 }
 
 #[test]
-fn users_page_through_the_whole_list_across_page_boundaries() {
-    // More users than one page (200), so moving fetches the next page.
-    let site = site(330);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    let total = app.users_total.expect("the total is known") as usize;
-    assert!(total > 300, "{total} users");
-    assert_eq!(app.users.len(), 200, "one page is fetched, not every user");
-    assert!(app.users_next.is_some());
-    let first_page: Vec<String> = app.users.iter().map(|u| u.name.clone()).collect();
+fn q_quits_but_is_text_in_a_form_and_ctrl_c_quits_anywhere() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('n'));
+    type_text(&mut a, "q");
+    assert!(!a.quit);
+    assert_eq!(form_text(&a, 0), "q");
+    ctrl(&mut a, 'c');
+    assert!(a.quit);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('q'));
+    assert!(a.quit);
+}
 
-    // Down to the last row of the page, then one more: the next page, first row.
-    for _ in 0..199 {
-        press(&mut app, KeyCode::Down);
-    }
-    assert_eq!(app.user_sel, 199);
-    assert_eq!(app.selected_user().unwrap().name, first_page[199]);
-    press(&mut app, KeyCode::Down);
-    assert_eq!(app.user_sel, 0);
-    assert_eq!(app.page_starts.len(), 1);
-    let second_first = app.selected_user().unwrap().name.clone();
+#[test]
+fn text_fields_edit_like_readline() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('n'));
+    type_text(&mut a, "jon");
+    press(&mut a, KeyCode::Left);
+    press(&mut a, KeyCode::Left);
+    type_text(&mut a, "h");
+    assert_eq!(form_text(&a, 0), "jhon");
+    press(&mut a, KeyCode::Home);
+    press(&mut a, KeyCode::Delete);
+    assert_eq!(form_text(&a, 0), "hon");
+    press(&mut a, KeyCode::End);
+    ctrl(&mut a, 'w');
+    assert_eq!(form_text(&a, 0), "");
+    type_text(&mut a, "ann smith");
+    ctrl(&mut a, 'a');
+    ctrl(&mut a, 'k');
+    assert_eq!(form_text(&a, 0), "");
+    type_text(&mut a, "bob");
+    ctrl(&mut a, 'u');
+    assert_eq!(form_text(&a, 0), "", "Ctrl-U clears, it types no u");
+}
+
+#[test]
+fn a_paste_is_text_in_the_focused_field_never_a_key() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('n'));
+    // The administrator's failure: a name with a line break, then keys.
+    a.on_paste("ann.lee\nd\ry\n");
+    assert_eq!(form_text(&a, 0), "ann.lee d y");
     assert!(
-        second_first > first_page[199],
-        "{second_first} follows {}",
-        first_page[199]
+        matches!(a.popups.last(), Some(Popup::Form(_))),
+        "still the form"
     );
-    assert!(!first_page.contains(&second_first), "no row twice");
-
-    // Up again: back on the first page, its last row.
-    press(&mut app, KeyCode::Up);
-    assert_eq!(app.page_starts.len(), 0);
-    assert_eq!(app.user_sel, 199);
-    assert_eq!(app.selected_user().unwrap().name, first_page[199]);
-
-    // A page move that crosses the boundary lands as far into the next page.
-    app.page_rows = 15;
-    for _ in 0..9 {
-        press(&mut app, KeyCode::Up);
-    }
-    assert_eq!(app.user_sel, 190);
-    press(&mut app, KeyCode::PageDown);
-    assert_eq!(app.user_sel, 5);
-    assert_eq!(app.page_starts.len(), 1);
-    press(&mut app, KeyCode::PageUp);
-    assert_eq!(app.user_sel, 190);
-    assert_eq!(app.page_starts.len(), 0);
-
-    // Walking every page sees every user once, in order.
-    press(&mut app, KeyCode::Home);
-    let mut seen = vec![app.selected_user().unwrap().name.clone()];
-    for _ in 1..total {
-        press(&mut app, KeyCode::Down);
-        seen.push(app.selected_user().unwrap().name.clone());
-    }
-    press(&mut app, KeyCode::Down);
-    assert_eq!(
-        app.selected_user().unwrap().name,
-        seen[total - 1],
-        "stops at the last user"
-    );
-    let mut sorted = seen.clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(sorted, seen, "every user once, in name order");
-
-    // End goes to the very last user; Home back to the first.
-    press(&mut app, KeyCode::Home);
-    press(&mut app, KeyCode::End);
-    assert_eq!(app.selected_user().unwrap().name, seen[total - 1]);
-    press(&mut app, KeyCode::Home);
-    assert_eq!(app.user_sel, 0);
-    assert_eq!(app.selected_user().unwrap().name, seen[0]);
-    assert!(app.page_starts.is_empty());
+    assert!(calls_with(&f, "add_user").is_empty());
+    assert!(calls_with(&f, "deactivate").is_empty());
 }
 
 #[test]
-fn search_finds_users_and_esc_shows_all_again() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    let all = app.users_total;
-    press(&mut app, KeyCode::Char('/'));
-    assert_eq!(form(&app).purpose, Purpose::Search);
-    // Esc in the form cancels: nothing searched.
-    press(&mut app, KeyCode::Esc);
-    assert!(app.popup.is_none());
-    assert!(app.query.search.is_none());
+fn a_paste_on_the_users_list_filters_and_elsewhere_does_nothing() {
+    let f = fake(50, 5);
+    let mut a = app(&f);
+    a.on_paste("d\ny");
+    assert!(a.popups.is_empty());
+    assert!(!a.quit);
+    a.tab = Tab::Users;
+    a.on_paste("user0004\n");
+    assert!(a.users.searching);
+    assert_eq!(a.users.search.text(), "user0004");
+    assert!(calls_with(&f, "deactivate").is_empty());
+    assert_eq!(a.users.rows.len(), 10);
+}
 
-    press(&mut app, KeyCode::Char('/'));
-    type_text(&mut app, "STARTER");
-    press(&mut app, KeyCode::Enter);
-    assert!(app.popup.is_none());
-    assert_eq!(app.query.search.as_deref(), Some("STARTER"));
-    assert!(!app.users.is_empty());
+#[test]
+fn slash_filters_as_you_type_and_esc_clears() {
+    let f = fake(300, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('/'));
+    type_text(&mut a, "user001");
+    assert_eq!(a.users.total, Some(100));
+    type_text(&mut a, "5");
+    assert_eq!(a.users.total, Some(10));
+    assert_eq!(a.users.rows[0].name, "user00150");
+    let searches = calls_with(&f, "users_page after=None backward=false search=Some");
+    assert_eq!(searches.len(), 8, "{searches:?}");
+    press(&mut a, KeyCode::Esc);
+    assert!(!a.users.searching);
+    assert_eq!(a.users.total, Some(300));
+}
+
+#[test]
+fn an_empty_search_with_a_filter_on_says_the_filter() {
+    let f = fake(30, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('f'));
+    press(&mut a, KeyCode::Char('/'));
+    press(&mut a, KeyCode::Enter);
+    let (m, _) = a.message.clone().expect("a message");
+    assert_eq!(m, "showing Jobs User (contracted)");
+}
+
+#[test]
+fn the_filter_covers_no_licence_and_state() {
+    let f = fake(30, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    // Four pools, then "no licence".
+    for _ in 0..5 {
+        press(&mut a, KeyCode::Char('f'));
+    }
+    assert!(a.users.rows.iter().all(|u| u.licence.is_none()));
+    assert_eq!(a.users.total, Some(6));
+    press(&mut a, KeyCode::Char('f'));
+    press(&mut a, KeyCode::Char('f'));
     assert!(
-        app.users.iter().all(|u| u.name.starts_with("new.starter")),
+        a.users.rows.iter().all(|u| u.state == "inactive"),
         "{:?}",
-        app.users.iter().map(|u| &u.name).collect::<Vec<_>>()
+        a.users.rows
     );
-    let shown = screen(&app, 120, 40);
-    assert_screen_has(&shown, "search \"STARTER\"");
-    assert_screen_has(&shown, "Esc shows all");
-
-    press(&mut app, KeyCode::Esc);
-    assert!(app.query.search.is_none());
-    assert_eq!(app.users_total, all);
-    assert_eq!(app.message, Some(("showing all users".into(), false)));
+    assert_eq!(a.users.total, Some(2));
+    press(&mut a, KeyCode::Char('f'));
+    assert_eq!(a.users.filter, None);
 }
 
 #[test]
-fn f_cycles_the_licence_filters() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    let filters = app.filters();
-    assert!(filters.len() >= 3);
-    for (label, licence, term) in &filters {
-        press(&mut app, KeyCode::Char('f'));
-        assert_eq!(app.query.licence.as_deref(), Some(licence.as_str()));
-        assert_eq!(app.query.term, Some(*term));
-        let want = format!("{licence} ({term})");
-        assert!(
-            app.users
-                .iter()
-                .all(|u| u.licence.as_deref() == Some(want.as_str())),
-            "filter {label}: {:?}",
-            app.users
-                .iter()
-                .map(|u| u.licence.clone())
-                .collect::<Vec<_>>()
-        );
-        assert_screen_has(&screen(&app, 120, 40), label);
+fn end_on_a_huge_list_reads_the_last_page_not_every_page() {
+    let f = fake(100_000, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    let before = calls_with(&f, "users_page").len();
+    let start = std::time::Instant::now();
+    press(&mut a, KeyCode::End);
+    assert!(start.elapsed().as_secs() < 2);
+    let reads = calls_with(&f, "users_page");
+    assert_eq!(reads.len(), before + 1, "{:?}", &reads[before..]);
+    assert!(reads.last().expect("a read").contains("backward=true"));
+    assert_eq!(a.users.sel, 99_999);
+    assert_eq!(a.users.selected().expect("a row").name, "user99999");
+    assert_has(&screen(&a, 80, 24), "100000 of 100000");
+    // Up a page from there reads the page before, and Home the first.
+    for _ in 0..20 {
+        press(&mut a, KeyCode::PageUp);
     }
-    // Once more: back to every licence.
-    press(&mut app, KeyCode::Char('f'));
-    assert_eq!(app.filter, 0);
-    assert!(app.query.licence.is_none() && app.query.term.is_none());
-    assert_screen_has(&screen(&app, 120, 40), "all licences");
-    // Esc also drops a filter.
-    press(&mut app, KeyCode::Char('f'));
-    press(&mut app, KeyCode::Esc);
-    assert_eq!(app.filter, 0);
-    assert!(app.query.licence.is_none());
-}
-
-#[test]
-fn n_adds_a_user_through_the_form() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    press(&mut app, KeyCode::Char('n'));
-    assert_eq!(form(&app).purpose, Purpose::AddUser);
-    type_text(&mut app, "zara.new");
-    press(&mut app, KeyCode::Tab);
-    assert_eq!(form(&app).fields[1].value, "Engineer");
-    press(&mut app, KeyCode::Right);
-    assert_eq!(form(&app).fields[1].value, "Engineer with diary");
-    press(&mut app, KeyCode::Tab);
-    // The first Right on an empty choice picks the first choice.
-    press(&mut app, KeyCode::Right);
-    assert_eq!(form(&app).fields[2].value, "Jobs User");
-    press(&mut app, KeyCode::Tab);
-    press(&mut app, KeyCode::Right);
-    assert_eq!(form(&app).fields[3].value, "contracted");
-    press(&mut app, KeyCode::Tab);
-    type_text(&mut app, "zara@example.com");
-    press(&mut app, KeyCode::Enter);
-
-    assert!(app.popup.is_none(), "the form closed: {:?}", app.popup);
-    assert_eq!(app.message, Some(("zara.new added".into(), false)));
-    let u = site.user("zara.new");
-    assert_eq!(u.role, store::Role::EngineerWithDiary);
-    assert_eq!(u.email, "zara@example.com");
-    assert_eq!(u.state, UserState::Active);
+    assert!(a.users.sel < 99_999 - 200);
     assert_eq!(
-        u.seat
-            .as_ref()
-            .map(|s| (s.licence.as_str(), s.term.as_str())),
-        Some(("User", "contracted"))
+        a.users.selected().expect("a row").name,
+        format!("user{:05}", a.users.sel)
     );
-    assert!(app.users.iter().any(|r| r.name == "zara.new"));
+    press(&mut a, KeyCode::Home);
+    assert_eq!(a.users.sel, 0);
+    assert_has(&screen(&a, 80, 24), "1 of 100000");
 }
 
 #[test]
-fn a_refused_new_user_keeps_the_form_with_the_reason() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    press(&mut app, KeyCode::Char('n'));
-    type_text(&mut app, "alice.morgan");
-    press(&mut app, KeyCode::Enter);
-    let f = form(&app);
-    assert!(f.error.is_some(), "a user of that name exists");
-    assert_eq!(f.fields[0].value, "alice.morgan", "what was typed stays");
-    let err = f.error.clone().unwrap_or_default();
-    assert!(err.contains("taken"), "{err}");
-    let shown = screen(&app, 120, 40);
-    assert_screen_has(&shown, "! username \"alice.morgan\" is taken");
-}
-
-#[test]
-fn e_edits_the_selected_user() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    select_user(&mut app, "alice.morgan");
-    press(&mut app, KeyCode::Char('e'));
-    let f = form(&app);
-    assert_eq!(f.purpose, Purpose::EditUser("alice.morgan".into()));
-    assert_eq!(f.title, "Edit alice.morgan");
-    assert_eq!(f.fields[0].value, "Engineer");
-    assert_eq!(f.fields[1].value, "Jobs User");
-    assert_eq!(f.fields[2].value, "contracted");
-    // Role: Senior engineer (three along).
-    for _ in 0..3 {
-        press(&mut app, KeyCode::Right);
+fn down_and_pgdn_page_through_across_boundaries() {
+    let f = fake(450, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    for _ in 0..40 {
+        press(&mut a, KeyCode::PageDown);
     }
-    assert_eq!(form(&app).fields[0].value, "Senior engineer");
-    press(&mut app, KeyCode::Enter);
-    assert!(app.popup.is_none(), "{:?}", app.popup);
-    assert_eq!(app.message, Some(("alice.morgan changed".into(), false)));
-    let u = site.user("alice.morgan");
-    assert_eq!(u.role, store::Role::SeniorEngineer);
+    assert_eq!(a.users.sel, 449);
+    assert_eq!(a.users.selected().expect("row").name, "user00449");
+    for _ in 0..449 {
+        press(&mut a, KeyCode::Up);
+    }
+    assert_eq!(a.users.sel, 0);
+    assert_eq!(a.users.selected().expect("row").name, "user00000");
+}
+
+#[test]
+fn s_sorts_users_z_to_a_across_every_page() {
+    let f = fake(450, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.users.selected().expect("row").name, "user00449");
     assert_eq!(
-        u.seat.as_ref().map(|s| s.term.as_str()),
-        Some("contracted"),
-        "the seat is unchanged"
+        a.message.as_ref().map(|m| m.0.as_str()),
+        Some("sorted by name, Z to A")
     );
-    let row = app.users.iter().find(|r| r.name == "alice.morgan").unwrap();
-    assert_eq!(row.role, "Senior engineer");
+    for _ in 0..250 {
+        press(&mut a, KeyCode::Down);
+    }
+    assert_eq!(a.users.selected().expect("row").name, "user00199");
+    press(&mut a, KeyCode::End);
+    assert_eq!(a.users.selected().expect("row").name, "user00000");
+    assert_eq!(a.users.sel, 449);
+    for _ in 0..300 {
+        press(&mut a, KeyCode::Up);
+    }
+    assert_eq!(a.users.selected().expect("row").name, "user00300");
+    press(&mut a, KeyCode::Home);
+    assert_eq!(a.users.selected().expect("row").name, "user00449");
+    assert_has(&screen(&a, 80, 24), "Z to A");
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.users.selected().expect("row").name, "user00000");
 }
 
 #[test]
-fn d_then_y_deactivates_and_n_cancels() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    select_user(&mut app, "dan.morgan");
-    press(&mut app, KeyCode::Char('d'));
-    assert!(matches!(
-        &app.popup,
-        Some(Popup::Confirm { action: Confirmed::Deactivate(n), .. }) if n == "dan.morgan"
-    ));
-    press(&mut app, KeyCode::Char('n'));
-    assert!(app.popup.is_none());
-    assert_eq!(site.user("dan.morgan").state, UserState::Active);
-
-    press(&mut app, KeyCode::Char('d'));
-    // Other keys leave the question open.
-    press(&mut app, KeyCode::Char('x'));
-    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
-    press(&mut app, KeyCode::Char('y'));
-    assert!(app.popup.is_none());
-    assert_eq!(site.user("dan.morgan").state, UserState::Inactive);
-    assert_eq!(app.message, Some(("dan.morgan deactivated".into(), false)));
-    let row = app.users.iter().find(|r| r.name == "dan.morgan").unwrap();
-    assert_eq!(row.state, "inactive");
+fn s_shows_notifications_oldest_first() {
+    let f = fake(5, 450);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.status.selected().expect("event").seq, 1);
+    for _ in 0..250 {
+        press(&mut a, KeyCode::Down);
+    }
+    assert_eq!(a.status.selected().expect("event").seq, 251);
+    press(&mut a, KeyCode::End);
+    assert_eq!(a.status.selected().expect("event").seq, 450);
+    press(&mut a, KeyCode::Home);
+    assert_eq!(a.status.selected().expect("event").seq, 1);
+    assert_has(&screen(&a, 80, 24), "oldest first");
 }
 
 #[test]
-fn a_activates_the_selected_user() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    // Left in month three on a contracted seat, which has room.
-    assert_eq!(site.user("kate.morgan").state, UserState::Inactive);
-    select_user(&mut app, "kate.morgan");
-    press(&mut app, KeyCode::Char('a'));
-    assert_eq!(site.user("kate.morgan").state, UserState::Active);
-    assert_eq!(app.message, Some(("kate.morgan activated".into(), false)));
-    let row = app.users.iter().find(|r| r.name == "kate.morgan").unwrap();
-    assert_eq!(row.state, "active");
+fn every_notification_is_reachable_and_paged() {
+    let f = fake(5, 1000);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    assert_eq!(a.status.total, 1000);
+    press(&mut a, KeyCode::End);
+    assert_eq!(a.status.sel, 999);
+    assert_eq!(a.status.selected().expect("an event").seq, 1);
+    let s = screen(&a, 120, 40);
+    assert_has(&s, "1000 of 1000");
+    assert_has(&s, "Event 1 ");
+    press(&mut a, KeyCode::Home);
+    assert_eq!(a.status.selected().expect("an event").seq, 1000);
+    assert!(calls_with(&f, "events 200").len() >= 3);
 }
 
 #[test]
-fn b_quotes_then_y_records_the_purchase() {
-    let site = site(40);
-    let mut app = site.app();
-    select_pool(&mut app, "Jobs User", "monthly");
-    assert_eq!(pool(&app, "Jobs User", "monthly").pending, 0);
-    press(&mut app, KeyCode::Char('b'));
-    let f = form(&app);
-    assert_eq!(f.purpose, Purpose::Buy);
-    assert_eq!(
-        f.fields
-            .iter()
-            .map(|f| f.value.as_str())
-            .collect::<Vec<_>>(),
-        ["Jobs User", "monthly", "1"]
-    );
-    assert_eq!(f.focus, 2, "the cursor starts on the count");
-    clear_field(&mut app);
-    type_text(&mut app, "3");
-    press(&mut app, KeyCode::Enter);
+fn finished_and_type_are_in_the_description_when_narrow() {
+    let f = fake(5, 30);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "#30 Event 30 by owner, finished");
+    assert_has(&s, ", user");
+    let s = screen(&a, 120, 40);
+    assert_has(&s, "Finished");
+    assert_has(&s, "Type");
+    press(&mut a, KeyCode::Enter);
+    match a.popups.last() {
+        Some(Popup::Details(d)) => assert!(d.lines.iter().any(|l| l.contains("Its second line."))),
+        other => panic!("{other:?}"),
+    }
+}
 
-    let Some(Popup::Confirm {
-        title,
-        lines,
-        action,
-    }) = &app.popup
-    else {
-        panic!("expected the quote, got {:?}", app.popup)
+#[test]
+fn next_expiry_in_grace_says_what_stands() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    let s = screen(&a, 120, 40);
+    assert!(!s.contains("Expiry   none"), "{s}");
+    assert_has(&s, "terminates 2026-12-14");
+    // At 80 columns too, where the box is narrow: the date comes first.
+    assert_has(&screen(&a, 80, 24), "terminates 2026-12-14");
+}
+
+#[test]
+fn numbers_are_never_cut_at_any_width() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    for (w, h) in [(60, 20), (80, 23), (80, 24), (200, 50)] {
+        let s = screen(&a, w, h);
+        assert_has(&s, "100000");
+        assert_has(&s, "99990");
+    }
+    a.tab = Tab::Status;
+    for (w, h) in [(60, 20), (80, 24)] {
+        let s = screen(&a, w, h);
+        assert_has(&s, "100000");
+        assert_has(&s, "99999");
+    }
+}
+
+#[test]
+fn the_contract_that_ended_is_flagged_and_reductions_are_shown() {
+    let f = fake(5, 5);
+    let a = app(&f);
+    let s = screen(&a, 120, 40);
+    assert_has(&s, "2026-06-30 ENDED");
+    assert_has(&s, "to 10 from");
+    assert_has(&screen(&a, 200, 50), "OVER 2, to 10 from 2027-01-01");
+}
+
+#[test]
+fn buying_shows_the_cost_the_commitment_and_the_email_then_records() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('b'));
+    assert_eq!(form_text(&a, 2), "1");
+    press(&mut a, KeyCode::Backspace);
+    type_text(&mut a, "3");
+    press(&mut a, KeyCode::Enter);
+    let lines = match a.popups.last() {
+        Some(Popup::Confirm(c)) => c.lines.join("\n"),
+        other => panic!("expected the cost first, got {other:?}"),
     };
-    assert_eq!(title, "Save this request?");
+    assert!(lines.contains("This is a commitment"), "{lines}");
+    assert!(lines.contains("licences@fakes.test"), "{lines}");
+    assert!(lines.contains("24.19"), "{lines}");
     assert!(
-        lines[0].starts_with("Buy 3 Jobs User (monthly) seats"),
-        "{lines:?}"
+        calls_with(&f, "request").is_empty(),
+        "nothing saved before y"
     );
-    assert!(
-        lines.iter().any(|l| l.starts_with("Cost breakdown (")),
-        "{lines:?}"
-    );
-    assert!(
-        lines.iter().any(|l| l.starts_with("  Total now: ")),
-        "{lines:?}"
-    );
-    assert!(
-        matches!(action, Confirmed::Seats { count: 3, .. }),
-        "{action:?}"
-    );
-    let shown = screen(&app, 120, 40);
-    assert_screen_has(&shown, "Cost breakdown");
-    assert_screen_has(&shown, strings::HINTS_CONFIRM);
-
-    press(&mut app, KeyCode::Char('y'));
-    assert!(app.popup.is_none());
-    let (msg, error) = app.message.clone().expect("a message");
-    assert!(!error && msg.starts_with("request "), "{msg}");
-    assert_eq!(pool(&app, "Jobs User", "monthly").pending, 3);
-    // The pools table: Total, InUse, Avail, Pend. after the term.
-    for (w, h) in SIZES {
-        let shown = screen(&app, w, h);
-        let row = shown
-            .lines()
-            .find(|l| l.contains("Jobs User") && l.contains("monthly"))
-            .expect("the pool's row");
-        let cols: Vec<&str> = row
-            .split_whitespace()
-            .skip_while(|t| *t != "monthly")
-            .skip(1)
-            .take(4)
-            .collect();
-        assert_eq!(cols, ["8", "10", "0", "3"], "{w}x{h}: {row}");
-    }
-
-    // On a pool with nothing over-allocated, the state column says pending.
-    select_pool(&mut app, "Jobs User", "contracted");
-    press(&mut app, KeyCode::Char('b'));
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Char('y'));
-    assert_eq!(pool(&app, "Jobs User", "contracted").pending, 1);
-    let shown = screen(&app, 120, 40);
-    let row = shown
-        .lines()
-        .find(|l| l.contains("Jobs User") && l.contains("contracted"))
-        .expect("the pool's row");
-    assert!(
-        row.trim_end_matches('│').trim_end().ends_with("pending"),
-        "{row}"
-    );
-}
-
-#[test]
-fn b_with_a_bad_count_or_esc_changes_nothing() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('b'));
-    clear_field(&mut app);
-    type_text(&mut app, "many");
-    press(&mut app, KeyCode::Enter);
+    press(&mut a, KeyCode::Char('y'));
     assert_eq!(
-        form(&app).error.as_deref(),
-        Some("\"many\" is not a number of seats")
+        calls_with(&f, "request"),
+        vec!["request Jobs User contracted Add 3"]
     );
-    press(&mut app, KeyCode::Esc);
-    assert!(app.popup.is_none());
-    assert_eq!(
-        app.message,
-        Some(("cancelled; nothing was changed".into(), false))
-    );
-    // Quote, then n: nothing recorded.
-    press(&mut app, KeyCode::Char('b'));
-    press(&mut app, KeyCode::Enter);
-    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
-    press(&mut app, KeyCode::Esc);
-    assert!(app.popup.is_none());
+    assert!(a.popups.is_empty());
+    // The whole file name is on screen, even at 80 columns.
+    let s = screen(&a, 80, 24).replace('\n', " ");
+    let squeezed: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        app.status
-            .as_ref()
-            .unwrap()
-            .pools
-            .iter()
-            .all(|p| p.pending == 0)
+        squeezed.contains("REQ-1-a-long-file-name.eml"),
+        "the file name is cut:\n{}",
+        screen(&a, 80, 24)
     );
 }
 
 #[test]
-fn x_on_contracted_seats_outside_the_window_is_refused_in_the_form() {
-    let site = site(40);
-    let mut app = site.app();
-    select_pool(&mut app, "Jobs User", "contracted");
-    press(&mut app, KeyCode::Char('x'));
-    assert_eq!(form(&app).purpose, Purpose::Remove);
-    press(&mut app, KeyCode::Enter);
-    let err = form(&app).error.clone().expect("refused");
-    assert!(err.to_lowercase().contains("window"), "{err}");
-    let shown = screen(&app, 120, 40);
-    assert_screen_has(&shown, "Remove seats");
-    assert_screen_has(&shown, "! ");
-    assert!(
-        app.status
-            .as_ref()
-            .unwrap()
-            .pools
-            .iter()
-            .all(|p| p.pending == 0)
-    );
-}
-
-#[test]
-fn i_with_a_bad_path_shows_the_error() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('i'));
-    assert_eq!(form(&app).purpose, Purpose::Import);
-    let missing = site._dir.path().join("no-such.lic");
-    type_text(&mut app, &missing.display().to_string());
-    press(&mut app, KeyCode::Enter);
-    let err = form(&app).error.clone().expect("an error");
-    assert!(err.contains("no-such.lic"), "{err}");
-    // A directory is not a licence either.
-    clear_field(&mut app);
-    type_text(&mut app, &site._dir.path().display().to_string());
-    press(&mut app, KeyCode::Enter);
-    let err = form(&app).error.clone().expect("an error");
-    assert!(err.contains("is a directory"), "{err}");
-    press(&mut app, KeyCode::Esc);
-    assert!(app.popup.is_none());
-}
-
-#[test]
-fn enter_shows_a_pools_details() {
-    let site = site(40);
-    let mut app = site.app();
-    select_pool(&mut app, "Jobs User", "monthly");
-    press(&mut app, KeyCode::Enter);
-    let Some(Popup::Details { title, lines }) = &app.popup else {
-        panic!("expected details, got {:?}", app.popup)
+fn buying_after_a_scheduled_reduction_says_it_cancels_it() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Char('b'));
+    press(&mut a, KeyCode::Enter);
+    let lines = match a.popups.last() {
+        Some(Popup::Confirm(c)) => c.lines.join("\n"),
+        other => panic!("{other:?}"),
     };
-    assert_eq!(title, "Jobs User (monthly)");
     assert!(
-        lines.iter().any(|l| l.starts_with("Over-allocated 2")),
-        "{lines:?}"
+        lines.contains("cancels the reduction to 10 seats"),
+        "{lines}"
     );
-    press(&mut app, KeyCode::Down);
-    assert!(app.popup.is_some(), "other keys leave it open");
-    press(&mut app, KeyCode::Esc);
-    assert!(app.popup.is_none());
+    assert!(
+        !lines.contains("commitment"),
+        "monthly is no commitment: {lines}"
+    );
 }
 
 #[test]
-fn help_opens_with_question_mark_and_closes_with_esc() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('?'));
-    assert_eq!(app.popup, Some(Popup::Help));
-    press(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.popup, Some(Popup::Help), "keys do not reach the tab");
-    assert_eq!(app.tab, Tab::Licences);
-    press(&mut app, KeyCode::Esc);
-    assert!(app.popup.is_none());
-    assert!(!app.quit, "Esc closes help, it does not quit");
+fn a_limited_pool_shows_its_limits() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    assert_has(&screen(&a, 120, 40), "limited");
+    press(&mut a, KeyCode::End);
+    press(&mut a, KeyCode::Enter);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Limited to");
+    assert_has(&s, "Attached files");
+    assert_has(&s, "Opportunities");
 }
 
 #[test]
-fn q_quits() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('q'));
-    assert!(app.quit);
+fn no_removal_below_one_seat_is_offered() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::End);
+    press(&mut a, KeyCode::Up);
+    press(&mut a, KeyCode::Char('x'));
+    assert!(a.popups.is_empty());
+    let (m, bad) = a.message.clone().expect("a reason");
+    assert!(bad);
+    assert!(m.contains("at least one stays"), "{m}");
 }
 
 #[test]
-fn q_in_a_form_is_text_not_quit() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    press(&mut app, KeyCode::Char('/'));
-    type_text(&mut app, "q");
-    assert!(!app.quit);
-    assert_eq!(form(&app).fields[0].value, "q");
+fn a_bad_count_keeps_the_form_with_the_reason() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('b'));
+    type_text(&mut a, "x");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(
+        form_error(&a).as_deref(),
+        Some("\"1x\" is not a number of seats")
+    );
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popups.is_empty());
+    assert!(calls_with(&f, "quote").is_empty());
 }
 
 #[test]
-fn ctrl_c_quits_even_in_a_popup() {
-    let site = site(40);
-    let mut app = site.app();
-    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert!(app.quit);
-
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('b'));
-    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert!(app.quit);
-}
-
-/// A store user "eng" with the engineer role, who may not see licences.
-fn engineer(site: &Site) -> App {
-    site.store
-        .as_user(OWNER)
-        .add_user(NewUser {
-            name: "eng".into(),
-            role: "engineer".into(),
-            licence: None,
-            term: None,
-            email: None,
-        })
-        .expect("add eng");
-    site.app_as("eng", COLOUR)
+fn import_refuses_devices_pipes_directories_and_big_files_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let e = read_licence("/dev/zero").expect_err("a device");
+    assert!(e.contains("is a device"), "{e}");
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let start = std::time::Instant::now();
+    let e = read_licence(fifo.to_str().expect("utf-8")).expect_err("a pipe");
+    assert!(start.elapsed().as_millis() < 500, "a pipe never blocks");
+    assert!(e.contains("is a named pipe"), "{e}");
+    let e = read_licence(dir.path().to_str().expect("utf-8")).expect_err("a dir");
+    assert!(e.contains("is a directory"), "{e}");
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![b'a'; licfile::constants::MAX_FILE_BYTES + 1]).expect("write");
+    let e = read_licence(big.to_str().expect("utf-8")).expect_err("too big");
+    assert!(e.contains("larger than any licence file"), "{e}");
+    let e = read_licence(dir.path().join("none").to_str().expect("utf-8")).expect_err("missing");
+    assert!(e.contains("No such file"), "{e}");
 }
 
 #[test]
-fn an_operator_without_the_licence_role_sees_the_denial() {
-    let site = site(40);
-    let mut app = engineer(&site);
-    assert!(app.denied.is_some());
-    assert!(app.status.is_none());
-    assert!(app.licences.is_empty());
-    assert!(app.users.is_empty());
-    let shown = screen(&app, 120, 40);
-    assert_screen_has(&shown, strings::NO_LICENCE_ROLE);
-    assert!(!shown.contains("Jobs User"), "no licence data:\n{shown}");
-    press(&mut app, KeyCode::Char('b'));
-    assert!(app.popup.is_none());
-    assert!(matches!(app.message, Some((_, true))));
-    press(&mut app, KeyCode::Char('3'));
-    let shown = screen(&app, 120, 40);
-    assert_screen_has(&shown, strings::NO_LICENCE_ROLE);
-    assert!(!shown.contains("alice.morgan"), "no users:\n{shown}");
-    press(&mut app, KeyCode::Char('n'));
-    assert!(app.popup.is_none());
-    press(&mut app, KeyCode::Char('2'));
-    let shown = screen(&app, 120, 40);
-    // Wrapped in the Database box.
-    assert_screen_has(&shown, "Only Owner/manager and Financial office");
-    assert_screen_has(&shown, "staff see licences.");
-    assert_screen_has(&shown, "operator eng");
-    press(&mut app, KeyCode::Char('1'));
-    app.message = None;
-    snapshot!("denied_licences_80x24", screen(&app, 80, 24));
+fn import_from_the_form_keeps_the_form_with_the_reason() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('i'));
+    type_text(&mut a, "/dev/zero");
+    press(&mut a, KeyCode::Enter);
+    let e = form_error(&a).expect("an error");
+    assert!(e.contains("is a device"), "{e}");
+    assert!(
+        calls_with(&f, "import").is_empty(),
+        "the store is not asked"
+    );
 }
 
-// ---------------------------------------------------------------- snapshots
-
-const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
-
-fn snap_sizes(app: &App, name: &str) {
-    for (w, h) in SIZES {
-        snapshot!(format!("{name}_{w}x{h}"), screen(app, w, h));
+#[test]
+fn tilde_is_home_in_paths() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    if home.is_empty() {
+        return;
     }
+    assert_eq!(
+        super::components::form::expand_home("~/lic.txt"),
+        format!("{}/lic.txt", home.trim_end_matches('/'))
+    );
+    assert_eq!(super::components::form::expand_home("~"), home);
+    assert_eq!(super::components::form::expand_home("a/~/b"), "a/~/b");
+}
+
+#[test]
+fn a_lost_service_is_shown_and_healed_not_taken_for_a_refusal() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    *f.gone.lock().expect("gone") = true;
+    a.run(Job::Reload);
+    assert!(a.data.disconnected.is_some());
+    assert!(
+        a.data.denied.is_none(),
+        "a broken pipe is no missing permission"
+    );
+    assert!(a.data.status.is_some(), "what was read stays shown");
+    assert_has(&screen(&a, 80, 24), "disconnected — reconnecting");
+    let g = fake(7, 5);
+    a.reconnected(g.clone());
+    assert!(a.data.disconnected.is_none());
+    assert_eq!(a.users.total, Some(7));
+}
+
+#[test]
+fn the_user_detail_view_shows_edits_and_deletes() {
+    let f = fake(30, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Enter);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "user00000@example.test");
+    assert_has(&s, "Senior engineer");
+    assert_has(&s, "CRM module");
+    press(&mut a, KeyCode::Char('e'));
+    ctrl(&mut a, 'u');
+    type_text(&mut a, "new@example.test");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(
+        calls_with(&f, "set_user"),
+        vec![
+            "set_user user00000 email=Some(\"new@example.test\") add=[] remove=[] role=None licence=None"
+        ]
+    );
+    assert!(matches!(a.popups.last(), Some(Popup::User(v)) if v.user.email == "new@example.test"));
+    press(&mut a, KeyCode::Char('D'));
+    assert!(matches!(a.popups.last(), Some(Popup::Confirm(_))));
+    press(&mut a, KeyCode::Char('n'));
+    assert!(calls_with(&f, "delete").is_empty());
+    press(&mut a, KeyCode::Char('D'));
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(calls_with(&f, "delete"), vec!["delete user00000"]);
+    assert!(a.popups.is_empty());
+}
+
+#[test]
+fn system_licences_and_their_descriptions_are_reachable_at_80x24() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('l'));
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Web services");
+    assert_has(&s, "The web services API for integrations.");
+}
+
+#[test]
+fn the_add_ons_popup_scrolls() {
+    let f = fake(1000, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('m'));
+    let first = screen(&a, 80, 24);
+    press(&mut a, KeyCode::End);
+    let last = screen(&a, 80, 24);
+    assert_ne!(first, last);
+    assert_has(&last, "user00994");
+}
+
+#[test]
+fn the_help_and_the_footer_come_from_the_key_bindings() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.keys.buy = super::keys::Binding {
+        keys: vec![super::keys::Key::ch('+')],
+    };
+    assert_has(&screen(&a, 120, 40), "+ buy");
+    press(&mut a, KeyCode::Char('+'));
+    assert!(matches!(a.popups.last(), Some(Popup::Form(_))));
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('?'));
+    let s = screen(&a, 120, 40);
+    assert_has(&s, "+ ");
+    assert_has(&s, "buy seats, add-ons or integrations");
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popups.is_empty());
+}
+
+#[test]
+fn an_operator_without_the_role_sees_the_denial() {
+    let mut f = Fake::new(5, 5);
+    f.denied = true;
+    let f = Arc::new(f);
+    let mut a = app(&f);
+    assert!(a.data.denied.is_some());
+    assert_has(&screen(&a, 80, 24), "Only Owner/manager");
+    press(&mut a, KeyCode::Char('b'));
+    assert!(a.popups.is_empty());
+    assert!(a.message.as_ref().is_some_and(|(_, bad)| *bad));
+    press(&mut a, KeyCode::Char('3'));
+    assert_eq!(a.tab, Tab::Users);
+    press(&mut a, KeyCode::Char('n'));
+    assert!(a.popups.is_empty());
+    assert!(
+        a.message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("may not"))
+    );
+    // Tabs still switch from a tab that is denied.
+    press(&mut a, KeyCode::Char('2'));
+    assert_eq!(a.tab, Tab::Status);
+}
+
+// ------------------------------------------------------ sizes and snapshots
+
+#[test]
+fn every_size_from_60x20_lays_out_and_smaller_says_so() {
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    for tab in [Tab::Licences, Tab::Status, Tab::Users] {
+        a.tab = tab;
+        for (w, h) in [(60, 20), (80, 23), (80, 24), (100, 30), (200, 50)] {
+            let s = screen(&a, w, h);
+            assert!(!s.contains("too small"), "{w}x{h}:\n{s}");
+            assert_has(&s, "Licences");
+        }
+    }
+    assert_has(&screen(&a, 59, 20), "too small");
+    assert_has(&screen(&a, 60, 19), "too small");
+}
+
+/// Asserts a snapshot of the screen at 80x24 and 120x40.
+fn snap(a: &App, name: &str) {
+    insta::assert_snapshot!(format!("{name}_80x24"), screen(a, 80, 24));
+    insta::assert_snapshot!(format!("{name}_120x40"), screen(a, 120, 40));
 }
 
 #[test]
 fn snapshot_tabs() {
-    let site = site(40);
-    let mut app = site.app();
-    snap_sizes(&app, "tab_licences");
-    press(&mut app, KeyCode::Char('2'));
-    snap_sizes(&app, "tab_status");
-    press(&mut app, KeyCode::Char('3'));
-    snap_sizes(&app, "tab_users");
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    snap(&a, "tab_licences");
+    a.tab = Tab::Status;
+    snap(&a, "tab_status");
+    a.tab = Tab::Users;
+    snap(&a, "tab_users");
+    press(&mut a, KeyCode::Char('/'));
+    type_text(&mut a, "user001");
+    snap(&a, "tab_users_filtering");
+    insta::assert_snapshot!("tab_users_60x20", screen(&a, 60, 20));
+    a.tab = Tab::Licences;
+    insta::assert_snapshot!("tab_licences_60x20", screen(&a, 60, 20));
+    insta::assert_snapshot!("tab_licences_80x23", screen(&a, 80, 23));
+    a.tab = Tab::Status;
+    insta::assert_snapshot!("tab_status_60x20", screen(&a, 60, 20));
+    insta::assert_snapshot!("too_small_59x19", screen(&a, 59, 19));
 }
 
 #[test]
 fn snapshot_popups() {
-    let site = site(40);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('?'));
-    snap_sizes(&app, "popup_help");
-    press(&mut app, KeyCode::Esc);
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('?'));
+    snap(&a, "popup_help");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Enter);
+    snap(&a, "popup_details");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('b'));
+    snap(&a, "popup_form_buy");
+    press(&mut a, KeyCode::Enter);
+    snap(&a, "popup_confirm_buy");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('l'));
+    snap(&a, "popup_system_licences");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('i'));
+    type_text(&mut a, "/dev/zero");
+    press(&mut a, KeyCode::Enter);
+    snap(&a, "popup_form_import_refused");
+    press(&mut a, KeyCode::Esc);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('n'));
+    snap(&a, "popup_form_new_user");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Enter);
+    snap(&a, "popup_user");
+    press(&mut a, KeyCode::Char('e'));
+    snap(&a, "popup_form_user_details");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('D'));
+    snap(&a, "popup_confirm_delete");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('m'));
+    snap(&a, "popup_add_ons");
+    press(&mut a, KeyCode::Esc);
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Enter);
+    snap(&a, "popup_notification");
+}
 
-    select_pool(&mut app, "Jobs User", "monthly");
-    press(&mut app, KeyCode::Enter);
-    snap_sizes(&app, "popup_details");
-    press(&mut app, KeyCode::Esc);
+// ------------------------------------------------------ styles
 
-    press(&mut app, KeyCode::Char('b'));
-    clear_field(&mut app);
-    type_text(&mut app, "3");
-    snap_sizes(&app, "popup_form_buy");
-    press(&mut app, KeyCode::Enter);
-    snap_sizes(&app, "popup_confirm_buy");
-    press(&mut app, KeyCode::Esc);
-
-    press(&mut app, KeyCode::Char('3'));
-    press(&mut app, KeyCode::Char('n'));
-    type_text(&mut app, "zara.new");
-    press(&mut app, KeyCode::Tab);
-    snap_sizes(&app, "popup_form_new_user");
+#[test]
+fn over_allocation_is_red_with_colour_and_says_over_without() {
+    let f = fake(5, 5);
+    let a = app(&f);
+    let buf = render(&a, 120, 40);
+    let (x, y) = find(&buf, "OVER 2").expect("OVER 2 on screen");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+    let plain = App::new(f.clone(), PLAIN);
+    let buf = render(&plain, 120, 40);
+    let (x, y) = find(&buf, "OVER 2").expect("the word stays without colour");
+    assert_eq!(buf[(x, y)].fg, Color::Reset);
 }
 
 #[test]
-fn snapshot_terminal_too_small() {
-    let site = site(40);
-    let app = site.app();
-    let shown = screen(&app, 60, 20);
-    assert_screen_has(&shown, "too small");
-    snapshot!("too_small_60x20", shown);
-}
-
-// ---------------------------------------------------------------- styles
-
-#[test]
-fn over_allocated_users_are_red_with_colour_and_say_over_without() {
-    let site = site(40);
-    for colour in [true, false] {
-        let mut app = site.app_as(
-            OWNER,
-            Theme {
-                colour,
-                unicode: true,
-            },
-        );
-        press(&mut app, KeyCode::Char('3'));
-        press(&mut app, KeyCode::Char('/'));
-        type_text(&mut app, "new.starter");
-        press(&mut app, KeyCode::Enter);
-        // The first row is selected (and highlighted); the over-allocated ones are below it.
-        let over = app
-            .users
-            .iter()
-            .position(|u| u.over_allocated_until.is_some())
-            .expect("the demo has over-allocated users");
-        assert!(over > 0);
-        for (w, h) in SIZES {
-            let buf = render(&app, w, h);
-            let name = &app.users[over].name;
-            let (_, y) = find(&buf, name).expect("the user's row");
-            // "OVER until 2026-11-29"; at 80 columns "OVER 2026-11-29".
-            let until = app.users[over]
-                .over_allocated_until
-                .map(|d| d.to_string())
-                .unwrap_or_default();
-            let (x, y2) = find(&buf, "OVER ").expect("the State cell says OVER");
-            let row: String = (0..w).map(|x| buf[(x, y2)].symbol()).collect();
-            assert!(row.contains(&until), "{w}x{h}: the grace end shows: {row}");
-            assert_eq!(y, y2, "OVER is on {name}'s row");
-            let cell = &buf[(x, y)];
-            if colour {
-                assert_eq!(cell.fg, Color::Red, "{w}x{h}");
-                assert!(cell.modifier.contains(Modifier::BOLD));
-            } else {
-                assert_eq!(cell.fg, Color::Reset, "{w}x{h}: no colour");
-                assert_eq!(cell.bg, Color::Reset, "{w}x{h}: no colour");
-            }
-            // A row in good standing (not the selected one) is green with colour, plain without.
-            let ok = app
-                .users
-                .iter()
-                .skip(1)
-                .find(|u| u.state == "active" && u.over_allocated_until.is_none())
-                .expect("an active user in good standing");
-            let (_, y) = find(&buf, &ok.name).expect("that user's row");
-            let x = (0..w)
-                .find(|&x| {
-                    buf[(x, y)].symbol() == "a"
-                        && buf[(x + 1, y)].symbol() == "c"
-                        && buf[(x + 4, y)].symbol() == "v"
-                })
-                .expect("the word active on the row");
-            assert_eq!(
-                buf[(x, y)].fg,
-                if colour { Color::Green } else { Color::Reset }
-            );
-        }
-        // The pool's OVER mark on the Licences tab, too.
-        press(&mut app, KeyCode::Char('1'));
-        let buf = render(&app, 120, 40);
-        let (x, y) = find(&buf, "OVER 2").expect("the over-allocated pool");
-        assert_eq!(
-            buf[(x, y)].fg,
-            if colour { Color::Red } else { Color::Reset }
-        );
-    }
+fn grace_is_yellow_and_a_disconnection_red() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    let buf = render(&a, 120, 40);
+    let (x, y) = find(&buf, "GRACE").expect("the state");
+    assert_eq!(buf[(x, y)].fg, Color::Yellow);
+    *f.gone.lock().expect("gone") = true;
+    a.run(Job::Reload);
+    let buf = render(&a, 120, 40);
+    let (x, y) = find(&buf, "disconnected").expect("said");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
 }
 
 #[test]
-fn the_demo_badge_stands_out_with_and_without_colour() {
-    let site = site(40);
-    for colour in [true, false] {
-        let app = site.app_as(
-            OWNER,
-            Theme {
-                colour,
-                unicode: true,
-            },
-        );
-        let buf = render(&app, 80, 24);
-        let (x, y) = find(&buf, strings::DEMO_BADGE).expect("the DEMO badge");
-        assert_eq!(y, 0, "on the title line");
-        for dx in 0..strings::DEMO_BADGE.len() as u16 {
-            let cell = &buf[(x + dx, y)];
-            if colour {
-                assert_eq!(cell.bg, Color::Magenta);
-                assert_eq!(cell.fg, Color::White);
-            } else {
-                assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset));
-                assert!(cell.modifier.contains(Modifier::REVERSED));
-            }
-        }
-        assert_screen_has(&text(&buf), strings::DEMO_HINT);
-    }
-}
-
-#[test]
-fn without_colour_no_cell_is_coloured() {
-    let site = site(40);
-    let mut app = site.app_as(
-        OWNER,
-        Theme {
-            colour: false,
-            unicode: true,
-        },
-    );
-    for tab in ['1', '2', '3'] {
-        press(&mut app, KeyCode::Char(tab));
-        let buf = render(&app, 120, 40);
+fn without_colour_no_cell_is_coloured_and_borders_are_ascii() {
+    let f = fake(40, 40);
+    let mut a = App::new(f.clone(), PLAIN);
+    for tab in [Tab::Licences, Tab::Status, Tab::Users] {
+        a.tab = tab;
+        let buf = render(&a, 80, 24);
         for cell in buf.content() {
-            assert_eq!(
-                (cell.fg, cell.bg),
-                (Color::Reset, Color::Reset),
-                "tab {tab}: {:?}",
-                cell.symbol()
-            );
+            assert_eq!(cell.fg, Color::Reset, "{tab:?}");
+            assert_eq!(cell.bg, Color::Reset, "{tab:?}");
+            assert!(cell.symbol().is_ascii(), "{tab:?}: {:?}", cell.symbol());
         }
     }
 }
 
-#[test]
-fn without_unicode_borders_and_bars_are_ascii() {
-    let site = site(40);
-    let mut app = site.app_as(
-        OWNER,
-        Theme {
-            colour: true,
-            unicode: false,
-        },
-    );
-    for tab in ['1', '2', '3'] {
-        press(&mut app, KeyCode::Char(tab));
-        for (w, h) in SIZES {
-            let buf = render(&app, w, h);
-            let shown = text(&buf);
-            assert!(shown.is_ascii(), "tab {tab} at {w}x{h}:\n{shown}");
-            // The body's first box starts on the line after the title (two
-            // lines with the demo hint) and the tabs.
-            let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>();
-            assert_eq!(buf[(0, 3)].symbol(), "+", "top left:\n{shown}");
-            assert!(row(3).contains("--"), "a top border:\n{shown}");
-            assert_eq!(buf[(0, 4)].symbol(), "|", "a side:\n{shown}");
-        }
-    }
-    press(&mut app, KeyCode::Char('1'));
-    let shown = screen(&app, 120, 40);
-    assert!(shown.contains("####"), "bars are drawn with #:\n{shown}");
-    press(&mut app, KeyCode::Char('?'));
-    assert!(screen(&app, 80, 24).is_ascii());
+// ------------------------------------------------------ on a real store
+
+/// A demo store of `users` users on a fixed clock, through the real adapter.
+fn demo(users: usize) -> (tempfile::TempDir, Arc<store::Store>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(store::FixedClock::new(
+        "2026-11-22T10:00:00Z".parse().expect("a time"),
+    ));
+    let st = store::demo::create_demo(&dir.path().join("st"), users, 2, "owner", clock)
+        .expect("demo store");
+    (dir, Arc::new(st))
 }
 
-#[test]
-fn going_back_up_moves_the_selection_within_the_window() {
-    let site = site(60);
-    let mut app = site.app();
-    press(&mut app, KeyCode::Char('3'));
-    let row_of = |app: &App| {
-        let buf = render(app, 80, 24);
-        let name = app.selected_user().expect("a selected user").name.clone();
-        find(&buf, &format!(">{name}"))
-            .or_else(|| find(&buf, &name))
-            .unwrap_or_else(|| panic!("{name} is not on screen:\n{}", text(&buf)))
-            .1
+fn real(st: &Arc<store::Store>) -> App {
+    let api = store::Local {
+        store: st.clone(),
+        operator: "owner".into(),
     };
-    // Well past the first screen: the window has scrolled, the selection is at its bottom.
-    for _ in 0..40 {
-        press(&mut app, KeyCode::Down);
-        row_of(&app);
+    App::new(Arc::new(super::port::Real(Box::new(api))), COLOUR)
+}
+
+#[test]
+fn on_a_real_store_end_reads_the_same_last_page_as_paging_through() {
+    let (_dir, st) = demo(450);
+    let mut a = real(&st);
+    a.tab = Tab::Users;
+    let total = a.users.total.expect("a total") as usize;
+    press(&mut a, KeyCode::End);
+    assert_eq!(a.users.sel, total - 1);
+    let last_by_end = a.users.selected().expect("row").name.clone();
+    let mut b = real(&st);
+    b.tab = Tab::Users;
+    for _ in 0..total {
+        press(&mut b, KeyCode::Down);
     }
-    let bottom = row_of(&app);
-    // Up three rows: the window stays, the selection climbs three rows on screen.
-    for _ in 0..3 {
-        press(&mut app, KeyCode::Up);
-        row_of(&app);
+    assert_eq!(b.users.selected().expect("row").name, last_by_end);
+    // And back up from the end, page by page, to the first.
+    for _ in 0..total {
+        press(&mut a, KeyCode::Up);
     }
-    assert_eq!(row_of(&app), bottom - 3, "{}", screen(&app, 80, 24));
+    press(&mut b, KeyCode::Home);
+    assert_eq!(
+        a.users.selected().expect("row").name,
+        b.users.selected().expect("row").name
+    );
+    // Z to A starts where A to Z ends, and ends where it starts.
+    let first = b.users.selected().expect("row").name.clone();
+    press(&mut b, KeyCode::Char('s'));
+    assert_eq!(b.users.selected().expect("row").name, last_by_end);
+    press(&mut b, KeyCode::End);
+    assert_eq!(b.users.selected().expect("row").name, first);
+}
+
+#[test]
+fn on_a_real_store_deactivate_and_the_no_licence_filter_work() {
+    let (_dir, st) = demo(40);
+    let mut a = real(&st);
+    a.tab = Tab::Users;
+    let name = a.users.selected().expect("row").name.clone();
+    press(&mut a, KeyCode::Char('d'));
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(
+        st.user(&name).expect("read").expect("user").state,
+        store::UserState::Inactive
+    );
+    let pools = a.data.status.as_ref().expect("status").pools.len();
+    for _ in 0..=pools {
+        press(&mut a, KeyCode::Char('f'));
+    }
+    assert_eq!(
+        a.users.filter,
+        Some(super::components::users::Filter::NoLicence)
+    );
+    assert!(a.users.rows.iter().all(|u| u.licence.is_none()));
+}
+
+// ------------------------------------------------------ off the drawing thread
+
+#[test]
+fn with_the_worker_keys_return_at_once_and_results_arrive() {
+    let f = fake(500, 5);
+    let mut a = app(&f);
+    a.worker = Some(super::perform::Worker::start());
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('/'));
+    // A read per key, sent without waiting; the spinner counts them.
+    type_text(&mut a, "user0049");
+    assert!(a.busy > 0);
+    let start = std::time::Instant::now();
+    while a.busy > 0 {
+        a.poll_worker();
+        assert!(start.elapsed().as_secs() < 5, "the worker answers");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Only the last key's read counts, whatever order the others ended in.
+    assert_eq!(a.users.total, Some(10));
+    assert_eq!(a.users.rows[0].name, "user00490");
+    assert_has(&screen(&a, 80, 24), "Filter: user0049");
 }
