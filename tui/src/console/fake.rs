@@ -378,6 +378,7 @@ impl ConsoleStore for Fake {
                 }],
                 total: Decimal::new(2419, 2),
                 currency: "EUR".into(),
+                months: vec![],
             },
             notes: vec![],
         })
