@@ -3,7 +3,7 @@
 //! Any program on the host can use it (the licensed product, a script); the
 //! service decides who the caller is from the kernel's peer credentials.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::Mutex;
@@ -26,15 +26,30 @@ pub struct Remote {
 }
 
 struct Conn {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+    /// Read through the buffer; written through `get_mut`, which leaves
+    /// what the buffer holds alone.
+    stream: BufReader<Box<dyn Transport>>,
+}
+
+/// A connected byte stream the protocol runs over: the service's Unix
+/// socket, or a TLS connection to its `--listen` address spoken in this
+/// process ([`crate::tls::connect_remote`]).
+pub trait Transport: Read + Write + Send {
+    /// Bounds how long a read waits (`None`: for ever).
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()>;
+}
+
+impl Transport for UnixStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()> {
+        UnixStream::set_read_timeout(self, timeout)
+    }
 }
 
 fn service_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Service(e.to_string())
 }
 
-fn read_line(reader: &mut BufReader<UnixStream>) -> Result<String> {
+fn read_line(reader: &mut BufReader<Box<dyn Transport>>) -> Result<String> {
     let mut line = String::new();
     let n = reader
         .by_ref()
@@ -48,8 +63,6 @@ fn read_line(reader: &mut BufReader<UnixStream>) -> Result<String> {
     }
     Ok(line)
 }
-
-use std::io::Read as _;
 
 impl Remote {
     /// Connects, and reads the service's greeting.
@@ -71,10 +84,15 @@ impl Remote {
     /// of a TLS connection ([`crate::tls::connect`]).
     pub fn over(stream: UnixStream, what: &str) -> Result<Remote> {
         let _ = what;
+        Remote::over_transport(Box::new(stream))
+    }
+
+    /// Speaks the protocol over any [`Transport`] already connected to the
+    /// service, and reads its greeting.
+    pub fn over_transport(stream: Box<dyn Transport>) -> Result<Remote> {
         stream
             .set_read_timeout(Some(Duration::from_secs(120)))
             .map_err(service_err)?;
-        let writer = stream.try_clone().map_err(service_err)?;
         let mut reader = BufReader::new(stream);
         let first = read_line(&mut reader)?;
         let hello: Hello = match serde_json::from_str(&first) {
@@ -101,7 +119,7 @@ impl Remote {
             )));
         }
         Ok(Remote {
-            conn: Mutex::new(Conn { reader, writer }),
+            conn: Mutex::new(Conn { stream: reader }),
             next_id: AtomicU64::new(1),
             hello,
         })
@@ -123,9 +141,12 @@ impl Remote {
         .map_err(service_err)?;
         line.push(b'\n');
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        conn.writer.write_all(&line).map_err(service_err)?;
+        let writer = conn.stream.get_mut();
+        writer.write_all(&line).map_err(service_err)?;
+        // A TLS stream holds what was written until flushed.
+        writer.flush().map_err(service_err)?;
         loop {
-            let text = read_line(&mut conn.reader)?;
+            let text = read_line(&mut conn.stream)?;
             if serde_json::from_str::<Push>(&text).is_ok() {
                 continue;
             }
@@ -168,14 +189,14 @@ impl Remote {
     /// The next pushed event, waiting up to `timeout`; `None` when none came.
     pub fn next_event(&self, timeout: Duration) -> Result<Option<Event>> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        conn.reader
+        conn.stream
             .get_ref()
             .set_read_timeout(Some(timeout))
             .map_err(service_err)?;
         let mut line = String::new();
-        let got = conn.reader.read_line(&mut line);
+        let got = conn.stream.read_line(&mut line);
         let _ = conn
-            .reader
+            .stream
             .get_ref()
             .set_read_timeout(Some(Duration::from_secs(120)));
         match got {

@@ -216,8 +216,36 @@ fn handshake<D>(conn: &mut rustls::ConnectionCommon<D>, tcp: &mut TcpStream) -> 
 
 /// Connects to `addr` (`HOST:PORT`) over TLS, presenting the client's
 /// certificate, and returns the plaintext end of a socket pair that carries
-/// the connection (a thread moves the bytes), for [`crate::client::Remote`].
+/// the connection (a thread moves the bytes), for a caller that needs a
+/// socket (one it polls, say). [`connect_remote`] speaks TLS in the caller's
+/// own thread instead, with no thread and no socket pair between.
 pub fn connect(addr: &str, files: &ClientFiles) -> Result<UnixStream> {
+    let (conn, tcp) = open(addr, files)?;
+    let (ours, theirs) = UnixStream::pair().map_err(|e| StoreError::Service(e.to_string()))?;
+    std::thread::Builder::new()
+        .name("tls-client".into())
+        .spawn(move || pump(rustls::Connection::Client(conn), tcp, theirs))
+        .map_err(|e| StoreError::Service(format!("cannot start the TLS thread: {e}")))?;
+    Ok(ours)
+}
+
+/// Connects to `addr` (`HOST:PORT`) over TLS, presenting the client's
+/// certificate, and speaks the protocol over it: the service's client, as
+/// [`crate::client::Remote::connect`] is for the socket.
+pub fn connect_remote(addr: &str, files: &ClientFiles) -> Result<crate::client::Remote> {
+    let (conn, tcp) = open(addr, files)?;
+    let _ = tcp.set_write_timeout(Some(Duration::from_secs(30)));
+    crate::client::Remote::over_transport(Box::new(rustls::StreamOwned::new(conn, tcp)))
+}
+
+impl crate::client::Transport for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.sock.set_read_timeout(timeout)
+    }
+}
+
+/// The TCP connection, the handshake, and the service's first words.
+fn open(addr: &str, files: &ClientFiles) -> Result<(rustls::ClientConnection, TcpStream)> {
     let config = client_config(files)?;
     let host = match addr.rsplit_once(':') {
         Some((h, _)) => h.trim_start_matches('[').trim_end_matches(']'),
@@ -240,12 +268,7 @@ pub fn connect(addr: &str, files: &ClientFiles) -> Result<UnixStream> {
     // the first thing that comes. Waiting for it here turns a refused
     // certificate into a clear message rather than a closed connection.
     first_words(&mut conn, &mut tcp).map_err(|e| StoreError::Service(format!("{addr}: {e}")))?;
-    let (ours, theirs) = UnixStream::pair().map_err(|e| StoreError::Service(e.to_string()))?;
-    std::thread::Builder::new()
-        .name("tls-client".into())
-        .spawn(move || pump(rustls::Connection::Client(conn), tcp, theirs))
-        .map_err(|e| StoreError::Service(format!("cannot start the TLS thread: {e}")))?;
-    Ok(ours)
+    Ok((conn, tcp))
 }
 
 /// Reads until the service's first plaintext arrives, or its refusal.

@@ -55,21 +55,28 @@ impl Term {
 
     /// [`Term::start`] in `dir`, where a store (and a service) may be already.
     fn start_in(dir: Dir, setup: Setup) -> Term {
-        Term::launch(dir, setup, "")
+        Term::launch(dir, setup, "", "")
     }
 
     /// [`Term::start_in`] with the console's clock at `when` (libfaketime,
     /// "YYYY-MM-DD HH:MM:SS" UTC), as a real clock would reach it.
     fn start_at(dir: Dir, setup: Setup, when: &str) -> Term {
-        Term::launch(dir, setup, &format!("TZ=UTC faketime {} ", sh_quote(when)))
+        Term::launch(
+            dir,
+            setup,
+            &format!("TZ=UTC faketime {} ", sh_quote(when)),
+            "",
+        )
     }
 
-    fn launch(dir: Dir, setup: Setup, prefix: &str) -> Term {
+    /// Runs the console with `prefix` before the command and `args` (quoted
+    /// already) before `--store st`.
+    fn launch(dir: Dir, setup: Setup, prefix: &str, args: &str) -> Term {
         let home = dir.path("home");
         std::fs::create_dir_all(&home).expect("home");
         let tessera = env!("CARGO_BIN_EXE_tessera");
         let script = format!(
-            "stty -g > before.stty; {prefix}{} --store st; code=$?; stty -g > after.stty; \
+            "stty -g > before.stty; {prefix}{} {args} --store st; code=$?; stty -g > after.stty; \
              echo CONSOLE-EXITED $code; exec sh",
             sh_quote(tessera)
         );
@@ -784,6 +791,21 @@ fn a_service_that_goes_away_under_an_open_console_is_healed() {
     assert!(out.status.success(), "{}", crate::util::stderr(&out));
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_console_reaches_a_service_on_another_host_over_mutual_tls() {
+    let (dir, mut service, addr) = crate::tls::setup();
+    // The engineer's certificate: the console acts as the store user it names.
+    let args = format!("--connect {addr} --tls-cert eng.pem --tls-key eng.key --tls-ca ca.pem");
+    let t = Term::launch(dir, WIDE, "", &args);
+    t.wait_for_within(&["via service", "operator tcarter", "q quit"], FIRST_FRAME);
+    // Roles apply exactly as over the socket: an engineer sees no licences.
+    t.keys(&["3"]);
+    t.wait_for(&["tcarter may not see licences", "tcarter is Engineer"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    service.signal_and_wait("TERM", Duration::from_secs(10));
 }
 
 #[test]

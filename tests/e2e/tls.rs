@@ -78,7 +78,7 @@ fn free_port() -> u16 {
 /// client certificates: `owner` (the login user, the store's Owner/manager),
 /// `eng` (tcarter), `stranger` (another CA's), `old` (expired), `revoked`
 /// (listed in `ca.crl`). The service listens on loopback with them.
-fn setup() -> (Dir, Service, String) {
+pub(crate) fn setup() -> (Dir, Service, String) {
     let d = Dir::new();
     d.site();
     d.st(&[

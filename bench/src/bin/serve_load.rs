@@ -85,10 +85,13 @@ fn open_stream(socket: &Path) -> Result<UnixStream, String> {
     }
 }
 
-/// A client on [`open_stream`].
+/// A client: on the socket, or over TLS spoken in the client's own thread
+/// (as a product on another host would), with no relay thread between.
 fn remote(socket: &Path) -> store::Result<Remote> {
-    let stream = open_stream(socket).map_err(store::StoreError::Service)?;
-    Remote::over(stream, &socket.display().to_string())
+    match TLS.get().and_then(Option::as_ref) {
+        Some((addr, files)) => store::tls::connect_remote(addr, files),
+        None => Remote::connect(socket),
+    }
 }
 
 /// How the connections are driven.

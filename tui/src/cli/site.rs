@@ -95,11 +95,14 @@ impl Route {
 pub fn connect_by(ctx: &Ctx) -> Result<(Box<dyn Api>, Route), Failure> {
     // Another host's service, or nothing: never this host's store instead.
     if let Some((addr, files)) = &ctx.connect {
-        let stream = store::tls::connect(addr, files).map_err(|e| Failure::Store {
-            code: store::Code::Unreachable,
-            message: format!("cannot reach the service at {addr}: {e}"),
+        let remote = store::tls::connect_remote(addr, files).map_err(|e| match e {
+            // The service answered and refused us: that is its word.
+            e @ StoreError::Remote { .. } => refused(e),
+            e => Failure::Store {
+                code: store::Code::Unreachable,
+                message: format!("cannot reach the service at {addr}: {e}"),
+            },
         })?;
-        let remote = Remote::over(stream, addr).map_err(refused)?;
         return Ok((Box::new(remote), Route::Service));
     }
     let socket = socket_path(ctx);

@@ -91,12 +91,36 @@ fn connect(ctx: &site::Ctx, wait: bool) -> Result<Backend, Failure> {
     let socket = site::socket_path(ctx);
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
-    if socket.exists()
-        && let Ok(remote) = Remote::connect(&socket)
-    {
+    // `--connect`: the service on another host, over mutual TLS, and never
+    // this host's store instead.
+    let service: Option<Box<dyn Fn() -> store::Result<Remote>>> = match &ctx.connect {
+        Some((addr, files)) => {
+            let (addr, files) = (addr.clone(), files.clone());
+            Some(Box::new(move || store::tls::connect_remote(&addr, &files)))
+        }
+        None if socket.exists() => {
+            let socket = socket.clone();
+            Some(Box::new(move || Remote::connect(&socket)))
+        }
+        None => None,
+    };
+    let remote = match &service {
+        Some(open) => match open() {
+            Ok(remote) => Some(remote),
+            Err(e) if ctx.connect.is_some() => {
+                return Err(Failure::Store {
+                    code: store::Code::Unreachable,
+                    message: format!("cannot reach the service: {e}"),
+                });
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
+    if let (Some(remote), Some(open)) = (remote, &service) {
         // A second connection carries the events, so requests never wait behind them.
         let mut threads = Vec::new();
-        match Remote::connect(&socket) {
+        match open() {
             Ok(events) if events.subscribe(None).is_ok() => {
                 let stop2 = stop.clone();
                 threads.push(std::thread::spawn(move || {
