@@ -25,8 +25,8 @@
 //!   ledger refuses once it knows the site's own key.
 //!
 //! What a site reports comes from its licence, as a site's store makes it:
-//! each pool's seats as licensed, a peak in use, a few daily users charged on
-//! a few days, metered use around each threshold, storage under the
+//! each pool's seats as licensed, a peak in use, up to a daily pool's seats in
+//! users charged on a few days each, metered use around each threshold, storage under the
 //! allowance; it varies from site to site and month to month. A report too
 //! large for one document is split into parts as the site splits it
 //! (`licfile::report::split`), each part its own file
@@ -240,7 +240,8 @@ impl Site {
         for p in l.seat_pools.iter().filter(|p| p.term == Term::Daily) {
             let mut parts = label(b"daily users");
             parts.push(p.licence.as_bytes());
-            let users = pick(13, &parts);
+            // No more users than the pool has seats: a daily seat is held by one user.
+            let users = pick(u64::from(p.count) + 1, &parts);
             let mut charged = Vec::new();
             for u in 0..users {
                 let name = format!("daily.{:03}", u + 1);
