@@ -322,7 +322,7 @@ impl Site {
             .first_day()
             .and_hms_opt(2, 0, 0)
             .map_or(0, |t| t.and_utc().timestamp());
-        let report = UsageReport {
+        UsageReport {
             serial: l.serial.clone(),
             report_id: report_id.clone(),
             part: 1,
@@ -342,8 +342,7 @@ impl Site {
                 audit_head,
                 previous_report: self.previous_report.replace(report_id),
             }),
-        };
-        report
+        }
     }
 }
 

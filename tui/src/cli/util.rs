@@ -276,3 +276,17 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
         out
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_the_items_at_every_size() {
+        for n in [0, 1, 63, 64, 129, 1_000, 10_001] {
+            let items: Vec<usize> = (0..n).collect();
+            let out = parallel_map(&items, |i| i * 3);
+            assert_eq!(out, items.iter().map(|i| i * 3).collect::<Vec<_>>(), "{n}");
+        }
+    }
+}
