@@ -397,13 +397,20 @@ fn run_batch(
         )));
     }
     let now = chrono::Utc::now();
-    let mut specs = Vec::new();
+    // Each line is parsed on its own (26 MB of JSON for 10,000 licences): on
+    // every core, the results and problems in the order of the lines.
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .collect();
+    let parsed = util::parallel_map(&lines, |(_, line)| {
+        LicenceSpec::from_json(line).map_err(|e| e.to_string())
+    });
+    let mut specs = Vec::with_capacity(lines.len());
     let mut problems = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match LicenceSpec::from_json(line) {
+    for ((i, _), spec) in lines.iter().zip(parsed) {
+        match spec {
             Ok(spec) => specs.push((i + 1, spec)),
             Err(e) => problems.push(format!("line {}: {e}", i + 1)),
         }
