@@ -16,6 +16,14 @@
 #   PG=postgresql://USER:PASSWORD@HOST:PORT/DB bench/ledger.sh
 #   N=1000 RUNS=5 bench/ledger.sh
 #   TESSERA=path/to/tessera GEN=path/to/ledger_reports bench/ledger.sh   # skip the builds
+#   TMPDIR=/dev/shm bench/ledger.sh                  # the files (and SQLite ledgers) on tmpfs
+#
+# Everything is made in a temporary directory under $TMPDIR (default /tmp).
+# On a shared ext4 file system where other work deletes many files (builds),
+# creating 10,000 licence files costs seconds of kernel time (ext4 skips
+# inodes freed in the last few minutes: docs/PERFORMANCE.md, sections 3 and
+# 11); the script warns when it sees that, and TMPDIR=/dev/shm takes the file
+# system out of the figures (but also SQLite's fsync: say which was used).
 #
 # What a round does, for each backend in turn (SQLite, then PostgreSQL; RUNS
 # rounds, default 3, so that noise falls on both alike):
