@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Time `tessera vendor issue --batch` of N licence specs (default 10,000):
 # a JSON Lines file derived from `tessera inspect --json` of an issued licence,
-# one line per serial. Runs RUNS times (default 3) into fresh directories and
-# prints each time and the median. Target (docs/PERFORMANCE.md): < 2 s.
+# one line per serial. Runs RUNS times (default 3), each into a fresh directory
+# and a fresh ledger (issuing records every licence in the vendor's ledger, and
+# a second run into the same ledger would be refused: its sequences are taken),
+# and prints each time and the median. Target (docs/PERFORMANCE.md, issue 12):
+# < 1 s. bench/ledger.sh measures the same on SQLite and PostgreSQL side by side.
 #
 #   bench/issue-batch.sh
 #   N=1000 RUNS=5 bench/issue-batch.sh
@@ -30,13 +33,15 @@ TESSERA=$(realpath "$TESSERA")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP"
+# The command line's ledger only: an environment's default ledger is never touched.
+unset TESSERA_LEDGER
 
 "$TESSERA" vendor keygen --out vendor >/dev/null
 # The example spec, issued on a fixed day and checked on a fixed day, so that the
 # check below holds whatever the machine's date.
 { echo 'issued_at = "2026-01-05T10:00:00Z"'; grep -v '^issued_at' "$ROOT/examples/licence.toml"; } >spec.toml
 AT=2026-06-01
-"$TESSERA" vendor issue --key vendor.key --out template.lic spec.toml >/dev/null
+"$TESSERA" vendor issue --key vendor.key --ledger "$TMP/template.sqlite" --out template.lic spec.toml >/dev/null
 
 # `inspect --json` of a licence is a valid spec. Pretty JSON never breaks a line
 # inside a string, so stripping indentation and newlines makes it one JSON line.
@@ -56,7 +61,8 @@ awk -v n="$N" -v line="$LINE" -v old="\"$SERIAL" 'BEGIN {
 }' >specs.jsonl
 say "specs.jsonl: $(wc -l <specs.jsonl) specs, $(wc -c <specs.jsonl) bytes"
 
-# Each run writes into a new directory, and all are removed only at exit.
+# Each run writes into a new directory and a new SQLite ledger beside it, and
+# all are removed only at exit.
 # Mind what ran before: ext4 will not reuse an inode freed in the last few
 # minutes, and find_inode_bit() -> recently_deleted() scans past every such
 # inode on each create, so 10,000 creates right after 10,000 deletes (a previous
@@ -67,7 +73,8 @@ TIMEFORMAT='%R %U %S'
 for ((r = 1; r <= RUNS; r++)); do
     mkdir "out.$r"
     sync
-    { time "$TESSERA" vendor issue --key vendor.key --batch specs.jsonl --out-dir "out.$r" >/dev/null; } 2>>times
+    { time "$TESSERA" vendor issue --key vendor.key --ledger "$TMP/ledger.$r.sqlite" \
+        --batch specs.jsonl --out-dir "out.$r" >/dev/null; } 2>>times
     files=$(find "out.$r" -name '*.lic' | wc -l)
     [ "$files" -eq "$N" ] || { say "error: $files licence files written, expected $N"; exit 1; }
     say "run $r: $(tail -1 times | awk '{printf "%.3f s (user %.3f s, sys %.3f s)", $1, $2, $3}')"
@@ -85,9 +92,9 @@ if awk -v u="$USER" -v s="$SYS" 'BEGIN {exit !(s > 3 * u)}'; then
     say "warning: system time is over 3x user time: the kernel was slow to create files"
     say "         (recently deleted inodes on ext4?); wait about 5 minutes and rerun"
 fi
-if awk -v r="$REAL" 'BEGIN {exit !(r < 2)}'; then
-    echo "target met: < 2 s"
+if awk -v r="$REAL" 'BEGIN {exit !(r < 1)}'; then
+    echo "target met: < 1 s"
 else
-    echo "OVER TARGET: 2 s"
+    echo "OVER TARGET: 1 s"
     exit 1
 fi

@@ -243,3 +243,50 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 pub fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
+
+/// `f` of each item, in the items' order, computed on every core: for the
+/// batches a vendor runs (10,000 licences signed, 10,000 reports verified),
+/// where each item is tens of microseconds of work on its own. The items are
+/// cut into one contiguous share per core; a share's results are kept in order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    // Below this, starting threads costs more than it saves.
+    const MIN_PER_THREAD: usize = 64;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores.min(items.len() / MIN_PER_THREAD).max(1);
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let share = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        // The first share on this thread, the others on their own.
+        let mut shares = items.chunks(share);
+        let first = shares.next().unwrap_or_default();
+        let others: Vec<_> = shares
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        let mut out: Vec<R> = first.iter().map(f).collect();
+        for h in others {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                // A panic in `f` is a bug: carry it on as it would have gone.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_the_items_at_every_size() {
+        for n in [0, 1, 63, 64, 129, 1_000, 10_001] {
+            let items: Vec<usize> = (0..n).collect();
+            let out = parallel_map(&items, |i| i * 3);
+            assert_eq!(out, items.iter().map(|i| i * 3).collect::<Vec<_>>(), "{n}");
+        }
+    }
+}
