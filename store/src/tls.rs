@@ -178,7 +178,7 @@ pub fn common_name(cert: &[u8]) -> Option<String> {
 pub fn accept(
     config: Arc<rustls::ServerConfig>,
     tcp: &mut TcpStream,
-) -> Result<(rustls::Connection, String)> {
+) -> Result<(rustls::ServerConnection, String)> {
     let mut conn =
         rustls::ServerConnection::new(config).map_err(|e| tls_err("a TLS connection", e))?;
     handshake(&mut conn, tcp)?;
@@ -192,7 +192,7 @@ pub fn accept(
                 "the client certificate names no store user (no subject common name)".into(),
             )
         })?;
-    Ok((rustls::Connection::Server(conn), name))
+    Ok((conn, name))
 }
 
 fn handshake<D>(conn: &mut rustls::ConnectionCommon<D>, tcp: &mut TcpStream) -> Result<()> {

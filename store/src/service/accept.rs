@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::framing::error_line;
 use super::reactor::Conn;
+use super::stream::Stream;
 use super::{Log, WRITE_TIMEOUT};
 use crate::Store;
 use crate::api::Local;
@@ -16,7 +17,7 @@ use crate::protocol::{ErrorKind, Hello, VERSION};
 
 /// Turns a new connection away with one line that says why (its id 0: no
 /// request was read), in place of the greeting.
-pub(super) fn refuse(stream: &mut UnixStream, code: Code, message: String) {
+pub(super) fn refuse(stream: &mut impl Write, code: Code, message: String) {
     let mut line = Vec::new();
     error_line(&mut line, 0, ErrorKind::Refused, code, message);
     let _ = stream.write_all(&line);
@@ -92,21 +93,21 @@ pub(super) fn greet(
         );
         return None;
     };
-    welcome(store, stream, serial, user, slot)
+    welcome(store, Stream::Unix(stream), serial, user, slot)
 }
 
 /// Greets a remote client the TLS handshake named `name` (its certificate's
-/// common name), carried on the socket pair end `stream`; `None` when it
+/// common name), on its TLS `stream`; `None` when it
 /// holds too many connections already or is gone.
 pub(super) fn greet_named(
     store: &Arc<Store>,
-    mut stream: UnixStream,
+    mut stream: Stream,
     log: &Log,
     serial: &str,
     name: String,
     per_uid: &std::sync::Arc<super::limits::PerUid>,
 ) -> Option<Conn> {
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    stream.set_write_timeout(WRITE_TIMEOUT);
     let Some(slot) = per_uid.take_named(&name) else {
         log(&format!(
             "refused TLS client {name}: it holds {} connections already, the limit per user",
@@ -128,7 +129,7 @@ pub(super) fn greet_named(
 /// The greeting, and the connection as a worker serves it, acting as `user`.
 fn welcome(
     store: &Arc<Store>,
-    mut stream: UnixStream,
+    mut stream: Stream,
     serial: &str,
     user: String,
     slot: super::limits::Slot,
@@ -145,7 +146,10 @@ fn welcome(
         return None;
     }
     line.push(b'\n');
-    if stream.write_all(&line).is_err() || stream.set_nonblocking(true).is_err() {
+    if stream.write_all(&line).is_err()
+        || stream.flush().is_err()
+        || stream.set_nonblocking().is_err()
+    {
         return None;
     }
     Some(Conn::new(

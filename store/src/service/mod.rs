@@ -41,6 +41,7 @@ mod http;
 mod limits;
 mod pool;
 mod reactor;
+mod stream;
 mod subscriptions;
 mod systemd;
 
@@ -409,26 +410,27 @@ fn tls_listener(
                     let log = conn_log;
                     let _ = tcp.set_nodelay(true);
                     match crate::tls::accept(config, &mut tcp) {
-                        Err(e) => log(&format!("refused TLS client {peer}: {e}")),
-                        Ok((conn, name)) => match std::os::unix::net::UnixStream::pair() {
-                            Err(e) => log(&format!("TLS client {peer}: no socket pair: {e}")),
-                            Ok((ours, theirs)) => {
-                                if let Some(c) =
-                                    accept::greet_named(&store, ours, &log, &serial, name, &per_uid)
-                                    && let Some(m) = mailboxes
-                                        .iter()
-                                        .min_by_key(|m| m.connections.load(Ordering::Relaxed))
-                                {
-                                    m.connections.fetch_add(1, Ordering::Relaxed);
-                                    counters.connection();
-                                    m.post(Message::Adopt(Box::new(c)));
-                                }
-                                // A refusal was written to `ours`: carried to the client all the same.
-                                crate::tls::pump(conn, tcp, theirs);
+                        Err(e) => {
+                            log(&format!("refused TLS client {peer}: {e}"));
+                            live.fetch_sub(1, Ordering::Relaxed);
+                        }
+                        Ok((conn, name)) => {
+                            // From here the stream gives `live` back when it is dropped.
+                            let stream = stream::Stream::Tls(Box::new(stream::TlsStream::new(
+                                conn, tcp, live,
+                            )));
+                            if let Some(c) =
+                                accept::greet_named(&store, stream, &log, &serial, name, &per_uid)
+                                && let Some(m) = mailboxes
+                                    .iter()
+                                    .min_by_key(|m| m.connections.load(Ordering::Relaxed))
+                            {
+                                m.connections.fetch_add(1, Ordering::Relaxed);
+                                counters.connection();
+                                m.post(Message::Adopt(Box::new(c)));
                             }
-                        },
+                        }
                     }
-                    live.fetch_sub(1, Ordering::Relaxed);
                 });
             if spawned.is_err() {
                 log(&format!("refused TLS client {peer}: no thread for it"));

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::io::{ErrorKind as IoKind, Write};
-use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -16,6 +15,7 @@ use rustix::fd::OwnedFd;
 
 use super::framing::{compact, has_line, next_line, read_some, refuse_oversized};
 use super::pool::Pool;
+use super::stream::Stream;
 use super::{POLL, WRITE_TIMEOUT};
 use crate::Store;
 use crate::api::Local;
@@ -92,7 +92,7 @@ impl Mailbox {
 
 /// One client connection, owned by one worker.
 pub(super) struct Conn {
-    pub(super) stream: UnixStream,
+    pub(super) stream: Stream,
     pub(super) api: Arc<Local<Arc<Store>>>,
     /// Bytes read and not yet taken as requests.
     pub(super) input: Vec<u8>,
@@ -130,7 +130,7 @@ pub(super) struct Conn {
 impl Conn {
     /// A greeted connection (its socket non-blocking), acting for `api`'s operator.
     pub(super) fn new(
-        stream: UnixStream,
+        stream: Stream,
         api: Arc<Local<Arc<Store>>>,
         slot: super::limits::Slot,
     ) -> Conn {
@@ -162,6 +162,10 @@ impl Conn {
 
     /// Writes what it can without blocking; false when the client is gone.
     fn flush(&mut self) -> bool {
+        // TLS records sealed on an earlier turn go before anything new.
+        if self.stream.push().is_err() {
+            return false;
+        }
         let before = self.written;
         while self.written < self.output.len() {
             match self.stream.write(&self.output[self.written..]) {
@@ -192,7 +196,7 @@ impl Conn {
         if self.may_take() && !self.eof {
             f |= epoll::EventFlags::IN;
         }
-        if self.pending_output() > 0 {
+        if self.pending_output() > 0 || self.stream.wants_write() {
             f |= epoll::EventFlags::OUT;
         }
         f
@@ -502,11 +506,19 @@ impl Worker {
                 }
             }
             compact(&mut conn);
+            // Plaintext a TLS stream decrypted already: the socket may have
+            // nothing more, so epoll would not call for it.
+            if conn.may_take() && !conn.eof && conn.stream.buffered() {
+                more = true;
+            }
         }
         if alive {
             alive = conn.flush();
         }
-        let done = (conn.closing || conn.eof) && !conn.busy && conn.pending_output() == 0;
+        let done = (conn.closing || conn.eof)
+            && !conn.busy
+            && conn.pending_output() == 0
+            && !conn.stream.wants_write();
         if !alive || done {
             self.conns.insert(token, conn);
             return Turn::Close;
