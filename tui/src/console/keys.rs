@@ -481,6 +481,12 @@ impl KeyList {
             ],
             Place::Confirm => vec![
                 h(&self.yes, "confirm", "confirm", true),
+                h(
+                    &self.down,
+                    "scroll",
+                    "scroll a long breakdown (PgUp PgDn Home End)",
+                    false,
+                ),
                 h(&self.no, "cancel", "cancel; nothing is changed", true),
             ],
             Place::Reader => vec![

@@ -66,7 +66,7 @@ pub enum Done {
     /// The add-on modules and their holders.
     AddOns(Result<Vec<String>, StoreError>),
     /// A user's record.
-    UserOpened(String, Result<Option<User>, StoreError>),
+    UserOpened(String, Result<Option<User>, StoreError>, Charged),
     /// A read made pointless by a later one.
     Skipped,
 }
@@ -324,7 +324,17 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
         })),
         Job::OpenUser(name) => {
             let got = store.user(&name);
-            Done::UserOpened(name, got)
+            // Read only for a user that is there; a refusal (an operator who
+            // may see the user but not their charges) is shown in its place
+            // rather than keeping the view closed.
+            let charged = match &got {
+                Ok(Some(_)) => store
+                    .user_detail(&name)
+                    .map(|d| d.charged_days)
+                    .map_err(|e| e.to_string()),
+                _ => Ok(vec![]),
+            };
+            Done::UserOpened(name, got, charged)
         }
     }
 }
@@ -542,14 +552,12 @@ impl App {
                         self.popups.pop();
                     }
                     let lines = self.quote_lines(&r, &q);
-                    self.popups.push(Popup::Confirm(Confirm {
-                        title: match r.action {
-                            SeatAction::Add => "Save this purchase?".into(),
-                            SeatAction::Remove => "Save this reduction?".into(),
-                        },
-                        lines,
-                        job: Job::Save(r),
-                    }));
+                    let title = match r.action {
+                        SeatAction::Add => "Save this purchase?",
+                        SeatAction::Remove => "Save this reduction?",
+                    };
+                    self.popups
+                        .push(Popup::Confirm(Confirm::new(title, lines, Job::Save(r))));
                 }
                 Err(e) => {
                     self.lost(&e);
@@ -595,7 +603,7 @@ impl App {
                 }
             },
             Done::Skipped => {}
-            Done::UserOpened(name, r) => match r {
+            Done::UserOpened(name, r, charged) => match r {
                 Ok(Some(user)) => {
                     let row = self
                         .users
@@ -603,7 +611,7 @@ impl App {
                         .iter()
                         .find(|u| u.name == user.name)
                         .cloned();
-                    let view = Popup::User(UserView { user, row });
+                    let view = Popup::User(UserView { user, row, charged });
                     if matches!(self.popups.last(), Some(Popup::User(_))) {
                         self.popups.pop();
                     }
@@ -662,6 +670,7 @@ impl App {
             "  Total now: {} {}",
             q.breakdown.total, q.breakdown.currency
         ));
+        lines.extend(month_lines(&q.breakdown));
         let status = self.data.status.as_ref();
         let pool = status.and_then(|s| {
             s.pools
@@ -698,4 +707,53 @@ impl App {
         ));
         lines
     }
+}
+
+/// The days of this month a user was charged for, or why they are not known.
+pub type Charged = Result<Vec<chrono::NaiveDate>, String>;
+
+/// The contract month by month, to its end, beside the total: each month's
+/// days held and amount, the committed ones marked (the words say it, not a
+/// colour). Empty when the store gives no months (daily seats, removals).
+pub fn month_lines(b: &store::costs::Breakdown) -> Vec<String> {
+    if b.months.is_empty() {
+        return vec![];
+    }
+    let amounts: Vec<String> = b
+        .months
+        .iter()
+        .map(|m| store::costs::round(m.amount).to_string())
+        .collect();
+    let aw = amounts.iter().map(|a| a.len()).max().unwrap_or(0);
+    let mut lines = vec![String::new(), "Contract month by month".to_string()];
+    for (m, a) in b.months.iter().zip(&amounts) {
+        let days = format!("{}/{} days", m.days, m.days_in_month);
+        lines.push(format!(
+            "  {}  {days:>10}  {a:>aw$}{}",
+            m.month,
+            if m.commitment { "  commitment" } else { "" }
+        ));
+    }
+    let committed: rust_decimal::Decimal = b
+        .months
+        .iter()
+        .filter(|m| m.commitment)
+        .map(|m| m.amount)
+        .sum();
+    let all: rust_decimal::Decimal = b.months.iter().map(|m| m.amount).sum();
+    lines.push(format!(
+        "  Committed: {} {}",
+        store::costs::round(committed),
+        b.currency
+    ));
+    if all != committed {
+        // Later months of rolling seats can still be given back: shown at
+        // their price so the whole period's cost is known, not committed.
+        lines.push(format!(
+            "  To the contract end, if kept: {} {}",
+            store::costs::round(all),
+            b.currency
+        ));
+    }
+    lines
 }

@@ -507,7 +507,12 @@ fn buying_shows_the_cost_the_commitment_and_the_email_then_records() {
     };
     assert!(lines.contains("This is a commitment"), "{lines}");
     assert!(lines.contains("licences@fakes.test"), "{lines}");
-    assert!(lines.contains("24.19"), "{lines}");
+    // 3 x 25.00 for 29 of December's 31 days, then twelve whole months.
+    assert!(
+        lines.contains("  2026-12  29/31 days  70.16  commitment"),
+        "{lines}"
+    );
+    assert!(lines.contains("Total now: 970.16 EUR"), "{lines}");
     assert!(
         calls_with(&f, "request").is_empty(),
         "nothing saved before y"
@@ -543,9 +548,16 @@ fn buying_after_a_scheduled_reduction_says_it_cancels_it() {
         lines.contains("cancels the reduction to 10 seats"),
         "{lines}"
     );
+    // Monthly seats commit the current month only: the later ones are
+    // priced for information, and can be given back.
     assert!(
-        !lines.contains("commitment"),
+        !lines.contains("This is a commitment"),
         "monthly is no commitment: {lines}"
+    );
+    assert!(lines.contains("  2027-01  31/31 days  25.00\n"), "{lines}");
+    assert!(
+        lines.contains("To the contract end, if kept: 323.39 EUR"),
+        "{lines}"
     );
 }
 
@@ -994,4 +1006,128 @@ fn with_the_worker_keys_return_at_once_and_results_arrive() {
     assert_eq!(a.users.total, Some(10));
     assert_eq!(a.users.rows[0].name, "user00490");
     assert_has(&screen(&a, 80, 24), "Filter: user0049");
+}
+
+// ------------------------------------------------------ contract breakdown
+
+#[test]
+fn a_purchase_lists_each_month_to_the_contract_end_and_scrolls() {
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('b'));
+    press(&mut a, KeyCode::Enter);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Contract month by month");
+    assert_has(&s, "2026-12  29/31 days  23.39  commitment");
+    assert_has(&s, "commitment");
+    // Thirteen months do not fit at 80x24: the popup says where it is.
+    assert_has(&s, " 1-");
+    assert!(!s.contains("Committed:"), "the end is below:\n{s}");
+    // Scrolling is not an answer: nothing is saved, the question stays.
+    for code in [KeyCode::Down, KeyCode::PageDown, KeyCode::End] {
+        let Some(Popup::Confirm(c)) = a.popups.last_mut() else {
+            panic!("the confirmation")
+        };
+        let cx = Cx {
+            data: &a.data,
+            keys: &a.keys,
+            theme: &COLOUR,
+        };
+        assert!(matches!(c.on_key(&key(code), &cx), Action::None));
+    }
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "2027-12");
+    assert_has(&s, "Committed: ");
+    assert!(!f.calls().iter().any(|c| c.starts_with("request")));
+    snap(&a, "popup_confirm_buy_end");
+    press(&mut a, KeyCode::Home);
+    assert_has(&screen(&a, 80, 24), "Cost breakdown");
+    press(&mut a, KeyCode::Char('y'));
+    assert!(f.calls().iter().any(|c| c.starts_with("request")));
+}
+
+#[test]
+fn monthly_seats_commit_only_the_first_month() {
+    let b = store::costs::Breakdown {
+        lines: vec![],
+        total: rust_decimal::Decimal::new(1000, 2),
+        currency: "EUR".into(),
+        months: vec![
+            store::costs::MonthCharge {
+                month: licfile::YearMonth::new(2026, 12).expect("month"),
+                days: 10,
+                days_in_month: 31,
+                amount: rust_decimal::Decimal::new(1000, 2),
+                commitment: true,
+            },
+            store::costs::MonthCharge {
+                month: licfile::YearMonth::new(2027, 1).expect("month"),
+                days: 31,
+                days_in_month: 31,
+                amount: rust_decimal::Decimal::new(3100, 2),
+                commitment: false,
+            },
+        ],
+    };
+    let lines = super::perform::month_lines(&b);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("2026-12") && l.ends_with("commitment"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("2027-01") && !l.contains("commitment"))
+    );
+    assert!(lines.iter().any(|l| l == "  Committed: 10.00 EUR"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "  To the contract end, if kept: 41.00 EUR")
+    );
+    let none = store::costs::Breakdown {
+        months: vec![],
+        ..b
+    };
+    assert!(super::perform::month_lines(&none).is_empty());
+}
+
+// ------------------------------------------------------ charged days
+
+#[test]
+fn the_user_view_says_the_days_charged_this_month() {
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Enter);
+    assert!(f.calls().iter().any(|c| c == "user_detail user00000"));
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Charged");
+    assert_has(&s, "3 days this month (2026-12): 1 2 3");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Enter);
+    assert_has(
+        &screen(&a, 80, 24),
+        "no days this month (contracted and monthly",
+    );
+}
+
+#[test]
+fn the_charged_line_counts_days_and_says_why_when_not_known() {
+    let days: super::perform::Charged = Err("operator ann may not see this user".into());
+    assert_eq!(
+        super::components::user::charged_text(&days, Some(licfile::Term::Daily)),
+        "not known: operator ann may not see this user"
+    );
+    let one: super::perform::Charged = Ok(vec!["2026-12-09".parse().expect("day")]);
+    assert_eq!(
+        super::components::user::charged_text(&one, Some(licfile::Term::Daily)),
+        "1 day this month (2026-12): 9"
+    );
+    assert_eq!(
+        super::components::user::charged_text(&Ok(vec![]), Some(licfile::Term::Daily)),
+        "no days this month"
+    );
 }
