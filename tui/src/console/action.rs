@@ -150,4 +150,6 @@ pub enum Job {
     AddOns,
     /// A user's record, for the detail view.
     OpenUser(String),
+    /// The history the charts draw.
+    History,
 }

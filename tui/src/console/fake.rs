@@ -3,12 +3,15 @@
 
 use std::sync::Mutex;
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use licfile::{SeatAction, Term};
 use rust_decimal::Decimal;
 use store::costs::{Breakdown, Line as CostLine, MonthCharge};
 use store::detail::UserDetail;
 use store::gate::ContractsZip;
+use store::history::{
+    DailySeries, DayPoint, History, MeteredSeries, MonthPoint, PoolSeries, StoragePoint,
+};
 use store::purchases::{Quote, RequestOutcome};
 use store::views::{
     AddOnView, IntegrationView, LicenceView, MeteredView, PoolView, Scheduled, StatusView,
@@ -357,6 +360,91 @@ impl ConsoleStore for Fake {
             .filter(|u| u.add_ons.iter().any(|a| a == module))
             .map(|u| u.name.clone())
             .collect())
+    }
+    fn history(&self, days: u32) -> Result<History, StoreError> {
+        self.call(format!("history {days}"))?;
+        let months = store::history::months_to(licfile::YearMonth::of(day("2026-12-03")), 12);
+        // The store existed from the third month shown: the two before have
+        // no value (drawn as `-`, not as zero).
+        let series = |f: &dyn Fn(u64) -> u64| -> Vec<MonthPoint> {
+            months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| MonthPoint {
+                    month: *m,
+                    value: (i >= 2).then(|| f(i as u64)),
+                })
+                .collect()
+        };
+        let key = |term: Term| PoolKey {
+            issuer: String::new(),
+            area: "Jobs".into(),
+            licence: "Jobs User".into(),
+            term,
+        };
+        let today = day("2026-12-03");
+        Ok(History {
+            today,
+            currency: "EUR".into(),
+            seats: vec![
+                PoolSeries {
+                    pool: key(Term::Monthly),
+                    label: "Jobs User (monthly)".into(),
+                    total: 12,
+                    months: series(&|i| 4 + i),
+                },
+                PoolSeries {
+                    pool: key(Term::Contracted),
+                    label: "Jobs User (contracted)".into(),
+                    total: 100_000,
+                    months: series(&|i| 90_000 + i * 900),
+                },
+            ],
+            daily: vec![DailySeries {
+                pool: key(Term::Daily),
+                label: "Jobs User (daily)".into(),
+                days: (0..days.min(31))
+                    .rev()
+                    .map(|back| {
+                        let d = today - chrono::Days::new(u64::from(back));
+                        DayPoint {
+                            day: d,
+                            charged: u64::from(d.day() % 7),
+                        }
+                    })
+                    .collect(),
+            }],
+            storage: months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| StoragePoint {
+                    month: *m,
+                    used_bytes: (i >= 2).then(|| (100 + i as u64 * 10) * 1_000_000_000),
+                    allowance_gb: 200,
+                    allowance_recorded: i >= 6,
+                })
+                .collect(),
+            metered: vec![
+                MeteredSeries {
+                    name: "sms".into(),
+                    unit: "message".into(),
+                    months: series(&|i| 300 + i * 40),
+                    threshold: 500,
+                    excess: 240,
+                    overage_price: Decimal::new(5, 2),
+                    overage_cost: Decimal::new(1200, 2),
+                },
+                MeteredSeries {
+                    name: "api-calls".into(),
+                    unit: "call".into(),
+                    months: series(&|i| 1_000 * i),
+                    threshold: 50_000,
+                    excess: 0,
+                    overage_price: Decimal::new(1, 3),
+                    overage_cost: Decimal::ZERO,
+                },
+            ],
+        })
     }
     fn user_detail(&self, name: &str) -> Result<UserDetail, StoreError> {
         self.call(format!("user_detail {name}"))?;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
 use licfile::{SeatAction, Term};
+use store::history::History;
 use store::purchases::Quote;
 use store::views::{LicenceView, StatusView, UserQuery, UsersPage};
 use store::{Event, ImportOutcome, Installation, StoreError, User};
@@ -15,6 +16,7 @@ use store::{Event, ImportOutcome, Installation, StoreError, User};
 use super::action::{Action, Job, Land, SeatRequest, UsersAt};
 use super::app::App;
 use super::components::Popup;
+use super::components::charts::{Charts, DAILY_DAYS};
 use super::components::confirm::Confirm;
 use super::components::details::Details;
 use super::components::form::expand_home;
@@ -67,6 +69,8 @@ pub enum Done {
     AddOns(Result<Vec<String>, StoreError>),
     /// A user's record.
     UserOpened(String, Result<Option<User>, StoreError>, Charged),
+    /// The history, for the charts.
+    History(Box<Result<History, StoreError>>),
     /// A read made pointless by a later one.
     Skipped,
 }
@@ -125,6 +129,7 @@ fn doing(job: &Job) -> &'static str {
         Job::Deactivate(_) | Job::Activate(_) | Job::Delete(_) => "saving the user",
         Job::AddOns => "reading add-ons",
         Job::OpenUser(_) => "reading the user",
+        Job::History => "reading the history",
     }
 }
 
@@ -336,6 +341,7 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
             };
             Done::UserOpened(name, got, charged)
         }
+        Job::History => Done::History(Box::new(store.history(DAILY_DAYS))),
     }
 }
 
@@ -603,6 +609,21 @@ impl App {
                 }
             },
             Done::Skipped => {}
+            Done::History(r) => match *r {
+                Ok(history) => {
+                    // A refresh keeps the chart and series being looked at.
+                    if let Some(Popup::Charts(c)) = self.popups.last_mut() {
+                        c.history = history;
+                    } else {
+                        self.popups.push(Popup::Charts(Charts::new(history)));
+                    }
+                }
+                Err(e) => {
+                    if !self.lost(&e) {
+                        self.fail(e.to_string());
+                    }
+                }
+            },
             Done::UserOpened(name, r, charged) => match r {
                 Ok(Some(user)) => {
                     let row = self

@@ -1131,3 +1131,106 @@ fn the_charged_line_counts_days_and_says_why_when_not_known() {
         "no days this month"
     );
 }
+
+// ------------------------------------------------------ charts
+
+fn charts(a: &App) -> &super::components::charts::Charts {
+    match a.popups.last() {
+        Some(Popup::Charts(c)) => c,
+        other => panic!("expected the charts, got {other:?}"),
+    }
+}
+
+#[test]
+fn c_on_status_reads_the_history_off_the_drawing_thread_and_opens_the_charts() {
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    let cx = Cx {
+        data: &a.data,
+        keys: &a.keys,
+        theme: &COLOUR,
+    };
+    let got = a.status.on_key(&key(KeyCode::Char('c')), &cx);
+    assert!(matches!(got, Action::Job(Job::History)), "{got:?}");
+    press(&mut a, KeyCode::Char('c'));
+    assert!(f.calls().iter().any(|c| c == "history 31"));
+    use super::components::charts::Chart;
+    assert_eq!(charts(&a).chart, Chart::Metered);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "sms (message), the last 12 months");
+    assert_has(&s, "overage so far 12.00 EUR");
+    assert_has(&s, "OVER: 240");
+    assert_has(&s, "Dec");
+    snap(&a, "popup_charts_metered");
+    press(&mut a, KeyCode::Down);
+    assert_has(&screen(&a, 80, 24), "api-calls (call)");
+    // Down stops at the last series; Up at the first.
+    press(&mut a, KeyCode::Down);
+    assert_eq!(charts(&a).series, 1);
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Seats);
+    assert_eq!(charts(&a).series, 0);
+    assert_has(&screen(&a, 80, 24), "12 seats licensed today");
+    snap(&a, "popup_charts_seats");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Daily);
+    assert_has(&screen(&a, 80, 24), "from 2026-11-03 to 2026-12-03");
+    snap(&a, "popup_charts_daily");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Storage);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Allowance 200 GB today");
+    assert_has(&s, "measured against today's");
+    snap(&a, "popup_charts_storage");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Metered);
+    press(&mut a, KeyCode::Left);
+    assert_eq!(charts(&a).chart, Chart::Storage);
+    // r reads again and keeps the chart looked at.
+    press(&mut a, KeyCode::Char('r'));
+    assert_eq!(calls_with(&f, "history").len(), 2);
+    assert_eq!(charts(&a).chart, Chart::Storage);
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popups.is_empty());
+}
+
+#[test]
+fn charts_read_without_colour_in_ascii_and_fit_60x20() {
+    let f = fake(5, 5);
+    let mut a = App::new(f.clone(), PLAIN);
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('c'));
+    for _ in 0..4 {
+        let buf = render(&a, 80, 24);
+        for cell in buf.content() {
+            assert_eq!(cell.fg, Color::Reset);
+            assert_eq!(cell.bg, Color::Reset);
+            assert!(cell.symbol().is_ascii(), "{:?}", cell.symbol());
+        }
+        let s = text(&buf);
+        assert!(s.contains('#'), "bars drawn:\n{s}");
+        let small = screen(&a, 60, 20);
+        assert_has(&small, "Charts");
+        press(&mut a, KeyCode::Right);
+    }
+}
+
+#[test]
+fn a_refused_history_says_why_and_opens_nothing() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    *f.gone.lock().expect("gone") = true;
+    press(&mut a, KeyCode::Char('c'));
+    assert!(a.popups.is_empty());
+    assert_has(&screen(&a, 80, 24), "disconnected");
+}
+
+#[test]
+fn compact_numbers_fit_on_bars() {
+    use super::components::charts::compact;
+    assert_eq!(compact(9_999), "9999");
+    assert_eq!(compact(12_345), "12k");
+    assert_eq!(compact(12_345_678), "12M");
+}

@@ -3,6 +3,7 @@
 //! own state and the facts the console read ([`Data`]). None of them touches
 //! the store: the performer does.
 
+pub mod charts;
 pub mod confirm;
 pub mod details;
 pub mod form;
@@ -87,6 +88,8 @@ pub enum Popup {
     Form(form::FormPopup),
     /// A user's detail view.
     User(user::UserView),
+    /// The charts of the store's history.
+    Charts(charts::Charts),
 }
 
 impl Popup {
@@ -98,6 +101,7 @@ impl Popup {
             Popup::Details(c) => c,
             Popup::Form(c) => c,
             Popup::User(c) => c,
+            Popup::Charts(c) => c,
         }
     }
     /// The component, to change.
@@ -108,6 +112,7 @@ impl Popup {
             Popup::Details(c) => c,
             Popup::Form(c) => c,
             Popup::User(c) => c,
+            Popup::Charts(c) => c,
         }
     }
 }
