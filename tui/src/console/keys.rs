@@ -456,6 +456,12 @@ impl KeyList {
                     "add-on modules and who holds them",
                     false,
                 ),
+                h(
+                    &self.roles,
+                    "roles",
+                    "each ladder's permission matrix (exports as CSV)",
+                    false,
+                ),
             ],
             Place::UserDetail => vec![
                 h(&self.edit, "edit", "edit e-mail and add-ons", true),

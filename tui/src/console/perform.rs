@@ -69,6 +69,8 @@ pub enum Done {
     AddOns(Result<Vec<String>, StoreError>),
     /// A user's record.
     UserOpened(String, Result<Option<User>, StoreError>, Charged),
+    /// A file is already at the path a job writes to: ask before replacing.
+    Exists(Job),
     /// The history, for the charts.
     History(Box<Result<History, StoreError>>),
     /// A read made pointless by a later one.
@@ -125,6 +127,7 @@ fn doing(job: &Job) -> &'static str {
         Job::Save(_) => "saving the request",
         Job::Import(_) => "importing",
         Job::Export(_) => "exporting",
+        Job::ExportRoles { .. } => "writing the CSV",
         Job::AddUser(_) | Job::EditUser { .. } => "saving the user",
         Job::Deactivate(_) | Job::Activate(_) | Job::Delete(_) => "saving the user",
         Job::AddOns => "reading add-ons",
@@ -258,6 +261,23 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
                         false,
                     )
                 })
+            });
+            changed(job, res)
+        }
+        Job::ExportRoles {
+            ref path,
+            overwrite,
+        } => {
+            let out = PathBuf::from(expand_home(path));
+            if !overwrite && std::fs::symlink_metadata(&out).is_ok() {
+                return Done::Exists(job);
+            }
+            let csv = store::roles::csv();
+            let res = write_file(&out, csv.as_bytes(), overwrite).map(|_| {
+                (
+                    format!("wrote the roles' matrices to {}", out.display()),
+                    false,
+                )
             });
             changed(job, res)
         }
@@ -609,6 +629,26 @@ impl App {
                 }
             },
             Done::Skipped => {}
+            Done::Exists(job) => {
+                let Job::ExportRoles { path, .. } = job else {
+                    return;
+                };
+                if matches!(self.popups.last(), Some(Popup::Form(_))) {
+                    self.popups.pop();
+                }
+                let shown = expand_home(&path);
+                self.popups.push(Popup::Confirm(Confirm::new(
+                    "Replace the file?",
+                    vec![
+                        format!("{shown} is already there."),
+                        "y replaces it (the new file is written beside it first, then put in its place); n keeps it.".into(),
+                    ],
+                    Job::ExportRoles {
+                        path,
+                        overwrite: true,
+                    },
+                )));
+            }
             Done::History(r) => match *r {
                 Ok(history) => {
                     // A refresh keeps the chart and series being looked at.
@@ -777,4 +817,44 @@ pub fn month_lines(b: &store::costs::Breakdown) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Writes `bytes` to `out` whole or not at all. A new file never replaces
+/// one (the store's own exclusive writer); with `overwrite` (the
+/// administrator said yes), the bytes go to a temporary file beside `out`,
+/// synced, then renamed over it, so a reader never sees half a file and a
+/// failure leaves the old one as it was.
+pub fn write_file(out: &Path, bytes: &[u8], overwrite: bool) -> Result<(), StoreError> {
+    if !overwrite {
+        return store::export::write_new_file(out, bytes);
+    }
+    // Named by the file asked for: the temporary name means nothing to the reader.
+    let io = |source: std::io::Error| StoreError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    if std::fs::metadata(out).is_ok_and(|m| m.is_dir()) {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "a directory",
+        )));
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .map_err(|e| io(e))?;
+    std::io::Write::write_all(&mut tmp, bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| io(e))?;
+    tmp.persist(out).map_err(|e| io(e.error))?;
+    Ok(())
 }

@@ -1234,3 +1234,131 @@ fn compact_numbers_fit_on_bars() {
     assert_eq!(compact(12_345), "12k");
     assert_eq!(compact(12_345_678), "12M");
 }
+
+// ------------------------------------------------------ roles
+
+#[test]
+fn r_on_users_shows_each_ladders_matrix_and_scrolls() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('R'));
+    let Some(Popup::Roles(r)) = a.popups.last() else {
+        panic!("the roles view");
+    };
+    assert_eq!(r.at, 0);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Roles: Jobs ladder (1 of 3)");
+    assert_has(&s, "1 Engineer");
+    assert_has(&s, "R read  W write");
+    snap(&a, "popup_roles");
+    // The matrix is the store's: each cell the letters of its access.
+    let m = store::roles::matrix(store::roles::Ladder::Jobs);
+    let row = &m.rows[0];
+    let cells: Vec<String> = row
+        .access
+        .iter()
+        .map(|x| super::components::roles::letters(*x))
+        .collect();
+    assert_has(&s, &cells.join(" "));
+    press(&mut a, KeyCode::End);
+    let end = screen(&a, 80, 24);
+    let last = m.rows.last().expect("rows");
+    assert_has(&end, last.feature);
+    press(&mut a, KeyCode::Right);
+    assert_has(&screen(&a, 80, 24), "Roles: Sales ladder (2 of 3)");
+    press(&mut a, KeyCode::Left);
+    press(&mut a, KeyCode::Left);
+    assert_has(&screen(&a, 80, 24), "Roles: Service ladder (3 of 3)");
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popups.is_empty());
+}
+
+#[test]
+fn letters_say_each_right() {
+    use store::roles::Access;
+    let l = super::components::roles::letters;
+    assert_eq!(l(Access::NONE), "----");
+    assert_eq!(
+        l(Access {
+            read: true,
+            write: false,
+            update: true,
+            delete: false
+        }),
+        "R-U-"
+    );
+}
+
+fn export_roles(a: &mut App, path: &str) {
+    press(a, KeyCode::Char('e'));
+    assert_eq!(form_text(a, 0), "~/roles.csv");
+    ctrl(a, 'u');
+    type_text(a, path);
+    press(a, KeyCode::Enter);
+}
+
+#[test]
+fn the_roles_csv_is_written_and_never_replaced_without_a_yes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("roles.csv");
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('R'));
+    export_roles(&mut a, &out.to_string_lossy());
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("written"),
+        store::roles::csv()
+    );
+    assert!(matches!(a.popups.last(), Some(Popup::Roles(_))));
+    assert_has(&screen(&a, 80, 24), "wrote the roles' matrices to");
+    // Already there: asked first; n keeps the file as it was.
+    std::fs::write(&out, "mine").expect("write");
+    export_roles(&mut a, &out.to_string_lossy());
+    let Some(Popup::Confirm(c)) = a.popups.last() else {
+        panic!("asked first: {:?}", a.popups.last());
+    };
+    assert_eq!(c.title, "Replace the file?");
+    assert_has(&screen(&a, 80, 24), "is already there");
+    press(&mut a, KeyCode::Char('n'));
+    assert_eq!(std::fs::read_to_string(&out).expect("kept"), "mine");
+    assert!(matches!(a.popups.last(), Some(Popup::Roles(_))));
+    // y replaces it, whole, and leaves no temporary file beside it.
+    export_roles(&mut a, &out.to_string_lossy());
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("replaced"),
+        store::roles::csv()
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("roles.csv")]);
+}
+
+#[test]
+fn a_roles_csv_path_that_cannot_be_written_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('R'));
+    // A directory that is not there: the form stays, with the reason.
+    let missing = dir.path().join("no/such/dir/roles.csv");
+    export_roles(&mut a, &missing.to_string_lossy());
+    let err = form_error(&a).expect("an error");
+    assert!(err.contains("no/such/dir"), "{err}");
+    press(&mut a, KeyCode::Esc);
+    // A directory is never replaced, even after a yes.
+    export_roles(&mut a, &dir.path().to_string_lossy());
+    press(&mut a, KeyCode::Char('y'));
+    assert!(dir.path().is_dir());
+    assert_has(&screen(&a, 120, 40), "directory");
+    // An empty path is refused in the form.
+    press(&mut a, KeyCode::Char('e'));
+    ctrl(&mut a, 'u');
+    press(&mut a, KeyCode::Enter);
+    assert!(form_error(&a).is_some());
+}

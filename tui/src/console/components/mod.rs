@@ -10,6 +10,7 @@ pub mod form;
 pub mod grid;
 pub mod help;
 pub mod licences;
+pub mod roles;
 pub mod status;
 pub mod textinput;
 pub mod user;
@@ -90,6 +91,8 @@ pub enum Popup {
     User(user::UserView),
     /// The charts of the store's history.
     Charts(charts::Charts),
+    /// The roles' permission matrices.
+    Roles(roles::RolesView),
 }
 
 impl Popup {
@@ -102,6 +105,7 @@ impl Popup {
             Popup::Form(c) => c,
             Popup::User(c) => c,
             Popup::Charts(c) => c,
+            Popup::Roles(c) => c,
         }
     }
     /// The component, to change.
@@ -113,6 +117,7 @@ impl Popup {
             Popup::Form(c) => c,
             Popup::User(c) => c,
             Popup::Charts(c) => c,
+            Popup::Roles(c) => c,
         }
     }
 }

@@ -454,6 +454,9 @@ impl Component for Users {
         if k.new_user.matches(key) {
             return Action::Open(self.new_user(cx));
         }
+        if k.roles.matches(key) {
+            return Action::Open(Popup::Roles(super::roles::RolesView::default()));
+        }
         let Some(u) = self.selected().cloned() else {
             return Action::Ignored;
         };
