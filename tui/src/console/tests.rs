@@ -1362,3 +1362,61 @@ fn a_roles_csv_path_that_cannot_be_written_says_why() {
     press(&mut a, KeyCode::Enter);
     assert!(form_error(&a).is_some());
 }
+
+#[test]
+fn on_a_real_store_the_console_writes_the_contracts_zip_with_a_pdf_per_licence() {
+    let (dir, st) = demo(10);
+    let mut a = real(&st);
+    let out = dir.path().join("contracts.zip");
+    press(&mut a, KeyCode::Char('e'));
+    ctrl(&mut a, 'u');
+    type_text(&mut a, &out.to_string_lossy());
+    press(&mut a, KeyCode::Enter);
+    let file = std::fs::File::open(&out).expect("the zip written");
+    let mut zip = zip::ZipArchive::new(file).expect("a zip");
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).expect("entry").name().to_string())
+        .collect();
+    let lics = names.iter().filter(|n| n.ends_with(".lic")).count();
+    let pdfs: Vec<&String> = names.iter().filter(|n| n.ends_with(".pdf")).collect();
+    assert!(lics > 0, "{names:?}");
+    assert_eq!(pdfs.len(), lics, "a PDF per licence: {names:?}");
+    let mut pdf = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name(pdfs[0]).expect("pdf"), &mut pdf).expect("read");
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn on_a_real_store_the_charts_breakdown_and_charged_days_come_from_the_store() {
+    let (_dir, st) = demo(40);
+    let mut a = real(&st);
+    // The purchase's months are the store's, to the contract end.
+    press(&mut a, KeyCode::Char('b'));
+    press(&mut a, KeyCode::Enter);
+    let lines = match a.popups.last() {
+        Some(Popup::Confirm(c)) => c.lines.join("\n"),
+        other => panic!("the confirmation: {other:?}"),
+    };
+    assert!(lines.contains("Contract month by month"), "{lines}");
+    assert!(lines.contains("Committed: "), "{lines}");
+    press(&mut a, KeyCode::Char('n'));
+    // The charts read the store's history.
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('c'));
+    let h = st
+        .history(super::components::charts::DAILY_DAYS)
+        .expect("history");
+    assert_eq!(charts(&a).history, h);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Charts 1/4");
+    press(&mut a, KeyCode::Esc);
+    // A user's charged days are the store's.
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Enter);
+    let Some(Popup::User(v)) = a.popups.last() else {
+        panic!("the user view");
+    };
+    let d = st.user_detail(&v.user.name).expect("detail");
+    assert_eq!(v.charged, Ok(d.charged_days));
+    assert_has(&screen(&a, 80, 24), "Charged");
+}
