@@ -1420,3 +1420,24 @@ fn on_a_real_store_the_charts_breakdown_and_charged_days_come_from_the_store() {
     assert_eq!(v.charged, Ok(d.charged_days));
     assert_has(&screen(&a, 80, 24), "Charged");
 }
+
+#[test]
+fn every_ladders_rights_fit_60_columns_whole() {
+    let mut v = super::components::roles::RolesView::default();
+    for at in 0..v.matrices.len() {
+        v.at = at;
+        let m = &v.matrices[at];
+        let table = v.table(58);
+        let levels = m.roles.len();
+        assert!(
+            table[0].ends_with(&format!("{levels:>4}")),
+            "{:?}",
+            table[0]
+        );
+        for (line, row) in table.iter().filter(|l| l.starts_with("  ")).zip(&m.rows) {
+            assert!(super::components::grid::width(line) <= 58, "{line:?}");
+            let last = super::components::roles::letters(row.access[levels - 1]);
+            assert!(line.ends_with(&last), "{line:?}");
+        }
+    }
+}

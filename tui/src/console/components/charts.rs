@@ -158,9 +158,17 @@ impl Charts {
                         m.excess, m.overage_price, h.currency
                     ));
                 }
-                facts.push(of(i, n, "Service"));
                 let bars = month_bars(&m.months);
                 let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(m.threshold);
+                facts.push(format!(
+                    "A full bar is {max}{}",
+                    if m.months.iter().any(|p| p.value.is_none()) {
+                        "; no bar: before the store existed"
+                    } else {
+                        ""
+                    }
+                ));
+                facts.push(of(i, n, "Service"));
                 Drawn {
                     facts,
                     bars,

@@ -1,6 +1,7 @@
 //! The roles view (`R` on Users): each ladder's permission matrix, seed 002's
 //! spreadsheet, from `store::roles`. A row per feature area, a column per
-//! level (bottom-up, numbered, named in the legend above), each cell the
+//! level (bottom-up, numbered, named in the legend above), features under
+//! their product area's name, each cell the
 //! rights as letters (`R` read, `W` write, `U` update, `D` delete, `-` none),
 //! so it reads without colour. Left/Right change the ladder, the rows
 //! scroll; `e` writes every ladder's matrix to a CSV file.
@@ -69,27 +70,51 @@ impl RolesView {
             .join(", ")
     }
 
-    /// The table's rows as text: the header first, then a row per feature.
-    pub fn table(&self) -> Vec<String> {
+    /// The table's rows as text, at most `max` columns wide: the header
+    /// first, then each product area's name above its features. A feature
+    /// name is cut (ending in `…`) only when the levels' columns would not
+    /// fit beside it: the rights are never cut.
+    pub fn table(&self, max: usize) -> Vec<String> {
         let Some(m) = self.matrices.get(self.at) else {
             return vec![];
         };
-        let feature_w = m
+        let cells = 5 * m.roles.len();
+        let longest = m
             .rows
             .iter()
-            .map(|r| width(r.feature) + width(r.area) + 3)
+            .map(|r| width(r.feature) + 2)
+            .chain(m.rows.iter().map(|r| width(r.area)))
             .max()
             .unwrap_or(7)
             .max(7);
-        let mut head = format!("{:<feature_w$}", "Feature");
+        let feature_w = longest.min(max.saturating_sub(cells)).max(4);
+        let fit = |text: &str| -> String {
+            if width(text) <= feature_w {
+                return format!("{text}{}", " ".repeat(feature_w - width(text)));
+            }
+            let mut out = String::new();
+            for c in text.chars() {
+                if width(&out) + 2 > feature_w {
+                    break;
+                }
+                out.push(c);
+            }
+            out.push('…');
+            let pad = feature_w.saturating_sub(width(&out));
+            format!("{out}{}", " ".repeat(pad))
+        };
+        let mut head = fit("Feature");
         for i in 0..m.roles.len() {
             head.push_str(&format!(" {:>4}", i + 1));
         }
         let mut out = vec![head];
+        let mut area = "";
         for r in &m.rows {
-            let name = format!("{} ({})", r.feature, r.area);
-            let pad = feature_w.saturating_sub(width(&name));
-            let mut line = format!("{name}{}", " ".repeat(pad));
+            if r.area != area {
+                area = r.area;
+                out.push(fit(area).trim_end().to_string());
+            }
+            let mut line = fit(&format!("  {}", r.feature));
             for a in &r.access {
                 line.push(' ');
                 line.push_str(&letters(*a));
@@ -152,11 +177,11 @@ impl Component for RolesView {
             self.at + 1,
             self.matrices.len()
         );
-        let table = self.table();
-        let rows = table.len().saturating_sub(1);
         let mut b = block(t, &title);
         let inner = b.clone().inner(area);
         let w = usize::from(inner.width);
+        let table = self.table(w);
+        let rows = table.len().saturating_sub(1);
         let mut top: Vec<Line> = wrap_words(&format!("Levels: {}", self.legend()), w, 2)
             .into_iter()
             .map(Line::from)
@@ -194,9 +219,7 @@ impl Component for RolesView {
         if let Some(h) = table.first() {
             head_lines.push(Line::from(Span::styled(h.clone(), t.header())));
         }
-        // The header row stays in view as the rows scroll under it; a
-        // table wider than the screen is cut at the right (the CSV has it
-        // whole).
+        // The header row stays in view as the rows scroll under it.
         frame.render_widget(Paragraph::new(head_lines), head);
         let lines: Vec<Line> = table
             .iter()
