@@ -719,13 +719,21 @@ impl App {
             String::new(),
             format!("Cost breakdown ({})", q.breakdown.currency),
         ];
-        for l in &q.breakdown.lines {
+        let b = &q.breakdown;
+        let charged = b.lines.iter().filter(|l| l.in_total).count();
+        let committed = b.months.iter().filter(|m| m.commitment).count();
+        // Contracted seats are priced a line a month: the month table below
+        // says the same with the commitment marked, so those lines are not
+        // listed twice. A single line (this period of rolling seats) stays,
+        // for its price and dates.
+        let months_say_it = charged > 1 && charged == committed;
+        for l in &b.lines {
             let amount = store::costs::round(l.amount);
-            lines.push(if l.in_total {
-                format!("  {}  {amount}", l.description)
-            } else {
-                format!("  (later) {}", l.description)
-            });
+            if l.in_total && !months_say_it {
+                lines.push(format!("  {}  {amount}", l.description));
+            } else if !l.in_total {
+                lines.push(format!("  (later) {}", l.description));
+            }
         }
         lines.push(format!(
             "  Total now: {} {}",

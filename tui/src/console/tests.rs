@@ -1399,6 +1399,11 @@ fn on_a_real_store_the_charts_breakdown_and_charged_days_come_from_the_store() {
     };
     assert!(lines.contains("Contract month by month"), "{lines}");
     assert!(lines.contains("Committed: "), "{lines}");
+    // The store prices contracted seats a line a month: each month is
+    // listed once, in the month table, marked as a commitment.
+    let jan: Vec<&str> = lines.lines().filter(|l| l.contains("2027-01")).collect();
+    assert_eq!(jan.len(), 1, "{lines}");
+    assert!(jan[0].ends_with("commitment"), "{lines}");
     press(&mut a, KeyCode::Char('n'));
     // The charts read the store's history.
     a.tab = Tab::Status;
