@@ -655,7 +655,8 @@ impl App {
                     if let Some(Popup::Charts(c)) = self.popups.last_mut() {
                         c.history = history;
                     } else {
-                        self.popups.push(Popup::Charts(Charts::new(history)));
+                        self.popups
+                            .push(Popup::Charts(Box::new(Charts::new(history))));
                     }
                 }
                 Err(e) => {
@@ -672,7 +673,7 @@ impl App {
                         .iter()
                         .find(|u| u.name == user.name)
                         .cloned();
-                    let view = Popup::User(UserView { user, row, charged });
+                    let view = Popup::User(Box::new(UserView { user, row, charged }));
                     if matches!(self.popups.last(), Some(Popup::User(_))) {
                         self.popups.pop();
                     }
@@ -859,10 +860,10 @@ pub fn write_file(out: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Store
         .prefix(&format!(".{name}."))
         .suffix(".part")
         .tempfile_in(&dir)
-        .map_err(|e| io(e))?;
+        .map_err(&io)?;
     std::io::Write::write_all(&mut tmp, bytes)
         .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| io(e))?;
+        .map_err(&io)?;
     tmp.persist(out).map_err(|e| io(e.error))?;
     Ok(())
 }

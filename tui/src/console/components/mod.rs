@@ -88,9 +88,9 @@ pub enum Popup {
     /// A form.
     Form(form::FormPopup),
     /// A user's detail view.
-    User(user::UserView),
+    User(Box<user::UserView>),
     /// The charts of the store's history.
-    Charts(charts::Charts),
+    Charts(Box<charts::Charts>),
     /// The roles' permission matrices.
     Roles(roles::RolesView),
 }
@@ -103,8 +103,8 @@ impl Popup {
             Popup::Confirm(c) => c,
             Popup::Details(c) => c,
             Popup::Form(c) => c,
-            Popup::User(c) => c,
-            Popup::Charts(c) => c,
+            Popup::User(c) => c.as_ref(),
+            Popup::Charts(c) => c.as_ref(),
             Popup::Roles(c) => c,
         }
     }
@@ -115,8 +115,8 @@ impl Popup {
             Popup::Confirm(c) => c,
             Popup::Details(c) => c,
             Popup::Form(c) => c,
-            Popup::User(c) => c,
-            Popup::Charts(c) => c,
+            Popup::User(c) => c.as_mut(),
+            Popup::Charts(c) => c.as_mut(),
             Popup::Roles(c) => c,
         }
     }
