@@ -1446,3 +1446,52 @@ fn every_ladders_rights_fit_60_columns_whole() {
         }
     }
 }
+
+#[test]
+fn charts_of_an_empty_history_say_so_without_a_bar() {
+    use super::components::charts::{Chart, Charts};
+    let empty = store::history::History {
+        today: "2026-12-03".parse().expect("day"),
+        currency: "EUR".into(),
+        seats: vec![],
+        daily: vec![],
+        storage: vec![],
+        metered: vec![store::history::MeteredSeries {
+            name: "sms".into(),
+            unit: "message".into(),
+            // A store that sent no months: no bars, no panic.
+            months: vec![],
+            threshold: 0,
+            excess: 0,
+            overage_price: rust_decimal::Decimal::ZERO,
+            overage_cost: rust_decimal::Decimal::ZERO,
+        }],
+    };
+    let f = fake(5, 5);
+    let a = app(&f);
+    let cx = Cx {
+        data: &a.data,
+        keys: &a.keys,
+        theme: &COLOUR,
+    };
+    let mut c = Charts::new(empty);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        for (w, h) in [(60, 20), (80, 24), (200, 50)] {
+            let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+            t.draw(|fr| c.draw(fr, fr.area(), &cx)).expect("draw");
+            seen.push((c.chart, text(t.backend().buffer())));
+        }
+        c.on_key(&key(KeyCode::Right), &cx);
+    }
+    let said = |chart: Chart, needle: &str| {
+        assert!(
+            seen.iter().any(|(c, s)| *c == chart && s.contains(needle)),
+            "{chart:?}: {needle:?}"
+        );
+    };
+    said(Chart::Metered, "This month: 0 used");
+    said(Chart::Seats, "No seat pools in the licences in force.");
+    said(Chart::Daily, "No daily pools in the licences in force.");
+    said(Chart::Storage, "No storage recorded.");
+}
