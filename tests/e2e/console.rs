@@ -1020,3 +1020,181 @@ fn the_add_on_holders_popup_scrolls_to_the_last_holder() {
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }
+
+const SMALL: Setup = Setup {
+    width: 80,
+    height: 24,
+    lang: "C.UTF-8",
+    no_color: false,
+};
+
+#[test]
+fn the_roles_view_shows_each_ladder_and_writes_the_csv_asking_before_replacing() {
+    let t = Term::start(SMALL);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["[3 Users]", "alice.jones"]);
+    t.keys(&["R"]);
+    t.wait_for(&[
+        "Roles: Jobs ladder (1 of 3)",
+        "Owner/manager",
+        "Feature",
+        "RWUD",
+        "e CSV",
+    ]);
+    t.keys(&["Right"]);
+    t.wait_for(&["Roles: Sales ladder (2 of 3)"]);
+    t.keys(&["e"]);
+    t.wait_for(&["Write the roles' matrices as CSV", "~/roles.csv"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["wrote the roles' matrices to"]);
+    let csv = t.dir.path("home/roles.csv");
+    let text = std::fs::read_to_string(&csv).expect("the CSV, at ~");
+    assert!(
+        text.starts_with("ladder,level,role,area,feature,read,write,update,delete\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("Jobs,1,Engineer,"), "{text}");
+    assert!(text.contains("Sales,"), "{text}");
+    // Again: the file is there, so the console asks; n keeps it as it was.
+    std::fs::write(&csv, "mine").expect("write");
+    t.keys(&["e"]);
+    t.wait_for(&["Write the roles' matrices as CSV"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Replace the file?", "is already there"]);
+    t.keys(&["n"]);
+    t.wait_for(&["cancelled; nothing was changed"]);
+    assert_eq!(std::fs::read_to_string(&csv).expect("kept"), "mine");
+    t.keys(&["e"]);
+    t.wait_for(&["Write the roles' matrices as CSV"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Replace the file?"]);
+    t.keys(&["y"]);
+    t.wait_for(&["wrote the roles' matrices to"]);
+    assert_eq!(std::fs::read_to_string(&csv).expect("replaced"), text);
+    t.keys(&["Escape"]);
+    t.wait_gone("Roles:");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_charts_read_at_80x24_without_colour() {
+    let t = Term::start(Setup {
+        width: 80,
+        height: 24,
+        lang: "C",
+        no_color: true,
+    });
+    t.first_frame();
+    t.keys(&["2"]);
+    t.wait_for(&["[2 Status]", "c charts"]);
+    t.keys(&["c"]);
+    let screen = t.wait_for(&[
+        "Charts 1/4: Metered services",
+        "the last 12 months",
+        "overage so far",
+        "Dec",
+        "Esc close",
+    ]);
+    assert!(screen.is_ascii(), "{screen}");
+    assert!(screen.contains('#'), "bars:\n{screen}");
+    assert_no_colour(&t.screen_escapes());
+    t.keys(&["Down"]);
+    t.wait_for(&["Service 2 of"]);
+    t.keys(&["Right"]);
+    t.wait_for(&["Charts 2/4: Seats in use", "seats licensed today"]);
+    t.keys(&["Right"]);
+    t.wait_for(&[
+        "Charts 3/4: Charged user-days",
+        "user-days charged each day",
+    ]);
+    t.keys(&["Right"]);
+    let screen = t.wait_for(&["Charts 4/4: Storage", "Allowance"]);
+    assert!(!screen.contains("too small"), "{screen}");
+    t.keys(&["Escape"]);
+    t.wait_gone("Charts");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn a_purchase_shows_the_contract_month_by_month_and_scrolls() {
+    let t = Term::start(SMALL);
+    t.first_frame();
+    t.keys(&["b"]);
+    t.wait_for(&["Buy", "Count"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&[
+        "Save this purchase?",
+        "Contract month by month",
+        "days",
+        "commitment",
+        "y confirm",
+    ]);
+    t.keys(&["End"]);
+    t.wait_for(&["Committed: ", "Saving records the request"]);
+    t.keys(&["Home"]);
+    t.wait_for(&["Cost breakdown"]);
+    // n: nothing is saved.
+    t.keys(&["n"]);
+    let screen = t.wait_for(&["cancelled; nothing was changed"]);
+    assert!(!pool_row(&screen, "Jobs User", "contracted").contains("pending"));
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn a_users_charged_days_this_month_are_the_stores() {
+    let dir = demo_dir(40);
+    let out = dir
+        .st(&["users", "list", "--term", "daily", "--json"])
+        .output()
+        .expect("users list");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let page: serde_json::Value = serde_json::from_str(&crate::util::stdout(&out)).expect("JSON");
+    // A daily user charged this month if the demo has one (it charges
+    // about half the weekdays), so the line has days to show.
+    let counted: Vec<(String, usize)> = page["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .take(10)
+        .map(|name| {
+            let out = dir.st(&["users", "show", name]).output().expect("show");
+            let count = crate::util::stdout(&out)
+                .lines()
+                .find_map(|l| l.strip_prefix("Charged this month: "))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .expect("the CLI's count");
+            (name.to_string(), count)
+        })
+        .collect();
+    let (name, count) = counted
+        .iter()
+        .find(|(_, c)| *c > 0)
+        .or(counted.first())
+        .cloned()
+        .expect("a daily user in the demo");
+    let t = Term::start_in(dir, SMALL);
+    t.first_frame();
+    t.keys(&["3"]);
+    t.wait_for(&["[3 Users]"]);
+    t.keys(&["/"]);
+    t.type_text(&name);
+    t.keys(&["Enter"]);
+    t.wait_for(&["1 of 1"]);
+    t.keys(&["Enter"]);
+    let want = match count {
+        0 => "no days this month".to_string(),
+        1 => "1 day this month".to_string(),
+        n => format!("{n} days this month"),
+    };
+    // Waited for whole: a capture may catch a frame half written.
+    t.wait_for(&[&format!("User {name}"), "Charged", &want]);
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}

@@ -131,6 +131,14 @@ pub enum Job {
     Import(String),
     /// Write the contracts zip to this path.
     Export(String),
+    /// Write every ladder's permission matrix as CSV to this path (as
+    /// typed: `~` expands).
+    ExportRoles {
+        /// The path.
+        path: String,
+        /// Replace a file already there (asked for after a confirmation).
+        overwrite: bool,
+    },
     /// Add a user.
     AddUser(NewUser),
     /// Change a user.
@@ -150,4 +158,6 @@ pub enum Job {
     AddOns,
     /// A user's record, for the detail view.
     OpenUser(String),
+    /// The history the charts draw.
+    History,
 }

@@ -3,11 +3,15 @@
 
 use std::sync::Mutex;
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use licfile::{SeatAction, Term};
 use rust_decimal::Decimal;
-use store::costs::{Breakdown, Line as CostLine};
+use store::costs::{Breakdown, Line as CostLine, MonthCharge};
+use store::detail::UserDetail;
 use store::gate::ContractsZip;
+use store::history::{
+    DailySeries, DayPoint, History, MeteredSeries, MonthPoint, PoolSeries, StoragePoint,
+};
 use store::purchases::{Quote, RequestOutcome};
 use store::views::{
     AddOnView, IntegrationView, LicenceView, MeteredView, PoolView, Scheduled, StatusView,
@@ -357,6 +361,124 @@ impl ConsoleStore for Fake {
             .map(|u| u.name.clone())
             .collect())
     }
+    fn history(&self, days: u32) -> Result<History, StoreError> {
+        self.call(format!("history {days}"))?;
+        let months = store::history::months_to(licfile::YearMonth::of(day("2026-12-03")), 12);
+        // The store existed from the third month shown: the two before have
+        // no value (drawn as `-`, not as zero).
+        let series = |f: &dyn Fn(u64) -> u64| -> Vec<MonthPoint> {
+            months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| MonthPoint {
+                    month: *m,
+                    value: (i >= 2).then(|| f(i as u64)),
+                })
+                .collect()
+        };
+        let key = |term: Term| PoolKey {
+            issuer: String::new(),
+            area: "Jobs".into(),
+            licence: "Jobs User".into(),
+            term,
+        };
+        let today = day("2026-12-03");
+        Ok(History {
+            today,
+            currency: "EUR".into(),
+            seats: vec![
+                PoolSeries {
+                    pool: key(Term::Monthly),
+                    label: "Jobs User (monthly)".into(),
+                    total: 12,
+                    months: series(&|i| 4 + i),
+                },
+                PoolSeries {
+                    pool: key(Term::Contracted),
+                    label: "Jobs User (contracted)".into(),
+                    total: 100_000,
+                    months: series(&|i| 90_000 + i * 900),
+                },
+            ],
+            daily: vec![DailySeries {
+                pool: key(Term::Daily),
+                label: "Jobs User (daily)".into(),
+                days: (0..days.min(31))
+                    .rev()
+                    .map(|back| {
+                        let d = today - chrono::Days::new(u64::from(back));
+                        DayPoint {
+                            day: d,
+                            charged: u64::from(d.day() % 7),
+                        }
+                    })
+                    .collect(),
+            }],
+            storage: months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| StoragePoint {
+                    month: *m,
+                    used_bytes: (i >= 2).then(|| (100 + i as u64 * 10) * 1_000_000_000),
+                    allowance_gb: 200,
+                    allowance_recorded: i >= 6,
+                })
+                .collect(),
+            metered: vec![
+                MeteredSeries {
+                    name: "sms".into(),
+                    unit: "message".into(),
+                    months: series(&|i| 300 + i * 40),
+                    threshold: 500,
+                    excess: 240,
+                    overage_price: Decimal::new(5, 2),
+                    overage_cost: Decimal::new(1200, 2),
+                },
+                MeteredSeries {
+                    name: "api-calls".into(),
+                    unit: "call".into(),
+                    months: series(&|i| 1_000 * i),
+                    threshold: 50_000,
+                    excess: 0,
+                    overage_price: Decimal::new(1, 3),
+                    overage_cost: Decimal::ZERO,
+                },
+            ],
+        })
+    }
+    fn user_detail(&self, name: &str) -> Result<UserDetail, StoreError> {
+        self.call(format!("user_detail {name}"))?;
+        let users = self.users.lock().expect("users");
+        let (i, u) = users
+            .iter()
+            .enumerate()
+            .find(|(_, u)| u.name == name)
+            .ok_or_else(|| StoreError::UnknownUser(name.into()))?;
+        // Every other user was charged the first three days of the month
+        // (on a daily seat they may since have left); the rest never.
+        let charged_days = if i % 2 == 0 {
+            (1..=3).map(|d| day(&format!("2026-12-0{d}"))).collect()
+        } else {
+            vec![]
+        };
+        Ok(UserDetail {
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: u.role,
+            role_name: u.role.name().to_string(),
+            seat: u.seat.clone(),
+            licence: u.seat.as_ref().map(|s| s.label()),
+            term: u.seat.as_ref().map(|s| s.term),
+            add_ons: u.add_ons.clone(),
+            state: u.state,
+            created_at: u.created_at,
+            activated_at: u.activated_at,
+            over_allocated_since: u.over_allocated_since,
+            over_allocation_deadline: None,
+            deactivated_reason: u.deactivated_reason.clone(),
+            charged_days,
+        })
+    }
     fn quote_seats(
         &self,
         licence: &str,
@@ -365,6 +487,39 @@ impl ConsoleStore for Fake {
         count: u32,
     ) -> Result<Quote, StoreError> {
         self.call(format!("quote {licence} {term} {action:?} {count}"))?;
+        // Thirteen months from 2026-12-03 for contracted seats (all
+        // committed), the same for monthly ones (the first committed only):
+        // enough to scroll at 80x24. Daily seats and removals have none.
+        let mut months = vec![];
+        if action == SeatAction::Add && term != "daily" {
+            let mut m = licfile::YearMonth::new(2026, 12).expect("a month");
+            for i in 0..13 {
+                let dim = if m.month() == 2 {
+                    28
+                } else {
+                    30 + (m.month() + m.month() / 8) % 2
+                };
+                let days = if i == 0 { dim - 2 } else { dim };
+                months.push(MonthCharge {
+                    month: m,
+                    days,
+                    days_in_month: dim,
+                    amount: Decimal::from(25 * count * days) / Decimal::from(dim),
+                    commitment: term == "contracted" || i == 0,
+                });
+                m = m.next();
+            }
+        }
+        let committed: Decimal = months
+            .iter()
+            .filter(|m| m.commitment)
+            .map(|m| m.amount)
+            .sum();
+        let total = if months.is_empty() {
+            Decimal::new(2419, 2)
+        } else {
+            store::costs::round(committed)
+        };
         Ok(Quote {
             pool: format!("{licence} ({term})"),
             action,
@@ -372,13 +527,13 @@ impl ConsoleStore for Fake {
             effective: day("2026-12-03"),
             breakdown: Breakdown {
                 lines: vec![CostLine {
-                    description: format!("{count} seats until 2026-12-31"),
-                    amount: Decimal::new(2419, 2),
+                    description: format!("{count} seats until the commitment's end"),
+                    amount: total,
                     in_total: true,
                 }],
-                total: Decimal::new(2419, 2),
+                total,
                 currency: "EUR".into(),
-                months: vec![],
+                months,
             },
             notes: vec![],
         })

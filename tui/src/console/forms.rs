@@ -176,6 +176,8 @@ pub enum PathPurpose {
     Import,
     /// Write the contracts zip.
     Export,
+    /// Write the roles' permission matrices as CSV.
+    Roles,
 }
 
 /// A path to read or write.
@@ -192,6 +194,7 @@ impl Form for PathForm {
         match self.purpose {
             PathPurpose::Import => "Import a licence file".into(),
             PathPurpose::Export => "Export the signed contracts".into(),
+            PathPurpose::Roles => "Write the roles' matrices as CSV".into(),
         }
     }
     fn labels(&self) -> Vec<&'static str> {
@@ -214,6 +217,10 @@ impl Form for PathForm {
         Ok(match self.purpose {
             PathPurpose::Import => Job::Import(path),
             PathPurpose::Export => Job::Export(path),
+            PathPurpose::Roles => Job::ExportRoles {
+                path,
+                overwrite: false,
+            },
         })
     }
 }

@@ -134,6 +134,10 @@ pub enum Place {
     Confirm,
     /// Text to read.
     Reader,
+    /// The charts.
+    Charts,
+    /// The roles' permission matrices.
+    Roles,
 }
 
 /// The console's key bindings.
@@ -205,6 +209,14 @@ pub struct KeyList {
     pub delete: Binding,
     /// Add-on modules and their holders.
     pub add_ons: Binding,
+    /// The charts of the store's history (from Status).
+    pub charts: Binding,
+    /// The roles' permission matrices (from Users).
+    pub roles: Binding,
+    /// The next chart or ladder.
+    pub next_view: Binding,
+    /// The chart or ladder before.
+    pub prev_view: Binding,
     /// The next field of a form.
     pub next_field: Binding,
     /// The field before.
@@ -260,6 +272,10 @@ impl Default for KeyList {
             activate: Binding::of(&[Key::ch('a')]),
             delete: Binding::of(&[Key::ch('D')]),
             add_ons: Binding::of(&[Key::ch('m')]),
+            charts: Binding::of(&[Key::ch('c')]),
+            roles: Binding::of(&[Key::ch('R')]),
+            next_view: Binding::of(&[Key::plain(Right), Key::ch('l')]),
+            prev_view: Binding::of(&[Key::plain(Left), Key::ch('h')]),
             next_field: Binding::of(&[Key::plain(Tab), Key::plain(Down)]),
             prev_field: Binding::of(&[Key::plain(BackTab), Key::plain(Up)]),
             next_choice: Binding::of(&[Key::plain(Right)]),
@@ -393,6 +409,12 @@ impl KeyList {
                     false,
                 ),
                 h(&self.refresh, "refresh", "refresh now", true),
+                h(
+                    &self.charts,
+                    "charts",
+                    "charts: metered services, seats, daily user-days, storage",
+                    true,
+                ),
             ],
             Place::Users => vec![
                 h(
@@ -432,6 +454,12 @@ impl KeyList {
                     &self.add_ons,
                     "add-ons",
                     "add-on modules and who holds them",
+                    false,
+                ),
+                h(
+                    &self.roles,
+                    "roles",
+                    "each ladder's permission matrix (exports as CSV)",
                     false,
                 ),
             ],
@@ -481,7 +509,45 @@ impl KeyList {
             ],
             Place::Confirm => vec![
                 h(&self.yes, "confirm", "confirm", true),
+                h(
+                    &self.down,
+                    "scroll",
+                    "scroll a long breakdown (PgUp PgDn Home End)",
+                    false,
+                ),
                 h(&self.no, "cancel", "cancel; nothing is changed", true),
+            ],
+            Place::Charts => vec![
+                h(
+                    &self.next_view,
+                    "next chart",
+                    "next / previous chart (Left, h)",
+                    true,
+                ),
+                h(
+                    &self.down,
+                    "series",
+                    "next / previous service or pool (Up, k)",
+                    true,
+                ),
+                h(&self.refresh, "refresh", "read the history again", false),
+                h(&self.close, "close", "close", true),
+            ],
+            Place::Roles => vec![
+                h(
+                    &self.next_view,
+                    "ladder",
+                    "next / previous ladder (Left, h)",
+                    true,
+                ),
+                h(&self.down, "scroll", "scroll (PgUp PgDn Home End)", true),
+                h(
+                    &self.export,
+                    "CSV",
+                    "write every ladder's matrix to a CSV file",
+                    true,
+                ),
+                h(&self.close, "close", "close", true),
             ],
             Place::Reader => vec![
                 h(&self.down, "scroll", "scroll (PgUp PgDn Home End)", true),
@@ -512,6 +578,8 @@ impl KeyList {
             ("A user", self.hints(Place::UserDetail)),
             ("Forms", self.hints(Place::Form)),
             ("Filtering", self.hints(Place::Filter)),
+            ("Charts", self.hints(Place::Charts)),
+            ("Roles", self.hints(Place::Roles)),
             ("Text fields", self.hints(Place::Text)),
         ]
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
 use licfile::{SeatAction, Term};
+use store::history::History;
 use store::purchases::Quote;
 use store::views::{LicenceView, StatusView, UserQuery, UsersPage};
 use store::{Event, ImportOutcome, Installation, StoreError, User};
@@ -15,6 +16,7 @@ use store::{Event, ImportOutcome, Installation, StoreError, User};
 use super::action::{Action, Job, Land, SeatRequest, UsersAt};
 use super::app::App;
 use super::components::Popup;
+use super::components::charts::{Charts, DAILY_DAYS};
 use super::components::confirm::Confirm;
 use super::components::details::Details;
 use super::components::form::expand_home;
@@ -66,7 +68,11 @@ pub enum Done {
     /// The add-on modules and their holders.
     AddOns(Result<Vec<String>, StoreError>),
     /// A user's record.
-    UserOpened(String, Result<Option<User>, StoreError>),
+    UserOpened(String, Result<Option<User>, StoreError>, Charged),
+    /// A file is already at the path a job writes to: ask before replacing.
+    Exists(Job),
+    /// The history, for the charts.
+    History(Box<Result<History, StoreError>>),
     /// A read made pointless by a later one.
     Skipped,
 }
@@ -121,10 +127,12 @@ fn doing(job: &Job) -> &'static str {
         Job::Save(_) => "saving the request",
         Job::Import(_) => "importing",
         Job::Export(_) => "exporting",
+        Job::ExportRoles { .. } => "writing the CSV",
         Job::AddUser(_) | Job::EditUser { .. } => "saving the user",
         Job::Deactivate(_) | Job::Activate(_) | Job::Delete(_) => "saving the user",
         Job::AddOns => "reading add-ons",
         Job::OpenUser(_) => "reading the user",
+        Job::History => "reading the history",
     }
 }
 
@@ -256,6 +264,23 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
             });
             changed(job, res)
         }
+        Job::ExportRoles {
+            ref path,
+            overwrite,
+        } => {
+            let out = PathBuf::from(expand_home(path));
+            if !overwrite && std::fs::symlink_metadata(&out).is_ok() {
+                return Done::Exists(job);
+            }
+            let csv = store::roles::csv();
+            let res = write_file(&out, csv.as_bytes(), overwrite).map(|_| {
+                (
+                    format!("wrote the roles' matrices to {}", out.display()),
+                    false,
+                )
+            });
+            changed(job, res)
+        }
         Job::AddUser(ref new) => {
             let res = store.add_user(new.clone()).map(|u| {
                 if u.over_allocated_since.is_some() {
@@ -324,8 +349,19 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
         })),
         Job::OpenUser(name) => {
             let got = store.user(&name);
-            Done::UserOpened(name, got)
+            // Read only for a user that is there; a refusal (an operator who
+            // may see the user but not their charges) is shown in its place
+            // rather than keeping the view closed.
+            let charged = match &got {
+                Ok(Some(_)) => store
+                    .user_detail(&name)
+                    .map(|d| d.charged_days)
+                    .map_err(|e| e.to_string()),
+                _ => Ok(vec![]),
+            };
+            Done::UserOpened(name, got, charged)
         }
+        Job::History => Done::History(Box::new(store.history(DAILY_DAYS))),
     }
 }
 
@@ -542,14 +578,12 @@ impl App {
                         self.popups.pop();
                     }
                     let lines = self.quote_lines(&r, &q);
-                    self.popups.push(Popup::Confirm(Confirm {
-                        title: match r.action {
-                            SeatAction::Add => "Save this purchase?".into(),
-                            SeatAction::Remove => "Save this reduction?".into(),
-                        },
-                        lines,
-                        job: Job::Save(r),
-                    }));
+                    let title = match r.action {
+                        SeatAction::Add => "Save this purchase?",
+                        SeatAction::Remove => "Save this reduction?",
+                    };
+                    self.popups
+                        .push(Popup::Confirm(Confirm::new(title, lines, Job::Save(r))));
                 }
                 Err(e) => {
                     self.lost(&e);
@@ -595,7 +629,43 @@ impl App {
                 }
             },
             Done::Skipped => {}
-            Done::UserOpened(name, r) => match r {
+            Done::Exists(job) => {
+                let Job::ExportRoles { path, .. } = job else {
+                    return;
+                };
+                if matches!(self.popups.last(), Some(Popup::Form(_))) {
+                    self.popups.pop();
+                }
+                let shown = expand_home(&path);
+                self.popups.push(Popup::Confirm(Confirm::new(
+                    "Replace the file?",
+                    vec![
+                        format!("{shown} is already there."),
+                        "y replaces it (the new file is written beside it first, then put in its place); n keeps it.".into(),
+                    ],
+                    Job::ExportRoles {
+                        path,
+                        overwrite: true,
+                    },
+                )));
+            }
+            Done::History(r) => match *r {
+                Ok(history) => {
+                    // A refresh keeps the chart and series being looked at.
+                    if let Some(Popup::Charts(c)) = self.popups.last_mut() {
+                        c.history = history;
+                    } else {
+                        self.popups
+                            .push(Popup::Charts(Box::new(Charts::new(history))));
+                    }
+                }
+                Err(e) => {
+                    if !self.lost(&e) {
+                        self.fail(e.to_string());
+                    }
+                }
+            },
+            Done::UserOpened(name, r, charged) => match r {
                 Ok(Some(user)) => {
                     let row = self
                         .users
@@ -603,7 +673,7 @@ impl App {
                         .iter()
                         .find(|u| u.name == user.name)
                         .cloned();
-                    let view = Popup::User(UserView { user, row });
+                    let view = Popup::User(Box::new(UserView { user, row, charged }));
                     if matches!(self.popups.last(), Some(Popup::User(_))) {
                         self.popups.pop();
                     }
@@ -650,18 +720,27 @@ impl App {
             String::new(),
             format!("Cost breakdown ({})", q.breakdown.currency),
         ];
-        for l in &q.breakdown.lines {
+        let b = &q.breakdown;
+        let charged = b.lines.iter().filter(|l| l.in_total).count();
+        let committed = b.months.iter().filter(|m| m.commitment).count();
+        // Contracted seats are priced a line a month: the month table below
+        // says the same with the commitment marked, so those lines are not
+        // listed twice. A single line (this period of rolling seats) stays,
+        // for its price and dates.
+        let months_say_it = charged > 1 && charged == committed;
+        for l in &b.lines {
             let amount = store::costs::round(l.amount);
-            lines.push(if l.in_total {
-                format!("  {}  {amount}", l.description)
-            } else {
-                format!("  (later) {}", l.description)
-            });
+            if l.in_total && !months_say_it {
+                lines.push(format!("  {}  {amount}", l.description));
+            } else if !l.in_total {
+                lines.push(format!("  (later) {}", l.description));
+            }
         }
         lines.push(format!(
             "  Total now: {} {}",
             q.breakdown.total, q.breakdown.currency
         ));
+        lines.extend(month_lines(&q.breakdown));
         let status = self.data.status.as_ref();
         let pool = status.and_then(|s| {
             s.pools
@@ -698,4 +777,93 @@ impl App {
         ));
         lines
     }
+}
+
+/// The days of this month a user was charged for, or why they are not known.
+pub type Charged = Result<Vec<chrono::NaiveDate>, String>;
+
+/// The contract month by month, to its end, beside the total: each month's
+/// days held and amount, the committed ones marked (the words say it, not a
+/// colour). Empty when the store gives no months (daily seats, removals).
+pub fn month_lines(b: &store::costs::Breakdown) -> Vec<String> {
+    if b.months.is_empty() {
+        return vec![];
+    }
+    let amounts: Vec<String> = b
+        .months
+        .iter()
+        .map(|m| store::costs::round(m.amount).to_string())
+        .collect();
+    let aw = amounts.iter().map(|a| a.len()).max().unwrap_or(0);
+    let mut lines = vec![String::new(), "Contract month by month".to_string()];
+    for (m, a) in b.months.iter().zip(&amounts) {
+        let days = format!("{}/{} days", m.days, m.days_in_month);
+        lines.push(format!(
+            "  {}  {days:>10}  {a:>aw$}{}",
+            m.month,
+            if m.commitment { "  commitment" } else { "" }
+        ));
+    }
+    let committed: rust_decimal::Decimal = b
+        .months
+        .iter()
+        .filter(|m| m.commitment)
+        .map(|m| m.amount)
+        .sum();
+    let all: rust_decimal::Decimal = b.months.iter().map(|m| m.amount).sum();
+    lines.push(format!(
+        "  Committed: {} {}",
+        store::costs::round(committed),
+        b.currency
+    ));
+    if all != committed {
+        // Later months of rolling seats can still be given back: shown at
+        // their price so the whole period's cost is known, not committed.
+        lines.push(format!(
+            "  To the contract end, if kept: {} {}",
+            store::costs::round(all),
+            b.currency
+        ));
+    }
+    lines
+}
+
+/// Writes `bytes` to `out` whole or not at all. A new file never replaces
+/// one (the store's own exclusive writer); with `overwrite` (the
+/// administrator said yes), the bytes go to a temporary file beside `out`,
+/// synced, then renamed over it, so a reader never sees half a file and a
+/// failure leaves the old one as it was.
+pub fn write_file(out: &Path, bytes: &[u8], overwrite: bool) -> Result<(), StoreError> {
+    if !overwrite {
+        return store::export::write_new_file(out, bytes);
+    }
+    // Named by the file asked for: the temporary name means nothing to the reader.
+    let io = |source: std::io::Error| StoreError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    if std::fs::metadata(out).is_ok_and(|m| m.is_dir()) {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "a directory",
+        )));
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .map_err(&io)?;
+    std::io::Write::write_all(&mut tmp, bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(&io)?;
+    tmp.persist(out).map_err(|e| io(e.error))?;
+    Ok(())
 }

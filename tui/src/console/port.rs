@@ -5,7 +5,9 @@
 //! key handling and the performer are tested without sled.
 
 use licfile::SeatAction;
+use store::detail::UserDetail;
 use store::gate::ContractsZip;
+use store::history::History;
 use store::purchases::{Quote, RequestOutcome};
 use store::views::{LicenceView, StatusView, UserQuery, UsersPage};
 use store::{
@@ -28,6 +30,11 @@ pub trait ConsoleStore: Send + Sync {
     fn users_page(&self, query: UserQuery) -> Result<UsersPage, StoreError>;
     /// One user.
     fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// The history the charts draw: 12 months, and `days` days of the daily
+    /// pools.
+    fn history(&self, days: u32) -> Result<History, StoreError>;
+    /// One user's detail: what they were charged this month.
+    fn user_detail(&self, name: &str) -> Result<UserDetail, StoreError>;
     /// Events newest first, before sequence `before`.
     fn events(&self, limit: usize, before: Option<u64>) -> Result<Vec<Event>, StoreError>;
     /// Who holds an add-on module.
@@ -106,6 +113,12 @@ impl ConsoleStore for Real {
     }
     fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         self.0.user(name)
+    }
+    fn user_detail(&self, name: &str) -> Result<UserDetail, StoreError> {
+        self.0.user_detail(name)
+    }
+    fn history(&self, days: u32) -> Result<History, StoreError> {
+        self.0.history(days)
     }
     fn events(&self, limit: usize, before: Option<u64>) -> Result<Vec<Event>, StoreError> {
         self.0.events(limit, before)

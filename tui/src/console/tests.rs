@@ -507,7 +507,12 @@ fn buying_shows_the_cost_the_commitment_and_the_email_then_records() {
     };
     assert!(lines.contains("This is a commitment"), "{lines}");
     assert!(lines.contains("licences@fakes.test"), "{lines}");
-    assert!(lines.contains("24.19"), "{lines}");
+    // 3 x 25.00 for 29 of December's 31 days, then twelve whole months.
+    assert!(
+        lines.contains("  2026-12  29/31 days  70.16  commitment"),
+        "{lines}"
+    );
+    assert!(lines.contains("Total now: 970.16 EUR"), "{lines}");
     assert!(
         calls_with(&f, "request").is_empty(),
         "nothing saved before y"
@@ -543,9 +548,16 @@ fn buying_after_a_scheduled_reduction_says_it_cancels_it() {
         lines.contains("cancels the reduction to 10 seats"),
         "{lines}"
     );
+    // Monthly seats commit the current month only: the later ones are
+    // priced for information, and can be given back.
     assert!(
-        !lines.contains("commitment"),
+        !lines.contains("This is a commitment"),
         "monthly is no commitment: {lines}"
+    );
+    assert!(lines.contains("  2027-01  31/31 days  25.00\n"), "{lines}");
+    assert!(
+        lines.contains("To the contract end, if kept: 323.39 EUR"),
+        "{lines}"
     );
 }
 
@@ -994,4 +1006,492 @@ fn with_the_worker_keys_return_at_once_and_results_arrive() {
     assert_eq!(a.users.total, Some(10));
     assert_eq!(a.users.rows[0].name, "user00490");
     assert_has(&screen(&a, 80, 24), "Filter: user0049");
+}
+
+// ------------------------------------------------------ contract breakdown
+
+#[test]
+fn a_purchase_lists_each_month_to_the_contract_end_and_scrolls() {
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    press(&mut a, KeyCode::Char('b'));
+    press(&mut a, KeyCode::Enter);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Contract month by month");
+    assert_has(&s, "2026-12  29/31 days  23.39  commitment");
+    assert_has(&s, "commitment");
+    // Thirteen months do not fit at 80x24: the popup says where it is.
+    assert_has(&s, " 1-");
+    assert!(!s.contains("Committed:"), "the end is below:\n{s}");
+    // Scrolling is not an answer: nothing is saved, the question stays.
+    for code in [KeyCode::Down, KeyCode::PageDown, KeyCode::End] {
+        let Some(Popup::Confirm(c)) = a.popups.last_mut() else {
+            panic!("the confirmation")
+        };
+        let cx = Cx {
+            data: &a.data,
+            keys: &a.keys,
+            theme: &COLOUR,
+        };
+        assert!(matches!(c.on_key(&key(code), &cx), Action::None));
+    }
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "2027-12");
+    assert_has(&s, "Committed: ");
+    assert!(!f.calls().iter().any(|c| c.starts_with("request")));
+    snap(&a, "popup_confirm_buy_end");
+    press(&mut a, KeyCode::Home);
+    assert_has(&screen(&a, 80, 24), "Cost breakdown");
+    press(&mut a, KeyCode::Char('y'));
+    assert!(f.calls().iter().any(|c| c.starts_with("request")));
+}
+
+#[test]
+fn monthly_seats_commit_only_the_first_month() {
+    let b = store::costs::Breakdown {
+        lines: vec![],
+        total: rust_decimal::Decimal::new(1000, 2),
+        currency: "EUR".into(),
+        months: vec![
+            store::costs::MonthCharge {
+                month: licfile::YearMonth::new(2026, 12).expect("month"),
+                days: 10,
+                days_in_month: 31,
+                amount: rust_decimal::Decimal::new(1000, 2),
+                commitment: true,
+            },
+            store::costs::MonthCharge {
+                month: licfile::YearMonth::new(2027, 1).expect("month"),
+                days: 31,
+                days_in_month: 31,
+                amount: rust_decimal::Decimal::new(3100, 2),
+                commitment: false,
+            },
+        ],
+    };
+    let lines = super::perform::month_lines(&b);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("2026-12") && l.ends_with("commitment"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("2027-01") && !l.contains("commitment"))
+    );
+    assert!(lines.iter().any(|l| l == "  Committed: 10.00 EUR"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "  To the contract end, if kept: 41.00 EUR")
+    );
+    let none = store::costs::Breakdown {
+        months: vec![],
+        ..b
+    };
+    assert!(super::perform::month_lines(&none).is_empty());
+}
+
+// ------------------------------------------------------ charged days
+
+#[test]
+fn the_user_view_says_the_days_charged_this_month() {
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Enter);
+    assert!(f.calls().iter().any(|c| c == "user_detail user00000"));
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Charged");
+    assert_has(&s, "3 days this month (2026-12): 1 2 3");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Enter);
+    assert_has(
+        &screen(&a, 80, 24),
+        "no days this month (contracted and monthly",
+    );
+}
+
+#[test]
+fn the_charged_line_counts_days_and_says_why_when_not_known() {
+    let days: super::perform::Charged = Err("operator ann may not see this user".into());
+    assert_eq!(
+        super::components::user::charged_text(&days, Some(licfile::Term::Daily)),
+        "not known: operator ann may not see this user"
+    );
+    let one: super::perform::Charged = Ok(vec!["2026-12-09".parse().expect("day")]);
+    assert_eq!(
+        super::components::user::charged_text(&one, Some(licfile::Term::Daily)),
+        "1 day this month (2026-12): 9"
+    );
+    assert_eq!(
+        super::components::user::charged_text(&Ok(vec![]), Some(licfile::Term::Daily)),
+        "no days this month"
+    );
+}
+
+// ------------------------------------------------------ charts
+
+fn charts(a: &App) -> &super::components::charts::Charts {
+    match a.popups.last() {
+        Some(Popup::Charts(c)) => c,
+        other => panic!("expected the charts, got {other:?}"),
+    }
+}
+
+#[test]
+fn c_on_status_reads_the_history_off_the_drawing_thread_and_opens_the_charts() {
+    let f = fake(40, 40);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    let cx = Cx {
+        data: &a.data,
+        keys: &a.keys,
+        theme: &COLOUR,
+    };
+    let got = a.status.on_key(&key(KeyCode::Char('c')), &cx);
+    assert!(matches!(got, Action::Job(Job::History)), "{got:?}");
+    press(&mut a, KeyCode::Char('c'));
+    assert!(f.calls().iter().any(|c| c == "history 31"));
+    use super::components::charts::Chart;
+    assert_eq!(charts(&a).chart, Chart::Metered);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "sms (message), the last 12 months");
+    assert_has(&s, "overage so far 12.00 EUR");
+    assert_has(&s, "OVER: 240");
+    assert_has(&s, "Dec");
+    snap(&a, "popup_charts_metered");
+    press(&mut a, KeyCode::Down);
+    assert_has(&screen(&a, 80, 24), "api-calls (call)");
+    // Down stops at the last series; Up at the first.
+    press(&mut a, KeyCode::Down);
+    assert_eq!(charts(&a).series, 1);
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Seats);
+    assert_eq!(charts(&a).series, 0);
+    assert_has(&screen(&a, 80, 24), "12 seats licensed today");
+    snap(&a, "popup_charts_seats");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Daily);
+    assert_has(&screen(&a, 80, 24), "from 2026-11-03 to 2026-12-03");
+    snap(&a, "popup_charts_daily");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Storage);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Allowance 200 GB today");
+    assert_has(&s, "measured against today's");
+    snap(&a, "popup_charts_storage");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(charts(&a).chart, Chart::Metered);
+    press(&mut a, KeyCode::Left);
+    assert_eq!(charts(&a).chart, Chart::Storage);
+    // r reads again and keeps the chart looked at.
+    press(&mut a, KeyCode::Char('r'));
+    assert_eq!(calls_with(&f, "history").len(), 2);
+    assert_eq!(charts(&a).chart, Chart::Storage);
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popups.is_empty());
+}
+
+#[test]
+fn charts_read_without_colour_in_ascii_and_fit_60x20() {
+    let f = fake(5, 5);
+    let mut a = App::new(f.clone(), PLAIN);
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('c'));
+    for _ in 0..4 {
+        let buf = render(&a, 80, 24);
+        for cell in buf.content() {
+            assert_eq!(cell.fg, Color::Reset);
+            assert_eq!(cell.bg, Color::Reset);
+            assert!(cell.symbol().is_ascii(), "{:?}", cell.symbol());
+        }
+        let s = text(&buf);
+        assert!(s.contains('#'), "bars drawn:\n{s}");
+        let small = screen(&a, 60, 20);
+        assert_has(&small, "Charts");
+        press(&mut a, KeyCode::Right);
+    }
+}
+
+#[test]
+fn a_refused_history_says_why_and_opens_nothing() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    *f.gone.lock().expect("gone") = true;
+    press(&mut a, KeyCode::Char('c'));
+    assert!(a.popups.is_empty());
+    assert_has(&screen(&a, 80, 24), "disconnected");
+}
+
+#[test]
+fn compact_numbers_fit_on_bars() {
+    use super::components::charts::compact;
+    assert_eq!(compact(9_999), "9999");
+    assert_eq!(compact(12_345), "12k");
+    assert_eq!(compact(12_345_678), "12M");
+}
+
+// ------------------------------------------------------ roles
+
+#[test]
+fn r_on_users_shows_each_ladders_matrix_and_scrolls() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('R'));
+    let Some(Popup::Roles(r)) = a.popups.last() else {
+        panic!("the roles view");
+    };
+    assert_eq!(r.at, 0);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Roles: Jobs ladder (1 of 3)");
+    assert_has(&s, "1 Engineer");
+    assert_has(&s, "R read  W write");
+    snap(&a, "popup_roles");
+    // The matrix is the store's: each cell the letters of its access.
+    let m = store::roles::matrix(store::roles::Ladder::Jobs);
+    let row = &m.rows[0];
+    let cells: Vec<String> = row
+        .access
+        .iter()
+        .map(|x| super::components::roles::letters(*x))
+        .collect();
+    assert_has(&s, &cells.join(" "));
+    press(&mut a, KeyCode::End);
+    let end = screen(&a, 80, 24);
+    let last = m.rows.last().expect("rows");
+    assert_has(&end, last.feature);
+    press(&mut a, KeyCode::Right);
+    assert_has(&screen(&a, 80, 24), "Roles: Sales ladder (2 of 3)");
+    press(&mut a, KeyCode::Left);
+    press(&mut a, KeyCode::Left);
+    assert_has(&screen(&a, 80, 24), "Roles: Service ladder (3 of 3)");
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popups.is_empty());
+}
+
+#[test]
+fn letters_say_each_right() {
+    use store::roles::Access;
+    let l = super::components::roles::letters;
+    assert_eq!(l(Access::NONE), "----");
+    assert_eq!(
+        l(Access {
+            read: true,
+            write: false,
+            update: true,
+            delete: false
+        }),
+        "R-U-"
+    );
+}
+
+fn export_roles(a: &mut App, path: &str) {
+    press(a, KeyCode::Char('e'));
+    assert_eq!(form_text(a, 0), "~/roles.csv");
+    ctrl(a, 'u');
+    type_text(a, path);
+    press(a, KeyCode::Enter);
+}
+
+#[test]
+fn the_roles_csv_is_written_and_never_replaced_without_a_yes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("roles.csv");
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('R'));
+    export_roles(&mut a, &out.to_string_lossy());
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("written"),
+        store::roles::csv()
+    );
+    assert!(matches!(a.popups.last(), Some(Popup::Roles(_))));
+    assert_has(&screen(&a, 80, 24), "wrote the roles' matrices to");
+    // Already there: asked first; n keeps the file as it was.
+    std::fs::write(&out, "mine").expect("write");
+    export_roles(&mut a, &out.to_string_lossy());
+    let Some(Popup::Confirm(c)) = a.popups.last() else {
+        panic!("asked first: {:?}", a.popups.last());
+    };
+    assert_eq!(c.title, "Replace the file?");
+    assert_has(&screen(&a, 80, 24), "is already there");
+    press(&mut a, KeyCode::Char('n'));
+    assert_eq!(std::fs::read_to_string(&out).expect("kept"), "mine");
+    assert!(matches!(a.popups.last(), Some(Popup::Roles(_))));
+    // y replaces it, whole, and leaves no temporary file beside it.
+    export_roles(&mut a, &out.to_string_lossy());
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("replaced"),
+        store::roles::csv()
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("roles.csv")]);
+}
+
+#[test]
+fn a_roles_csv_path_that_cannot_be_written_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('R'));
+    // A directory that is not there: the form stays, with the reason.
+    let missing = dir.path().join("no/such/dir/roles.csv");
+    export_roles(&mut a, &missing.to_string_lossy());
+    let err = form_error(&a).expect("an error");
+    assert!(err.contains("no/such/dir"), "{err}");
+    press(&mut a, KeyCode::Esc);
+    // A directory is never replaced, even after a yes.
+    export_roles(&mut a, &dir.path().to_string_lossy());
+    press(&mut a, KeyCode::Char('y'));
+    assert!(dir.path().is_dir());
+    assert_has(&screen(&a, 120, 40), "directory");
+    // An empty path is refused in the form.
+    press(&mut a, KeyCode::Char('e'));
+    ctrl(&mut a, 'u');
+    press(&mut a, KeyCode::Enter);
+    assert!(form_error(&a).is_some());
+}
+
+#[test]
+fn on_a_real_store_the_console_writes_the_contracts_zip_with_a_pdf_per_licence() {
+    let (dir, st) = demo(10);
+    let mut a = real(&st);
+    let out = dir.path().join("contracts.zip");
+    press(&mut a, KeyCode::Char('e'));
+    ctrl(&mut a, 'u');
+    type_text(&mut a, &out.to_string_lossy());
+    press(&mut a, KeyCode::Enter);
+    let file = std::fs::File::open(&out).expect("the zip written");
+    let mut zip = zip::ZipArchive::new(file).expect("a zip");
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).expect("entry").name().to_string())
+        .collect();
+    let lics = names.iter().filter(|n| n.ends_with(".lic")).count();
+    let pdfs: Vec<&String> = names.iter().filter(|n| n.ends_with(".pdf")).collect();
+    assert!(lics > 0, "{names:?}");
+    assert_eq!(pdfs.len(), lics, "a PDF per licence: {names:?}");
+    let mut pdf = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name(pdfs[0]).expect("pdf"), &mut pdf).expect("read");
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn on_a_real_store_the_charts_breakdown_and_charged_days_come_from_the_store() {
+    let (_dir, st) = demo(40);
+    let mut a = real(&st);
+    // The purchase's months are the store's, to the contract end.
+    press(&mut a, KeyCode::Char('b'));
+    press(&mut a, KeyCode::Enter);
+    let lines = match a.popups.last() {
+        Some(Popup::Confirm(c)) => c.lines.join("\n"),
+        other => panic!("the confirmation: {other:?}"),
+    };
+    assert!(lines.contains("Contract month by month"), "{lines}");
+    assert!(lines.contains("Committed: "), "{lines}");
+    // The store prices contracted seats a line a month: each month is
+    // listed once, in the month table, marked as a commitment.
+    let jan: Vec<&str> = lines.lines().filter(|l| l.contains("2027-01")).collect();
+    assert_eq!(jan.len(), 1, "{lines}");
+    assert!(jan[0].ends_with("commitment"), "{lines}");
+    press(&mut a, KeyCode::Char('n'));
+    // The charts read the store's history.
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('c'));
+    let h = st
+        .history(super::components::charts::DAILY_DAYS)
+        .expect("history");
+    assert_eq!(charts(&a).history, h);
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "Charts 1/4");
+    press(&mut a, KeyCode::Esc);
+    // A user's charged days are the store's.
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Enter);
+    let Some(Popup::User(v)) = a.popups.last() else {
+        panic!("the user view");
+    };
+    let d = st.user_detail(&v.user.name).expect("detail");
+    assert_eq!(v.charged, Ok(d.charged_days));
+    assert_has(&screen(&a, 80, 24), "Charged");
+}
+
+#[test]
+fn every_ladders_rights_fit_60_columns_whole() {
+    let mut v = super::components::roles::RolesView::default();
+    for at in 0..v.matrices.len() {
+        v.at = at;
+        let m = &v.matrices[at];
+        let table = v.table(58);
+        let levels = m.roles.len();
+        assert!(
+            table[0].ends_with(&format!("{levels:>4}")),
+            "{:?}",
+            table[0]
+        );
+        for (line, row) in table.iter().filter(|l| l.starts_with("  ")).zip(&m.rows) {
+            assert!(super::components::grid::width(line) <= 58, "{line:?}");
+            let last = super::components::roles::letters(row.access[levels - 1]);
+            assert!(line.ends_with(&last), "{line:?}");
+        }
+    }
+}
+
+#[test]
+fn charts_of_an_empty_history_say_so_without_a_bar() {
+    use super::components::charts::{Chart, Charts};
+    let empty = store::history::History {
+        today: "2026-12-03".parse().expect("day"),
+        currency: "EUR".into(),
+        seats: vec![],
+        daily: vec![],
+        storage: vec![],
+        metered: vec![store::history::MeteredSeries {
+            name: "sms".into(),
+            unit: "message".into(),
+            // A store that sent no months: no bars, no panic.
+            months: vec![],
+            threshold: 0,
+            excess: 0,
+            overage_price: rust_decimal::Decimal::ZERO,
+            overage_cost: rust_decimal::Decimal::ZERO,
+        }],
+    };
+    let f = fake(5, 5);
+    let a = app(&f);
+    let cx = Cx {
+        data: &a.data,
+        keys: &a.keys,
+        theme: &COLOUR,
+    };
+    let mut c = Charts::new(empty);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        for (w, h) in [(60, 20), (80, 24), (200, 50)] {
+            let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+            t.draw(|fr| c.draw(fr, fr.area(), &cx)).expect("draw");
+            seen.push((c.chart, text(t.backend().buffer())));
+        }
+        c.on_key(&key(KeyCode::Right), &cx);
+    }
+    let said = |chart: Chart, needle: &str| {
+        assert!(
+            seen.iter().any(|(c, s)| *c == chart && s.contains(needle)),
+            "{chart:?}: {needle:?}"
+        );
+    };
+    said(Chart::Metered, "This month: 0 used");
+    said(Chart::Seats, "No seat pools in the licences in force.");
+    said(Chart::Daily, "No daily pools in the licences in force.");
+    said(Chart::Storage, "No storage recorded.");
 }

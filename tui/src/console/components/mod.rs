@@ -3,12 +3,14 @@
 //! own state and the facts the console read ([`Data`]). None of them touches
 //! the store: the performer does.
 
+pub mod charts;
 pub mod confirm;
 pub mod details;
 pub mod form;
 pub mod grid;
 pub mod help;
 pub mod licences;
+pub mod roles;
 pub mod status;
 pub mod textinput;
 pub mod user;
@@ -86,7 +88,11 @@ pub enum Popup {
     /// A form.
     Form(form::FormPopup),
     /// A user's detail view.
-    User(user::UserView),
+    User(Box<user::UserView>),
+    /// The charts of the store's history.
+    Charts(Box<charts::Charts>),
+    /// The roles' permission matrices.
+    Roles(roles::RolesView),
 }
 
 impl Popup {
@@ -97,7 +103,9 @@ impl Popup {
             Popup::Confirm(c) => c,
             Popup::Details(c) => c,
             Popup::Form(c) => c,
-            Popup::User(c) => c,
+            Popup::User(c) => c.as_ref(),
+            Popup::Charts(c) => c.as_ref(),
+            Popup::Roles(c) => c,
         }
     }
     /// The component, to change.
@@ -107,7 +115,9 @@ impl Popup {
             Popup::Confirm(c) => c,
             Popup::Details(c) => c,
             Popup::Form(c) => c,
-            Popup::User(c) => c,
+            Popup::User(c) => c.as_mut(),
+            Popup::Charts(c) => c.as_mut(),
+            Popup::Roles(c) => c,
         }
     }
 }

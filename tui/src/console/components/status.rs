@@ -130,6 +130,9 @@ impl Component for Status {
         if k.refresh.matches(key) {
             return Action::Job(Job::Reload);
         }
+        if k.charts.matches(key) {
+            return Action::Job(Job::History);
+        }
         if k.sort.matches(key) {
             self.oldest_first = !self.oldest_first;
             let said = if self.oldest_first {

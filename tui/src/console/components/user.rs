@@ -1,8 +1,11 @@
 //! A user's detail view (Enter on Users): e-mail, role, licence and term,
-//! add-ons, activation, state and the over-allocation deadline; `e` edits the
-//! e-mail and add-ons, `D` deletes the user after a confirmation.
+//! add-ons, activation, state, the over-allocation deadline and the days
+//! charged this month; `e` edits the e-mail and add-ons, `D` deletes the user
+//! after a confirmation.
 
+use chrono::Datelike as _;
 use crossterm::event::KeyEvent;
+use licfile::Term;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -13,6 +16,7 @@ use store::views::UserRow;
 use super::super::action::Action;
 use super::super::forms::UserDetailsForm;
 use super::super::keys::Place;
+use super::super::perform::Charged;
 use super::details::wrap_words;
 use super::form::FormPopup;
 use super::grid::block;
@@ -28,6 +32,35 @@ pub struct UserView {
     pub user: User,
     /// Their row in the list (the over-allocation deadline), when it was read.
     pub row: Option<UserRow>,
+    /// The days of this month they were charged for on a daily seat, or why
+    /// the store did not say.
+    pub charged: Charged,
+}
+
+/// `days` as the Charged line says them: how many, and which days of the
+/// month (the month named once).
+pub fn charged_text(days: &Charged, seat_term: Option<Term>) -> String {
+    match days {
+        Err(e) => format!("not known: {e}"),
+        Ok(d) if d.is_empty() => match seat_term {
+            Some(Term::Daily) | None => "no days this month".into(),
+            // Said so that an empty line is not taken for a missing charge.
+            Some(_) => {
+                "no days this month (contracted and monthly seats are not charged by the day)"
+                    .into()
+            }
+        },
+        Ok(d) => {
+            let month = d[0].format("%Y-%m");
+            let list: Vec<String> = d.iter().map(|x| x.day().to_string()).collect();
+            format!(
+                "{} day{} this month ({month}): {}",
+                d.len(),
+                if d.len() == 1 { "" } else { "s" },
+                list.join(" ")
+            )
+        }
+    }
 }
 
 impl UserView {
@@ -81,6 +114,10 @@ impl UserView {
             ("Activated", fmt_time(u.activated_at)),
             ("State", u.state.word().to_string()),
             ("Over-alloc.", over),
+            (
+                "Charged",
+                charged_text(&self.charged, u.seat.as_ref().map(|s| s.term)),
+            ),
         ]
     }
 }

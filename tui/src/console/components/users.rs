@@ -344,14 +344,14 @@ impl Users {
 
     /// The confirmation before a user is deleted.
     pub fn confirm_delete(name: &str) -> Popup {
-        Popup::Confirm(Confirm {
-            title: format!("Delete {name}?"),
-            lines: vec![
+        Popup::Confirm(Confirm::new(
+            format!("Delete {name}?"),
+            vec![
                 format!("{name} is deleted: their seat and add-ons are freed."),
                 "The name stays reserved: no new user can take it.".into(),
             ],
-            job: Job::Delete(name.to_string()),
-        })
+            Job::Delete(name.to_string()),
+        ))
     }
 }
 
@@ -454,6 +454,9 @@ impl Component for Users {
         if k.new_user.matches(key) {
             return Action::Open(self.new_user(cx));
         }
+        if k.roles.matches(key) {
+            return Action::Open(Popup::Roles(super::roles::RolesView::default()));
+        }
         let Some(u) = self.selected().cloned() else {
             return Action::Ignored;
         };
@@ -464,9 +467,9 @@ impl Component for Users {
             return Action::Open(self.edit_user(cx, &u));
         }
         if k.deactivate.matches(key) {
-            return Action::Open(Popup::Confirm(Confirm {
-                title: format!("Deactivate {}?", u.name),
-                lines: vec![
+            return Action::Open(Popup::Confirm(Confirm::new(
+                format!("Deactivate {}?", u.name),
+                vec![
                     format!(
                         "{} will no longer be able to work; their seat is freed.",
                         u.name
@@ -476,8 +479,8 @@ impl Component for Users {
                         u.licence.clone().unwrap_or_else(|| "none".into())
                     ),
                 ],
-                job: Job::Deactivate(u.name),
-            }));
+                Job::Deactivate(u.name),
+            )));
         }
         if k.activate.matches(key) {
             return Action::Job(Job::Activate(u.name));
