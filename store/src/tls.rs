@@ -233,9 +233,20 @@ pub fn connect(addr: &str, files: &ClientFiles) -> Result<UnixStream> {
 /// certificate, and speaks the protocol over it: the service's client, as
 /// [`crate::client::Remote::connect`] is for the socket.
 pub fn connect_remote(addr: &str, files: &ClientFiles) -> Result<crate::client::Remote> {
+    crate::client::Remote::over_transport(Box::new(connect_stream(addr, files)?))
+}
+
+/// Connects to `addr` (`HOST:PORT`) over TLS, presenting the client's
+/// certificate: the TLS stream, past the handshake, with the service's
+/// greeting next to read. For a client that drives its own reads and writes
+/// (an event loop); [`connect_remote`] speaks the protocol over it.
+pub fn connect_stream(
+    addr: &str,
+    files: &ClientFiles,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> {
     let (conn, tcp) = open(addr, files)?;
     let _ = tcp.set_write_timeout(Some(Duration::from_secs(30)));
-    crate::client::Remote::over_transport(Box::new(rustls::StreamOwned::new(conn, tcp)))
+    Ok(rustls::StreamOwned::new(conn, tcp))
 }
 
 impl crate::client::Transport for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {

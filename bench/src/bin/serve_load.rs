@@ -76,12 +76,74 @@ struct Args {
 static TLS: std::sync::OnceLock<Option<(String, store::tls::ClientFiles)>> =
     std::sync::OnceLock::new();
 
-/// A connection to the service: the socket's, or the plaintext end of a TLS
-/// connection (`store::tls::connect`).
-fn open_stream(socket: &Path) -> Result<UnixStream, String> {
+/// A connection of the event-loop driver: the socket, or TLS spoken in the
+/// driver's own thread (`store::tls::connect_stream`), as a product on
+/// another host would, with no relay thread between.
+enum Link {
+    Unix(UnixStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>>),
+}
+
+impl Link {
+    fn set_nonblocking(&self) -> std::io::Result<()> {
+        match self {
+            Link::Unix(s) => s.set_nonblocking(true),
+            Link::Tls(t) => t.sock.set_nonblocking(true),
+        }
+    }
+
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()> {
+        match self {
+            Link::Unix(s) => s.set_read_timeout(timeout),
+            Link::Tls(t) => t.sock.set_read_timeout(timeout),
+        }
+    }
+}
+
+impl Read for Link {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Link::Unix(s) => s.read(buf),
+            Link::Tls(t) => t.read(buf),
+        }
+    }
+}
+
+impl Write for Link {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Link::Unix(s) => s.write(buf),
+            Link::Tls(t) => t.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Link::Unix(s) => s.flush(),
+            Link::Tls(t) => t.flush(),
+        }
+    }
+}
+
+impl std::os::fd::AsFd for Link {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            Link::Unix(s) => s.as_fd(),
+            Link::Tls(t) => t.sock.as_fd(),
+        }
+    }
+}
+
+/// A connection to the service: the socket's, or a TLS stream to its
+/// `--listen` address.
+fn open_stream(socket: &Path) -> Result<Link, String> {
     match TLS.get().and_then(Option::as_ref) {
-        Some((addr, files)) => store::tls::connect(addr, files).map_err(|e| e.to_string()),
-        None => UnixStream::connect(socket).map_err(|e| e.to_string()),
+        Some((addr, files)) => store::tls::connect_stream(addr, files)
+            .map(|t| Link::Tls(Box::new(t)))
+            .map_err(|e| e.to_string()),
+        None => UnixStream::connect(socket)
+            .map(Link::Unix)
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -423,7 +485,7 @@ fn one_client(
 /// One connection of the event-loop driver.
 struct Conn {
     client: usize,
-    stream: UnixStream,
+    stream: Link,
     input: Vec<u8>,
     rng: Rng,
     left: usize,
@@ -478,7 +540,7 @@ fn event_loop(
     for (i, conn) in conns.iter_mut().enumerate() {
         if let Err(e) = conn
             .stream
-            .set_nonblocking(true)
+            .set_nonblocking()
             .map_err(|e| e.to_string())
             .and_then(|_| {
                 epoll::add(
@@ -559,7 +621,7 @@ fn event_loop(
 }
 
 /// Connects and reads the greeting; returns the stream and anything read past it.
-fn connect_raw(socket: &Path) -> Result<(UnixStream, Vec<u8>), String> {
+fn connect_raw(socket: &Path) -> Result<(Link, Vec<u8>), String> {
     let mut stream = open_stream(socket)?;
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
@@ -621,6 +683,19 @@ fn send_next(plan: &Plan, conn: &mut Conn, t: &mut Tally) -> bool {
         match conn.stream.write(&line[at..]) {
             Ok(n) => at += n,
             // A request line is small and the service reads it at once.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::yield_now(),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                t.error(format!("client {}: write: {e}", conn.client));
+                conn.left = 0;
+                return false;
+            }
+        }
+    }
+    // A TLS stream may still hold sealed records the socket did not take.
+    loop {
+        match conn.stream.flush() {
+            Ok(()) => break,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::yield_now(),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
