@@ -222,6 +222,28 @@ fn bench(c: &mut Criterion) {
         t.elapsed(),
         out.take()
     );
+    // A live filter: `/` then a name typed a key at a time, each key's
+    // store read (the filtered first page) and redraw timed with it.
+    key(&mut a, KeyCode::Home);
+    draw(&mut term, &a);
+    key(&mut a, KeyCode::Char('/'));
+    draw(&mut term, &a);
+    out.take();
+    let mut typed = Vec::new();
+    for ch in "alice".chars() {
+        let t = Instant::now();
+        key(&mut a, KeyCode::Char(ch));
+        draw(&mut term, &a);
+        typed.push(t.elapsed());
+    }
+    let slowest = typed.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "live filter, a keystroke each of \"alice\": {typed:?}, slowest {slowest:?}, {} rows",
+        a.users.rows.len()
+    );
+    key(&mut a, KeyCode::Esc);
+    draw(&mut term, &a);
+    out.take();
 
     let mut group = c.benchmark_group(format!("console-{label}"));
     group.sample_size(20);
