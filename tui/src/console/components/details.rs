@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::super::action::Action;
-use super::super::keys::Place;
+use super::super::keys::{KeyList, Place};
 use super::grid::{block, width};
 use super::{Component, Cx, centered};
 
@@ -40,65 +40,86 @@ impl Component for Details {
         if k.close.matches(key) || k.open.matches(key) || k.quit.matches(key) {
             return Action::Close;
         }
-        let s = self.scroll.get();
-        let to = if k.down.matches(key) {
-            s + 1
-        } else if k.up.matches(key) {
-            s.saturating_sub(1)
-        } else if k.page_down.matches(key) {
-            s + 10
-        } else if k.page_up.matches(key) {
-            s.saturating_sub(10)
-        } else if k.home.matches(key) {
-            0
-        } else if k.end.matches(key) {
-            usize::MAX / 2
-        } else {
-            return Action::None;
-        };
-        self.scroll.set(to);
+        if let Some(to) = scrolled(k, key, self.scroll.get()) {
+            self.scroll.set(to);
+        }
         Action::None
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &Cx) {
-        let longest = self.lines.iter().map(|l| width(l)).max().unwrap_or(20);
-        let w = (longest.clamp(30, 100) as u16 + 4).min(area.width);
-        let inner = usize::from(w.saturating_sub(2));
-        let text: Vec<Line> = self
-            .lines
-            .iter()
-            .flat_map(|l| wrap_words(l, inner, 2))
-            .map(Line::from)
-            .collect();
-        let h = (text.len() as u16 + 2).min(area.height);
-        let visible = usize::from(h.saturating_sub(2));
-        let max = text.len().saturating_sub(visible);
-        // Clamped here, where the height is known, and kept for the next key.
-        let scroll = self.scroll.get().min(max);
-        self.scroll.set(scroll);
-        let rect = centered(area, w, h);
-        let mut b = block(cx.theme, &self.title);
-        if max > 0 {
-            b = b.title_bottom(
-                Line::from(format!(
-                    " {}-{} of {} ",
-                    scroll + 1,
-                    scroll + visible,
-                    text.len()
-                ))
-                .right_aligned(),
-            );
-        }
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(text).scroll((scroll as u16, 0)).block(b),
-            rect,
-        );
+        draw_text(frame, area, cx, &self.title, &self.lines, &self.scroll, 100);
     }
 
     fn places(&self) -> Vec<Place> {
         vec![Place::Reader]
     }
+}
+
+/// Where a scrolling popup's first line goes for `key` from `s` (Up/Down,
+/// PgUp/PgDn, Home/End); `None` when the key is not one of them. End goes
+/// past the last line: the drawing clamps it, where the height is known.
+pub(super) fn scrolled(k: &KeyList, key: &KeyEvent, s: usize) -> Option<usize> {
+    Some(if k.down.matches(key) {
+        s + 1
+    } else if k.up.matches(key) {
+        s.saturating_sub(1)
+    } else if k.page_down.matches(key) {
+        s + 10
+    } else if k.page_up.matches(key) {
+        s.saturating_sub(10)
+    } else if k.home.matches(key) {
+        0
+    } else if k.end.matches(key) {
+        usize::MAX / 2
+    } else {
+        return None;
+    })
+}
+
+/// `lines` word-wrapped in a centred popup at most `max_width` columns of
+/// text wide, from the first line `scroll` (clamped here and kept for the
+/// next key), with "N-M of T" on its border when it does not all fit.
+pub(super) fn draw_text(
+    frame: &mut Frame,
+    area: Rect,
+    cx: &Cx,
+    title: &str,
+    lines: &[String],
+    scroll: &std::cell::Cell<usize>,
+    max_width: usize,
+) {
+    let longest = lines.iter().map(|l| width(l)).max().unwrap_or(20);
+    let w = (longest.clamp(30, max_width) as u16 + 4).min(area.width);
+    let inner = usize::from(w.saturating_sub(2));
+    let text: Vec<Line> = lines
+        .iter()
+        .flat_map(|l| wrap_words(l, inner, 2))
+        .map(Line::from)
+        .collect();
+    let h = (text.len() as u16 + 2).min(area.height);
+    let visible = usize::from(h.saturating_sub(2));
+    let max = text.len().saturating_sub(visible);
+    let first = scroll.get().min(max);
+    scroll.set(first);
+    let rect = centered(area, w, h);
+    let mut b = block(cx.theme, title);
+    if max > 0 {
+        // Says there is more, and where: nothing is cut.
+        b = b.title_bottom(
+            Line::from(format!(
+                " {}-{} of {} ",
+                first + 1,
+                first + visible,
+                text.len()
+            ))
+            .right_aligned(),
+        );
+    }
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text).scroll((first as u16, 0)).block(b),
+        rect,
+    );
 }
 
 /// `text` word-wrapped to `width` columns (display width); lines after the

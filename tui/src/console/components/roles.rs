@@ -138,25 +138,14 @@ impl Component for RolesView {
                 path: TextInput::new("~/roles.csv"),
             }))));
         }
-        let s = self.scroll.get();
         let to = if k.next_view.matches(key) {
             self.at = (self.at + 1) % n;
             0
         } else if k.prev_view.matches(key) {
             self.at = (self.at + n - 1) % n;
             0
-        } else if k.down.matches(key) {
-            s + 1
-        } else if k.up.matches(key) {
-            s.saturating_sub(1)
-        } else if k.page_down.matches(key) {
-            s + 10
-        } else if k.page_up.matches(key) {
-            s.saturating_sub(10)
-        } else if k.home.matches(key) {
-            0
-        } else if k.end.matches(key) {
-            usize::MAX / 2
+        } else if let Some(to) = super::details::scrolled(k, key, self.scroll.get()) {
+            to
         } else {
             return Action::None;
         };
