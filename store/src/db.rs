@@ -339,6 +339,8 @@ pub(crate) struct Db {
     short_of_space: std::sync::atomic::AtomicBool,
     /// How many times the tree was reopened: watchers of the old one follow.
     generation: std::sync::atomic::AtomicU64,
+    /// The users in memory for searching, kept current by [`Db::commit`].
+    pub(crate) users: crate::search::Users,
     pub(crate) clock: Arc<dyn Clock>,
     writer: Mutex<()>,
     data_file: Option<File>,
@@ -422,6 +424,7 @@ impl Db {
             config,
             short_of_space: std::sync::atomic::AtomicBool::new(short),
             generation: std::sync::atomic::AtomicU64::new(0),
+            users: crate::search::Users::default(),
             clock,
             writer: Mutex::new(()),
             data_file,
@@ -886,6 +889,23 @@ impl Db {
             }
             ticket
         };
+        // The user records written, for the search index: copied before the
+        // batch takes them (a change of many users just marks it stale).
+        let user_writes = {
+            let mut touched = tx
+                .overlay
+                .range(keys::USERS.to_vec()..)
+                .take_while(|(k, _)| k.starts_with(keys::USERS))
+                .peekable();
+            touched.peek().is_some().then(|| {
+                let w: Vec<_> = touched
+                    .by_ref()
+                    .take(crate::search::MOST_UPDATED + 1)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                (w.len() <= crate::search::MOST_UPDATED).then_some(w)
+            })
+        };
         let tree = self.tree()?;
         let applied = if single {
             // One key: atomic on its own, and without the batch's global lock.
@@ -927,6 +947,9 @@ impl Db {
         }
         d.applied = ticket;
         drop(d);
+        if let Some(writes) = user_writes {
+            self.users.changed(writes, self.generation());
+        }
         self.high_water.store(high_water, Ordering::Release);
         if save_high_water && single {
             // A separate insert after the change: the mark only moves forward

@@ -91,6 +91,7 @@ pub fn holder(p: &PoolKey, name: &str) -> Vec<u8> {
 }
 
 /// Prefix of a pool's holders.
+#[cfg(test)]
 pub fn holders(p: &PoolKey) -> Vec<u8> {
     [b"h/".as_slice(), &pool(p)].concat()
 }

@@ -56,6 +56,7 @@ pub mod purchases;
 pub mod report;
 pub mod roles;
 pub mod rules;
+mod search;
 pub mod service;
 pub mod tick;
 pub mod tls;

@@ -235,6 +235,51 @@ pub struct UserQuery {
     /// The console's End reads the last page at once this way.
     #[serde(default)]
     pub backward: bool,
+    /// The order: by name unless asked (names order users within a role,
+    /// a licence or a state).
+    #[serde(default)]
+    pub sort: UserSort,
+    /// With `after`: the page includes that user itself (first when reading
+    /// forwards, last when backwards): to read a page again from its first row.
+    #[serde(default)]
+    pub inclusive: bool,
+}
+
+/// How a list of users is ordered.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum UserSort {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// By role, in the ladder's order.
+    Role,
+    /// By licence (the seat's label), users without a seat last.
+    Licence,
+    /// Active, then inactive, then deleted.
+    State,
+}
+
+impl UserSort {
+    /// Every order, in the order the console cycles through them.
+    pub const ALL: [UserSort; 4] = [
+        UserSort::Name,
+        UserSort::Role,
+        UserSort::Licence,
+        UserSort::State,
+    ];
+
+    /// "name", "role", "licence" or "state".
+    pub fn word(self) -> &'static str {
+        match self {
+            UserSort::Name => "name",
+            UserSort::Role => "role",
+            UserSort::Licence => "licence",
+            UserSort::State => "state",
+        }
+    }
 }
 
 /// A page of users.
@@ -242,7 +287,8 @@ pub struct UserQuery {
 pub struct UsersPage {
     /// The rows.
     pub users: Vec<UserRow>,
-    /// Users matching the query, when known without a full scan.
+    /// Users matching the query (always given by this version; optional
+    /// for services of versions that gave it only for some queries).
     pub total: Option<u64>,
     /// Pass as `after` for the next page.
     pub next: Option<String>,
@@ -481,160 +527,132 @@ impl Store {
             (None, None) => None,
         };
         let state = q.state.as_deref().map(str::to_lowercase);
-        let keep = |u: &User| -> bool {
-            let deleted_asked = state.as_deref() == Some("deleted");
-            if u.state == UserState::Deleted && !q.include_deleted && !deleted_asked {
-                return false;
-            }
-            if state.as_deref().is_some_and(|s| s != u.state.word()) {
-                return false;
-            }
-            if q.no_licence && u.seat.is_some() {
-                return false;
-            }
-            match &search {
-                None => true,
-                Some(s) => {
-                    u.name.to_lowercase().contains(s)
-                        || u.email.to_lowercase().contains(s)
-                        || u.role.name().to_lowercase().contains(s)
-                        || u.seat
-                            .as_ref()
-                            .is_some_and(|p| p.label().to_lowercase().contains(s))
-                        || u.add_ons.iter().any(|a| a.to_lowercase().contains(s))
-                }
-            }
-        };
+        if search.is_some()
+            || state.is_some()
+            || q.no_licence
+            || q.include_deleted
+            || pools.is_some()
+            || q.sort != UserSort::Name
+        {
+            let filter = crate::search::Filter {
+                search,
+                state,
+                no_licence: q.no_licence,
+                include_deleted: q.include_deleted,
+                pools: pools.map(|p| p.iter().map(keys::pool).collect()),
+            };
+            let cursor = crate::search::Cursor {
+                after: after.as_deref(),
+                backward: q.backward,
+                inclusive: q.inclusive,
+                limit,
+            };
+            return self.users_found(&filter, q.sort, &cursor, &licences);
+        }
+        // Every user but the deleted in name order: read straight from the
+        // tree, a page's worth, and counted by the count every change keeps.
+        let keep = |u: &User| u.state != UserState::Deleted;
         let mut rows = Vec::new();
         let mut next = None;
-        let total;
-        match pools {
-            None if q.backward => {
-                let end = match &after {
-                    Some(a) => keys::user(a),
-                    // Past every user key: the prefix with its last byte raised.
-                    None => {
-                        let mut k = keys::USERS.to_vec();
-                        if let Some(last) = k.last_mut() {
-                            *last += 1;
-                        }
-                        k
+        let tree = self.db.tree()?;
+        if q.backward {
+            let end = match &after {
+                Some(a) if q.inclusive => [keys::user(a).as_slice(), &[0]].concat(),
+                Some(a) => keys::user(a),
+                // Past every user key: the prefix with its last byte raised.
+                None => {
+                    let mut k = keys::USERS.to_vec();
+                    if let Some(last) = k.last_mut() {
+                        *last += 1;
                     }
-                };
-                for kv in self.db.tree()?.range(keys::USERS.to_vec()..end).rev() {
-                    let (_, v) = kv?;
-                    let u: User = crate::model::decode(&v, "user")?;
-                    if !keep(&u) {
-                        continue;
-                    }
-                    if rows.len() == limit {
-                        next = rows.last().map(|r: &UserRow| r.name.clone());
-                        break;
-                    }
-                    rows.push(self.row(&u, &licences));
+                    k
                 }
-                rows.reverse();
-                total =
-                    (search.is_none() && state.is_none() && !q.no_licence && !q.include_deleted)
-                        .then(|| self.user_counts().map(|c| c.total))
-                        .transpose()?;
+            };
+            for kv in tree.range(keys::USERS.to_vec()..end).rev() {
+                let (_, v) = kv?;
+                let u: User = crate::model::decode(&v, "user")?;
+                if !keep(&u) {
+                    continue;
+                }
+                if rows.len() == limit {
+                    next = rows.last().map(|r: &UserRow| r.name.clone());
+                    break;
+                }
+                rows.push(self.row(&u, &licences));
             }
-            None => {
-                let start = match &after {
-                    Some(a) => {
-                        let mut k = keys::user(a);
-                        k.push(0);
-                        k
-                    }
-                    None => keys::USERS.to_vec(),
-                };
-                let mut matched = 0u64;
-                for kv in self.db.tree()?.range(start..) {
-                    let (k, v) = kv?;
-                    if !k.starts_with(keys::USERS) {
-                        break;
-                    }
-                    let u: User = crate::model::decode(&v, "user")?;
-                    if !keep(&u) {
-                        continue;
-                    }
-                    if rows.len() == limit {
-                        next = rows.last().map(|r: &UserRow| r.name.clone());
-                        if search.is_none() && state.is_none() && !q.no_licence {
-                            break;
-                        }
-                        matched += 1;
-                        continue;
-                    }
-                    matched += 1;
-                    rows.push(self.row(&u, &licences));
+            rows.reverse();
+        } else {
+            let start = match &after {
+                Some(a) if q.inclusive => keys::user(a),
+                Some(a) => [keys::user(a).as_slice(), &[0]].concat(),
+                None => keys::USERS.to_vec(),
+            };
+            for kv in tree.range(start..) {
+                let (k, v) = kv?;
+                if !k.starts_with(keys::USERS) {
+                    break;
                 }
-                total = if search.is_some() || state.is_some() || q.no_licence {
-                    (after.is_none()).then_some(matched)
-                } else if !q.include_deleted {
-                    Some(self.user_counts()?.total)
-                } else {
-                    None
-                };
-            }
-            Some(pools) => {
-                // Holders of each pool, merged in name order.
-                let mut names: Vec<String> = Vec::new();
-                for p in &pools {
-                    let prefix = keys::holders(p);
-                    for kv in self.db.tree()?.scan_prefix(&prefix) {
-                        let (k, _) = kv?;
-                        names.extend(keys::decode::name_after(&prefix, &k));
-                    }
+                let u: User = crate::model::decode(&v, "user")?;
+                if !keep(&u) {
+                    continue;
                 }
-                names.sort();
-                names.dedup();
-                let mut matched = 0u64;
-                if q.backward {
-                    // The names before `after`, the last `limit` of them that match.
-                    let before: Vec<&String> = names
-                        .iter()
-                        .filter(|n| after.as_ref().is_none_or(|a| *n < a))
-                        .collect();
-                    for n in before.into_iter().rev() {
-                        let Some(u) = self.user(n)? else { continue };
-                        if !keep(&u) {
-                            continue;
-                        }
-                        if rows.len() == limit {
-                            next = rows.last().map(|r: &UserRow| r.name.clone());
-                            break;
-                        }
-                        rows.push(self.row(&u, &licences));
-                    }
-                    rows.reverse();
-                    return Ok(UsersPage {
-                        users: rows,
-                        total: None,
-                        next,
-                    });
+                if rows.len() == limit {
+                    next = rows.last().map(|r: &UserRow| r.name.clone());
+                    break;
                 }
-                for n in names
-                    .iter()
-                    .filter(|n| after.as_ref().is_none_or(|a| *n > a))
-                {
-                    let Some(u) = self.user(n)? else { continue };
-                    if !keep(&u) {
-                        continue;
-                    }
-                    matched += 1;
-                    if rows.len() < limit {
-                        rows.push(self.row(&u, &licences));
-                    } else if next.is_none() {
-                        next = rows.last().map(|r| r.name.clone());
-                    }
-                }
-                total = after.is_none().then_some(matched);
+                rows.push(self.row(&u, &licences));
             }
         }
         Ok(UsersPage {
             users: rows,
-            total,
+            total: Some(self.user_counts()?.total),
+            next,
+        })
+    }
+
+    /// A page of users through the search index ([`crate::search`]): the
+    /// filter and the order applied in memory, the page's users read again
+    /// from the store (and dropped if a change since means they no longer
+    /// match).
+    fn users_found(
+        &self,
+        filter: &crate::search::Filter,
+        sort: UserSort,
+        cursor: &crate::search::Cursor<'_>,
+        licences: &[InForce],
+    ) -> Result<UsersPage> {
+        let tree = self.db.tree()?;
+        let found = self.db.users.with(
+            self.db.generation(),
+            |visit| {
+                for kv in tree.scan_prefix(keys::USERS) {
+                    let (k, v) = kv?;
+                    visit(&k, &v)?;
+                }
+                Ok(())
+            },
+            |ix| ix.page(filter, sort, cursor),
+        )?;
+        let mut rows = Vec::with_capacity(found.keys.len());
+        for k in &found.keys {
+            if let Some(u) = self.db.get_rec::<User>(k, "user")?
+                && filter.keeps_user(&u)
+            {
+                rows.push(self.row(&u, licences));
+            }
+        }
+        // `next` continues the way the page was read: after its last row,
+        // or (backward) before its first.
+        let next = if !found.more {
+            None
+        } else if cursor.backward {
+            rows.first().map(|r| r.name.clone())
+        } else {
+            rows.last().map(|r| r.name.clone())
+        };
+        Ok(UsersPage {
+            users: rows,
+            total: Some(found.total),
             next,
         })
     }

@@ -10,3 +10,4 @@ mod metrics;
 mod purchases;
 mod rules;
 mod schema;
+mod search;
