@@ -2734,7 +2734,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__users__subcmd__list)
-            opts="-h --licence --term --search --limit --after --deleted --json --store --socket --help"
+            opts="-h --licence --term --search --limit --after --deleted --state --no-licence --sort --json --store --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2758,6 +2758,14 @@ _tessera() {
                     ;;
                 --after)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -W "active inactive deleted" -- "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "name role licence state" -- "${cur}"))
                     return 0
                     ;;
                 --store)

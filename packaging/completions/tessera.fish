@@ -176,9 +176,17 @@ complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_s
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l search -d 'Only users whose name, e-mail, role, licence or add-ons contain this' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l limit -d 'Users per page' -r
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l after -d 'Start after this username (the previous page\'s last)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l state -d 'Only users in this state' -r -f -a "active\t''
+inactive\t''
+deleted\t''"
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l sort -d 'The order (names order users within a role, licence or state; pass the same with `--after` for the next page)' -r -f -a "name\t''
+role\t''
+licence\t''
+state\t''"
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l deleted -d 'Include deleted users'
+complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l no-licence -d 'Only users without a seat'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand users; and __fish_seen_subcommand_from show" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F

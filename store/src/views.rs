@@ -610,6 +610,30 @@ impl Store {
         })
     }
 
+    /// Runs `f` on the search index, built first if it is not current.
+    fn user_index<R>(&self, f: impl FnOnce(&mut crate::search::UserIndex) -> R) -> Result<R> {
+        let tree = self.db.tree()?;
+        self.db.users.with(
+            self.db.generation(),
+            |visit| {
+                for kv in tree.scan_prefix(keys::USERS) {
+                    let (k, v) = kv?;
+                    visit(&k, &v)?;
+                }
+                Ok(())
+            },
+            f,
+        )
+    }
+
+    /// Makes the search index current (authorised by the gate as
+    /// [`crate::Op::PrepareUserSearch`]): the console asks for it when a
+    /// search starts, so that building it (about 0.2 s for 100,000 users)
+    /// happens while the first letter is typed, not after it.
+    pub(crate) fn prepare_user_search(&self) -> Result<()> {
+        self.user_index(|_| ())
+    }
+
     /// A page of users through the search index ([`crate::search`]): the
     /// filter and the order applied in memory, the page's users read again
     /// from the store (and dropped if a change since means they no longer
@@ -621,18 +645,7 @@ impl Store {
         cursor: &crate::search::Cursor<'_>,
         licences: &[InForce],
     ) -> Result<UsersPage> {
-        let tree = self.db.tree()?;
-        let found = self.db.users.with(
-            self.db.generation(),
-            |visit| {
-                for kv in tree.scan_prefix(keys::USERS) {
-                    let (k, v) = kv?;
-                    visit(&k, &v)?;
-                }
-                Ok(())
-            },
-            |ix| ix.page(filter, sort, cursor),
-        )?;
+        let found = self.user_index(|ix| ix.page(filter, sort, cursor))?;
         let mut rows = Vec::with_capacity(found.keys.len());
         for k in &found.keys {
             if let Some(u) = self.db.get_rec::<User>(k, "user")?

@@ -1599,6 +1599,7 @@ fn every_request(licence: &str, month: YearMonth) -> Vec<store::Request> {
             Op::UsersPage => Request::UsersPage {
                 query: UserQuery::default(),
             },
+            Op::PrepareUserSearch => Request::PrepareUserSearch,
             Op::User => Request::User {
                 name: "daemon".into(),
             },

@@ -116,7 +116,7 @@ impl Op {
         match self {
             Op::Installation => "see the installation",
             Op::RequireLicenceReader | Op::Status | Op::Licences | Op::History => "see licences",
-            Op::UsersPage | Op::AddOnHolders => "see users",
+            Op::UsersPage | Op::AddOnHolders | Op::PrepareUserSearch => "see users",
             Op::User | Op::UserDetail => "see this user",
             Op::AddUser => "add users",
             Op::SetUser => "change users",
@@ -193,6 +193,7 @@ impl Store {
             Request::Status => Reply::Status(self.status()?),
             Request::Licences => Reply::Licences(self.licence_views()?),
             Request::UsersPage { query } => Reply::UsersPage(self.users_page(&query)?),
+            Request::PrepareUserSearch => Reply::PrepareUserSearch(self.prepare_user_search()?),
             Request::User { name } => Reply::User(self.user_named(&name)?),
             Request::UserDetail { name } => Reply::UserDetail(self.user_detail(&name)?),
             Request::AddOnHolders { module } => Reply::AddOnHolders(self.add_on_holders(&module)?),

@@ -208,6 +208,9 @@ operations! {
     Licences => licences -> Vec<LicenceView>, Readers, Slow;
     /// A page of users.
     UsersPage { #[serde(flatten)] query: UserQuery } => users_page -> UsersPage, Readers, Slow;
+    /// Makes ready what a search of users reads (a moment on a large
+    /// store), so that the first keystroke of a search does not wait for it.
+    PrepareUserSearch => prepare_user_search -> (), Readers, Slow;
     /// One user: the caller's own record, or anyone's for those who see users.
     User { name: String } => user -> Option<User>, ReadersOrSelf, AtOnce;
     /// One user's detail (e-mail, role, licence and term, add-ons, state,

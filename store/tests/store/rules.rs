@@ -862,6 +862,7 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
         Op::UsersPage => Request::UsersPage {
             query: UserQuery::default(),
         },
+        Op::PrepareUserSearch => Request::PrepareUserSearch,
         Op::User => Request::User { name: "bob".into() },
         Op::UserDetail => Request::UserDetail { name: "bob".into() },
         Op::AddUser => Request::AddUser {
@@ -950,8 +951,8 @@ fn expected(op: store::Op, who: &str) -> bool {
     match op {
         // What anyone connected may see: the installation, and the key that checks its leases.
         Installation | InstallationKey => true,
-        RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import
-        | RequestClock | ImportClock | Events | Notifications | History | AuditVerify
+        RequireLicenceReader | Status | Licences | UsersPage | PrepareUserSearch | AddOnHolders
+        | Import | RequestClock | ImportClock | Events | Notifications | History | AuditVerify
         | QuoteSeats | RequestSeats | UsageReport | Outbox | ExportContracts | Subscribe => {
             readers.contains(&who)
         }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use store::ApiExt as _;
 
 use clap::Subcommand;
-use store::views::UserQuery;
+use store::views::{UserQuery, UserSort};
 use store::{NewUser, UserChange};
 
 use super::site;
@@ -59,6 +59,17 @@ pub struct ListArgs {
     /// Include deleted users.
     #[arg(long)]
     deleted: bool,
+    /// Only users in this state.
+    #[arg(long, value_name = "STATE", value_parser = ["active", "inactive", "deleted"])]
+    state: Option<String>,
+    /// Only users without a seat.
+    #[arg(long, conflicts_with_all = ["licence", "term"])]
+    no_licence: bool,
+    /// The order (names order users within a role, licence or state; pass
+    /// the same with `--after` for the next page).
+    #[arg(long, value_name = "BY", default_value = "name",
+        value_parser = ["name", "role", "licence", "state"])]
+    sort: String,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -299,6 +310,12 @@ fn list(store: &dyn store::Api, a: ListArgs) -> Result<ExitCode, Failure> {
             after: a.after,
             limit: a.limit,
             include_deleted: a.deleted,
+            state: a.state,
+            no_licence: a.no_licence,
+            sort: UserSort::ALL
+                .into_iter()
+                .find(|s| s.word() == a.sort)
+                .unwrap_or_default(),
             ..Default::default()
         })
         .map_err(site::refused)?;

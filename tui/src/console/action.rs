@@ -82,6 +82,9 @@ pub enum UsersAt {
     After(String, usize),
     /// The page before this user, whose row is at this index.
     Before(String, usize),
+    /// The page from this user on (the user included), whose row is at
+    /// this index: the page shown, read again after a change.
+    From(String, usize),
     /// The last page (read from the end, never paged through).
     Last,
 }
@@ -111,9 +114,11 @@ pub enum Job {
         at: UsersAt,
         /// Where the selection lands.
         land: Land,
-        /// Names from Z to A: the pages are read from the other end.
+        /// The order reversed: the pages are read from the other end.
         descending: bool,
     },
+    /// Make ready what a search reads (a search has started).
+    PrepareSearch,
     /// Notifications from this index of the list (0 the first shown).
     Events {
         /// The index of the first one wanted.

@@ -15,7 +15,7 @@ use store::history::{
 use store::purchases::{Quote, RequestOutcome};
 use store::views::{
     AddOnView, IntegrationView, LicenceView, MeteredView, PoolView, Scheduled, StatusView,
-    UserQuery, UserRow, UsersPage,
+    UserQuery, UserRow, UserSort, UsersPage,
 };
 use store::{
     Code, Event, EventKind, EventStatus, ImportOutcome, Installation, InstallationKind, NewUser,
@@ -286,11 +286,17 @@ impl ConsoleStore for Fake {
     }
     fn users_page(&self, q: UserQuery) -> Result<UsersPage, StoreError> {
         self.call(format!(
-            "users_page after={:?} backward={} search={:?} state={:?} no_licence={}",
-            q.after, q.backward, q.search, q.state, q.no_licence
+            "users_page after={:?} backward={} search={:?} state={:?} no_licence={} sort={} inclusive={}",
+            q.after,
+            q.backward,
+            q.search,
+            q.state,
+            q.no_licence,
+            q.sort.word(),
+            q.inclusive
         ))?;
         let users = self.users.lock().expect("users");
-        let keep: Vec<&User> = users
+        let mut keep: Vec<&User> = users
             .iter()
             .filter(|u| u.state != UserState::Deleted)
             .filter(|u| {
@@ -301,31 +307,47 @@ impl ConsoleStore for Fake {
             .filter(|u| q.state.as_ref().is_none_or(|s| u.state.word() == s))
             .filter(|u| !q.no_licence || u.seat.is_none())
             .collect();
+        keep.sort_by_key(|u| u.name.to_lowercase());
+        let rank = |r: &store::Role| store::Role::ALL.iter().position(|x| x == r);
+        match q.sort {
+            UserSort::Name => {}
+            UserSort::Role => keep.sort_by_key(|u| rank(&u.role)),
+            UserSort::Licence => {
+                keep.sort_by_key(|u| (u.seat.is_none(), u.seat.as_ref().map(|p| p.label())))
+            }
+            UserSort::State => keep.sort_by_key(|u| u.state != UserState::Active),
+        }
+        let n = keep.len();
+        // Where the cursor is: forwards the page starts after it, backwards
+        // it ends before it, `inclusive` moves past the cursor's own row.
+        let past = usize::from(q.inclusive == q.backward);
+        let at = match &q.after {
+            None if q.backward => n,
+            None => 0,
+            Some(a) => match keep.iter().position(|u| u.name.eq_ignore_ascii_case(a)) {
+                Some(i) => i + past,
+                None if q.sort == UserSort::Name => {
+                    keep.partition_point(|u| u.name.to_lowercase() < a.to_lowercase())
+                }
+                None if q.backward => n,
+                None => 0,
+            },
+        };
         let limit = q.limit.max(1);
         let (rows, next): (Vec<&User>, Option<String>) = if q.backward {
-            let before: Vec<&User> = keep
-                .iter()
-                .copied()
-                .filter(|u| q.after.as_ref().is_none_or(|a| &u.name < a))
-                .collect();
-            let from = before.len().saturating_sub(limit);
-            let next = (from > 0).then(|| before[from].name.clone());
-            (before[from..].to_vec(), next)
+            let from = at.saturating_sub(limit);
+            let next = (from > 0).then(|| keep[from].name.clone());
+            (keep[from..at].to_vec(), next)
         } else {
-            let after: Vec<&User> = keep
-                .iter()
-                .copied()
-                .filter(|u| q.after.as_ref().is_none_or(|a| &u.name > a))
-                .collect();
-            let page: Vec<&User> = after.iter().copied().take(limit).collect();
-            let next = (after.len() > limit)
+            let page: Vec<&User> = keep[at.min(n)..].iter().copied().take(limit).collect();
+            let next = (n.saturating_sub(at) > limit)
                 .then(|| page.last().map(|u| u.name.clone()))
                 .flatten();
             (page, next)
         };
         Ok(UsersPage {
             users: rows.into_iter().map(Fake::row).collect(),
-            total: q.after.is_none().then_some(keep.len() as u64),
+            total: Some(n as u64),
             next,
         })
     }
@@ -349,6 +371,9 @@ impl ConsoleStore for Fake {
             .take(limit)
             .cloned()
             .collect())
+    }
+    fn prepare_user_search(&self) -> Result<(), StoreError> {
+        self.call("prepare_user_search".into())
     }
     fn add_on_holders(&self, module: &str) -> Result<Vec<String>, StoreError> {
         self.call(format!("add_on_holders {module}"))?;

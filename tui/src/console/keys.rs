@@ -177,6 +177,8 @@ pub struct KeyList {
     pub close: Binding,
     /// Sorts by the next column.
     pub sort: Binding,
+    /// Reverses the order of Users.
+    pub reverse: Binding,
     /// Filters the list as you type.
     pub filter: Binding,
     /// Buys seats, add-ons or integrations.
@@ -256,6 +258,7 @@ impl Default for KeyList {
             open: Binding::of(&[Key::plain(Enter)]),
             close: Binding::of(&[Key::plain(Esc)]),
             sort: Binding::of(&[Key::ch('s')]),
+            reverse: Binding::of(&[Key::ch('S')]),
             filter: Binding::of(&[Key::ch('/')]),
             buy: Binding::of(&[Key::ch('b')]),
             remove: Binding::of(&[Key::ch('x')]),
@@ -358,7 +361,7 @@ impl KeyList {
                 h(
                     &self.sort,
                     "sort",
-                    "sort: pools by the next column, users Z to A, notifications oldest first",
+                    "sort: pools and users by the next column, notifications oldest first",
                     false,
                 ),
             ],
@@ -460,6 +463,12 @@ impl KeyList {
                     &self.roles,
                     "roles",
                     "each ladder's permission matrix (exports as CSV)",
+                    false,
+                ),
+                h(
+                    &self.reverse,
+                    "reverse",
+                    "reverse the order (s sorts by name, role, licence, state)",
                     false,
                 ),
             ],

@@ -133,6 +133,7 @@ fn doing(job: &Job) -> &'static str {
         Job::AddOns => "reading add-ons",
         Job::OpenUser(_) => "reading the user",
         Job::History => "reading the history",
+        Job::PrepareSearch => "preparing the search",
     }
 }
 
@@ -162,20 +163,19 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
             land,
             descending,
         } => {
-            // Z to A is the store's order read from the other end.
+            // A reversed order is the store's order read from the other end.
             let (after, backward) = match (&at, descending) {
                 (UsersAt::First, false) | (UsersAt::Last, true) => (None, false),
                 (UsersAt::Last, false) | (UsersAt::First, true) => (None, true),
-                (UsersAt::After(n, _), false) | (UsersAt::Before(n, _), true) => {
-                    (Some(n.clone()), false)
-                }
-                (UsersAt::Before(n, _), false) | (UsersAt::After(n, _), true) => {
-                    (Some(n.clone()), true)
-                }
+                (UsersAt::After(n, _) | UsersAt::From(n, _), false)
+                | (UsersAt::Before(n, _), true) => (Some(n.clone()), false),
+                (UsersAt::Before(n, _), false)
+                | (UsersAt::After(n, _) | UsersAt::From(n, _), true) => (Some(n.clone()), true),
             };
             let q = UserQuery {
                 after,
                 backward,
+                inclusive: matches!(at, UsersAt::From(..)),
                 ..query
             };
             let page = store.users_page(q).map(|mut p| {
@@ -362,6 +362,12 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
             Done::UserOpened(name, got, charged)
         }
         Job::History => Done::History(Box::new(store.history(DAILY_DAYS))),
+        // Nothing to show: the search that follows finds it ready (or, if
+        // this failed, reads and says why itself).
+        Job::PrepareSearch => {
+            let _ = store.prepare_user_search();
+            Done::Skipped
+        }
     }
 }
 

@@ -28,6 +28,8 @@ pub trait ConsoleStore: Send + Sync {
     fn licences(&self) -> Result<Vec<LicenceView>, StoreError>;
     /// A page of users.
     fn users_page(&self, query: UserQuery) -> Result<UsersPage, StoreError>;
+    /// Makes ready what a search of users reads (when a search starts).
+    fn prepare_user_search(&self) -> Result<(), StoreError>;
     /// One user.
     fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
     /// The history the charts draw: 12 months, and `days` days of the daily
@@ -110,6 +112,9 @@ impl ConsoleStore for Real {
     }
     fn users_page(&self, query: UserQuery) -> Result<UsersPage, StoreError> {
         self.0.users_page(query)
+    }
+    fn prepare_user_search(&self) -> Result<(), StoreError> {
+        self.0.prepare_user_search()
     }
     fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         self.0.user(name)

@@ -278,6 +278,11 @@ fn slash_filters_as_you_type_and_esc_clears() {
     let mut a = app(&f);
     a.tab = Tab::Users;
     press(&mut a, KeyCode::Char('/'));
+    // The search is made ready as it starts, before the first letter.
+    assert_eq!(
+        f.calls().last().map(String::as_str),
+        Some("prepare_user_search")
+    );
     type_text(&mut a, "user001");
     assert_eq!(a.users.total, Some(100));
     type_text(&mut a, "5");
@@ -372,11 +377,11 @@ fn down_and_pgdn_page_through_across_boundaries() {
 }
 
 #[test]
-fn s_sorts_users_z_to_a_across_every_page() {
+fn shift_s_sorts_users_z_to_a_across_every_page() {
     let f = fake(450, 5);
     let mut a = app(&f);
     a.tab = Tab::Users;
-    press(&mut a, KeyCode::Char('s'));
+    press(&mut a, KeyCode::Char('S'));
     assert_eq!(a.users.selected().expect("row").name, "user00449");
     assert_eq!(
         a.message.as_ref().map(|m| m.0.as_str()),
@@ -396,7 +401,7 @@ fn s_sorts_users_z_to_a_across_every_page() {
     press(&mut a, KeyCode::Home);
     assert_eq!(a.users.selected().expect("row").name, "user00449");
     assert_has(&screen(&a, 80, 24), "Z to A");
-    press(&mut a, KeyCode::Char('s'));
+    press(&mut a, KeyCode::Char('S'));
     assert_eq!(a.users.selected().expect("row").name, "user00000");
 }
 
@@ -955,10 +960,99 @@ fn on_a_real_store_end_reads_the_same_last_page_as_paging_through() {
     );
     // Z to A starts where A to Z ends, and ends where it starts.
     let first = b.users.selected().expect("row").name.clone();
-    press(&mut b, KeyCode::Char('s'));
+    press(&mut b, KeyCode::Char('S'));
     assert_eq!(b.users.selected().expect("row").name, last_by_end);
     press(&mut b, KeyCode::End);
     assert_eq!(b.users.selected().expect("row").name, first);
+}
+
+/// The names of every row from the selection to the end, a Down at a time
+/// (pages read as the list is walked), the selection's own row first.
+fn walk_to_the_end(a: &mut App) -> Vec<store::views::UserRow> {
+    let total = a.users.total.expect("a total") as usize;
+    let mut rows = vec![a.users.selected().expect("row").clone()];
+    while a.users.sel + 1 < total {
+        press(a, KeyCode::Down);
+        rows.push(a.users.selected().expect("row").clone());
+    }
+    rows
+}
+
+#[test]
+fn on_a_real_store_s_sorts_users_by_each_column_across_every_page() {
+    let (_dir, st) = demo(450);
+    let mut a = real(&st);
+    a.tab = Tab::Users;
+    let total = a.users.total.expect("a total") as usize;
+    let rank = |r: &str| store::Role::ALL.iter().position(|x| x.name() == r);
+    let mut names_a_to_z: Vec<String> = walk_to_the_end(&mut a)
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    names_a_to_z.sort_by_key(|n| n.to_lowercase());
+    for (column, said) in [
+        ("role", "sorted by role"),
+        ("licence", "sorted by licence"),
+        ("state", "sorted by state"),
+    ] {
+        press(&mut a, KeyCode::Char('s'));
+        assert_eq!(a.users.sort.word(), column);
+        assert!(
+            a.message.as_ref().is_some_and(|m| m.0.starts_with(said)),
+            "{:?}",
+            a.message
+        );
+        assert_eq!(a.users.sel, 0);
+        let rows = walk_to_the_end(&mut a);
+        assert_eq!(rows.len(), total, "every user once, by {column}");
+        let mut names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+        names.sort_by_key(|n| n.to_lowercase());
+        assert_eq!(names, names_a_to_z, "the same users, by {column}");
+        // In the column's order, names in order within it.
+        let key = |r: &store::views::UserRow| match column {
+            "role" => (rank(&r.role).unwrap_or(99), String::new()),
+            "licence" => (
+                usize::from(r.licence.is_none()),
+                r.licence.clone().unwrap_or_default().to_lowercase(),
+            ),
+            _ => (
+                ["active", "inactive", "deleted"]
+                    .iter()
+                    .position(|s| *s == r.state)
+                    .unwrap_or(9),
+                String::new(),
+            ),
+        };
+        for w in rows.windows(2) {
+            let (x, y) = (key(&w[0]), key(&w[1]));
+            assert!(
+                x < y || (x == y && w[0].name.to_lowercase() < w[1].name.to_lowercase()),
+                "by {column}: {} before {}",
+                w[0].name,
+                w[1].name
+            );
+        }
+        // End reads the same last row, and reversed the list starts there.
+        let last = rows.last().expect("rows").name.clone();
+        press(&mut a, KeyCode::Home);
+        press(&mut a, KeyCode::End);
+        assert_eq!(a.users.selected().expect("row").name, last);
+        press(&mut a, KeyCode::Char('S'));
+        assert_eq!(a.users.selected().expect("row").name, last);
+        assert_has(&screen(&a, 80, 24), &format!("by {column}, reversed"));
+        press(&mut a, KeyCode::Char('S'));
+        assert_eq!(a.users.selected().expect("row").name, rows[0].name);
+    }
+    // A change made on a later page reads that page again from its first row.
+    press(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.users.sort.word(), "name");
+    for _ in 0..260 {
+        press(&mut a, KeyCode::Down);
+    }
+    let at = a.users.selected().expect("row").name.clone();
+    let reload = a.users.reload();
+    a.run(reload);
+    assert_eq!(a.users.selected().expect("row").name, at);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use store::views::{UserQuery, UserRow, UsersPage};
+use store::views::{UserQuery, UserRow, UserSort, UsersPage};
 
 use super::super::action::{Action, Job, Land, UsersAt};
 use super::super::forms::{Choice, EditUserForm, NONE, NewUserForm, terms};
@@ -129,7 +129,9 @@ pub struct Users {
     pub searching: bool,
     /// Rows of the table on screen, for page moves.
     pub page: std::cell::Cell<usize>,
-    /// Names from Z to A.
+    /// The column the list is sorted by.
+    pub sort: UserSort,
+    /// The order reversed (names Z to A).
     pub descending: bool,
 }
 
@@ -140,6 +142,7 @@ impl Users {
         let mut q = UserQuery {
             search: (!search.is_empty()).then_some(search),
             limit: PAGE,
+            sort: self.sort,
             ..Default::default()
         };
         match &self.filter {
@@ -168,9 +171,8 @@ impl Users {
     pub fn reload(&self) -> Job {
         let at = match self.rows.first() {
             Some(_) if self.first == 0 => UsersAt::First,
-            // The page again, from just before its first row in the order shown.
-            Some(r) if self.descending => UsersAt::After(next_name(&r.name), self.first),
-            Some(r) => UsersAt::After(prev_name(&r.name), self.first),
+            // The page again, from its first row.
+            Some(r) => UsersAt::From(r.name.clone(), self.first),
             None => UsersAt::First,
         };
         Job::Users {
@@ -179,6 +181,19 @@ impl Users {
             land: Land::Index(self.sel),
             descending: self.descending,
         }
+    }
+
+    /// The order, in words: "name, A to Z", "role, last first".
+    pub fn order(&self) -> String {
+        let way = match (self.sort, self.descending) {
+            (UserSort::Name, false) => "A to Z",
+            (UserSort::Name, true) => "Z to A",
+            (UserSort::Role, false) => "the ladder's order",
+            (UserSort::Licence, false) => "A to Z, no licence last",
+            (UserSort::State, false) => "active first",
+            (_, true) => "reversed",
+        };
+        format!("{}, {way}", self.sort.word())
     }
 
     /// What the tab shows, said in words.
@@ -202,17 +217,18 @@ impl Users {
     /// Takes a page read from the store.
     pub fn loaded(&mut self, at: &UsersAt, land: Land, page: UsersPage) {
         let len = page.users.len();
-        let (first, total) = match at {
-            UsersAt::First => (0, page.total.or(self.total)),
-            UsersAt::After(_, index) => (*index, self.total),
-            UsersAt::Before(_, index) => (index.saturating_sub(len), self.total),
-            UsersAt::Last => {
-                let total = page.total.or(self.total);
-                (
-                    total.map(|t| (t as usize).saturating_sub(len)).unwrap_or(0),
-                    total,
-                )
-            }
+        // A page's count is the list's as it is now; a service of an older
+        // version may give none, and then the count is not known (never the
+        // count of another filter).
+        let total = match at {
+            UsersAt::First | UsersAt::Last => page.total,
+            _ => page.total.or(self.total),
+        };
+        let first = match at {
+            UsersAt::First => 0,
+            UsersAt::After(_, index) | UsersAt::From(_, index) => *index,
+            UsersAt::Before(_, index) => index.saturating_sub(len),
+            UsersAt::Last => total.map(|t| (t as usize).saturating_sub(len)).unwrap_or(0),
         };
         self.more_after = match at {
             // A backward read's `next` points backwards; after the last page there is nothing.
@@ -355,23 +371,6 @@ impl Users {
     }
 }
 
-/// A name just before `name` in the store's order, so that reading "after"
-/// it starts at `name` itself.
-fn prev_name(name: &str) -> String {
-    let mut s = name.to_lowercase();
-    match s.pop() {
-        // Dropping the last character gives a prefix, which sorts before.
-        Some(_) => s,
-        None => String::new(),
-    }
-}
-
-/// A name just after `name` in the store's order: usernames use letters,
-/// digits, `.`, `_` and `-`, all below `~`.
-fn next_name(name: &str) -> String {
-    format!("{}~", name.to_lowercase())
-}
-
 impl Component for Users {
     fn on_key(&mut self, key: &KeyEvent, cx: &Cx) -> Action {
         let k = cx.keys;
@@ -423,7 +422,8 @@ impl Component for Users {
         }
         if k.filter.matches(key) {
             self.searching = true;
-            return Action::None;
+            // Made ready while the first letter is typed.
+            return Action::Job(Job::PrepareSearch);
         }
         if k.close.matches(key) && (self.filter.is_some() || !self.search.is_empty()) {
             self.filter = None;
@@ -442,14 +442,16 @@ impl Component for Users {
             };
             return Action::Then(vec![self.restart(), Action::Say(self.describe())]);
         }
-        if k.sort.matches(key) {
-            self.descending = !self.descending;
-            let said = if self.descending {
-                "sorted by name, Z to A"
+        if k.sort.matches(key) || k.reverse.matches(key) {
+            if k.sort.matches(key) {
+                let at = UserSort::ALL.iter().position(|s| *s == self.sort);
+                self.sort = UserSort::ALL[at.map_or(0, |i| (i + 1) % UserSort::ALL.len())];
+                self.descending = false;
             } else {
-                "sorted by name, A to Z"
-            };
-            return Action::Then(vec![self.restart(), Action::Say(said.into())]);
+                self.descending = !self.descending;
+            }
+            let said = format!("sorted by {}", self.order());
+            return Action::Then(vec![self.restart(), Action::Say(said)]);
         }
         if k.new_user.matches(key) {
             return Action::Open(self.new_user(cx));
@@ -585,7 +587,11 @@ impl Component for Users {
         Grid {
             title: format!(
                 "Users: {total}, {filter}{}",
-                if self.descending { ", Z to A" } else { "" }
+                if self.sort == UserSort::Name && !self.descending {
+                    String::new()
+                } else {
+                    format!(", by {}", self.order())
+                }
             ),
             cols: &cols,
             rows,
