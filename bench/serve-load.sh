@@ -22,6 +22,9 @@
 #   CLIENTS=8 REQUESTS=50000 USERS=2000 bench/serve-load.sh
 #   TESSERA=target/release/tessera LOAD=bench/target/release/serve_load bench/serve-load.sh
 #   TLS=1 bench/serve-load.sh                  # every client over mutual TLS (serve --listen)
+#   RATE=20000 bench/serve-load.sh             # paced: 20,000 requests a second in all (threads
+#                                              # driver), the latency at that load; without RATE the
+#                                              # load is closed-loop and runs the service flat out
 #
 # Exits 1 if anything failed or was lost (not if a target was missed).
 set -euo pipefail
@@ -33,6 +36,7 @@ CHECK=${CHECK:-50}
 DAYS=${DAYS:-1}
 SEED=${SEED:-1}
 DRIVER=${DRIVER:-threads}
+RATE=${RATE:-}
 TLS=${TLS:-0}
 RUNS=${RUNS:-100}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -132,10 +136,12 @@ say "machine: $(nproc) cores; store on $(df -P "$WORK" | awk 'NR==2 {print $1}')
 start_service
 over=unix-socket
 [ "$TLS" = 1 ] && over="mutual TLS on 127.0.0.1:$PORT"
-echo "== load: $CLIENTS clients ($DRIVER, $over), $REQUESTS requests ($CHECK% check, usage record over $DAYS days), $USERS users"
+LOAD_RATE=()
+[ -n "$RATE" ] && LOAD_RATE=(--rate "$RATE")
+echo "== load: $CLIENTS clients ($DRIVER, $over${RATE:+, paced at $RATE/s}), $REQUESTS requests ($CHECK% check, usage record over $DAYS days), $USERS users"
 rc=0
 "$LOAD" --socket "$SOCK" --clients "$CLIENTS" --requests "$REQUESTS" --check-percent "$CHECK" \
-    --days "$DAYS" --seed "$SEED" --driver "$DRIVER" --acked "$WORK/acked.txt" "${LOAD_TLS[@]}" |
+    --days "$DAYS" --seed "$SEED" --driver "$DRIVER" --acked "$WORK/acked.txt" "${LOAD_TLS[@]}" "${LOAD_RATE[@]}" |
     tee "$WORK/load.txt" || rc=$?
 [ "$rc" = 0 ] || failed=1
 stop_service

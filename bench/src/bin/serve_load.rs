@@ -6,8 +6,15 @@
 //! cargo run --release --manifest-path bench/Cargo.toml --bin serve_load -- \
 //!     --socket st/tessera.sock [--clients 50] [--requests 200000] \
 //!     [--check-percent 50] [--days 1] [--users-file FILE] [--seed N] \
-//!     [--driver threads|epoll|epoll:N]
+//!     [--driver threads|epoll|epoll:N] [--rate N]
 //! ```
+//!
+//! - Pace: without `--rate` the load is closed-loop: each connection sends its
+//!   next request when the last is answered, so the service runs flat out and
+//!   latency is mostly the queue in front of saturated cores. `--rate N` sends
+//!   N requests a second in all, each connection's spaced evenly (threads
+//!   driver): latency at a given load. A request sent late because the answer
+//!   before it was late is timed from when it was due.
 //!
 //! - Driver: `threads` (the default) gives each connection a thread with its
 //!   own `store::client::Remote`, as a product with a process a user would;
@@ -68,6 +75,9 @@ struct Args {
     acked: Option<PathBuf>,
     verify: Option<PathBuf>,
     driver: Driver,
+    /// `--rate N`: requests a second in all, paced (threads driver only);
+    /// none: each connection sends its next request when the last is answered.
+    rate: Option<f64>,
     /// `--tls ADDR,CERT,KEY,CA`: every connection over mutual TLS to `serve --listen`.
     tls: Option<(String, store::tls::ClientFiles)>,
 }
@@ -157,7 +167,7 @@ fn remote(socket: &Path) -> store::Result<Remote> {
 }
 
 /// How the connections are driven.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Driver {
     /// A thread a connection.
     Threads,
@@ -182,6 +192,7 @@ fn parse_args() -> Result<Args, String> {
         acked: None,
         verify: None,
         driver: Driver::Threads,
+        rate: None,
         tls: None,
     };
     let mut it = std::env::args().skip(1);
@@ -203,6 +214,7 @@ fn parse_args() -> Result<Args, String> {
             "--days" => args.days = num(&value)?.clamp(1, 366) as i64,
             "--users-file" => args.users_file = Some(PathBuf::from(value)),
             "--seed" => args.seed = num(&value)?,
+            "--rate" => args.rate = Some(num(&value)?.max(1) as f64),
             "--acked" => args.acked = Some(PathBuf::from(value)),
             "--verify" => args.verify = Some(PathBuf::from(value)),
             "--tls" => {
@@ -236,6 +248,9 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.socket.as_os_str().is_empty() {
         return Err("--socket is required".into());
+    }
+    if args.rate.is_some() && args.driver != Driver::Threads {
+        return Err("--rate paces the threads driver only".into());
     }
     Ok(args)
 }
@@ -438,6 +453,7 @@ fn one_client(
     socket: &Path,
     c: usize,
     n: usize,
+    pace: Option<(f64, usize)>,
     barrier: &Barrier,
     epoch: Instant,
 ) -> Tally {
@@ -455,9 +471,25 @@ fn one_client(
         }
     };
     let mut rng = plan.rng(c);
-    for _ in 0..n {
+    // Paced: this connection's k-th request is due at t0 + (c + k * clients) / rate.
+    let t0 = Instant::now();
+    let mut answered = t0;
+    for k in 0..n {
         let (user, check, day) = plan.next(&mut rng);
-        let start = Instant::now();
+        let start = match pace {
+            None => Instant::now(),
+            Some((rate, clients)) => {
+                let due = t0 + Duration::from_secs_f64((c + k * clients) as f64 / rate);
+                let now = Instant::now();
+                if now < due {
+                    std::thread::sleep(due - now);
+                }
+                // Late because the answer before came after this request was
+                // due: that wait is the service's and counts (no coordinated
+                // omission). Late because the sleep overshot: the client's own.
+                if answered > due { due } else { Instant::now() }
+            }
+        };
         let mut kind = 0u8;
         if check {
             match remote.check(user) {
@@ -478,6 +510,7 @@ fn one_client(
             }
         }
         t.took(start, kind, epoch);
+        answered = Instant::now();
     }
     t
 }
@@ -845,8 +878,9 @@ fn run(args: &Args) -> Result<bool, String> {
             for c in 0..args.clients {
                 let (plan, barrier, socket) = (plan.clone(), barrier.clone(), args.socket.clone());
                 let n = share(c);
+                let pace = args.rate.map(|r| (r, args.clients));
                 handles.push(std::thread::spawn(move || {
-                    one_client(&plan, &socket, c, n, &barrier, epoch)
+                    one_client(&plan, &socket, c, n, pace, &barrier, epoch)
                 }));
             }
             barrier
