@@ -248,6 +248,25 @@ fn bench(c: &mut Criterion) {
     key(&mut a, KeyCode::Esc);
     draw(&mut term, &a);
     out.take();
+    // Sorted by role (the order made from the index), then End in that order.
+    let t = Instant::now();
+    key(&mut a, KeyCode::Char('s'));
+    draw(&mut term, &a);
+    let sorted = t.elapsed();
+    let t = Instant::now();
+    key(&mut a, KeyCode::End);
+    draw(&mut term, &a);
+    eprintln!(
+        "s (sorted by {}): {sorted:?}; End in that order: {:?}",
+        a.users.sort.word(),
+        t.elapsed()
+    );
+    key(&mut a, KeyCode::Char('S'));
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Char('s'));
+    draw(&mut term, &a);
+    out.take();
 
     let mut group = c.benchmark_group(format!("console-{label}"));
     group.sample_size(20);
