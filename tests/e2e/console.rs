@@ -950,6 +950,7 @@ fn a_service_started_after_the_console_took_the_store_over_gets_it() {
     service.signal_and_wait("TERM", Duration::from_secs(10));
     t.wait_for(&["connected again"]);
     t.wait_gone("via service");
+    t.wait_gone("disconnected");
     assert_eq!(
         holder_pid(&t.dir),
         t.console_pid(),
@@ -1361,6 +1362,8 @@ fn the_charts_read_at_80x24_without_colour() {
     ]);
     assert!(screen.is_ascii(), "{screen}");
     assert!(screen.contains('#'), "bars:\n{screen}");
+    assert!(screen.contains("threshold "), "the line:\n{screen}");
+    assert!(screen.contains(" ---"), "the line:\n{screen}");
     assert_no_colour(&t.screen_escapes());
     t.keys(&["Down"]);
     t.wait_for(&["Service 2 of"]);
@@ -1372,7 +1375,7 @@ fn the_charts_read_at_80x24_without_colour() {
         "user-days charged each day",
     ]);
     t.keys(&["Right"]);
-    let screen = t.wait_for(&["Charts 4/4: Storage", "Allowance"]);
+    let screen = t.wait_for(&["Charts 4/4: Storage", "Allowance", "allowance "]);
     assert!(!screen.contains("too small"), "{screen}");
     t.keys(&["Escape"]);
     t.wait_gone("Charts");

@@ -5,7 +5,9 @@
 //! made demo store when there is no store yet. A store held for a moment by
 //! another process (a `tessera check`) is waited for. When the service goes
 //! away the console says so and reconnects, to the service again or to the
-//! store once it is free. Restores the terminal on every exit, on a panic,
+//! store once it is free; a service that asks for the store the console
+//! holds ([`store::handover`]) gets it, and the console goes through it.
+//! Restores the terminal on every exit, on a panic,
 //! and when the SSH session drops (SIGHUP).
 //!
 //! Built like gitui: a component per tab and popup ([`components`]), each
