@@ -677,6 +677,41 @@ fn a_lost_service_is_shown_and_healed_not_taken_for_a_refusal() {
 }
 
 #[test]
+fn a_store_given_up_to_a_service_is_shown_disconnected_until_reconnected() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.handed_over("a service asked for the store");
+    assert!(a.data.disconnected.is_some());
+    assert_has(&screen(&a, 80, 24), "disconnected — reconnecting");
+    assert!(a.data.status.is_some(), "what was read stays shown");
+    // Whatever is asked meanwhile is a lost connection, never a refusal.
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('d'));
+    a.run(Job::Reload);
+    assert!(a.data.denied.is_none());
+    assert!(a.data.disconnected.is_some());
+    let s = screen(&a, 80, 24);
+    assert!(!s.contains("may not"), "{s}");
+    a.reconnected(fake(7, 5));
+    assert!(a.data.disconnected.is_none());
+    assert_eq!(a.users.total, Some(7));
+}
+
+#[test]
+fn a_reload_the_old_connection_answered_does_not_hide_its_loss() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    // The service went away (the events connection said so) while a reload
+    // it had already answered was on its way.
+    a.data.disconnected = Some("the service closed the connection".into());
+    a.run(Job::Reload);
+    assert!(
+        a.data.disconnected.is_some(),
+        "still reconnecting: only a new connection ends it"
+    );
+}
+
+#[test]
 fn the_user_detail_view_shows_edits_and_deletes() {
     let f = fake(30, 5);
     let mut a = app(&f);
