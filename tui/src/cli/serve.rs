@@ -148,7 +148,7 @@ fn take_store(ctx: &site::Ctx, log: &store::service::Log) -> Result<store::Store
                         "{e}; asked it to give the store up, waiting up to {} s",
                         STORE_WAIT.as_secs()
                     ));
-                    // Without the mark nobody gives way: say who holds the store.
+                    // No mark, nobody gives way: end now, saying who holds the store.
                     wanted =
                         Some(store::handover::Wanted::mark(&layout).map_err(|_| site::refused(e))?);
                 }
