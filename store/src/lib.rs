@@ -40,6 +40,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod gate;
+pub mod handover;
 pub mod history;
 pub mod identity;
 mod keys;

@@ -8,6 +8,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::util::{Dir, cannot_run};
@@ -250,6 +252,119 @@ impl Term {
     fn store(&self) -> PathBuf {
         self.dir.path("st")
     }
+
+    /// Starts recording every screen the console shows, from another thread,
+    /// while the test does something beside it (a moment's state, such as a
+    /// disconnection, is seen even when the test's own waits would miss it).
+    fn watch(&self) -> Watch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (socket, session, stop2) = (self.socket.clone(), self.session, stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut seen: Vec<String> = Vec::new();
+            while !stop2.load(Ordering::Relaxed) {
+                let out = Command::new("tmux")
+                    .arg("-S")
+                    .arg(&socket)
+                    .args(["-f", "/dev/null", "capture-pane", "-p", "-t", session])
+                    .output();
+                if let Ok(out) = out {
+                    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+                    if seen.last() != Some(&screen) {
+                        seen.push(screen);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(15));
+            }
+            seen
+        });
+        Watch { stop, thread }
+    }
+
+    /// Waits until the console works through the service again (`since`: when
+    /// that became possible) and is no longer disconnected, within `limit`;
+    /// returns the screen.
+    fn wait_via_service(&self, since: Instant, limit: Duration) -> String {
+        loop {
+            let screen = self.screen();
+            if screen.contains("via service")
+                && !screen.contains("disconnected")
+                && screen.contains("Jobs User")
+            {
+                return screen;
+            }
+            assert!(
+                since.elapsed() < limit,
+                "not through the service again {limit:?} after it answered:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Adds the user `name` through the console's form (Engineer, Jobs User
+    /// contracted) and waits for the console to say it was added.
+    fn add_user(&self, name: &str, email: &str) {
+        self.keys(&["3"]);
+        self.wait_for(&["[3 Users]", "Users: "]);
+        self.keys(&["n"]);
+        self.wait_for(&["New user", "Username"]);
+        self.type_text(name);
+        // Role: Engineer (as offered); licence Jobs User, the term offered next.
+        self.keys(&["Tab", "Tab", "Right", "Tab", "Right", "Tab"]);
+        self.type_text(email);
+        self.wait_for(&["Jobs User", email]);
+        self.keys(&["Enter"]);
+        self.wait_for(&[&format!("{name} added")]);
+    }
+}
+
+/// Screens recorded by [`Term::watch`].
+struct Watch {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl Watch {
+    /// Stops recording; every distinct screen seen, in order.
+    fn finish(self) -> Vec<String> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("the watching thread")
+    }
+}
+
+/// Asserts that the screens show the disconnection at some point, and never a
+/// broken connection reported as a refusal.
+fn assert_disconnection_shown(seen: &[String]) {
+    assert!(
+        seen.iter()
+            .any(|s| s.contains("disconnected") && s.contains("reconnecting")),
+        "the disconnection was never shown; screens seen:\n{}",
+        seen.join("\n----\n")
+    );
+    for screen in seen {
+        for wrong in ["may not", "ermission", "roken pipe", "os error"] {
+            assert!(!screen.contains(wrong), "{wrong:?} on screen:\n{screen}");
+        }
+    }
+}
+
+/// Users `tessera users list --json` lists beside the console (through
+/// whatever owns the store).
+fn listed_users(dir: &Dir) -> String {
+    let out = dir
+        .cmd(&["--store", "st", "users", "list", "--json"])
+        .output()
+        .expect("users list");
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    crate::util::stdout(&out)
+}
+
+/// The process id the store's lock file names as its holder.
+fn holder_pid(dir: &Dir) -> u32 {
+    dir.read("st/tessera.lock")
+        .lines()
+        .find_map(|l| l.strip_prefix("pid="))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("a pid in the lock file")
 }
 
 impl Drop for Term {
@@ -793,6 +908,154 @@ fn a_service_that_goes_away_under_an_open_console_is_healed() {
     assert_eq!(t.wait_exit(), 0);
 }
 
+/// A service restarted on purpose (SIGTERM, and a new `tessera serve` on the
+/// same store at once, as systemd's Restart= does): whichever of the console
+/// and the new service reaches the store first, the pair ends with the
+/// service owning the store and the console working through it.
+#[test]
+fn a_service_restarted_under_an_open_console_is_reached_again() {
+    let dir = demo_dir(40);
+    let mut service = crate::serve::Service::start(&dir);
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for_within(&["via service", "Jobs User", "q quit"], FIRST_FRAME);
+    let watch = t.watch();
+    service.signal_and_wait("TERM", Duration::from_secs(10));
+    let mut service = crate::serve::Service::start(&t.dir);
+    let answered = Instant::now();
+    t.wait_via_service(answered, Duration::from_secs(4));
+    assert_disconnection_shown(&watch.finish());
+    assert_eq!(
+        holder_pid(&t.dir),
+        service.pid(),
+        "the new service holds the store"
+    );
+    // Keys work, and a change made in the console is the service's.
+    t.add_user("zara.restart", "zara@example.com");
+    assert!(listed_users(&t.dir).contains("zara.restart"));
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    let status = service.signal_and_wait("TERM", Duration::from_secs(10));
+    assert!(status.success(), "{status}: {}", service.log_text());
+}
+
+/// The console took the store over when the service stopped; a service
+/// started afterwards asks for it, and the console gives it up and goes
+/// through the service.
+#[test]
+fn a_service_started_after_the_console_took_the_store_over_gets_it() {
+    let dir = demo_dir(40);
+    let mut service = crate::serve::Service::start(&dir);
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for_within(&["via service", "Jobs User", "q quit"], FIRST_FRAME);
+    service.signal_and_wait("TERM", Duration::from_secs(10));
+    t.wait_for(&["connected again"]);
+    t.wait_gone("via service");
+    t.wait_gone("disconnected");
+    assert_eq!(
+        holder_pid(&t.dir),
+        t.console_pid(),
+        "the console holds the store"
+    );
+    let watch = t.watch();
+    let started = Instant::now();
+    let mut service = crate::serve::Service::start(&t.dir);
+    // The console's own socket may answer first: time it from the start.
+    t.wait_via_service(started, Duration::from_secs(6));
+    assert_disconnection_shown(&watch.finish());
+    assert_eq!(
+        holder_pid(&t.dir),
+        service.pid(),
+        "the new service holds the store"
+    );
+    assert!(
+        service.log_text().contains("asked it to give the store up"),
+        "{}",
+        service.log_text()
+    );
+    t.add_user("zara.handover", "zara@example.com");
+    assert!(listed_users(&t.dir).contains("zara.handover"));
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    let status = service.signal_and_wait("TERM", Duration::from_secs(10));
+    assert!(status.success(), "{status}: {}", service.log_text());
+}
+
+/// A service killed outright (SIGKILL: its socket left behind, nothing
+/// synced by it on the way out): the console takes the store over.
+#[test]
+fn a_service_killed_under_an_open_console_is_healed() {
+    let dir = demo_dir(40);
+    let mut service = crate::serve::Service::start(&dir);
+    let t = Term::start_in(dir, WIDE);
+    t.wait_for_within(&["via service", "Jobs User", "q quit"], FIRST_FRAME);
+    let watch = t.watch();
+    service.kill();
+    let killed = Instant::now();
+    let healed = loop {
+        let screen = t.screen();
+        if !screen.contains("via service")
+            && !screen.contains("disconnected")
+            && screen.contains("connected again")
+        {
+            break screen;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(4),
+            "not healed:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_disconnection_shown(&watch.finish());
+    assert!(healed.contains("Jobs User"), "panels kept:\n{healed}");
+    let console = t.console_pid();
+    assert_eq!(holder_pid(&t.dir), console, "the console holds the store");
+    // Others reach the store through the console, and see its changes.
+    t.add_user("zara.killed", "zara@example.com");
+    assert!(listed_users(&t.dir).contains("zara.killed"));
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// `--connect` to a TLS service that is restarted on the same address: the
+/// console shows the disconnection and reaches the new service, never this
+/// host's store (the new service could not start if it had).
+#[test]
+fn a_tls_service_restarted_under_a_connected_console_is_reached_again() {
+    let (dir, mut service, addr) = crate::tls::setup();
+    let args = format!("--connect {addr} --tls-cert owner.pem --tls-key owner.key --tls-ca ca.pem");
+    let t = Term::launch(dir, WIDE, "", &args);
+    t.wait_for_within(&["via service", "Jobs User", "q quit"], FIRST_FRAME);
+    let watch = t.watch();
+    service.signal_and_wait("TERM", Duration::from_secs(10));
+    // The console stays disconnected while nothing listens.
+    t.wait_for(&["disconnected"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(t.screen().contains("disconnected"), "{}", t.screen());
+    let mut service = crate::tls::listen(&t.dir, &addr);
+    // The TLS listener is bound just after the socket answers.
+    let start = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nothing listens on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    t.wait_via_service(Instant::now(), Duration::from_secs(4));
+    assert_disconnection_shown(&watch.finish());
+    assert_eq!(
+        holder_pid(&t.dir),
+        service.pid(),
+        "the service holds the store"
+    );
+    t.add_user("zara.tls", "zara@example.com");
+    assert!(listed_users(&t.dir).contains("zara.tls"));
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), 0);
+    let status = service.signal_and_wait("TERM", Duration::from_secs(10));
+    assert!(status.success(), "{status}: {}", service.log_text());
+}
+
 #[test]
 fn the_console_reaches_a_service_on_another_host_over_mutual_tls() {
     let (dir, mut service, addr) = crate::tls::setup();
@@ -1099,6 +1362,8 @@ fn the_charts_read_at_80x24_without_colour() {
     ]);
     assert!(screen.is_ascii(), "{screen}");
     assert!(screen.contains('#'), "bars:\n{screen}");
+    assert!(screen.contains("threshold "), "the line:\n{screen}");
+    assert!(screen.contains(" ---"), "the line:\n{screen}");
     assert_no_colour(&t.screen_escapes());
     t.keys(&["Down"]);
     t.wait_for(&["Service 2 of"]);
@@ -1110,7 +1375,7 @@ fn the_charts_read_at_80x24_without_colour() {
         "user-days charged each day",
     ]);
     t.keys(&["Right"]);
-    let screen = t.wait_for(&["Charts 4/4: Storage", "Allowance"]);
+    let screen = t.wait_for(&["Charts 4/4: Storage", "Allowance", "allowance "]);
     assert!(!screen.contains("too small"), "{screen}");
     t.keys(&["Escape"]);
     t.wait_gone("Charts");

@@ -123,7 +123,8 @@ impl Service {
         self.child.as_mut().expect("the service is running")
     }
 
-    fn pid(&self) -> u32 {
+    /// The service's process id.
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().expect("the service is running").id()
     }
 
@@ -167,7 +168,7 @@ impl Service {
     }
 
     /// SIGKILL: the service gets no chance to do anything.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let mut child = self.child.take().expect("the service is running");
         child.kill().expect("SIGKILL the service");
         child.wait().expect("reap the service");

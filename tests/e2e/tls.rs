@@ -121,11 +121,18 @@ pub(crate) fn setup() -> (Dir, Service, String) {
     .expect("a CRL");
     d.write("ca.crl", crl.pem().expect("PEM"));
     let addr = format!("127.0.0.1:{}", free_port());
-    let service = Service::start_with_args(
-        &d,
+    let service = listen(&d, &addr);
+    (d, service, addr)
+}
+
+/// Starts the service of [`setup`] in `d`, listening on `addr` with its
+/// certificates (again, after it stopped: a restart).
+pub(crate) fn listen(d: &Dir, addr: &str) -> Service {
+    Service::start_with_args(
+        d,
         &[
             "--listen",
-            &addr,
+            addr,
             "--tls-cert",
             "server.pem",
             "--tls-key",
@@ -135,8 +142,7 @@ pub(crate) fn setup() -> (Dir, Service, String) {
             "--client-crl",
             "ca.crl",
         ],
-    );
-    (d, service, addr)
+    )
 }
 
 /// `tessera --connect ADDR --tls-cert NAME.pem --tls-key NAME.key --tls-ca ca.pem ARGS…`.

@@ -259,6 +259,11 @@ pub fn serve_with(
     let mut spare = std::fs::File::open("/dev/null").ok();
     while !shutdown.load(Ordering::Relaxed) {
         match listener.accept() {
+            // Stopping already (the workers are closing their connections):
+            // a client greeted now would be dropped a moment later, and
+            // would take the greeting for a service that answers. Closed
+            // unanswered, it tries again, and finds the next owner.
+            Ok(_) if shutdown.load(Ordering::Relaxed) => {}
             Ok((stream, _)) => {
                 if let Some(conn) = greet(&store, stream, &log, &serial, &per_uid, &mut spare) {
                     // The worker with the fewest connections takes it.
@@ -377,6 +382,8 @@ fn tls_listener(
     Ok(std::thread::spawn(move || {
         while !shutdown.load(Ordering::Relaxed) {
             let (mut tcp, peer) = match listener.accept() {
+                // Stopping: closed unanswered, as on the socket.
+                Ok(_) if shutdown.load(Ordering::Relaxed) => continue,
                 Ok(x) => x,
                 Err(e) if e.kind() == IoKind::WouldBlock || e.kind() == IoKind::Interrupted => {
                     continue;

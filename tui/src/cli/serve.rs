@@ -99,7 +99,10 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         }),
         None => None,
     };
-    let store = std::mem::ManuallyDrop::into_inner(site::open_direct(ctx)?);
+    let log: store::service::Log = Arc::new(|line: &str| {
+        let _ = writeln!(std::io::stderr(), "tessera serve: {line}");
+    });
+    let store = take_store(ctx, &log)?;
     let options = store::service::Options {
         socket: site::socket_path(ctx),
         group,
@@ -107,9 +110,6 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
         max_per_user: usize::try_from(args.max_connections_per_user).unwrap_or(usize::MAX),
         idle: Duration::from_secs(args.idle_timeout),
     };
-    let log: store::service::Log = Arc::new(|line: &str| {
-        let _ = writeln!(std::io::stderr(), "tessera serve: {line}");
-    });
     raise_descriptor_limit(&log);
     let activated = systemd_socket(&log)?;
     let extras = store::service::Extras {
@@ -120,6 +120,50 @@ pub fn run(ctx: &site::Ctx, args: Args) -> Result<ExitCode, Failure> {
     store::service::serve_with(Arc::new(store), &options, extras, shutdown, log)
         .map_err(site::refused)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long the service waits for a store another process holds.
+const STORE_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens the store; while another process holds it, asks it to give the
+/// store up and waits (up to [`STORE_WAIT`]).
+///
+/// A console holds the store when it took it over from a service that
+/// stopped, and a service started again on purpose (systemd's `Restart=`,
+/// an upgrade) is the owner meant: the console gives way on the mark
+/// ([`store::handover`]) and reconnects through this service. A `tessera
+/// check` opened directly lets go by itself in a moment; a second service
+/// does not, and this one then ends saying who holds the store.
+fn take_store(ctx: &site::Ctx, log: &store::service::Log) -> Result<store::Store, Failure> {
+    let dir = site::store_dir(ctx.store.as_deref());
+    let layout = store::Layout { dir: dir.clone() };
+    let start = std::time::Instant::now();
+    let mut wanted = None;
+    let store = loop {
+        match store::Store::open(&dir, Arc::new(store::SystemClock)) {
+            Ok(store) => break store,
+            Err(e @ store::StoreError::Busy { .. }) if start.elapsed() < STORE_WAIT => {
+                if wanted.is_none() {
+                    log(&format!(
+                        "{e}; asked it to give the store up, waiting up to {} s",
+                        STORE_WAIT.as_secs()
+                    ));
+                    // No mark, nobody gives way: end now, saying who holds the store.
+                    wanted =
+                        Some(store::handover::Wanted::mark(&layout).map_err(|_| site::refused(e))?);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(site::refused(e)),
+        }
+    };
+    // The store is ours: consoles may connect (and take it again if this service stops).
+    drop(wanted);
+    // As every command that opens the store says it.
+    if let Some(warning) = store.installation_key_warning() {
+        eprintln!("tessera: warning: {warning}");
+    }
+    Ok(store)
 }
 
 /// The listening socket systemd passed (tessera.socket), if this process

@@ -424,6 +424,14 @@ impl ConsoleStore for Fake {
                     total: 100_000,
                     months: series(&|i| 90_000 + i * 900),
                 },
+                // The daily chart's line: 5 seats, passed on the days that
+                // charged 6.
+                PoolSeries {
+                    pool: key(Term::Daily),
+                    label: "Jobs User (daily)".into(),
+                    total: 5,
+                    months: series(&|i| i % 6),
+                },
             ],
             daily: vec![DailySeries {
                 pool: key(Term::Daily),

@@ -5,7 +5,9 @@
 //! made demo store when there is no store yet. A store held for a moment by
 //! another process (a `tessera check`) is waited for. When the service goes
 //! away the console says so and reconnects, to the service again or to the
-//! store once it is free. Restores the terminal on every exit, on a panic,
+//! store once it is free; a service that asks for the store the console
+//! holds ([`store::handover`]) gets it, and the console goes through it.
+//! Restores the terminal on every exit, on a panic,
 //! and when the SSH session drops (SIGHUP).
 //!
 //! Built like gitui: a component per tab and popup ([`components`]), each
@@ -63,9 +65,23 @@ struct Backend {
     /// Stops the embedded service and watchers.
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// The store this console opened itself, if it did: given up when a
+    /// service asks for it ([`store::handover`]).
+    holds: Option<store::Layout>,
 }
 
 impl Backend {
+    /// Nothing: the console gave the store up and reconnects.
+    fn none() -> Backend {
+        Backend {
+            api: None,
+            signals: mpsc::channel().1,
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Vec::new(),
+            holds: None,
+        }
+    }
+
     /// Stops the watchers and the embedded service, waiting for them a
     /// bounded time: a wait inside sled that never wakes (a clock moved under
     /// libfaketime, say) must not keep the console from ending. Every change
@@ -88,6 +104,17 @@ impl Backend {
 /// another process is waited for (up to [`STORE_WAIT`]), saying so on the
 /// terminal before the console starts.
 fn connect(ctx: &site::Ctx, wait: bool) -> Result<Backend, Failure> {
+    let dir = site::store_dir(ctx.store.as_deref());
+    let layout = store::Layout { dir: dir.clone() };
+    if wait && ctx.connect.is_none() {
+        // A service waiting for the store will own it in a moment: go
+        // through it rather than race it for the store. Bounded: a service
+        // waits [`STORE_WAIT`] at most before it gives up.
+        let start = Instant::now();
+        while store::handover::wanted(&layout) && start.elapsed() < STORE_WAIT {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     let socket = site::socket_path(ctx);
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
@@ -147,10 +174,18 @@ fn connect(ctx: &site::Ctx, wait: bool) -> Result<Backend, Failure> {
             signals: rx,
             stop,
             threads,
+            holds: None,
         });
     }
-    let dir = site::store_dir(ctx.store.as_deref());
-    let layout = store::Layout { dir: dir.clone() };
+    if !wait && store::handover::wanted(&layout) {
+        // Reconnecting, and a service waits for the store (the console
+        // gave it up to it, or it is restarting): taking the store now
+        // would turn that service away. Try again until it answers.
+        return Err(Failure::Store {
+            code: store::Code::Unreachable,
+            message: "a service is taking the store; waiting for it to answer".into(),
+        });
+    }
     let store = if layout.exists() {
         open_waiting(&dir, wait)?
     } else {
@@ -196,6 +231,7 @@ fn connect(ctx: &site::Ctx, wait: bool) -> Result<Backend, Failure> {
         signals: rx,
         stop,
         threads,
+        holds: Some(layout),
     })
 }
 
@@ -331,6 +367,21 @@ fn event_loop(
         if reload_wanted && app.busy == 0 && app.data.disconnected.is_none() {
             reload_wanted = false;
             app.run(action::Job::Reload);
+            dirty = true;
+        }
+        // A service started on this store (a restart, systemd's Restart=,
+        // or an administrator starting it while this console held the store)
+        // asks for it. The service is the owner meant: it is what the licensed
+        // product and other administrators reach, and it would otherwise fail
+        // to start. So the console gives the store up and goes through it,
+        // rather than keeping the store and leaving the service down.
+        if backend.holds.as_ref().is_some_and(store::handover::wanted) {
+            let old = std::mem::replace(&mut backend, Backend::none());
+            app.handed_over("a service asked for the store");
+            // Stopping the embedded service takes up to a poll interval: off
+            // this thread, so that the disconnection is drawn at once. The
+            // store is closed when the last of its users lets go of it.
+            std::thread::spawn(move || old.stop());
             dirty = true;
         }
         // Lost: try again, to the service or to the store once it is free.

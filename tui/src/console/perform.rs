@@ -509,6 +509,18 @@ impl App {
         }
     }
 
+    /// Gives the store up (a service asked for it, [`store::handover`]): the
+    /// console shows itself disconnected, keeps what it read on screen, and
+    /// answers every action as disconnected until [`App::reconnected`].
+    pub fn handed_over(&mut self, why: &str) {
+        self.store = Arc::new(super::port::Gone {
+            operator: self.data.operator.clone(),
+            why: why.to_string(),
+        });
+        self.data.remote = false;
+        self.data.disconnected = Some(why.to_string());
+    }
+
     /// Takes a new connection after the old one was lost, and reads everything again.
     pub fn reconnected(&mut self, store: Arc<dyn ConsoleStore>) {
         self.data.operator = store.operator();
@@ -531,7 +543,10 @@ impl App {
                     Err(e) if self.lost(e) => return,
                     _ => {}
                 }
-                self.data.disconnected = None;
+                // Not `disconnected = None` here: a reload answered by the
+                // old connection just before it went would hide the loss,
+                // and the console would stop reconnecting. Only
+                // `reconnected` ends a disconnection.
                 self.data.installation = installation.ok();
                 match *status {
                     Ok(s) => {

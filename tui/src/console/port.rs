@@ -91,6 +91,98 @@ pub fn is_disconnect(e: &StoreError) -> bool {
     }
 }
 
+/// No store: the console gave the store up to a service that asked for it
+/// and has not reached that service yet. Every call says so as a lost
+/// connection ([`is_disconnect`]), so the console shows itself disconnected
+/// and never takes it for a refusal.
+pub struct Gone {
+    /// Who the calls were made as, still shown in the title.
+    pub operator: String,
+    /// Why there is no store.
+    pub why: String,
+}
+
+impl Gone {
+    fn err<T>(&self) -> Result<T, StoreError> {
+        Err(StoreError::Service(self.why.clone()))
+    }
+}
+
+impl ConsoleStore for Gone {
+    fn operator(&self) -> String {
+        self.operator.clone()
+    }
+    fn is_remote(&self) -> bool {
+        false
+    }
+    fn installation(&self) -> Result<Installation, StoreError> {
+        self.err()
+    }
+    fn status(&self) -> Result<StatusView, StoreError> {
+        self.err()
+    }
+    fn licences(&self) -> Result<Vec<LicenceView>, StoreError> {
+        self.err()
+    }
+    fn users_page(&self, _query: UserQuery) -> Result<UsersPage, StoreError> {
+        self.err()
+    }
+    fn user(&self, _name: &str) -> Result<Option<User>, StoreError> {
+        self.err()
+    }
+    fn history(&self, _days: u32) -> Result<History, StoreError> {
+        self.err()
+    }
+    fn user_detail(&self, _name: &str) -> Result<UserDetail, StoreError> {
+        self.err()
+    }
+    fn events(&self, _limit: usize, _before: Option<u64>) -> Result<Vec<Event>, StoreError> {
+        self.err()
+    }
+    fn add_on_holders(&self, _module: &str) -> Result<Vec<String>, StoreError> {
+        self.err()
+    }
+    fn quote_seats(
+        &self,
+        _licence: &str,
+        _term: &str,
+        _action: SeatAction,
+        _count: u32,
+    ) -> Result<Quote, StoreError> {
+        self.err()
+    }
+    fn request_seats(
+        &self,
+        _licence: &str,
+        _term: &str,
+        _action: SeatAction,
+        _count: u32,
+    ) -> Result<RequestOutcome, StoreError> {
+        self.err()
+    }
+    fn import(&self, _text: String) -> Result<ImportOutcome, StoreError> {
+        self.err()
+    }
+    fn export_contracts(&self) -> Result<ContractsZip, StoreError> {
+        self.err()
+    }
+    fn add_user(&self, _new: NewUser) -> Result<User, StoreError> {
+        self.err()
+    }
+    fn set_user(&self, _name: &str, _change: UserChange) -> Result<User, StoreError> {
+        self.err()
+    }
+    fn deactivate(&self, _name: &str) -> Result<User, StoreError> {
+        self.err()
+    }
+    fn activate(&self, _name: &str) -> Result<User, StoreError> {
+        self.err()
+    }
+    fn delete_user(&self, _name: &str) -> Result<(), StoreError> {
+        self.err()
+    }
+}
+
 /// The real store: directly or through the service.
 pub struct Real(pub Box<dyn store::Api>);
 

@@ -682,6 +682,41 @@ fn a_lost_service_is_shown_and_healed_not_taken_for_a_refusal() {
 }
 
 #[test]
+fn a_store_given_up_to_a_service_is_shown_disconnected_until_reconnected() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.handed_over("a service asked for the store");
+    assert!(a.data.disconnected.is_some());
+    assert_has(&screen(&a, 80, 24), "disconnected — reconnecting");
+    assert!(a.data.status.is_some(), "what was read stays shown");
+    // Whatever is asked meanwhile is a lost connection, never a refusal.
+    a.tab = Tab::Users;
+    press(&mut a, KeyCode::Char('d'));
+    a.run(Job::Reload);
+    assert!(a.data.denied.is_none());
+    assert!(a.data.disconnected.is_some());
+    let s = screen(&a, 80, 24);
+    assert!(!s.contains("may not"), "{s}");
+    a.reconnected(fake(7, 5));
+    assert!(a.data.disconnected.is_none());
+    assert_eq!(a.users.total, Some(7));
+}
+
+#[test]
+fn a_reload_the_old_connection_answered_does_not_hide_its_loss() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    // The service went away (the events connection said so) while a reload
+    // it had already answered was on its way.
+    a.data.disconnected = Some("the service closed the connection".into());
+    a.run(Job::Reload);
+    assert!(
+        a.data.disconnected.is_some(),
+        "still reconnecting: only a new connection ends it"
+    );
+}
+
+#[test]
 fn the_user_detail_view_shows_edits_and_deletes() {
     let f = fake(30, 5);
     let mut a = app(&f);
@@ -1308,6 +1343,79 @@ fn charts_read_without_colour_in_ascii_and_fit_60x20() {
         assert_has(&small, "Charts");
         press(&mut a, KeyCode::Right);
     }
+}
+
+/// The columns (x) of the cells on `y` that are bars, as runs: one per bar.
+fn runs(xs: &[u16]) -> Vec<(u16, u16)> {
+    let mut out: Vec<(u16, u16)> = Vec::new();
+    for &x in xs {
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == x => *end = x,
+            _ => out.push((x, x)),
+        }
+    }
+    out
+}
+
+#[test]
+fn the_limit_is_a_labelled_line_that_bars_over_it_cross_in_the_warning_style() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('c'));
+    // Metered "sms": 380 to 740 from March, threshold 500: July to December over.
+    for (w, h) in [(80, 24), (120, 40)] {
+        let buf = render(&a, w, h);
+        let (x, y) = find(&buf, "threshold 500 ─").expect("the line, labelled");
+        let line: String = (x..buf.area.right() - 1)
+            .map(|x| buf[(x, y)].symbol())
+            .collect();
+        assert!(line.matches('─').count() > 20, "a line across: {line}");
+        // The bars crossing the line's row are the six over the threshold…
+        let crossing: Vec<u16> = (x..buf.area.right())
+            .filter(|&x| {
+                let c = buf[(x, y)].symbol();
+                c != " " && c != "─" && c != "│" && !"threshold 500".contains(c)
+            })
+            .collect();
+        assert_eq!(runs(&crossing).len(), 6, "{w}x{h}:\n{}", text(&buf));
+        // …drawn in the warning style, and no other bar is.
+        let yellow: Vec<u16> = (0..buf.area.width)
+            .filter(|&x| (0..buf.area.height).any(|y| buf[(x, y)].fg == Color::Yellow))
+            .collect();
+        assert_eq!(runs(&yellow), runs(&crossing), "{w}x{h}");
+        // The line itself and the bars under it carry no warning colour.
+        assert_ne!(buf[(x + 15, y)].fg, Color::Yellow);
+        let below = y + 1;
+        let under: Vec<u16> = (x..buf.area.right())
+            .filter(|&x| buf[(x, below)].symbol() == "█" && buf[(x, y)].symbol() == "─")
+            .collect();
+        assert!(!under.is_empty(), "bars under the line");
+        assert!(under.iter().all(|&x| buf[(x, below)].fg != Color::Yellow));
+    }
+    // Every chart has its line: seats licensed, the daily pool's seats, the allowance.
+    for label in ["licensed 12 ─", "licensed 5 ─", "allowance 200 GB ─"] {
+        press(&mut a, KeyCode::Right);
+        for (w, h) in [(80, 24), (120, 40)] {
+            let buf = render(&a, w, h);
+            assert!(find(&buf, label).is_some(), "{label}:\n{}", text(&buf));
+        }
+    }
+}
+
+#[test]
+fn the_limit_line_reads_in_ascii_without_colour() {
+    let f = fake(5, 5);
+    let mut a = App::new(f.clone(), PLAIN);
+    a.tab = Tab::Status;
+    press(&mut a, KeyCode::Char('c'));
+    let s = screen(&a, 80, 24);
+    assert_has(&s, "threshold 500 ---");
+    insta::assert_snapshot!("popup_charts_metered_ascii_80x24", s);
+    // On the smallest screen too, with every month.
+    let small = screen(&a, 60, 20);
+    assert_has(&small, "threshold 500 ---");
+    assert!(!small.contains("The last"), "{small}");
 }
 
 #[test]

@@ -72,13 +72,64 @@ pub struct Charts {
     pub series: usize,
 }
 
-/// What one chart shows: facts above, bars (label, value, text on the bar)
-/// and the value a full bar stands for.
+/// What one chart shows: facts above, bars (label, value, text on the bar),
+/// the largest value a bar has, and the limit drawn across the bars.
 struct Drawn {
     facts: Vec<String>,
     bars: Vec<(String, u64, String)>,
-    max: u64,
+    peak: u64,
     count: usize,
+    limit: Option<Limit>,
+}
+
+/// A limit the bars are measured against (a metered service's threshold,
+/// the seats licensed, the storage allowance), drawn as a line across the
+/// bars at its height and named at its left, so that a bar over it reads as
+/// over without reading the numbers, and without colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Limit {
+    /// What it is: "threshold", "licensed", "allowance".
+    word: &'static str,
+    value: u64,
+    /// After the value: " GB", or nothing.
+    unit: &'static str,
+}
+
+impl Limit {
+    /// The label at the line's left where there is room: "threshold 500".
+    fn label(&self) -> String {
+        format!("{} {}{}", self.word, self.value, self.unit)
+    }
+}
+
+/// The value a full bar stands for, and the row (from the top of bars
+/// `height` rows high, their labels below not counted) of the line at
+/// `limit`, when the largest bar is `peak`.
+///
+/// ratatui draws a bar of `v` as `v * height * 8 / full` eighths of a cell,
+/// rounded down. The scale is chosen so that a bar of `limit` fills `k`
+/// whole cells and a bar of `limit + 1` reaches into the next: the line
+/// drawn in that next row then parts the bars exactly, every bar over the
+/// limit reaching it and every other staying below, at any size and without
+/// colour. `k` is as high as the tallest bar allows. A limit under one cell
+/// (a bar far over it) is drawn on the bottom row at the plain scale.
+fn scale(peak: u64, limit: Option<u64>, height: u16) -> (u64, Option<u16>) {
+    let limit = match limit {
+        Some(l) if l > 0 && height > 0 => l,
+        _ => return (peak.max(1), None),
+    };
+    let h = u128::from(height);
+    for k in (1..height).rev() {
+        // The largest scale with a bar of `limit + 1` at 8k + 1 eighths; it
+        // also keeps a bar of `limit` at 8k at most, since the two bounds
+        // are more than one apart (8 * height > 8k + 1).
+        let full = (u128::from(limit) + 1) * h * 8 / (8 * u128::from(k) + 1);
+        if full >= u128::from(peak) {
+            let full = u64::try_from(full).unwrap_or(u64::MAX);
+            return (full, Some(height - 1 - k));
+        }
+    }
+    (peak.max(1), Some(height - 1))
 }
 
 /// `n` short enough to sit on a bar: 12345 as 12k.
@@ -159,21 +210,21 @@ impl Charts {
                     ));
                 }
                 let bars = month_bars(&m.months);
-                let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(m.threshold);
-                facts.push(format!(
-                    "A full bar is {max}{}",
-                    if m.months.iter().any(|p| p.value.is_none()) {
-                        "; no bar: before the store existed"
-                    } else {
-                        ""
-                    }
-                ));
+                let peak = bars.iter().map(|b| b.1).max().unwrap_or(0);
+                if m.months.iter().any(|p| p.value.is_none()) {
+                    facts.push("No bar: before the store existed".into());
+                }
                 facts.push(of(i, n, "Service"));
                 Drawn {
                     facts,
                     bars,
-                    max,
+                    peak,
                     count: n,
+                    limit: Some(Limit {
+                        word: "threshold",
+                        value: m.threshold,
+                        unit: "",
+                    }),
                 }
             }
             Chart::Seats => {
@@ -187,16 +238,17 @@ impl Charts {
                 Drawn {
                     facts: vec![
                         format!("{}: the most seats in use each month", p.label),
-                        format!(
-                            "{} seats licensed today; a full bar is {}",
-                            p.total,
-                            peak.max(u64::from(p.total))
-                        ),
+                        format!("{} seats licensed today", p.total),
                         of(i, n, "Pool"),
                     ],
                     bars,
-                    max: peak.max(u64::from(p.total)),
+                    peak,
                     count: n,
+                    limit: Some(Limit {
+                        word: "licensed",
+                        value: u64::from(p.total),
+                        unit: "",
+                    }),
                 }
             }
             Chart::Daily => {
@@ -222,15 +274,28 @@ impl Charts {
                     .first()
                     .map(|p| p.day.to_string())
                     .unwrap_or_default();
+                // A seat is charged at most once a day: the seats licensed
+                // are the most user-days a day should bring.
+                let licensed = h
+                    .seats
+                    .iter()
+                    .find(|p| p.pool == d.pool)
+                    .map(|p| u64::from(p.total));
+                let peak = bars.iter().map(|b| b.1).max().unwrap_or(0);
                 Drawn {
                     facts: vec![
                         format!("{}: user-days charged each day", d.label),
                         format!("{total} from {first} to {}; {month} this month", h.today),
                         of(i, n, "Pool"),
                     ],
-                    max: bars.iter().map(|b| b.1).max().unwrap_or(0),
+                    peak,
                     bars,
                     count: n,
+                    limit: licensed.map(|value| Limit {
+                        word: "licensed",
+                        value,
+                        unit: "",
+                    }),
                 }
             }
             Chart::Storage => {
@@ -249,10 +314,7 @@ impl Charts {
                 let peak = bars.iter().map(|b| b.1).max().unwrap_or(0);
                 let mut facts = vec![
                     "Storage in use each month (the month's most), GB".to_string(),
-                    format!(
-                        "Allowance {allowance} GB today; a full bar is {} GB",
-                        peak.max(allowance)
-                    ),
+                    format!("Allowance {allowance} GB today"),
                 ];
                 if h.storage.iter().any(|p| !p.allowance_recorded) {
                     facts.push(
@@ -274,8 +336,13 @@ impl Charts {
                 Drawn {
                     facts,
                     bars,
-                    max: peak.max(allowance),
+                    peak,
                     count: 1,
+                    limit: Some(Limit {
+                        word: "allowance",
+                        value: allowance,
+                        unit: " GB",
+                    }),
                 }
             }
         }
@@ -287,8 +354,9 @@ impl Drawn {
         Drawn {
             facts: vec![why.to_string()],
             bars: vec![],
-            max: 0,
+            peak: 0,
             count: 0,
+            limit: None,
         }
     }
 }
@@ -348,10 +416,16 @@ impl Component for Charts {
             .flat_map(|f| wrap_words(f, w, 2))
             .map(Line::from)
             .collect();
+        // The limit's label stands in a column left of the bars, on the
+        // line's row (at 60 columns, the smallest screen, a label of 20
+        // characters leaves room for 12 months of bars).
+        let limit = d.limit.as_ref().filter(|l| l.value > 0);
+        let label = limit.map(Limit::label);
+        let gutter = label.as_ref().map_or(0, |l| l.len() as u16 + 2);
         // Bars at least two columns wide with a gap, so a day's number and
         // a value fit under and on each: when they do not all fit, the
         // oldest give way and the facts say how many are shown.
-        let room = usize::from(inner.width / 3).max(1);
+        let room = usize::from(inner.width.saturating_sub(gutter) / 3).max(1);
         let cut = d.bars.len().saturating_sub(room);
         let mut facts = facts;
         if cut > 0 {
@@ -370,16 +444,25 @@ impl Component for Charts {
         if shown.is_empty() || chart.height < 3 {
             return;
         }
+        let [left, chart] =
+            Layout::horizontal([Constraint::Length(gutter), Constraint::Min(0)]).areas(chart);
         let n = shown.len() as u16;
         let bar_w = (chart.width / n.max(1)).saturating_sub(1).clamp(2, 7);
         let gap = 1;
+        let mut labelled = false;
         let bars: Vec<Bar> = shown
             .iter()
             .map(|(label, v, text)| {
                 let mut bar = Bar::default().value(*v);
+                // Over the limit: in the warning style (where there is colour;
+                // without it the line shows the bar passing it).
+                if limit.is_some_and(|l| *v > l.value) {
+                    bar = bar.style(t.warn());
+                }
                 // A label that would be cut is left off rather than misread.
                 if label.len() <= usize::from(bar_w) {
                     bar = bar.label(Line::from(label.clone()));
+                    labelled = true;
                 }
                 // A value wider than its bar would be cut: left to the facts.
                 if text.len() <= usize::from(bar_w) {
@@ -389,20 +472,90 @@ impl Component for Charts {
                 }
             })
             .collect();
+        // The bars' own height: the chart less its row of labels.
+        let height = chart.height.saturating_sub(u16::from(labelled));
+        let (full, row) = scale(d.peak, limit.map(|l| l.value), height);
         let mut widget = BarChart::default()
             .data(BarGroup::default().bars(&bars))
             .bar_width(bar_w)
             .bar_gap(gap)
-            .max(d.max.max(1))
+            .max(full)
             .bar_style(t.header())
             .value_style(t.selected());
         if !t.unicode {
             widget = widget.bar_set(ASCII_BARS);
         }
         frame.render_widget(widget, chart);
+        if let (Some(row), Some(label)) = (row, label) {
+            let y = chart.y + row;
+            let rule = if t.unicode { "─" } else { "-" };
+            let buf = frame.buffer_mut();
+            buf.set_string(left.x, y, &label, t.header());
+            for x in left.x + label.len() as u16 + 1..chart.right() {
+                // Behind the bars: a bar that reaches the line keeps its
+                // cell, so it is seen crossing it.
+                if buf[(x, y)].symbol() == " " {
+                    buf[(x, y)].set_symbol(rule);
+                }
+            }
+        }
     }
 
     fn places(&self) -> Vec<Place> {
         vec![Place::Charts]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scale;
+
+    /// Eighths of a cell ratatui draws a bar of `v` with, `full` the full bar.
+    fn eighths(v: u64, full: u64, height: u16) -> u128 {
+        (u128::from(v) * u128::from(height) * 8 / u128::from(full)).min(u128::from(height) * 8)
+    }
+
+    #[test]
+    fn the_line_parts_bars_over_the_limit_from_the_rest_at_every_size() {
+        for height in 2..=40u16 {
+            for limit in [1u64, 2, 5, 7, 12, 99, 200, 500, 5_000, 100_000] {
+                for peak in [
+                    0,
+                    limit / 2,
+                    limit,
+                    limit + 1,
+                    limit * 3 / 2,
+                    limit * 3,
+                    limit * 20,
+                ] {
+                    let (full, row) = scale(peak, Some(limit), height);
+                    assert!(full >= peak.max(1), "no bar is cut: {full} < {peak}");
+                    let row = row.expect("a line");
+                    assert!(row < height);
+                    // The cells a bar reaches from the bottom; the line's row, counted the same way.
+                    let line = u128::from(height - row);
+                    let reaches = |v: u64| eighths(v, full, height).div_ceil(8) >= line;
+                    if row == height - 1 {
+                        // A limit under one cell: at the plain scale, on the bottom row.
+                        assert_eq!(full, peak.max(1));
+                        continue;
+                    }
+                    for v in [0, limit.saturating_sub(1), limit, limit + 1, peak] {
+                        assert_eq!(
+                            reaches(v),
+                            v > limit,
+                            "height {height} limit {limit} peak {peak}: bar {v} (full {full}, row {row})"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_limit_or_a_zero_one_draws_no_line_at_the_plain_scale() {
+        assert_eq!(scale(740, None, 13), (740, None));
+        assert_eq!(scale(740, Some(0), 13), (740, None));
+        assert_eq!(scale(0, None, 13), (1, None));
     }
 }
