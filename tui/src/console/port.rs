@@ -127,6 +127,9 @@ impl ConsoleStore for Gone {
     fn users_page(&self, _query: UserQuery) -> Result<UsersPage, StoreError> {
         self.err()
     }
+    fn prepare_user_search(&self) -> Result<(), StoreError> {
+        self.err()
+    }
     fn user(&self, _name: &str) -> Result<Option<User>, StoreError> {
         self.err()
     }
