@@ -455,7 +455,12 @@ impl Store {
                 if user.add_ons.iter().any(|a| a.eq_ignore_ascii_case(&canonical)) {
                     continue;
                 }
-                let count = add_on_count(&licences, &canonical);
+                // Less any reduction that has applied (seed 003: the next period's count).
+                let count = crate::modules::add_on_total_in(
+                    tx,
+                    add_on_count(&licences, &canonical),
+                    &canonical,
+                )?;
                 let held = tx.counter(&keys::add_on_counter(&canonical))?;
                 if held >= u64::from(count) {
                     return Err(StoreError::Rule(format!("all {count} {canonical} licences are assigned; buy more or take one from another user")));
