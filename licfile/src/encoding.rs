@@ -80,8 +80,7 @@ pub fn decode_document(kind: DocumentKind, bytes: &[u8]) -> Result<Document, Dec
         DocumentKind::Licence => Document::Licence(decode(bytes, kind)?),
         DocumentKind::Request => Document::Request(decode(bytes, kind)?),
         DocumentKind::Request2 => {
-            let (mut request, modules): (LicenceRequest, Vec<ModuleChange>) =
-                decode(bytes, kind)?;
+            let (mut request, modules): (LicenceRequest, Vec<ModuleChange>) = decode(bytes, kind)?;
             request.modules = Some(modules);
             Document::Request(request)
         }

@@ -655,9 +655,7 @@ impl Action {
                 ..
             } => EventStatus::Warning,
             Action::LicenceTerminated { .. } => EventStatus::Failed,
-            Action::SeatsRequested { .. } | Action::ModulesRequested { .. } => {
-                EventStatus::Pending
-            }
+            Action::SeatsRequested { .. } | Action::ModulesRequested { .. } => EventStatus::Pending,
             _ => EventStatus::Completed,
         }
     }

@@ -220,11 +220,7 @@ fn plan(
     }
     let found = find(licences, kind, name)?;
     let lic = &found.owner.licence;
-    rule::check_module_purchase(
-        &found.key.name,
-        found.follows_standard,
-        standard_seats(lic),
-    )?;
+    rule::check_module_purchase(&found.key.name, found.follows_standard, standard_seats(lic))?;
     let label = found.key.name.clone();
     let mut notes = Vec::new();
     let (effective, breakdown) = match action {

@@ -1728,9 +1728,19 @@ fn an_add_on_purchase_travels_to_the_vendor_and_back_in_a_format_2_request() {
     let out = st_run(
         &d,
         "2026-11-22 09:01:00",
-        &["request", "integration", "--name", "business central", "--add", "1"],
+        &[
+            "request",
+            "integration",
+            "--name",
+            "business central",
+            "--add",
+            "1",
+        ],
     );
-    assert_refused(&out, &["follows the standard seat count", "standard seats instead"]);
+    assert_refused(
+        &out,
+        &["follows the standard seat count", "standard seats instead"],
+    );
 
     // Two more Outlook connector licences: 9 of 30 days of November and
     // December, at 4.00, a commitment to the contract end.
@@ -1738,7 +1748,14 @@ fn an_add_on_purchase_travels_to_the_vendor_and_back_in_a_format_2_request() {
         &d,
         "2026-11-22 09:05:00",
         &[
-            "request", "add-on", "--name", "outlook connector", "--add", "2", "--out", "req.lic",
+            "request",
+            "add-on",
+            "--name",
+            "outlook connector",
+            "--add",
+            "2",
+            "--out",
+            "req.lic",
             "--json",
         ],
     );

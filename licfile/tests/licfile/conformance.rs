@@ -12,8 +12,8 @@ use std::sync::Once;
 
 use crate::common::{
     ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, clock_correction, clock_request, day,
-    endorsement, installation_key, issuer_key, lease, request, request_2, root_key, roots, signed_endorsement,
-    standard_endorsement, test_path, usage_report, usage_report_2, wrong_key,
+    endorsement, installation_key, issuer_key, lease, request, request_2, root_key, roots,
+    signed_endorsement, standard_endorsement, test_path, usage_report, usage_report_2, wrong_key,
 };
 use licfile::armor;
 use licfile::constants::{FORMAT_VERSION, MAGIC};
@@ -333,7 +333,11 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
     envelope.kind = DocumentKind::Request;
     v.push((
         "request-2-as-format-1.txt",
-        armor::write(DocumentKind::Request, &armored.headers, &envelope.to_bytes()),
+        armor::write(
+            DocumentKind::Request,
+            &armored.headers,
+            &envelope.to_bytes(),
+        ),
     ));
 
     // Usage reports in parts.

@@ -11,8 +11,7 @@ use crate::common;
 use crate::common::{
     LEASE_NOW, SERIAL, assert_golden_bytes, assert_golden_text, check_date, clock_correction,
     clock_request, day, installation_key, issuer_key, lease, money, request, request_2, root_key,
-    roots,
-    signed_endorsement, standard_endorsement, usage_report, usage_report_2,
+    roots, signed_endorsement, standard_endorsement, usage_report, usage_report_2,
 };
 use ed25519_dalek::{Signature, VerifyingKey};
 use licfile::constants::{self, kind_byte};

@@ -14,9 +14,9 @@ use licfile::verify::read_verified;
 use licfile::{
     AddOn, ClockCorrection, ClockRequest, Contract, DailyPoolDays, DaySet, Document, DocumentKind,
     Endorsement, Expiry, Integration, Lease, LeaseSeat, Licence, LicenceRequest, Licensee,
-    MeteredService, MeteredUsage, ModuleChange, ModuleKind, Money, Plan, Policy, PoolUsage, RawPublicKey, Roots, SeatAction,
-    SeatChange, SeatPool, SecretKey, Signer, SystemLicence, Term, Timestamp, UsageReport, UserDays,
-    YearMonth, armor, encoding, policy, signed,
+    MeteredService, MeteredUsage, ModuleChange, ModuleKind, Money, Plan, Policy, PoolUsage,
+    RawPublicKey, Roots, SeatAction, SeatChange, SeatPool, SecretKey, Signer, SystemLicence, Term,
+    Timestamp, UsageReport, UserDays, YearMonth, armor, encoding, policy, signed,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -267,8 +267,14 @@ fn seat_change() -> impl Strategy<Value = SeatChange> {
 }
 
 fn module_change() -> impl Strategy<Value = ModuleChange> {
-    (text(), any::<bool>(), any::<bool>(), 1u32..=10_000_000, date()).prop_map(
-        |(name, add_on, add, count, effective)| ModuleChange {
+    (
+        text(),
+        any::<bool>(),
+        any::<bool>(),
+        1u32..=10_000_000,
+        date(),
+    )
+        .prop_map(|(name, add_on, add, count, effective)| ModuleChange {
             kind: if add_on {
                 ModuleKind::AddOn
             } else {
@@ -282,8 +288,7 @@ fn module_change() -> impl Strategy<Value = ModuleChange> {
             },
             count,
             effective,
-        },
-    )
+        })
 }
 
 fn request() -> impl Strategy<Value = LicenceRequest> {

@@ -170,7 +170,11 @@ pub fn check_module_removal(r: &ModuleRemoval<'_>) -> Result<Vec<String>, StoreE
             r.module,
             name_holders(r.holders),
             if held == 1 { "holds" } else { "hold" },
-            if held - u64::from(left) == 1 { "one of them" } else { "some of them" },
+            if held - u64::from(left) == 1 {
+                "one of them"
+            } else {
+                "some of them"
+            },
         )));
     }
     let mut notes = Vec::new();
@@ -247,8 +251,14 @@ mod tests {
     #[test]
     fn modules_come_off_at_renewal_and_never_from_under_a_holder() {
         let end = d("2026-12-31");
-        assert_eq!(module_removal_effective(d("2026-03-09"), end), d("2027-01-01"));
-        assert_eq!(module_removal_effective(d("2027-02-10"), end), d("2027-03-01"));
+        assert_eq!(
+            module_removal_effective(d("2026-03-09"), end),
+            d("2027-01-01")
+        );
+        assert_eq!(
+            module_removal_effective(d("2027-02-10"), end),
+            d("2027-03-01")
+        );
         let holders = ["alice".to_string(), "bob".to_string()];
         let r = |count, at_effective| ModuleRemoval {
             module: "Outlook connector add-on",
@@ -258,8 +268,14 @@ mod tests {
         };
         assert!(check_module_removal(&r(3, 5)).is_ok());
         let e = check_module_removal(&r(4, 5)).expect_err("below the holders");
-        assert!(e.to_string().contains("alice and bob hold the other 2"), "{e}");
-        assert!(check_module_removal(&r(6, 5)).is_err(), "more than there are");
+        assert!(
+            e.to_string().contains("alice and bob hold the other 2"),
+            "{e}"
+        );
+        assert!(
+            check_module_removal(&r(6, 5)).is_err(),
+            "more than there are"
+        );
         let none = ModuleRemoval {
             holders: &[],
             ..r(5, 5)

@@ -66,7 +66,13 @@ fn an_add_on_is_bought_pro_rata_to_the_contract_end_as_a_commitment() {
     assert_eq!(add_on(&s.store, "Outlook connector").pending, 0);
 
     let r = api
-        .request_modules(ModuleKind::AddOn, "outlook connector", SeatAction::Add, 2, "for the office")
+        .request_modules(
+            ModuleKind::AddOn,
+            "outlook connector",
+            SeatAction::Add,
+            2,
+            "for the office",
+        )
         .unwrap();
     assert_eq!(r.breakdown, quote.breakdown);
     let view = add_on(&s.store, "Outlook connector");
@@ -97,7 +103,11 @@ fn an_add_on_is_bought_pro_rata_to_the_contract_end_as_a_commitment() {
     assert_eq!(mail[0].to, "accounts@northwind-heating.example");
     let events = s.store.events(5, None).unwrap();
     assert_eq!(events[0].name, "Add-on licences requested");
-    assert!(events[0].description.contains(&mail[0].file), "{:?}", events[0]);
+    assert!(
+        events[0].description.contains(&mail[0].file),
+        "{:?}",
+        events[0]
+    );
 
     // The vendor's licence granting them fulfils the purchase.
     let mut next = licfile::sample::licence("NW-1");
@@ -132,7 +142,10 @@ fn an_add_on_is_never_reduced_below_its_holders_and_a_refusal_changes_nothing() 
         text.contains("only 1 of the 5 CRM module add-on licences are unassigned"),
         "{text}"
     );
-    assert!(text.contains("alice, bob, carol and dave hold the other 4"), "{text}");
+    assert!(
+        text.contains("alice, bob, carol and dave hold the other 4"),
+        "{text}"
+    );
     assert!(text.contains("take the module from"), "{text}");
     assert_eq!(s.store.events(1000, None).unwrap().len(), events);
     assert!(s.store.module_reductions().unwrap().is_empty());
@@ -143,7 +156,11 @@ fn an_add_on_is_never_reduced_below_its_holders_and_a_refusal_changes_nothing() 
         .request_modules(ModuleKind::AddOn, "CRM module", SeatAction::Remove, 1, "")
         .unwrap();
     assert_eq!(r.effective.to_string(), "2027-01-01");
-    assert!(r.notes.iter().any(|n| n.contains("keep it")), "{:?}", r.notes);
+    assert!(
+        r.notes.iter().any(|n| n.contains("keep it")),
+        "{:?}",
+        r.notes
+    );
     let view = add_on(&s.store, "CRM module");
     assert_eq!(view.count, 5);
     assert_eq!(
@@ -212,21 +229,38 @@ fn an_integration_of_its_own_count_is_bought_and_one_following_the_seats_is_refu
         );
     }
     assert!(
-        api.quote_modules(ModuleKind::Integration, "Business Central", SeatAction::Add, 1)
-            .is_err()
+        api.quote_modules(
+            ModuleKind::Integration,
+            "Business Central",
+            SeatAction::Add,
+            1
+        )
+        .is_err()
     );
     assert_eq!(s.store.events(1000, None).unwrap().len(), events);
 
     let r = api
-        .request_modules(ModuleKind::Integration, "Resource planner", SeatAction::Add, 1, "")
+        .request_modules(
+            ModuleKind::Integration,
+            "Resource planner",
+            SeatAction::Add,
+            1,
+            "",
+        )
         .unwrap();
     // 9 of 30 days of November and all of December, at 25.00.
     assert_eq!(r.breakdown.total.to_string(), "32.50");
     assert_eq!(integration(&s.store, "Resource planner").pending, 1);
     // An add-on's name is not an integration's.
     assert!(
-        api.request_modules(ModuleKind::Integration, "CRM module", SeatAction::Add, 1, "")
-            .is_err()
+        api.request_modules(
+            ModuleKind::Integration,
+            "CRM module",
+            SeatAction::Add,
+            1,
+            ""
+        )
+        .is_err()
     );
 }
 

@@ -965,9 +965,8 @@ fn expected(op: store::Op, who: &str) -> bool {
         Installation | InstallationKey => true,
         RequireLicenceReader | Status | Licences | UsersPage | AddOnHolders | Import
         | RequestClock | ImportClock | Events | Notifications | History | AuditVerify
-        | QuoteSeats | RequestSeats | QuoteModules | RequestModules | UsageReport | Outbox | ExportContracts | Subscribe => {
-            readers.contains(&who)
-        }
+        | QuoteSeats | RequestSeats | QuoteModules | RequestModules | UsageReport | Outbox
+        | ExportContracts | Subscribe => readers.contains(&who),
         // About bob: bob himself, and those who see users.
         User | UserDetail => readers.contains(&who) || who == "bob",
         Check | Lease => readers.contains(&who) || who == "bob" || who == "product",

@@ -616,10 +616,16 @@ fn buying_an_add_on_quotes_confirms_and_records_it() {
         other => panic!("expected the cost first, got {other:?}"),
     };
     assert!(lines.contains("Buy 2 of CRM module add-on"), "{lines}");
-    assert!(lines.contains("This is a commitment: the licences"), "{lines}");
+    assert!(
+        lines.contains("This is a commitment: the licences"),
+        "{lines}"
+    );
     assert!(lines.contains("commitment"), "{lines}");
     assert!(lines.contains("licences@fakes.test"), "{lines}");
-    assert!(calls_with(&f, "request").is_empty(), "nothing saved before y");
+    assert!(
+        calls_with(&f, "request").is_empty(),
+        "nothing saved before y"
+    );
     press(&mut a, KeyCode::Char('y'));
     assert_eq!(
         calls_with(&f, "request add-on"),
