@@ -628,13 +628,35 @@ impl Action {
             Action::ClockRequested { .. } => "Clock correction requested",
             Action::ClockCorrected { .. } => "Clock corrected",
             Action::LeaseHoursSet { .. } => "Lease lifetime set",
-            Action::ModulesRequested { .. } => "Add-on licences requested",
-            Action::ModuleReductionScheduled { .. } => "Add-on reduction scheduled",
-            Action::ModuleReductionCancelled { .. } => "Add-on reduction cancelled",
-            Action::ModulePurchaseFulfilled { .. } => "Add-on purchase fulfilled",
-            Action::ModuleReductionLicensed { .. } => "Add-on reduction licensed",
-            Action::ModulePurchaseExpired { .. } => "Add-on purchase expired",
-            Action::ModuleReductionApplied { .. } => "Add-on reduction applied",
+            // Named for what they are about, so the log reads right for both.
+            Action::ModulesRequested { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on licences requested",
+                licfile::ModuleKind::Integration => "Integration licences requested",
+            },
+            Action::ModuleReductionScheduled { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction scheduled",
+                licfile::ModuleKind::Integration => "Integration reduction scheduled",
+            },
+            Action::ModuleReductionCancelled { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction cancelled",
+                licfile::ModuleKind::Integration => "Integration reduction cancelled",
+            },
+            Action::ModulePurchaseFulfilled { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on purchase fulfilled",
+                licfile::ModuleKind::Integration => "Integration purchase fulfilled",
+            },
+            Action::ModuleReductionLicensed { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction licensed",
+                licfile::ModuleKind::Integration => "Integration reduction licensed",
+            },
+            Action::ModulePurchaseExpired { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on purchase expired",
+                licfile::ModuleKind::Integration => "Integration purchase expired",
+            },
+            Action::ModuleReductionApplied { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction applied",
+                licfile::ModuleKind::Integration => "Integration reduction applied",
+            },
         }
     }
 

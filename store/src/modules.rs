@@ -168,6 +168,21 @@ pub(crate) fn add_on_total_in(tx: &Tx<'_>, licensed: u32, module: &str) -> Resul
     ))
 }
 
+/// The fewest licences an add-on is to have from a scheduled reduction not
+/// yet applied, and from when, inside a change: assigning it beyond that
+/// would leave a holder without a licence when the reduction applies.
+pub(crate) fn add_on_scheduled_in(tx: &Tx<'_>, module: &str) -> Result<Option<(u32, NaiveDate)>> {
+    let key = ModuleKey {
+        kind: ModuleKind::AddOn,
+        name: module.to_string(),
+    };
+    Ok(reductions_in(tx, &key)?
+        .into_iter()
+        .filter(|r| !r.applied)
+        .map(|r| (r.target, r.effective))
+        .min())
+}
+
 /// Holders of an add-on, inside a change, by name.
 fn holders_in(tx: &Tx<'_>, m: &ModuleKey) -> Result<Vec<String>> {
     if m.kind != ModuleKind::AddOn {

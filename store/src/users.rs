@@ -465,6 +465,11 @@ impl Store {
                 if held >= u64::from(count) {
                     return Err(StoreError::Rule(format!("all {count} {canonical} licences are assigned; buy more or take one from another user")));
                 }
+                if let Some((target, from)) = crate::modules::add_on_scheduled_in(tx, &canonical)?
+                    && held >= u64::from(target)
+                {
+                    return Err(StoreError::Rule(format!("{canonical} is to have {target} licences from {from} (a reduction is scheduled) and {held} users hold it: another holder would be left without a licence then; take it from someone first, or buy licences (which cancels the reduction)")));
+                }
                 tx.add_counter(&keys::add_on_counter(&canonical), 1)?;
                 tx.put(keys::add_on(&canonical, &user.name), Vec::new());
                 user.add_ons.push(canonical.clone());

@@ -291,3 +291,38 @@ fn a_financial_office_user_may_buy_an_engineer_may_not() {
         .unwrap_err();
     assert_eq!(refused.code(), store::Code::NotPermitted, "{refused:?}");
 }
+
+#[test]
+fn while_a_reduction_is_scheduled_no_more_holders_than_it_leaves() {
+    let s = site("2026-03-02T09:00:00Z");
+    holder(&s.store, "alice", "CRM module");
+    let api = s.store.as_user("owner");
+    // Five licences, four from the renewal: three more holders fit, a fourth would not.
+    api.request_modules(ModuleKind::AddOn, "CRM module", SeatAction::Remove, 1, "")
+        .unwrap();
+    for name in ["bob", "carol", "dave"] {
+        holder(&s.store, name, "CRM module");
+    }
+    api.add_user(NewUser {
+        name: "erin".into(),
+        role: "engineer".into(),
+        licence: Some("Jobs User".into()),
+        term: Some("contracted".into()),
+        email: None,
+    })
+    .unwrap();
+    let refused = api
+        .set_user(
+            "erin",
+            UserChange {
+                add_ons: vec!["CRM module".into()],
+                ..UserChange::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("is to have 4 licences from 2027-01-01"),
+        "{refused}"
+    );
+}
