@@ -67,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         total: "73.81".parse::<Money>()?,
         currency: "GBP".into(),
         note: "Two more engineers from Monday.".into(),
+        modules: None,
     });
 
     let report = Document::UsageReport(UsageReport {

@@ -38,6 +38,8 @@ pub const CONTEXT_SEPARATOR: u8 = 0x00;
 pub const CONTEXT_LICENCE: &str = "tessera/licence/v1";
 /// Signing context of licence requests.
 pub const CONTEXT_REQUEST: &str = "tessera/request/v1";
+/// Signing context of licence requests of format 2 (add-ons and integrations).
+pub const CONTEXT_REQUEST_2: &str = "tessera/request/v2";
 /// Signing context of usage reports.
 pub const CONTEXT_USAGE_REPORT: &str = "tessera/usage-report/v1";
 /// Signing context of usage reports of format 2 (chained to the site's audit log
@@ -56,6 +58,8 @@ pub const CONTEXT_LEASE: &str = "tessera/lease/v1";
 pub const LABEL_LICENCE: &str = "TESSERA LICENCE";
 /// Armor label of licence requests.
 pub const LABEL_REQUEST: &str = "TESSERA LICENCE REQUEST";
+/// Armor label of licence requests of format 2.
+pub const LABEL_REQUEST_2: &str = "TESSERA LICENCE REQUEST V2";
 /// Armor label of usage reports.
 pub const LABEL_USAGE_REPORT: &str = "TESSERA USAGE REPORT";
 /// Armor label of usage reports of format 2.
@@ -116,4 +120,6 @@ pub mod kind_byte {
     pub const USAGE_REPORT_2: u8 = 7;
     /// A lease.
     pub const LEASE: u8 = 8;
+    /// A licence request of format 2.
+    pub const REQUEST_2: u8 = 9;
 }

@@ -31,11 +31,15 @@ pub enum DocumentKind {
     /// A lease: a user may work until a time, signed by the installation key,
     /// which a product verifies offline with the installation's public key.
     Lease,
+    /// A licence request of format 2: format 1 and the add-on and
+    /// integration changes after it ([`ModuleChange`]), signed by an
+    /// installation key under a context of its own.
+    Request2,
 }
 
 impl DocumentKind {
     /// Every kind, in envelope-byte order.
-    pub const ALL: [DocumentKind; 8] = [
+    pub const ALL: [DocumentKind; 9] = [
         DocumentKind::Licence,
         DocumentKind::Request,
         DocumentKind::UsageReport,
@@ -44,16 +48,20 @@ impl DocumentKind {
         DocumentKind::ClockCorrection,
         DocumentKind::UsageReport2,
         DocumentKind::Lease,
+        DocumentKind::Request2,
     ];
 
     /// Whether a document of kind `found` is what a reader asking for this
-    /// kind takes: the kind itself, or either format of usage report.
+    /// kind takes: the kind itself, or either format of usage report or of
+    /// licence request.
     pub fn accepts(self, found: DocumentKind) -> bool {
         self == found
             || matches!(
                 (self, found),
                 (DocumentKind::UsageReport, DocumentKind::UsageReport2)
                     | (DocumentKind::UsageReport2, DocumentKind::UsageReport)
+                    | (DocumentKind::Request, DocumentKind::Request2)
+                    | (DocumentKind::Request2, DocumentKind::Request)
             )
     }
 
@@ -68,6 +76,7 @@ impl DocumentKind {
             DocumentKind::ClockCorrection => constants::CONTEXT_CLOCK_CORRECTION,
             DocumentKind::UsageReport2 => constants::CONTEXT_USAGE_REPORT_2,
             DocumentKind::Lease => constants::CONTEXT_LEASE,
+            DocumentKind::Request2 => constants::CONTEXT_REQUEST_2,
         }
     }
 
@@ -82,6 +91,7 @@ impl DocumentKind {
             DocumentKind::ClockCorrection => constants::LABEL_CLOCK_CORRECTION,
             DocumentKind::UsageReport2 => constants::LABEL_USAGE_REPORT_2,
             DocumentKind::Lease => constants::LABEL_LEASE,
+            DocumentKind::Request2 => constants::LABEL_REQUEST_2,
         }
     }
 
@@ -96,6 +106,7 @@ impl DocumentKind {
             DocumentKind::ClockCorrection => kind_byte::CLOCK_CORRECTION,
             DocumentKind::UsageReport2 => kind_byte::USAGE_REPORT_2,
             DocumentKind::Lease => kind_byte::LEASE,
+            DocumentKind::Request2 => kind_byte::REQUEST_2,
         }
     }
 
@@ -120,6 +131,7 @@ impl DocumentKind {
             DocumentKind::ClockCorrection => "clock correction",
             DocumentKind::UsageReport2 => "usage report (format 2)",
             DocumentKind::Lease => "lease",
+            DocumentKind::Request2 => "licence request (format 2)",
         }
     }
 }
@@ -400,6 +412,63 @@ pub struct LicenceRequest {
     pub currency: String,
     /// Free text for the vendor.
     pub note: String,
+    /// Format 2: the add-on modules and integrations asked for. Not part of
+    /// format 1's encoding (a format 1 request has none); format 2 encodes
+    /// them after the other fields ([`crate::encoding`]). A site writes
+    /// format 1 whenever it asks for seats only, so that a vendor's older
+    /// binary still reads every seat request.
+    #[serde(skip)]
+    pub modules: Option<Vec<ModuleChange>>,
+}
+
+/// What a [`ModuleChange`] is about: an add-on module or an integration
+/// with a count of its own (seed 003).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleKind {
+    /// An add-on module ([`AddOn`]), e.g. an Outlook connector.
+    AddOn,
+    /// An integration ([`Integration`]) with its own count, e.g. Visma Admin.
+    Integration,
+}
+
+impl ModuleKind {
+    /// "add-on" or "integration".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleKind::AddOn => "add-on",
+            ModuleKind::Integration => "integration",
+        }
+    }
+}
+
+impl std::fmt::Display for ModuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// One add-on or integration change a request of format 2 asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleChange {
+    /// Add-on module or integration.
+    pub kind: ModuleKind,
+    /// Its name as the licence writes it.
+    pub name: String,
+    /// Add or remove.
+    pub action: SeatAction,
+    /// How many licences of it.
+    pub count: u32,
+    /// The day the change takes effect (today for purchases, the next period for reductions).
+    pub effective: NaiveDate,
+}
+
+impl LicenceRequest {
+    /// The add-on and integration changes (none in a format 1 request).
+    pub fn module_changes(&self) -> &[ModuleChange] {
+        self.modules.as_deref().unwrap_or_default()
+    }
 }
 
 /// Peak seat use of one pool during the month.
@@ -658,6 +727,7 @@ impl Document {
     pub fn kind(&self) -> DocumentKind {
         match self {
             Document::Licence(_) => DocumentKind::Licence,
+            Document::Request(r) if r.modules.is_some() => DocumentKind::Request2,
             Document::Request(_) => DocumentKind::Request,
             Document::UsageReport(r) if r.chain.is_some() => DocumentKind::UsageReport2,
             Document::UsageReport(_) => DocumentKind::UsageReport,

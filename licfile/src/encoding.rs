@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::constants::MAX_PAYLOAD_BYTES;
-use crate::document::{Document, DocumentKind, ReportChain, UsageReport};
+use crate::document::{
+    Document, DocumentKind, LicenceRequest, ModuleChange, ReportChain, UsageReport,
+};
 use crate::error::{DecodeError, SignError};
 
 /// The one bincode configuration of format version 1.
@@ -55,7 +57,11 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], kind: DocumentKind) -> Result<T
 pub fn encode_document(doc: &Document) -> Result<Vec<u8>, SignError> {
     match doc {
         Document::Licence(d) => encode(d, doc.kind()),
-        Document::Request(d) => encode(d, doc.kind()),
+        // Format 2: format 1's fields, then the add-on and integration changes.
+        Document::Request(d) => match &d.modules {
+            Some(modules) => encode(&(d, modules), doc.kind()),
+            None => encode(d, doc.kind()),
+        },
         // Format 2: format 1's fields, then the chain.
         Document::UsageReport(d) => match &d.chain {
             Some(chain) => encode(&(d, chain), doc.kind()),
@@ -73,6 +79,11 @@ pub fn decode_document(kind: DocumentKind, bytes: &[u8]) -> Result<Document, Dec
     Ok(match kind {
         DocumentKind::Licence => Document::Licence(decode(bytes, kind)?),
         DocumentKind::Request => Document::Request(decode(bytes, kind)?),
+        DocumentKind::Request2 => {
+            let (mut request, modules): (LicenceRequest, Vec<ModuleChange>) = decode(bytes, kind)?;
+            request.modules = Some(modules);
+            Document::Request(request)
+        }
         DocumentKind::UsageReport => Document::UsageReport(decode(bytes, kind)?),
         DocumentKind::UsageReport2 => {
             let (mut report, chain): (UsageReport, ReportChain) = decode(bytes, kind)?;

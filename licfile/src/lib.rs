@@ -62,8 +62,8 @@ pub mod verify;
 pub use document::{
     AddOn, ClockCorrection, ClockRequest, Contract, CostLine, DailyPoolDays, Document,
     DocumentKind, Endorsement, Expiry, Integration, Lease, LeaseSeat, Licence, LicenceRequest,
-    Licensee, MeteredService, MeteredUsage, Plan, PoolUsage, ReportChain, SeatAction, SeatChange,
-    SeatPool, SystemLicence, Term, UsageReport, UserDays,
+    Licensee, MeteredService, MeteredUsage, ModuleChange, ModuleKind, Plan, PoolUsage, ReportChain,
+    SeatAction, SeatChange, SeatPool, SystemLicence, Term, UsageReport, UserDays,
 };
 pub use error::{ArmorError, DecodeError, KeyError, LeaseError, SignError, VerifyError};
 pub use keys::{KeyId, PublicKey, SecretKey};

@@ -189,6 +189,7 @@ fn check_names(kind: Option<DocumentKind>) -> &'static [&'static str] {
             "expiry",
         ],
         Some(DocumentKind::Request)
+        | Some(DocumentKind::Request2)
         | Some(DocumentKind::UsageReport)
         | Some(DocumentKind::UsageReport2)
         | Some(DocumentKind::ClockRequest) => {

@@ -265,6 +265,7 @@ mod tests {
             total: Money::ZERO,
             currency: "GBP".into(),
             note: String::new(),
+            modules: None,
         })
     }
 

@@ -245,8 +245,14 @@ impl LicenceRequest {
         p.email("licensee.email", &self.licensee.email);
         p.currency(&self.currency);
         p.optional_text("note", &self.note, 1000);
-        if self.changes.is_empty() {
+        if self.changes.is_empty() && self.module_changes().is_empty() {
             p.push("changes is empty: a request asks for at least one change");
+        }
+        for (i, c) in self.module_changes().iter().enumerate() {
+            p.text(format_args!("modules[{i}].name"), &c.name, 100);
+            if c.count == 0 || c.count > MAX_COUNT {
+                p.push(format!("modules[{i}].count must be 1 to {MAX_COUNT}"));
+            }
         }
         for (i, c) in self.changes.iter().enumerate() {
             p.text(format_args!("changes[{i}].area"), &c.area, 50);

@@ -211,8 +211,14 @@ _tessera() {
             tessera__subcmd__help__subcmd__report,usage)
                 cmd="tessera__subcmd__help__subcmd__report__subcmd__usage"
                 ;;
+            tessera__subcmd__help__subcmd__request,add-on)
+                cmd="tessera__subcmd__help__subcmd__request__subcmd__add__subcmd__on"
+                ;;
             tessera__subcmd__help__subcmd__request,clock)
                 cmd="tessera__subcmd__help__subcmd__request__subcmd__clock"
+                ;;
+            tessera__subcmd__help__subcmd__request,integration)
+                cmd="tessera__subcmd__help__subcmd__request__subcmd__integration"
                 ;;
             tessera__subcmd__help__subcmd__request,seats)
                 cmd="tessera__subcmd__help__subcmd__request__subcmd__seats"
@@ -316,20 +322,32 @@ _tessera() {
             tessera__subcmd__report__subcmd__help,usage)
                 cmd="tessera__subcmd__report__subcmd__help__subcmd__usage"
                 ;;
+            tessera__subcmd__request,add-on)
+                cmd="tessera__subcmd__request__subcmd__add__subcmd__on"
+                ;;
             tessera__subcmd__request,clock)
                 cmd="tessera__subcmd__request__subcmd__clock"
                 ;;
             tessera__subcmd__request,help)
                 cmd="tessera__subcmd__request__subcmd__help"
                 ;;
+            tessera__subcmd__request,integration)
+                cmd="tessera__subcmd__request__subcmd__integration"
+                ;;
             tessera__subcmd__request,seats)
                 cmd="tessera__subcmd__request__subcmd__seats"
+                ;;
+            tessera__subcmd__request__subcmd__help,add-on)
+                cmd="tessera__subcmd__request__subcmd__help__subcmd__add__subcmd__on"
                 ;;
             tessera__subcmd__request__subcmd__help,clock)
                 cmd="tessera__subcmd__request__subcmd__help__subcmd__clock"
                 ;;
             tessera__subcmd__request__subcmd__help,help)
                 cmd="tessera__subcmd__request__subcmd__help__subcmd__help"
+                ;;
+            tessera__subcmd__request__subcmd__help,integration)
+                cmd="tessera__subcmd__request__subcmd__help__subcmd__integration"
                 ;;
             tessera__subcmd__request__subcmd__help,seats)
                 cmd="tessera__subcmd__request__subcmd__help__subcmd__seats"
@@ -1212,7 +1230,7 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__help__subcmd__request)
-            opts="seats clock"
+            opts="seats add-on integration clock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1225,7 +1243,35 @@ _tessera() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tessera__subcmd__help__subcmd__request__subcmd__add__subcmd__on)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tessera__subcmd__help__subcmd__request__subcmd__clock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__help__subcmd__request__subcmd__integration)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2030,12 +2076,54 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__request)
-            opts="-h --store --socket --help seats clock help"
+            opts="-h --store --socket --help seats add-on integration clock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__request__subcmd__add__subcmd__on)
+            opts="-h --name --add --remove --note --out --json --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remove)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2078,8 +2166,22 @@ _tessera() {
             return 0
             ;;
         tessera__subcmd__request__subcmd__help)
-            opts="seats clock help"
+            opts="seats add-on integration clock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__request__subcmd__help__subcmd__add__subcmd__on)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2119,6 +2221,20 @@ _tessera() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tessera__subcmd__request__subcmd__help__subcmd__integration)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tessera__subcmd__request__subcmd__help__subcmd__seats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2126,6 +2242,48 @@ _tessera() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tessera__subcmd__request__subcmd__integration)
+            opts="-h --name --add --remove --note --out --json --store --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remove)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

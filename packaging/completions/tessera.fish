@@ -311,27 +311,49 @@ complete -c tessera -n "__fish_tessera_using_subcommand demo" -l store -d 'The s
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -l no-console -d 'Make the store and stop, instead of opening the console on it'
 complete -c tessera -n "__fish_tessera_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -s h -l help -d 'Print help'
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
-complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats clock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -f -a "add-on" -d 'Buy add-on module licences (e.g. an Outlook connector), or give them back from the next period, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -f -a "integration" -d 'Buy licences of an integration with a count of its own, or give them back from the next period (one that follows the standard seat count follows the seats instead)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and not __fish_seen_subcommand_from seats add-on integration clock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l licence -d 'The licence, e.g. "Jobs User", "Sales Support"' -r
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l term -d 'The term: contracted, monthly or daily' -r
-complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l add -d 'Seats to buy' -r
-complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l remove -d 'Seats to give back' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l add -d 'How many to buy' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l remove -d 'How many to give back (from the next period)' -r
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l note -d 'A note for the vendor' -r
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l out -d 'Write the signed request here (never overwritten) instead of standard output' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -l json -d 'Print the outcome as JSON (the breakdown\'s amounts as decimal strings)'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from seats" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l name -d 'The add-on module or integration as the licence names it, e.g. "Outlook connector" (any case)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l add -d 'How many to buy' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l remove -d 'How many to give back (from the next period)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l note -d 'A note for the vendor' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l out -d 'Write the signed request here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -l json -d 'Print the outcome as JSON (the breakdown\'s amounts as decimal strings)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from add-on" -s h -l help -d 'Print help'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l name -d 'The add-on module or integration as the licence names it, e.g. "Outlook connector" (any case)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l add -d 'How many to buy' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l remove -d 'How many to give back (from the next period)' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l note -d 'A note for the vendor' -r
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l out -d 'Write the signed request here (never overwritten) instead of standard output' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -l json -d 'Print the outcome as JSON (the breakdown\'s amounts as decimal strings)'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from integration" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -l out -d 'Write the signed request here (never overwritten) instead of standard output' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -l socket -d 'The service\'s socket (default: tessera.sock in the store directory)' -r -F
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from clock" -s h -l help -d 'Print help'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "add-on" -d 'Buy add-on module licences (e.g. an Outlook connector), or give them back from the next period, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "integration" -d 'Buy licences of an integration with a count of its own, or give them back from the next period (one that follows the standard seat count follows the seats instead)'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
 complete -c tessera -n "__fish_tessera_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tessera -n "__fish_tessera_using_subcommand report; and not __fish_seen_subcommand_from usage help" -l store -d 'The store directory (default: $TESSERA_STORE, else the per-user data directory)' -r -F
@@ -429,6 +451,8 @@ complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_su
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain of events and recount seats and users; exit 1 if anything is wrong'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "contracts" -d 'Every imported licence file as signed, with a readable summary of each beside it (text and PDF: serial, issuer, dates), in a zip'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "seats" -d 'Buy seats, or give seats back, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "add-on" -d 'Buy add-on module licences (e.g. an Outlook connector), or give them back from the next period, with the cost shown first'
+complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "integration" -d 'Buy licences of an integration with a count of its own, or give them back from the next period (one that follows the standard seat count follows the seats instead)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "clock" -d 'Ask the vendor for its time, to correct the store\'s clock after a wrong clock moved it ahead (the answer is imported with `tessera import`)'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "usage" -d 'A signed usage report of a month for the vendor\'s invoice'
 complete -c tessera -n "__fish_tessera_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man pages (roff), for man(1): tessera.1 on standard output, or every page into a directory'

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
-use crate::model::{self, Event, EventKind, EventStatus, InstallationKind, PoolKey};
+use crate::model::{self, Event, EventKind, EventStatus, InstallationKind, ModuleKey, PoolKey};
 use crate::roles::Role;
 use crate::rules::check::fmt_minute;
 use crate::users::UserCounts;
@@ -480,6 +480,107 @@ pub enum Action {
         /// Hours now.
         to: u32,
     },
+    /// Add-on or integration licences were asked of the vendor.
+    ModulesRequested {
+        /// The request id.
+        request_id: String,
+        /// The add-on or integration.
+        module: ModuleKey,
+        /// Licences asked for.
+        count: u32,
+        /// What is charged now, in `currency`.
+        charged_now: String,
+        /// Currency.
+        currency: String,
+        /// The day they lapse if no licence grants them.
+        lapses: NaiveDate,
+        /// The confirmation e-mail's file.
+        email_file: String,
+        /// Its address.
+        email_to: String,
+    },
+    /// Add-on or integration licences were given back, from a day.
+    ModuleReductionScheduled {
+        /// The request id.
+        request_id: String,
+        /// The add-on or integration.
+        module: ModuleKey,
+        /// Licences given back.
+        count: u32,
+        /// Licences before.
+        from: u32,
+        /// Licences after.
+        to: u32,
+        /// From when.
+        effective: NaiveDate,
+        /// The confirmation e-mail's file.
+        email_file: String,
+        /// Its address.
+        email_to: String,
+    },
+    /// A purchase cancelled a module reduction not yet applied.
+    ModuleReductionCancelled {
+        /// The purchase.
+        request_id: String,
+        /// The reduction cancelled.
+        reduction: String,
+        /// The add-on or integration.
+        module: ModuleKey,
+        /// Licences it gave back.
+        count: u32,
+        /// When it would have applied.
+        effective: NaiveDate,
+    },
+    /// An imported licence grants add-on or integration licences that were pending.
+    ModulePurchaseFulfilled {
+        /// The request.
+        request_id: String,
+        /// The add-on or integration.
+        module: ModuleKey,
+        /// Licences asked.
+        count: u32,
+        /// Licences the licence grants.
+        granted: u32,
+        /// The licence's id.
+        licence_id: String,
+        /// Its sequence.
+        sequence: u64,
+    },
+    /// An imported licence reflects a module reduction.
+    ModuleReductionLicensed {
+        /// The request.
+        request_id: String,
+        /// The add-on or integration.
+        module: ModuleKey,
+        /// Licences the licence grants.
+        granted: u32,
+        /// Its sequence.
+        sequence: u64,
+    },
+    /// Pending add-on or integration licences lapsed.
+    ModulePurchaseExpired {
+        /// The request.
+        request_id: String,
+        /// The add-on or integration.
+        module: ModuleKey,
+        /// Licences that were pending.
+        count: u32,
+        /// Days they waited.
+        days: i64,
+    },
+    /// A module reduction took effect.
+    ModuleReductionApplied {
+        /// The request.
+        request_id: String,
+        /// The add-on or integration.
+        module: ModuleKey,
+        /// Licences given back.
+        count: u32,
+        /// The day it took effect.
+        effective: NaiveDate,
+        /// Licences now.
+        target: u32,
+    },
 }
 
 fn parts_suffix(parts: u32) -> String {
@@ -527,6 +628,35 @@ impl Action {
             Action::ClockRequested { .. } => "Clock correction requested",
             Action::ClockCorrected { .. } => "Clock corrected",
             Action::LeaseHoursSet { .. } => "Lease lifetime set",
+            // Named for what they are about, so the log reads right for both.
+            Action::ModulesRequested { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on licences requested",
+                licfile::ModuleKind::Integration => "Integration licences requested",
+            },
+            Action::ModuleReductionScheduled { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction scheduled",
+                licfile::ModuleKind::Integration => "Integration reduction scheduled",
+            },
+            Action::ModuleReductionCancelled { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction cancelled",
+                licfile::ModuleKind::Integration => "Integration reduction cancelled",
+            },
+            Action::ModulePurchaseFulfilled { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on purchase fulfilled",
+                licfile::ModuleKind::Integration => "Integration purchase fulfilled",
+            },
+            Action::ModuleReductionLicensed { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction licensed",
+                licfile::ModuleKind::Integration => "Integration reduction licensed",
+            },
+            Action::ModulePurchaseExpired { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on purchase expired",
+                licfile::ModuleKind::Integration => "Integration purchase expired",
+            },
+            Action::ModuleReductionApplied { module, .. } => match module.kind {
+                licfile::ModuleKind::AddOn => "Add-on reduction applied",
+                licfile::ModuleKind::Integration => "Integration reduction applied",
+            },
         }
     }
 
@@ -537,6 +667,7 @@ impl Action {
             | Action::LicenceInGrace { .. }
             | Action::UserOverAllocated { .. }
             | Action::PurchaseExpired { .. }
+            | Action::ModulePurchaseExpired { .. }
             | Action::StorageOverAllowance { .. }
             | Action::MeteredOverThreshold { .. }
             | Action::ClockMovedBackwards { .. }
@@ -546,7 +677,7 @@ impl Action {
                 ..
             } => EventStatus::Warning,
             Action::LicenceTerminated { .. } => EventStatus::Failed,
-            Action::SeatsRequested { .. } => EventStatus::Pending,
+            Action::SeatsRequested { .. } | Action::ModulesRequested { .. } => EventStatus::Pending,
             _ => EventStatus::Completed,
         }
     }
@@ -781,6 +912,65 @@ impl Action {
             Action::LeaseHoursSet { from, to } => format!(
                 "{by} set the lifetime of the leases this store signs from {from} to {to} hours. A user deactivated while the service cannot be reached keeps working until their lease runs out: at most {to} hours from its signing."
             ),
+            Action::ModulesRequested {
+                request_id,
+                module,
+                count,
+                lapses,
+                email_file,
+                email_to,
+                ..
+            } => format!(
+                "{by} asked the vendor for {count} {} licences (request {request_id}). They are pending until the licence granting them is imported, and lapse on {lapses}. Confirmation e-mail {email_file} to {email_to}.",
+                module.label()
+            ),
+            Action::ModuleReductionScheduled {
+                request_id,
+                module,
+                count,
+                effective,
+                email_file,
+                email_to,
+                ..
+            } => format!(
+                "{by} gave back {count} {} licences (request {request_id}), effective {effective}. Confirmation e-mail {email_file} to {email_to}.",
+                module.label()
+            ),
+            Action::ModuleReductionCancelled { reduction, .. } => format!(
+                "A purchase after a scheduled reduction resets the next period to the purchased count. Request {reduction} no longer applies; give licences back again if still wanted."
+            ),
+            Action::ModulePurchaseFulfilled {
+                module,
+                count,
+                granted,
+                licence_id,
+                sequence,
+                ..
+            } => format!(
+                "Licence {licence_id} sequence {sequence} grants {granted} {} licences ({count} asked): the pending licences can be assigned.",
+                module.label()
+            ),
+            Action::ModuleReductionLicensed { request_id, .. } => {
+                format!("The vendor's licence now reflects the reduction of request {request_id}.")
+            }
+            Action::ModulePurchaseExpired {
+                request_id,
+                module,
+                count,
+                days,
+            } => format!(
+                "No licence granting the {count} {} licences of request {request_id} was imported within {days} days, so they are no longer pending and were never charged. Request them again if they are still needed.",
+                module.label()
+            ),
+            Action::ModuleReductionApplied {
+                request_id,
+                effective,
+                module,
+                ..
+            } => format!(
+                "The reduction of request {request_id} took effect on {effective}. Users who hold the {} keep it; no more can be given it than the licences now allow.",
+                module.label()
+            ),
         }
     }
 }
@@ -992,6 +1182,82 @@ impl fmt::Display for Action {
             Action::LeaseHoursSet { from, to } => {
                 write!(f, "lease lifetime {from} h -> {to} h")
             }
+            Action::ModulesRequested {
+                request_id,
+                module,
+                count,
+                charged_now,
+                currency,
+                ..
+            } => write!(
+                f,
+                "{request_id}: {count} {} licences pending, {charged_now} {currency} now",
+                module.label()
+            ),
+            Action::ModuleReductionScheduled {
+                request_id,
+                module,
+                from,
+                to,
+                effective,
+                ..
+            } => write!(
+                f,
+                "{request_id}: {} from {from} to {to} licences from {effective}",
+                module.label()
+            ),
+            Action::ModuleReductionCancelled {
+                request_id,
+                module,
+                count,
+                effective,
+                ..
+            } => write!(
+                f,
+                "{}: the reduction by {count} licences from {effective} is cancelled by purchase {request_id}",
+                module.label()
+            ),
+            Action::ModulePurchaseFulfilled {
+                request_id,
+                module,
+                count,
+                ..
+            } => write!(
+                f,
+                "{}: {count} licences of request {request_id} are now licensed",
+                module.label()
+            ),
+            Action::ModuleReductionLicensed {
+                request_id,
+                module,
+                granted,
+                sequence,
+            } => write!(
+                f,
+                "{}: licence sequence {sequence} grants {granted} licences, as request {request_id} asked",
+                module.label()
+            ),
+            Action::ModulePurchaseExpired {
+                request_id,
+                module,
+                count,
+                days,
+            } => write!(
+                f,
+                "request {request_id}: {count} {} licences lapsed unfulfilled after {days} days",
+                module.label()
+            ),
+            Action::ModuleReductionApplied {
+                request_id,
+                module,
+                count,
+                effective,
+                target,
+            } => write!(
+                f,
+                "{}: {count} licences given back from {effective} (request {request_id}); {target} licences now",
+                module.label()
+            ),
         }
     }
 }

@@ -141,6 +141,43 @@ pub fn reductions(p: &PoolKey) -> Vec<u8> {
 /// Prefix of every reduction.
 pub const REDUCTIONS: &[u8] = b"r/";
 
+/// A module's part of a key: its kind, then its name without case.
+fn module(m: &crate::model::ModuleKey) -> Vec<u8> {
+    [
+        m.kind.as_str().as_bytes(),
+        &[SEP],
+        m.name.to_lowercase().as_bytes(),
+        &[SEP],
+    ]
+    .concat()
+}
+
+/// A pending purchase of an add-on or integration, by request id.
+pub fn module_pending(m: &crate::model::ModuleKey, request: &str) -> Vec<u8> {
+    [MODULE_PENDING, &module(m), request.as_bytes()].concat()
+}
+
+/// Prefix of a module's pending purchases.
+pub fn module_pendings(m: &crate::model::ModuleKey) -> Vec<u8> {
+    [MODULE_PENDING, &module(m)].concat()
+}
+
+/// Prefix of every pending add-on or integration purchase.
+pub const MODULE_PENDING: &[u8] = b"mp/";
+
+/// A scheduled reduction of an add-on or integration, by request id.
+pub fn module_reduction(m: &crate::model::ModuleKey, request: &str) -> Vec<u8> {
+    [MODULE_REDUCTIONS, &module(m), request.as_bytes()].concat()
+}
+
+/// Prefix of a module's reductions.
+pub fn module_reductions(m: &crate::model::ModuleKey) -> Vec<u8> {
+    [MODULE_REDUCTIONS, &module(m)].concat()
+}
+
+/// Prefix of every add-on or integration reduction.
+pub const MODULE_REDUCTIONS: &[u8] = b"mr/";
+
 /// A licence request as signed, by id.
 pub fn request(id: &str) -> Vec<u8> {
     [b"q/".as_slice(), id.as_bytes()].concat()

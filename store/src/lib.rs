@@ -49,6 +49,7 @@ pub mod licences;
 pub mod metrics;
 mod migrations;
 pub mod model;
+pub mod modules;
 pub mod notifications;
 pub mod outbox;
 pub mod pdf;

@@ -382,6 +382,7 @@ pub(crate) fn import_in(tx: &mut Tx<'_>, v: &Verified, current: &[InForce]) -> R
         pools.extend(o.pools().map(|(k, _)| k));
     }
     crate::purchases::settle_on_import(tx, &new)?;
+    crate::modules::settle_on_import(tx, &new)?;
     let mut all: Vec<InForce> = current
         .iter()
         .filter(|l| l.issuer != v.issuer)

@@ -36,6 +36,23 @@ pub struct PoolKey {
     pub term: Term,
 }
 
+/// An add-on module or an integration with a count of its own: what a
+/// module purchase or reduction is about (seed 003).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ModuleKey {
+    /// Add-on or integration.
+    pub kind: licfile::ModuleKind,
+    /// Its name as the licence writes it.
+    pub name: String,
+}
+
+impl ModuleKey {
+    /// "Outlook connector add-on", "Visma Admin integration".
+    pub fn label(&self) -> String {
+        format!("{} {}", self.name, self.kind)
+    }
+}
+
 /// A pool's identity: its key normalised once (issuer, area and licence
 /// without case, and the term). Two `PoolKey`s name the same pool exactly
 /// when their ids are equal: a licence may change a name's capitalisation.

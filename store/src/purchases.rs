@@ -319,19 +319,7 @@ impl Store {
         let lic = &lic;
         let number = tx.counter(&keys::meta(names::REQUEST_SEQ))? + 1;
         let request_id = format!("{}-R{number:05}", inst.serial);
-        let mut cost_lines: Vec<CostLine> = breakdown
-            .lines
-            .iter()
-            .map(|l| CostLine {
-                description: if l.in_total {
-                    l.description.clone()
-                } else {
-                    format!("later: {}", l.description)
-                },
-                amount: Money::new(l.amount),
-            })
-            .collect();
-        cost_lines.truncate(60);
+        let cost_lines = request_costs(&breakdown);
         let doc = LicenceRequest {
             serial: inst.serial.clone(),
             request_id: request_id.clone(),
@@ -351,12 +339,8 @@ impl Store {
             costs: cost_lines,
             total: Money::new(breakdown.total),
             currency: lic.currency.clone(),
-            note: note
-                .trim()
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(1000)
-                .collect(),
+            note: request_note(note),
+            modules: None,
         };
         let armored = licfile::signed::sign(&Document::Request(doc), &key, None)
             .map_err(|e| StoreError::Rule(format!("cannot sign the request: {e}")))?;
@@ -376,18 +360,7 @@ impl Store {
             inst.serial,
             lic.currency
         );
-        for l in &breakdown.lines {
-            body.push_str(&format!(
-                "  {}{}  {}\r\n",
-                if l.in_total { "" } else { "(later) " },
-                l.description,
-                costs::round(l.amount)
-            ));
-        }
-        body.push_str(&format!(
-            "  Total now: {} {}\r\n\r\n",
-            breakdown.total, lic.currency
-        ));
+        body.push_str(&breakdown_text(&breakdown, &lic.currency));
         body.push_str(match action {
             SeatAction::Add => "The seats are pending until the vendor's licence that grants them is imported; pending seats are not usable and not charged, and lapse after 30 days.\r\nSend the request below to the vendor, and sign this purchase by replying to this e-mail.\r\n\r\n",
             SeatAction::Remove => "The reduction applies from the date above. Send the request below to the vendor.\r\n\r\n",
@@ -502,6 +475,53 @@ impl Store {
             .get(&keys::request(id))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
+}
+
+/// The breakdown as a signed request carries it (at most 60 lines: the
+/// format's size limit, and more than any contract has months).
+pub(crate) fn request_costs(breakdown: &Breakdown) -> Vec<CostLine> {
+    let mut lines: Vec<CostLine> = breakdown
+        .lines
+        .iter()
+        .map(|l| CostLine {
+            description: if l.in_total {
+                l.description.clone()
+            } else {
+                format!("later: {}", l.description)
+            },
+            amount: Money::new(l.amount),
+        })
+        .collect();
+    lines.truncate(60);
+    lines
+}
+
+/// The administrator's note as a request carries it: one paragraph of
+/// printable text, at most 1,000 characters (what the format validates).
+pub(crate) fn request_note(note: &str) -> String {
+    note.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(1000)
+        .collect()
+}
+
+/// The breakdown's lines and total as a confirmation e-mail shows them.
+pub(crate) fn breakdown_text(breakdown: &Breakdown, currency: &str) -> String {
+    let mut body = String::new();
+    for l in &breakdown.lines {
+        body.push_str(&format!(
+            "  {}{}  {}\r\n",
+            if l.in_total { "" } else { "(later) " },
+            l.description,
+            costs::round(l.amount)
+        ));
+    }
+    body.push_str(&format!(
+        "  Total now: {} {}\r\n\r\n",
+        breakdown.total, currency
+    ));
+    body
 }
 
 /// On import: purchases the new licence grants are fulfilled, reductions it reflects are done.

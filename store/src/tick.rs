@@ -38,6 +38,7 @@ impl Store {
             // Purchases that lapsed and reductions now due; fewer seats may over-allocate.
             let (notes, shrunk) = crate::purchases::tick_in(tx)?;
             report.notices.extend(notes);
+            report.notices.extend(crate::modules::tick_in(tx)?);
             for pool in shrunk {
                 crate::users::reconcile(tx, &pool, &licences)?;
             }

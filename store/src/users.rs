@@ -455,10 +455,20 @@ impl Store {
                 if user.add_ons.iter().any(|a| a.eq_ignore_ascii_case(&canonical)) {
                     continue;
                 }
-                let count = add_on_count(&licences, &canonical);
+                // Less any reduction that has applied (seed 003: the next period's count).
+                let count = crate::modules::add_on_total_in(
+                    tx,
+                    add_on_count(&licences, &canonical),
+                    &canonical,
+                )?;
                 let held = tx.counter(&keys::add_on_counter(&canonical))?;
                 if held >= u64::from(count) {
                     return Err(StoreError::Rule(format!("all {count} {canonical} licences are assigned; buy more or take one from another user")));
+                }
+                if let Some((target, from)) = crate::modules::add_on_scheduled_in(tx, &canonical)?
+                    && held >= u64::from(target)
+                {
+                    return Err(StoreError::Rule(format!("{canonical} is to have {target} licences from {from} (a reduction is scheduled) and {held} users hold it: another holder would be left without a licence then; take it from someone first, or buy licences (which cancels the reduction)")));
                 }
                 tx.add_counter(&keys::add_on_counter(&canonical), 1)?;
                 tx.put(keys::add_on(&canonical, &user.name), Vec::new());

@@ -135,6 +135,12 @@ pub struct AddOnView {
     pub assigned: u64,
     /// Price a month.
     pub price: String,
+    /// Licences bought and not yet granted by a licence.
+    #[serde(default)]
+    pub pending: u64,
+    /// The next scheduled reduction: the licences from a date.
+    #[serde(default)]
+    pub scheduled: Option<Scheduled>,
 }
 
 /// An integration licence.
@@ -148,6 +154,12 @@ pub struct IntegrationView {
     pub seats: u64,
     /// Price a month.
     pub price: String,
+    /// Licences of its own bought and not yet granted by a licence.
+    #[serde(default)]
+    pub pending: u64,
+    /// The next scheduled reduction of its own count: the licences from a date.
+    #[serde(default)]
+    pub scheduled: Option<Scheduled>,
 }
 
 /// One issuer's licence in force, as the Licences screen shows it.
@@ -684,16 +696,47 @@ impl Store {
                 .filter(|p| p.term != Term::Daily)
                 .map(|p| u64::from(p.count))
                 .sum();
+            // Pending purchases and reductions of add-ons and integrations,
+            // read once for every module of the licence.
+            let pending = self.module_pending()?;
+            let reductions = self.module_reductions()?;
+            let of = |kind: licfile::ModuleKind, name: &str| {
+                let same = |m: &crate::model::ModuleKey| {
+                    m.kind == kind && m.name.eq_ignore_ascii_case(name)
+                };
+                let pending: u64 = pending
+                    .iter()
+                    .filter(|p| same(&p.module))
+                    .map(|p| u64::from(p.count))
+                    .sum();
+                let mine: Vec<_> = reductions
+                    .iter()
+                    .filter(|r| same(&r.module))
+                    .cloned()
+                    .collect();
+                let scheduled = mine
+                    .iter()
+                    .filter(|r| !r.applied && r.effective > today)
+                    .min_by_key(|r| r.effective)
+                    .map(|r| Scheduled {
+                        seats: r.target,
+                        from: r.effective,
+                    });
+                (pending, mine, scheduled)
+            };
             let mut add_ons = Vec::new();
             for a in &l.licence.add_ons {
+                let (pending, mine, scheduled) = of(licfile::ModuleKind::AddOn, &a.name);
                 add_ons.push(AddOnView {
                     name: a.name.clone(),
-                    count: a.count,
+                    count: crate::modules::module_total(a.count, &mine, today),
                     assigned: self
                         .db
                         .get_rec(&keys::add_on_counter(&a.name), "counter")?
                         .unwrap_or(0),
                     price: a.price.to_string(),
+                    pending,
+                    scheduled,
                 });
             }
             out.push(LicenceView {
@@ -720,15 +763,21 @@ impl Store {
                     .licence
                     .integrations
                     .iter()
-                    .map(|i| IntegrationView {
-                        name: i.name.clone(),
-                        follows_standard: i.follows_standard,
-                        seats: if i.follows_standard {
-                            standard
-                        } else {
-                            u64::from(i.count)
-                        },
-                        price: i.price.to_string(),
+                    .map(|i| {
+                        let (pending, mine, scheduled) =
+                            of(licfile::ModuleKind::Integration, &i.name);
+                        IntegrationView {
+                            name: i.name.clone(),
+                            follows_standard: i.follows_standard,
+                            seats: if i.follows_standard {
+                                standard
+                            } else {
+                                u64::from(crate::modules::module_total(i.count, &mine, today))
+                            },
+                            price: i.price.to_string(),
+                            pending,
+                            scheduled,
+                        }
                     })
                     .collect(),
                 currency: l.licence.currency.clone(),

@@ -1714,3 +1714,96 @@ fn a_large_sites_report_comes_in_parts_and_is_invoiced_whole() {
     assert!(stderr(&out).contains("in 2 parts"), "{}", stderr(&out));
     assert!(stderr(&out).contains("--out FILE"), "{}", stderr(&out));
 }
+
+// ---------------------------------------------------------------------------
+// Add-ons and integrations by count (seed 003), the same loop.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn an_add_on_purchase_travels_to_the_vendor_and_back_in_a_format_2_request() {
+    let d = Dir::new();
+    site_at(&d, "2026-11-22 09:00:00", |_| {});
+
+    // An integration that follows the standard seats cannot be bought by itself.
+    let out = st_run(
+        &d,
+        "2026-11-22 09:01:00",
+        &[
+            "request",
+            "integration",
+            "--name",
+            "business central",
+            "--add",
+            "1",
+        ],
+    );
+    assert_refused(
+        &out,
+        &["follows the standard seat count", "standard seats instead"],
+    );
+
+    // Two more Outlook connector licences: 9 of 30 days of November and
+    // December, at 4.00, a commitment to the contract end.
+    let r = st_json(
+        &d,
+        "2026-11-22 09:05:00",
+        &[
+            "request",
+            "add-on",
+            "--name",
+            "outlook connector",
+            "--add",
+            "2",
+            "--out",
+            "req.lic",
+            "--json",
+        ],
+    );
+    assert_eq!(r["pool"], "Outlook connector add-on", "{r:#}");
+    assert_eq!(r["total"], "10.40");
+    assert!(r["email"].is_string(), "{r:#}");
+    assert!(
+        d.read("req.lic")
+            .starts_with("-----BEGIN TESSERA LICENCE REQUEST V2-----"),
+        "{}",
+        d.read("req.lic")
+    );
+    assert!(
+        events(&d, "2026-11-22 09:06:00")
+            .iter()
+            .any(|e| e == "Add-on licences requested")
+    );
+
+    // The vendor reads what it asks, and issues the licence granting it.
+    let v = d.ok_at(
+        "2026-11-22 10:00:00",
+        &vendor_cmd("verify-request", "req.lic"),
+    );
+    assert!(
+        v.contains("add 2 Outlook connector add-on licences from 2026-11-22"),
+        "{v}"
+    );
+    current_spec(&d, "2026-11-22 10:01:00", "site.lic", "current.json");
+    fulfilled(
+        &d,
+        "2026-11-22 10:05:00",
+        "current.json",
+        "req.lic",
+        "next.lic",
+    );
+    let current: Value = serde_json::from_str(&d.read("current.json")).unwrap();
+    let next = d.json_at("2026-11-22 10:06:00", &["inspect", "--json", "next.lic"]);
+    assert_eq!(next["add_ons"][0]["name"], "Outlook connector");
+    assert_eq!(next["add_ons"][0]["count"], 12, "{next:#}");
+    assert_eq!(next["add_ons"][1], current["add_ons"][1]);
+    assert_eq!(next["integrations"], current["integrations"]);
+    assert_eq!(next["seat_pools"], current["seat_pools"]);
+
+    // The site imports it: the purchase is fulfilled.
+    st(&d, "2026-11-22 11:00:00", &["import", "next.lic"]);
+    assert!(
+        events(&d, "2026-11-22 11:01:00")
+            .iter()
+            .any(|e| e == "Add-on purchase fulfilled")
+    );
+}

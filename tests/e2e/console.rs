@@ -838,14 +838,26 @@ fn the_licences_list_takes_home_end_and_pages() {
     let t = Term::start(WIDE);
     t.first_frame();
     t.wait_for(&["1 of 7"]);
+    // The add-ons and integrations follow the pools: End reaches the last
+    // integration, marked, and five rows up is the last pool again.
     t.keys(&["End"]);
+    t.wait_for(&["> Resource planner"]);
+    t.keys(&["Up", "Up", "Up", "Up", "Up"]);
     t.wait_for(&["7 of 7"]);
     t.keys(&["Home"]);
     t.wait_for(&["1 of 7"]);
     t.keys(&["PageDown"]);
-    t.wait_for(&["7 of 7"]);
+    t.wait_for(&["> Resource planner"]);
     t.keys(&["PageUp"]);
     t.wait_for(&["1 of 7"]);
+    // b on the add-on opens its form; on an integration following the seats, why not.
+    t.keys(&["End", "Up", "Up", "Up", "Up", "b"]);
+    t.wait_for(&["Buy add-on licences", "Outlook connector"]);
+    // Escape alone: followed at once by Down, a terminal may read one sequence.
+    t.keys(&["Escape"]);
+    t.wait_for(&["> Outlook connector"]);
+    t.keys(&["Down", "Down", "b"]);
+    t.wait_for(&["follows the standard seat count"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), 0);
 }

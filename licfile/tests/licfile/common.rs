@@ -113,6 +113,39 @@ pub fn request(key: &SecretKey) -> LicenceRequest {
         total: money("33.55"),
         currency: "GBP".into(),
         note: "Two engineers start on Monday.".into(),
+        modules: None,
+    }
+}
+
+/// The fixture request in format 2: no seats, two more Outlook connector
+/// licences and one Visma Admin integration licence fewer from 2027-01-01.
+pub fn request_2(key: &SecretKey) -> LicenceRequest {
+    LicenceRequest {
+        request_id: "REQ-2026-0043".into(),
+        changes: Vec::new(),
+        costs: vec![CostLine {
+            description: "Outlook connector x 2, 2026-05 (10 of 31 days, 2026-05-22 to 2026-05-31) at 4.50 a month".into(),
+            amount: money("2.903225"),
+        }],
+        total: money("2.90"),
+        note: String::new(),
+        modules: Some(vec![
+            licfile::ModuleChange {
+                kind: licfile::ModuleKind::AddOn,
+                name: "Outlook connector".into(),
+                action: SeatAction::Add,
+                count: 2,
+                effective: day(2026, 5, 22),
+            },
+            licfile::ModuleChange {
+                kind: licfile::ModuleKind::Integration,
+                name: "Visma Admin".into(),
+                action: SeatAction::Remove,
+                count: 1,
+                effective: day(2027, 1, 1),
+            },
+        ]),
+        ..request(key)
     }
 }
 

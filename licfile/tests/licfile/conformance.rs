@@ -12,8 +12,8 @@ use std::sync::Once;
 
 use crate::common::{
     ISSUER_NAME, ROOT_NAME, SERIAL, blessing, check_date, clock_correction, clock_request, day,
-    endorsement, installation_key, issuer_key, lease, request, root_key, roots, signed_endorsement,
-    standard_endorsement, test_path, usage_report, usage_report_2, wrong_key,
+    endorsement, installation_key, issuer_key, lease, request, request_2, root_key, roots,
+    signed_endorsement, standard_endorsement, test_path, usage_report, usage_report_2, wrong_key,
 };
 use licfile::armor;
 use licfile::constants::{FORMAT_VERSION, MAGIC};
@@ -183,6 +183,10 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
         ("valid-issuer.txt", valid_issuer.clone()),
         ("valid-request.txt", valid_request.clone()),
         (
+            "valid-request-2.txt",
+            sign(Document::Request(request_2(&install)), &install, None),
+        ),
+        (
             "valid-usage-report.txt",
             sign(
                 Document::UsageReport(usage_report(&install)),
@@ -316,6 +320,21 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
         "usage-report-2-as-format-1.txt",
         armor::write(
             DocumentKind::UsageReport,
+            &armored.headers,
+            &envelope.to_bytes(),
+        ),
+    ));
+
+    // A format 2 request passed off as format 1, the same way: an older
+    // vendor must not read it as a request for seats alone.
+    let v2 = sign(Document::Request(request_2(&install)), &install, None);
+    let armored = armor::parse(v2.as_bytes()).unwrap();
+    let mut envelope = Envelope::parse_v1(&armored.body).unwrap();
+    envelope.kind = DocumentKind::Request;
+    v.push((
+        "request-2-as-format-1.txt",
+        armor::write(
+            DocumentKind::Request,
             &armored.headers,
             &envelope.to_bytes(),
         ),

@@ -10,8 +10,8 @@ use crate::common;
 
 use crate::common::{
     LEASE_NOW, SERIAL, assert_golden_bytes, assert_golden_text, check_date, clock_correction,
-    clock_request, day, installation_key, issuer_key, lease, money, request, root_key, roots,
-    signed_endorsement, standard_endorsement, usage_report, usage_report_2,
+    clock_request, day, installation_key, issuer_key, lease, money, request, request_2, root_key,
+    roots, signed_endorsement, standard_endorsement, usage_report, usage_report_2,
 };
 use ed25519_dalek::{Signature, VerifyingKey};
 use licfile::constants::{self, kind_byte};
@@ -201,6 +201,13 @@ fn the_magic_values_are_the_format() {
             "tessera/lease/v1",
             "TESSERA LEASE",
         ),
+        (
+            DocumentKind::Request2,
+            kind_byte::REQUEST_2,
+            9,
+            "tessera/request/v2",
+            "TESSERA LICENCE REQUEST V2",
+        ),
     ];
     // Every kind is in the table, once: a kind added without a line here fails.
     assert_eq!(
@@ -326,6 +333,52 @@ fn golden_request() {
         "fixture LicenceRequest (tests/licfile/common.rs), installation key seed [4;32]",
         &r,
     );
+}
+
+#[test]
+fn golden_request_2() {
+    let r = request_2(&installation_key());
+    pin(
+        "module-change",
+        "fixture request 2 .modules[1]: one Visma Admin integration licence fewer from 2027-01-01",
+        &r.module_changes()[1],
+    );
+    let doc = Document::Request(r);
+    assert_eq!(doc.kind(), DocumentKind::Request2);
+    let bytes = encoding::encode_document(&doc).unwrap();
+    assert_golden_bytes(
+        "request-2",
+        "fixture request in format 2 (tests/licfile/common.rs), installation key seed [4;32]",
+        &bytes,
+    );
+    assert_eq!(
+        encoding::decode_document(DocumentKind::Request2, &bytes).unwrap(),
+        doc
+    );
+}
+
+#[test]
+fn a_format_2_request_is_format_1_then_the_modules() {
+    // By hand: format 1's payload unchanged, then the modules as a sequence
+    // (a u64 count, then each change's fields in order).
+    let r = request_2(&installation_key());
+    let mut v1 = r.clone();
+    v1.modules = None;
+    let mut expected = enc(&v1);
+    let modules = r.module_changes();
+    expected.extend_from_slice(&(modules.len() as u64).to_be_bytes());
+    for m in modules {
+        expected.extend_from_slice(&enc(m));
+    }
+    let v2 = encoding::encode_document(&Document::Request(r)).unwrap();
+    assert_eq!(v2, expected);
+    // Neither reads as the other: format 1 finds trailing bytes, format 2 runs out.
+    let v1 = enc(&v1);
+    assert!(encoding::decode_document(DocumentKind::Request, &v2).is_err());
+    assert!(encoding::decode_document(DocumentKind::Request2, &v1).is_err());
+    // The kinds byte by byte: an add-on is 0, an integration 1 (enum position, u32).
+    assert_eq!(enc(&licfile::ModuleKind::AddOn), [0, 0, 0, 0]);
+    assert_eq!(enc(&licfile::ModuleKind::Integration), [0, 0, 0, 1]);
 }
 
 #[test]
@@ -572,6 +625,11 @@ fn envelopes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             envelope_bytes(&Document::Request(request(&install)), &install, None),
         ),
         (
+            "envelope-request-2",
+            "envelope of the fixture request in format 2 signed by the installation key (seed [4;32])",
+            envelope_bytes(&Document::Request(request_2(&install)), &install, None),
+        ),
+        (
             "envelope-usage-report",
             "envelope of the fixture usage report signed by the installation key (seed [4;32])",
             envelope_bytes(
@@ -793,10 +851,14 @@ fn golden_armored_licence() {
 fn golden_armored_documents_of_every_kind_decode() {
     // Requests, reports, endorsements and clock documents decode from their
     // pinned envelopes into the fixtures.
-    let pairs: [(&str, Document); 7] = [
+    let pairs: [(&str, Document); 8] = [
         (
             "envelope-request",
             Document::Request(request(&installation_key())),
+        ),
+        (
+            "envelope-request-2",
+            Document::Request(request_2(&installation_key())),
         ),
         (
             "envelope-usage-report",

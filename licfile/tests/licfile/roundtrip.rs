@@ -14,11 +14,12 @@ use licfile::verify::read_verified;
 use licfile::{
     AddOn, ClockCorrection, ClockRequest, Contract, DailyPoolDays, DaySet, Document, DocumentKind,
     Endorsement, Expiry, Integration, Lease, LeaseSeat, Licence, LicenceRequest, Licensee,
-    MeteredService, MeteredUsage, Money, Plan, Policy, PoolUsage, RawPublicKey, Roots, SeatAction,
-    SeatChange, SeatPool, SecretKey, Signer, SystemLicence, Term, Timestamp, UsageReport, UserDays,
-    YearMonth, armor, encoding, policy, signed,
+    MeteredService, MeteredUsage, ModuleChange, ModuleKind, Money, Plan, Policy, PoolUsage,
+    RawPublicKey, Roots, SeatAction, SeatChange, SeatPool, SecretKey, Signer, SystemLicence, Term,
+    Timestamp, UsageReport, UserDays, YearMonth, armor, encoding, policy, signed,
 };
 use proptest::collection::vec;
+use proptest::option;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -265,6 +266,31 @@ fn seat_change() -> impl Strategy<Value = SeatChange> {
         })
 }
 
+fn module_change() -> impl Strategy<Value = ModuleChange> {
+    (
+        text(),
+        any::<bool>(),
+        any::<bool>(),
+        1u32..=10_000_000,
+        date(),
+    )
+        .prop_map(|(name, add_on, add, count, effective)| ModuleChange {
+            kind: if add_on {
+                ModuleKind::AddOn
+            } else {
+                ModuleKind::Integration
+            },
+            name,
+            action: if add {
+                SeatAction::Add
+            } else {
+                SeatAction::Remove
+            },
+            count,
+            effective,
+        })
+}
+
 fn request() -> impl Strategy<Value = LicenceRequest> {
     (
         (
@@ -288,6 +314,8 @@ fn request() -> impl Strategy<Value = LicenceRequest> {
             any_money(),
             currency(),
             optional_text(),
+            // Format 1 (none) or format 2 (any number, even none).
+            option::of(vec(module_change(), 0..3)),
         ),
     )
         .prop_map(|(head, tail)| {
@@ -300,7 +328,7 @@ fn request() -> impl Strategy<Value = LicenceRequest> {
                 product,
                 licence_sequence,
             ) = head;
-            let (changes, costs, total, currency, note) = tail;
+            let (changes, costs, total, currency, note, modules) = tail;
             LicenceRequest {
                 serial,
                 request_id,
@@ -314,6 +342,7 @@ fn request() -> impl Strategy<Value = LicenceRequest> {
                 total,
                 currency,
                 note,
+                modules,
             }
         })
 }
@@ -727,6 +756,13 @@ proptest! {
     #[test]
     fn requests_encode_decode_and_json(r in request()) {
         prop_assert_eq!(r.validate(), Ok(()));
+        // Either format, as a document: format 2 carries the modules after format 1.
+        let doc = Document::Request(r.clone());
+        let bytes = encoding::encode_document(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(encoding::decode_document(doc.kind(), &bytes).ok(), Some(doc));
+        // The struct alone is format 1 (the modules are not among its fields).
+        let mut r = r;
+        r.modules = None;
         encode_decode(&r, DocumentKind::Request)?;
         json_round_trip(&r)?;
     }

@@ -133,6 +133,7 @@ impl Op {
             Op::Events | Op::Notifications | Op::Subscribe => "see the action log",
             Op::AuditVerify => "verify the action log",
             Op::QuoteSeats | Op::RequestSeats => "buy or give back seats",
+            Op::QuoteModules | Op::RequestModules => "buy or give back add-ons and integrations",
             Op::UsageReport => "make a usage report",
             Op::Outbox => "see the outbox",
             Op::ExportContracts => "export the contracts",
@@ -212,6 +213,12 @@ impl Store {
                 action,
                 count,
             } => Reply::QuoteSeats(self.quote_seats(&licence, &term, action, count)?),
+            Request::QuoteModules {
+                kind,
+                name,
+                action,
+                count,
+            } => Reply::QuoteModules(self.quote_modules(kind, &name, action, count)?),
             Request::Outbox => Reply::Outbox(crate::outbox::list(self.layout())?),
             Request::ExportContracts => {
                 let (count, zip) = self.contracts_zip()?;
@@ -262,6 +269,15 @@ impl Store {
                 note,
             } => Reply::RequestSeats(
                 self.request_seats_as(&g, &licence, &term, action, count, &note)?,
+            ),
+            Request::RequestModules {
+                kind,
+                name,
+                action,
+                count,
+                note,
+            } => Reply::RequestModules(
+                self.request_modules_as(&g, kind, &name, action, count, &note)?,
             ),
             Request::UsageReport { month } => Reply::UsageReport(self.usage_report_as(&g, month)?),
         })

@@ -9,7 +9,7 @@
 //! interface follow from them.
 
 use chrono::NaiveDate;
-use licfile::{SeatAction, UsageReport, YearMonth};
+use licfile::{ModuleKind, SeatAction, UsageReport, YearMonth};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditReport;
@@ -285,6 +285,22 @@ operations! {
         count: u32,
         #[serde(default)] note: String,
     } => request_seats -> RequestOutcome, Readers, Write;
+    /// Checks and prices an add-on or integration request without recording it.
+    QuoteModules {
+        kind: ModuleKind,
+        name: String,
+        action: SeatAction,
+        count: u32,
+    } => quote_modules -> Quote, Readers, Slow;
+    /// Buys or gives back add-on or integration licences: records them and
+    /// signs the request (format 2).
+    RequestModules {
+        kind: ModuleKind,
+        name: String,
+        action: SeatAction,
+        count: u32,
+        #[serde(default)] note: String,
+    } => request_modules -> RequestOutcome, Readers, Write;
     /// Makes and signs the usage report of a month.
     UsageReport { month: YearMonth } => usage_report -> Vec<(UsageReport, String)>, Readers, Write;
     /// The confirmation e-mails.

@@ -87,6 +87,114 @@ pub fn check_removal(r: &Removal<'_>) -> Result<Vec<String>, StoreError> {
     Ok(notes)
 }
 
+/// When add-on or integration licences given back on `today` come off: at
+/// the next payment period, which is the contract's renewal (they are
+/// bought to the contract end, as a commitment). Seed 003 lets them be
+/// scaled down at any time before that period starts; once the contract
+/// has ended without a renewal imported, the next calendar month.
+pub fn module_removal_effective(today: NaiveDate, contract_end: NaiveDate) -> NaiveDate {
+    if today <= contract_end {
+        contract_end.succ_opt().unwrap_or(contract_end)
+    } else {
+        next_month_start(today)
+    }
+}
+
+/// Why an add-on or integration cannot be bought separately: one that
+/// follows the standard seat count (seed 003: Business Central, Visma
+/// Admin, NAV) has no count of its own, and grows with the standard seats.
+pub fn check_module_purchase(
+    name: &str,
+    follows_standard: bool,
+    standard_seats: u64,
+) -> Result<(), StoreError> {
+    if follows_standard {
+        return Err(StoreError::Rule(format!(
+            "{name} follows the standard seat count ({standard_seats} seats) and has no count of its own, so it cannot be bought or given back separately: buy or give back standard seats instead, and {name} follows them"
+        )));
+    }
+    Ok(())
+}
+
+/// What a removal of add-on or integration licences is judged on, at the
+/// day it takes effect.
+#[derive(Debug, Clone)]
+pub struct ModuleRemoval<'a> {
+    /// The module, for messages ("Outlook connector add-on").
+    pub module: &'a str,
+    /// Licences to give back.
+    pub count: u32,
+    /// Its licences on the effective day (reductions due by then applied).
+    pub at_effective: u32,
+    /// Users holding it now, by name (add-ons; integrations have none).
+    pub holders: &'a [String],
+}
+
+/// At most this many holders are named in a message; the rest are counted.
+const NAMED_HOLDERS: usize = 10;
+
+/// "alice, bob and carol", or the first ten and "and 12 others".
+pub fn name_holders(holders: &[String]) -> String {
+    match holders {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ if holders.len() > NAMED_HOLDERS => format!(
+            "{} and {} others",
+            holders[..NAMED_HOLDERS].join(", "),
+            holders.len() - NAMED_HOLDERS
+        ),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Whether add-on or integration licences may be given back; the notes to
+/// show when they may. An add-on never goes below the users holding it
+/// (seed 003: you see which employee each licence belongs to), since a
+/// licence given back from under a user would leave that user with a module
+/// nobody pays for. Unlike seats, a module may go to none: that is how it is
+/// removed ("you add and remove add-on modules by adjusting the number").
+pub fn check_module_removal(r: &ModuleRemoval<'_>) -> Result<Vec<String>, StoreError> {
+    if r.count > r.at_effective {
+        return Err(StoreError::Rule(format!(
+            "{} has only {} licences then; give back at most {}",
+            r.module, r.at_effective, r.at_effective
+        )));
+    }
+    let held = r.holders.len() as u64;
+    let left = r.at_effective - r.count;
+    if u64::from(left) < held {
+        let unassigned = u64::from(r.at_effective).saturating_sub(held);
+        return Err(StoreError::Rule(format!(
+            "only {unassigned} of the {} {} licences are unassigned: {} {} the other {held}, and a licence given back from under a user would leave them with a module nobody pays for; take the module from {} first (Users tab, or `tessera users set NAME --remove-add-on`), then give the licences back",
+            r.at_effective,
+            r.module,
+            name_holders(r.holders),
+            if held == 1 { "holds" } else { "hold" },
+            if held - u64::from(left) == 1 {
+                "one of them"
+            } else {
+                "some of them"
+            },
+        )));
+    }
+    let mut notes = Vec::new();
+    if held > 0 {
+        notes.push(format!(
+            "{} {} it and {} it: {left} licences stay",
+            name_holders(r.holders),
+            if held == 1 { "holds" } else { "hold" },
+            if held == 1 { "keeps" } else { "keep" },
+        ));
+    }
+    if left == 0 {
+        notes.push(format!(
+            "{} is removed from the next period: nobody can be given it then",
+            r.module
+        ));
+    }
+    Ok(notes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +246,47 @@ mod tests {
         );
         let notes = check_removal(&r(Term::Contracted, 4, 5, 3, 20)).expect("allowed");
         assert_eq!(notes.len(), 1, "holders beyond the new count are warned of");
+    }
+
+    #[test]
+    fn modules_come_off_at_renewal_and_never_from_under_a_holder() {
+        let end = d("2026-12-31");
+        assert_eq!(
+            module_removal_effective(d("2026-03-09"), end),
+            d("2027-01-01")
+        );
+        assert_eq!(
+            module_removal_effective(d("2027-02-10"), end),
+            d("2027-03-01")
+        );
+        let holders = ["alice".to_string(), "bob".to_string()];
+        let r = |count, at_effective| ModuleRemoval {
+            module: "Outlook connector add-on",
+            count,
+            at_effective,
+            holders: &holders,
+        };
+        assert!(check_module_removal(&r(3, 5)).is_ok());
+        let e = check_module_removal(&r(4, 5)).expect_err("below the holders");
+        assert!(
+            e.to_string().contains("alice and bob hold the other 2"),
+            "{e}"
+        );
+        assert!(
+            check_module_removal(&r(6, 5)).is_err(),
+            "more than there are"
+        );
+        let none = ModuleRemoval {
+            holders: &[],
+            ..r(5, 5)
+        };
+        let notes = check_module_removal(&none).expect("a module may go to none");
+        assert!(notes[0].contains("removed"), "{notes:?}");
+        assert!(check_module_purchase("NAV", true, 20).is_err());
+        assert!(check_module_purchase("Visma Admin", false, 20).is_ok());
+        assert_eq!(
+            name_holders(&(0..12).map(|i| format!("u{i}")).collect::<Vec<_>>()),
+            "u0, u1, u2, u3, u4, u5, u6, u7, u8, u9 and 2 others"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod features;
 mod invariants;
 mod issuers;
 mod metrics;
+mod modules;
 mod purchases;
 mod rules;
 mod schema;

@@ -934,6 +934,19 @@ fn sample(op: store::Op, licence_text: &str) -> store::Request {
             count: 1,
             note: String::new(),
         },
+        Op::QuoteModules => Request::QuoteModules {
+            kind: licfile::ModuleKind::AddOn,
+            name: "CRM module".into(),
+            action: SeatAction::Add,
+            count: 1,
+        },
+        Op::RequestModules => Request::RequestModules {
+            kind: licfile::ModuleKind::AddOn,
+            name: "CRM module".into(),
+            action: SeatAction::Add,
+            count: 1,
+            note: String::new(),
+        },
         Op::UsageReport => Request::UsageReport {
             month: YearMonth::new(2026, 3).unwrap(),
         },
@@ -953,9 +966,8 @@ fn expected(op: store::Op, who: &str) -> bool {
         Installation | InstallationKey => true,
         RequireLicenceReader | Status | Licences | UsersPage | PrepareUserSearch | AddOnHolders
         | Import | RequestClock | ImportClock | Events | Notifications | History | AuditVerify
-        | QuoteSeats | RequestSeats | UsageReport | Outbox | ExportContracts | Subscribe => {
-            readers.contains(&who)
-        }
+        | QuoteSeats | RequestSeats | QuoteModules | RequestModules | UsageReport | Outbox
+        | ExportContracts | Subscribe => readers.contains(&who),
         // About bob: bob himself, and those who see users.
         User | UserDetail => readers.contains(&who) || who == "bob",
         Check | Lease => readers.contains(&who) || who == "bob" || who == "product",

@@ -12,7 +12,13 @@ use licfile::{
 pub fn json(doc: &SignedDocument, verified: bool) -> serde_json::Value {
     let mut value = match &doc.document {
         Document::Licence(d) => serde_json::to_value(d),
-        Document::Request(d) => serde_json::to_value(d),
+        Document::Request(d) => serde_json::to_value(d).map(|mut v| {
+            // Format 2's modules are not a serde field (format 1 has none).
+            if let Some(m) = &d.modules {
+                v["modules"] = serde_json::to_value(m).unwrap_or_default();
+            }
+            v
+        }),
         Document::UsageReport(d) => serde_json::to_value(d).map(|mut v| {
             // Format 2's chain is not a serde field (format 1 has none).
             if let Some(c) = &d.chain {
@@ -297,6 +303,17 @@ fn request(s: &mut String, r: &LicenceRequest) {
             store::model::licence_label(&c.area, &c.licence),
             c.term,
             c.effective
+        );
+    }
+    for m in r.module_changes() {
+        let verb = match m.action {
+            licfile::SeatAction::Add => "add",
+            licfile::SeatAction::Remove => "remove",
+        };
+        let _ = writeln!(
+            s,
+            "  {verb} {} {} {} licences from {}",
+            m.count, m.name, m.kind, m.effective
         );
     }
     if !r.costs.is_empty() {

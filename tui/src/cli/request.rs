@@ -1,4 +1,6 @@
 //! `tessera request seats --licence L --term T (--add N | --remove N) [--out FILE] [--json]`
+//! `tessera request add-on --name NAME (--add N | --remove N) [--out FILE] [--json]`
+//! `tessera request integration --name NAME (--add N | --remove N) [--out FILE] [--json]`
 //! `tessera request clock [--out FILE]`
 
 use std::fmt::Write as _;
@@ -7,7 +9,8 @@ use std::process::ExitCode;
 use store::ApiExt as _;
 
 use clap::Subcommand;
-use licfile::SeatAction;
+use licfile::{ModuleKind, SeatAction};
+use store::purchases::RequestOutcome;
 
 use super::site;
 use super::util::{self, Failure};
@@ -17,6 +20,13 @@ use super::util::{self, Failure};
 pub enum Cmd {
     /// Buy seats, or give seats back, with the cost shown first.
     Seats(SeatsArgs),
+    /// Buy add-on module licences (e.g. an Outlook connector), or give them
+    /// back from the next period, with the cost shown first.
+    AddOn(ModuleArgs),
+    /// Buy licences of an integration with a count of its own, or give them
+    /// back from the next period (one that follows the standard seat count
+    /// follows the seats instead).
+    Integration(ModuleArgs),
     /// Ask the vendor for its time, to correct the store's clock after a wrong
     /// clock moved it ahead (the answer is imported with `tessera import`).
     Clock(ClockArgs),
@@ -61,7 +71,6 @@ fn clock(ctx: &site::Ctx, a: ClockArgs) -> Result<ExitCode, Failure> {
 
 /// Arguments of `request seats`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("change").required(true).args(["add", "remove"])))]
 pub struct SeatsArgs {
     /// The licence, e.g. "Jobs User", "Sales Support".
     #[arg(long, value_name = "L")]
@@ -69,10 +78,29 @@ pub struct SeatsArgs {
     /// The term: contracted, monthly or daily.
     #[arg(long, value_name = "T")]
     term: String,
-    /// Seats to buy.
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+/// Arguments of `request add-on` and `request integration`.
+#[derive(Debug, clap::Args)]
+pub struct ModuleArgs {
+    /// The add-on module or integration as the licence names it, e.g.
+    /// "Outlook connector" (any case).
+    #[arg(long, value_name = "NAME")]
+    name: String,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+/// How many to buy or give back, and where the request goes.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).args(["add", "remove"])))]
+pub struct ChangeArgs {
+    /// How many to buy.
     #[arg(long, value_name = "N")]
     add: Option<u32>,
-    /// Seats to give back.
+    /// How many to give back (from the next period).
     #[arg(long, value_name = "N")]
     remove: Option<u32>,
     /// A note for the vendor.
@@ -86,29 +114,62 @@ pub struct SeatsArgs {
     json: bool,
 }
 
+impl ChangeArgs {
+    /// The action and count asked for; refuses an existing `--out` before
+    /// anything is recorded.
+    fn checked(&self) -> Result<(SeatAction, u32), Failure> {
+        let asked = match (self.add, self.remove) {
+            (Some(n), None) => (SeatAction::Add, n),
+            (None, Some(n)) => (SeatAction::Remove, n),
+            _ => return Err(Failure::usage("give one of --add N or --remove N")),
+        };
+        if let Some(out) = &self.out
+            && out.exists()
+        {
+            return Err(Failure::refused(format!(
+                "{} already exists; it is never overwritten",
+                out.display()
+            )));
+        }
+        Ok(asked)
+    }
+}
+
 /// Records the request and writes it.
 pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
-    let a = match cmd {
-        Cmd::Seats(a) => a,
+    let (a, r, unit) = match cmd {
         Cmd::Clock(a) => return clock(ctx, a),
+        Cmd::Seats(a) => {
+            let (action, count) = a.change.checked()?;
+            let store = site::connect(ctx)?;
+            let r = store
+                .request_seats(&a.licence, &a.term, action, count, &a.change.note)
+                .map_err(site::refused)?;
+            (a.change, r, "seats")
+        }
+        Cmd::AddOn(a) => module(ctx, ModuleKind::AddOn, a)?,
+        Cmd::Integration(a) => module(ctx, ModuleKind::Integration, a)?,
     };
-    let (action, count) = match (a.add, a.remove) {
-        (Some(n), None) => (SeatAction::Add, n),
-        (None, Some(n)) => (SeatAction::Remove, n),
-        _ => return Err(Failure::usage("give one of --add N or --remove N")),
-    };
-    if let Some(out) = &a.out
-        && out.exists()
-    {
-        return Err(Failure::refused(format!(
-            "{} already exists; it is never overwritten",
-            out.display()
-        )));
-    }
+    print_outcome(&a, &r, unit)
+}
+
+/// Buys or gives back add-on or integration licences.
+fn module(
+    ctx: &site::Ctx,
+    kind: ModuleKind,
+    a: ModuleArgs,
+) -> Result<(ChangeArgs, RequestOutcome, &'static str), Failure> {
+    let (action, count) = a.change.checked()?;
     let store = site::connect(ctx)?;
     let r = store
-        .request_seats(&a.licence, &a.term, action, count, &a.note)
+        .request_modules(kind, &a.name, action, count, &a.change.note)
         .map_err(site::refused)?;
+    Ok((a.change, r, "licences"))
+}
+
+/// Writes the signed request where asked and prints the outcome: the cost
+/// breakdown, the notes, where the confirmation went.
+fn print_outcome(a: &ChangeArgs, r: &RequestOutcome, unit: &str) -> Result<ExitCode, Failure> {
     if let Some(out) = &a.out {
         util::write_new(out, r.armored.as_bytes(), false)?;
     }
@@ -137,14 +198,14 @@ pub fn run(ctx: &site::Ctx, cmd: Cmd) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut s = String::new();
-    let verb = if action == SeatAction::Add {
+    let verb = if r.action == SeatAction::Add {
         "buy"
     } else {
         "give back"
     };
     let _ = writeln!(
         s,
-        "Request {}: {verb} {} {} seats, effective {}",
+        "Request {}: {verb} {} {} {unit}, effective {}",
         r.request_id, r.count, r.pool, r.effective
     );
     let _ = writeln!(s, "\nCost breakdown ({})", r.breakdown.currency);

@@ -1,7 +1,7 @@
 //! What a key asks for. Components return these; the performer
 //! ([`super::perform`]) carries them out, the store's work through a [`Job`].
 
-use licfile::{SeatAction, Term};
+use licfile::{ModuleKind, SeatAction, Term};
 use store::views::UserQuery;
 use store::{NewUser, UserChange};
 
@@ -71,6 +71,10 @@ pub struct SeatRequest {
     pub action: SeatAction,
     /// How many.
     pub count: u32,
+    /// `Some` for an add-on module or an integration named `licence`
+    /// (bought to the contract end; `term` is then not asked), `None` for
+    /// seats of `term`.
+    pub module: Option<ModuleKind>,
 }
 
 /// Which page of users to read.

@@ -274,12 +274,16 @@ impl ConsoleStore for Fake {
                 count: 12,
                 assigned: 1,
                 price: "5.00".into(),
+                pending: 0,
+                scheduled: None,
             }],
             integrations: vec![IntegrationView {
                 name: "Business Central".into(),
                 follows_standard: true,
                 seats: 12,
                 price: "0".into(),
+                pending: 0,
+                scheduled: None,
             }],
             currency: "EUR".into(),
         }])
@@ -593,6 +597,31 @@ impl ConsoleStore for Fake {
             ),
             notes: vec![],
         })
+    }
+    fn quote_modules(
+        &self,
+        kind: licfile::ModuleKind,
+        name: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<Quote, StoreError> {
+        self.call(format!("quote {kind} {name} {action:?} {count}"))?;
+        // Priced as contracted seats are: every month to the contract end a commitment.
+        let mut q = self.quote_seats(name, "contracted", action, count)?;
+        q.pool = format!("{name} {kind}");
+        Ok(q)
+    }
+    fn request_modules(
+        &self,
+        kind: licfile::ModuleKind,
+        name: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<RequestOutcome, StoreError> {
+        self.call(format!("request {kind} {name} {action:?} {count}"))?;
+        let mut o = self.request_seats(name, "contracted", action, count)?;
+        o.pool = format!("{name} {kind}");
+        Ok(o)
     }
     fn import(&self, text: String) -> Result<ImportOutcome, StoreError> {
         self.call(format!("import {} bytes", text.len()))?;

@@ -2,7 +2,7 @@
 //! itself into a [`Job`] or says what is wrong. The form popup
 //! ([`super::components::form`]) moves between fields and edits them.
 
-use licfile::{SeatAction, Term};
+use licfile::{ModuleKind, SeatAction, Term};
 use store::{NewUser, UserChange};
 
 use super::action::{Job, SeatRequest};
@@ -165,6 +165,79 @@ impl Form for SeatsForm {
             term,
             action: self.action,
             count,
+            module: None,
+        }))
+    }
+}
+
+/// Buy or give back licences of an add-on module or of an integration with
+/// a count of its own (seed 003: "You add and remove add-on modules by
+/// adjusting the number of licences"). No term: they are bought to the
+/// contract end and given back from the next period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleForm {
+    /// Buy or give back.
+    pub action: SeatAction,
+    /// Add-on or integration.
+    pub kind: ModuleKind,
+    /// Which one: the licence's add-ons, or its integrations of their own count.
+    pub name: Choice,
+    /// How many.
+    pub count: TextInput,
+    /// What it holds, to say before anything is priced.
+    pub facts: Option<String>,
+}
+
+impl Form for ModuleForm {
+    fn title(&self) -> String {
+        match self.action {
+            SeatAction::Add => format!("Buy {} licences", self.kind),
+            SeatAction::Remove => format!("Give back {} licences", self.kind),
+        }
+    }
+    fn labels(&self) -> Vec<&'static str> {
+        match self.kind {
+            ModuleKind::AddOn => vec!["Add-on", "Count"],
+            ModuleKind::Integration => vec!["Integration", "Count"],
+        }
+    }
+    fn field(&self, i: usize) -> FieldRef<'_> {
+        match i {
+            0 => FieldRef::Choice(&self.name),
+            _ => FieldRef::Text(&self.count),
+        }
+    }
+    fn field_mut(&mut self, i: usize) -> FieldMut<'_> {
+        match i {
+            0 => FieldMut::Choice(&mut self.name),
+            _ => FieldMut::Text(&mut self.count),
+        }
+    }
+    fn first_focus(&self) -> usize {
+        1
+    }
+    fn note(&self) -> Option<String> {
+        self.facts.clone()
+    }
+    fn submit(&self) -> Result<Job, String> {
+        let typed = self.count.text();
+        let count: u32 = typed
+            .trim()
+            .parse()
+            .map_err(|_| format!("{:?} is not a number of licences", typed.trim()))?;
+        if count == 0 {
+            return Err("the count must be at least 1".into());
+        }
+        if self.name.value().is_empty() {
+            return Err(format!("the licence shown has no {} to buy", self.kind));
+        }
+        Ok(Job::Quote(SeatRequest {
+            licence: self.name.value().to_string(),
+            // Priced as contracted seats are: to the contract end.
+            term: Term::Contracted,
+            action: self.action,
+            count,
+            module: Some(self.kind),
         }))
     }
 }

@@ -211,13 +211,18 @@ pub fn execute(store: &dyn ConsoleStore, job: Job) -> Done {
             Done::Events { start, select, got }
         }
         Job::Quote(r) => {
-            let q = store.quote_seats(&r.licence, r.term.as_str(), r.action, r.count);
+            let q = match r.module {
+                Some(kind) => store.quote_modules(kind, &r.licence, r.action, r.count),
+                None => store.quote_seats(&r.licence, r.term.as_str(), r.action, r.count),
+            };
             Done::Quoted(r, q)
         }
         Job::Save(ref r) => {
-            let res = store
-                .request_seats(&r.licence, r.term.as_str(), r.action, r.count)
-                .map(|o| {
+            let saved = match r.module {
+                Some(kind) => store.request_modules(kind, &r.licence, r.action, r.count),
+                None => store.request_seats(&r.licence, r.term.as_str(), r.action, r.count),
+            };
+            let res = saved.map(|o| {
                     (
                         format!(
                             "request {} saved; the signed request for the vendor is in the confirmation e-mail {}",
@@ -768,7 +773,16 @@ impl App {
                 .iter()
                 .find(|p| p.licence.eq_ignore_ascii_case(&r.licence) && p.term == r.term)
         });
-        if r.term == Term::Contracted && r.action == SeatAction::Add {
+        if r.module.is_some() && r.action == SeatAction::Add {
+            // Add-ons and integrations are bought to the contract end, like contracted seats.
+            let end = status
+                .and_then(|s| s.contract_end)
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "the contract's end".into());
+            lines.push(format!(
+                "This is a commitment: the licences are billed until {end}; fewer can be asked for from the next period."
+            ));
+        } else if r.term == Term::Contracted && r.action == SeatAction::Add {
             let end = status
                 .and_then(|s| s.contract_end)
                 .map(|d| d.to_string())
@@ -777,7 +791,29 @@ impl App {
                 "This is a commitment: the seats are billed until {end} and cannot be given back before the renewal window."
             ));
         }
+        let module_scheduled = r.module.and_then(|kind| {
+            let l = self.data.licences.iter();
+            match kind {
+                licfile::ModuleKind::AddOn => l
+                    .flat_map(|l| &l.add_ons)
+                    .find(|a| a.name.eq_ignore_ascii_case(&r.licence))
+                    .and_then(|a| a.scheduled.as_ref()),
+                licfile::ModuleKind::Integration => l
+                    .flat_map(|l| &l.integrations)
+                    .find(|i| i.name.eq_ignore_ascii_case(&r.licence))
+                    .and_then(|i| i.scheduled.as_ref()),
+            }
+        });
         if r.action == SeatAction::Add
+            && let Some(sch) = module_scheduled
+        {
+            lines.push(format!(
+                "Buying cancels the reduction to {} licences scheduled from {}: the next period is billed for every licence bought.",
+                sch.seats, sch.from
+            ));
+        }
+        if r.action == SeatAction::Add
+            && r.module.is_none()
             && let Some(sch) = pool.and_then(|p| p.scheduled.as_ref())
         {
             lines.push(format!(

@@ -4,7 +4,7 @@
 //! directly, or the service's client); the tests put a fake in its place, so
 //! key handling and the performer are tested without sled.
 
-use licfile::SeatAction;
+use licfile::{ModuleKind, SeatAction};
 use store::detail::UserDetail;
 use store::gate::ContractsZip;
 use store::history::History;
@@ -54,6 +54,22 @@ pub trait ConsoleStore: Send + Sync {
         &self,
         licence: &str,
         term: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<RequestOutcome, StoreError>;
+    /// Prices an add-on or integration request without recording it.
+    fn quote_modules(
+        &self,
+        kind: ModuleKind,
+        name: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<Quote, StoreError>;
+    /// Records and signs an add-on or integration request.
+    fn request_modules(
+        &self,
+        kind: ModuleKind,
+        name: &str,
         action: SeatAction,
         count: u32,
     ) -> Result<RequestOutcome, StoreError>;
@@ -163,6 +179,24 @@ impl ConsoleStore for Gone {
     ) -> Result<RequestOutcome, StoreError> {
         self.err()
     }
+    fn quote_modules(
+        &self,
+        _kind: ModuleKind,
+        _name: &str,
+        _action: SeatAction,
+        _count: u32,
+    ) -> Result<Quote, StoreError> {
+        self.err()
+    }
+    fn request_modules(
+        &self,
+        _kind: ModuleKind,
+        _name: &str,
+        _action: SeatAction,
+        _count: u32,
+    ) -> Result<RequestOutcome, StoreError> {
+        self.err()
+    }
     fn import(&self, _text: String) -> Result<ImportOutcome, StoreError> {
         self.err()
     }
@@ -243,6 +277,24 @@ impl ConsoleStore for Real {
         count: u32,
     ) -> Result<RequestOutcome, StoreError> {
         self.0.request_seats(licence, term, action, count, "")
+    }
+    fn quote_modules(
+        &self,
+        kind: ModuleKind,
+        name: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<Quote, StoreError> {
+        self.0.quote_modules(kind, name, action, count)
+    }
+    fn request_modules(
+        &self,
+        kind: ModuleKind,
+        name: &str,
+        action: SeatAction,
+        count: u32,
+    ) -> Result<RequestOutcome, StoreError> {
+        self.0.request_modules(kind, name, action, count, "")
     }
     fn import(&self, text: String) -> Result<ImportOutcome, StoreError> {
         self.0.import(text)

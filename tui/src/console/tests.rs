@@ -538,6 +538,107 @@ fn buying_shows_the_cost_the_commitment_and_the_email_then_records() {
     );
 }
 
+/// The fake licence's rows after the pools: its one add-on, then its one
+/// integration (which follows the standard seats).
+fn select_module(a: &mut App, integration: bool) {
+    press(a, KeyCode::End);
+    if !integration {
+        press(a, KeyCode::Up);
+    }
+}
+
+#[test]
+fn b_and_x_on_an_add_on_return_its_form_and_on_a_following_integration_say_why_not() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    select_module(&mut a, false);
+    let mut a2 = app(&f);
+    select_module(&mut a2, true);
+    let before = f.calls().len();
+    let cx = Cx {
+        data: &a.data,
+        keys: &a.keys,
+        theme: &a.theme,
+    };
+    for (code, action) in [
+        ('b', licfile::SeatAction::Add),
+        ('x', licfile::SeatAction::Remove),
+    ] {
+        match a.licences.on_key(&key(KeyCode::Char(code)), &cx) {
+            Action::Open(Popup::Form(form)) => {
+                assert_eq!(
+                    form.form.labels(),
+                    vec!["Add-on", "Count"],
+                    "{code}: the add-on's form"
+                );
+                match form.form.submit() {
+                    Ok(Job::Quote(r)) => {
+                        assert_eq!(r.licence, "CRM module");
+                        assert_eq!(r.module, Some(licfile::ModuleKind::AddOn));
+                        assert_eq!((r.action, r.count), (action, 1));
+                    }
+                    other => panic!("{code}: {other:?}"),
+                }
+            }
+            other => panic!("{code} on an add-on should open its form, got {other:?}"),
+        }
+    }
+    // Enter: the add-on's details.
+    match a.licences.on_key(&key(KeyCode::Enter), &cx) {
+        Action::Open(Popup::Details(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    // The integration follows the standard seats: nothing to buy by itself.
+    let cx = Cx {
+        data: &a2.data,
+        keys: &a2.keys,
+        theme: &a2.theme,
+    };
+    for code in ['b', 'x'] {
+        match a2.licences.on_key(&key(KeyCode::Char(code)), &cx) {
+            Action::Fail(why) => assert!(
+                why.contains("follows the standard seat count")
+                    && why.contains("standard seats instead"),
+                "{why}"
+            ),
+            other => panic!("{code} on a following integration: {other:?}"),
+        }
+    }
+    assert_eq!(f.calls().len(), before, "a component never calls the store");
+}
+
+#[test]
+fn buying_an_add_on_quotes_confirms_and_records_it() {
+    let f = fake(5, 5);
+    let mut a = app(&f);
+    select_module(&mut a, false);
+    press(&mut a, KeyCode::Char('b'));
+    press(&mut a, KeyCode::Backspace);
+    type_text(&mut a, "2");
+    press(&mut a, KeyCode::Enter);
+    let lines = match a.popups.last() {
+        Some(Popup::Confirm(c)) => c.lines.join("\n"),
+        other => panic!("expected the cost first, got {other:?}"),
+    };
+    assert!(lines.contains("Buy 2 of CRM module add-on"), "{lines}");
+    assert!(
+        lines.contains("This is a commitment: the licences"),
+        "{lines}"
+    );
+    assert!(lines.contains("commitment"), "{lines}");
+    assert!(lines.contains("licences@fakes.test"), "{lines}");
+    assert!(
+        calls_with(&f, "request").is_empty(),
+        "nothing saved before y"
+    );
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(
+        calls_with(&f, "request add-on"),
+        vec!["request add-on CRM module Add 2"]
+    );
+    assert!(a.popups.is_empty());
+}
+
 #[test]
 fn buying_after_a_scheduled_reduction_says_it_cancels_it() {
     let f = fake(5, 5);
@@ -566,12 +667,20 @@ fn buying_after_a_scheduled_reduction_says_it_cancels_it() {
     );
 }
 
+/// Selects the Licences tab's last pool: End reaches the last row, and the
+/// fake licence's add-on and integration come after the pools.
+fn last_pool(a: &mut App) {
+    press(a, KeyCode::End);
+    press(a, KeyCode::Up);
+    press(a, KeyCode::Up);
+}
+
 #[test]
 fn a_limited_pool_shows_its_limits() {
     let f = fake(5, 5);
     let mut a = app(&f);
     assert_has(&screen(&a, 120, 40), "limited");
-    press(&mut a, KeyCode::End);
+    last_pool(&mut a);
     press(&mut a, KeyCode::Enter);
     let s = screen(&a, 80, 24);
     assert_has(&s, "Limited to");
@@ -583,7 +692,7 @@ fn a_limited_pool_shows_its_limits() {
 fn no_removal_below_one_seat_is_offered() {
     let f = fake(5, 5);
     let mut a = app(&f);
-    press(&mut a, KeyCode::End);
+    last_pool(&mut a);
     press(&mut a, KeyCode::Up);
     press(&mut a, KeyCode::Char('x'));
     assert!(a.popups.is_empty());
@@ -874,6 +983,12 @@ fn snapshot_popups() {
     press(&mut a, KeyCode::Enter);
     snap(&a, "popup_confirm_buy");
     press(&mut a, KeyCode::Esc);
+    select_module(&mut a, false);
+    insta::assert_snapshot!("tab_licences_add_on_selected_80x24", screen(&a, 80, 24));
+    press(&mut a, KeyCode::Char('b'));
+    insta::assert_snapshot!("popup_form_buy_add_on_80x24", screen(&a, 80, 24));
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Home);
     press(&mut a, KeyCode::Char('l'));
     snap(&a, "popup_system_licences");
     press(&mut a, KeyCode::Esc);

@@ -315,6 +315,52 @@ fn fulfil(
             )),
         }
     }
+    // Format 2: add-ons and integrations of their own count, applied the
+    // way seats are.
+    for m in req.module_changes() {
+        let (count, follows_standard) = match m.kind {
+            licfile::ModuleKind::AddOn => next
+                .add_ons
+                .iter_mut()
+                .find(|a| a.name.eq_ignore_ascii_case(&m.name))
+                .map(|a| (&mut a.count, false)),
+            licfile::ModuleKind::Integration => next
+                .integrations
+                .iter_mut()
+                .find(|i| i.name.eq_ignore_ascii_case(&m.name))
+                .map(|i| (&mut i.count, i.follows_standard)),
+        }
+        .ok_or_else(|| {
+            Failure::refused(format!(
+                "{shown}: the licence has no {} called {}; add it to the spec first",
+                m.kind, m.name
+            ))
+        })?;
+        if follows_standard {
+            return Err(Failure::refused(format!(
+                "{shown}: {} follows the standard seat count and has no count of its own; the site cannot ask for it separately",
+                m.name
+            ))
+            .into());
+        }
+        match m.action {
+            licfile::SeatAction::Add => *count = count.saturating_add(m.count),
+            licfile::SeatAction::Remove if m.effective <= today => {
+                if *count < m.count {
+                    return Err(Failure::refused(format!(
+                        "{shown}: asks to remove {} {} {} licences, but the licence grants {}",
+                        m.count, m.name, m.kind, count
+                    ))
+                    .into());
+                }
+                *count -= m.count;
+            }
+            licfile::SeatAction::Remove => notes.push(format!(
+                "removing {} {} {} licences takes effect on {}: the site applies it then; issue the licence with fewer from that date",
+                m.count, m.name, m.kind, m.effective
+            )),
+        }
+    }
     next.sequence = current.sequence + 1;
     next.licence_id = format!("{}-{:04}", next.serial, next.sequence);
     next.issued_at = licfile::Timestamp::from(now);

@@ -5,7 +5,7 @@
 //! system licences.
 
 use crossterm::event::KeyEvent;
-use licfile::{SeatAction, Term};
+use licfile::{ModuleKind, SeatAction, Term};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -14,7 +14,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use store::views::{LicenceView, PoolView};
 
 use super::super::action::Action;
-use super::super::forms::{Choice, PathForm, PathPurpose, SeatsForm, terms};
+use super::super::forms::{Choice, ModuleForm, PathForm, PathPurpose, SeatsForm, terms};
 use super::super::keys::Place;
 use super::super::strings as s;
 use super::details::{Details, wrap_words};
@@ -34,6 +34,16 @@ pub struct Licences {
     pub sort: Option<usize>,
     /// Rows of the pools table on screen, for page moves.
     pub page: std::cell::Cell<usize>,
+}
+
+/// A row of the add-ons and integrations, selectable after the pools (seed
+/// 003: add-ons are added and removed by their number in the overview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleRow {
+    /// The licence's add-on module at this index.
+    AddOn(usize),
+    /// The licence's integration at this index.
+    Integration(usize),
 }
 
 /// The pools table's columns.
@@ -133,15 +143,172 @@ impl Licences {
         data.licences.iter().find(|l| &l.issuer == issuer)
     }
 
-    /// The selected pool.
+    /// The selected pool (none when an add-on or integration is selected).
     pub fn selected<'a>(&self, data: &'a Data) -> Option<&'a PoolView> {
         self.pools(data).get(self.pos.sel).copied()
+    }
+
+    /// The add-ons, then the integrations, of the licence shown: the rows
+    /// the selection reaches after the pools.
+    pub fn modules(&self, data: &Data) -> Vec<ModuleRow> {
+        let Some(l) = self.licence(data) else {
+            return Vec::new();
+        };
+        (0..l.add_ons.len())
+            .map(ModuleRow::AddOn)
+            .chain((0..l.integrations.len()).map(ModuleRow::Integration))
+            .collect()
+    }
+
+    /// The selected add-on or integration, if the selection is past the pools.
+    pub fn selected_module(&self, data: &Data) -> Option<ModuleRow> {
+        let pools = self.pools(data).len();
+        self.pos
+            .sel
+            .checked_sub(pools)
+            .and_then(|i| self.modules(data).get(i).copied())
+    }
+
+    /// Rows the selection moves over: the pools, then the add-ons and integrations.
+    fn rows(&self, data: &Data) -> usize {
+        self.pools(data).len() + self.modules(data).len()
     }
 
     /// Keeps the selection and issuer within what the store now says.
     pub fn clamp(&mut self, data: &Data) {
         self.issuer = self.issuer.min(issuers(data).len().saturating_sub(1));
-        self.pos.sel = self.pos.sel.min(self.pools(data).len().saturating_sub(1));
+        self.pos.sel = self.pos.sel.min(self.rows(data).saturating_sub(1));
+    }
+
+    /// The details of the selected add-on or integration.
+    fn module_details(&self, cx: &Cx, row: ModuleRow) -> Option<Popup> {
+        let l = self.licence(cx.data)?;
+        let (title, mut lines) = match row {
+            ModuleRow::AddOn(i) => {
+                let a = l.add_ons.get(i)?;
+                (
+                    format!("{} (add-on)", a.name),
+                    vec![
+                        format!("Add-on module  {}", a.name),
+                        format!("Licences       {}", a.count),
+                        format!("Assigned       {} (Users tab, m: who holds it)", a.assigned),
+                        format!(
+                            "Pending        {} (bought, not yet granted by a licence)",
+                            a.pending
+                        ),
+                        format!("Price          {} a month", a.price),
+                    ],
+                )
+            }
+            ModuleRow::Integration(i) => {
+                let n = l.integrations.get(i)?;
+                let count = if n.follows_standard {
+                    format!("{} (follows the standard seat count)", n.seats)
+                } else {
+                    format!("{} of its own", n.seats)
+                };
+                (
+                    format!("{} (integration)", n.name),
+                    vec![
+                        format!("Integration    {}", n.name),
+                        format!("Licences       {count}"),
+                        format!(
+                            "Pending        {} (bought, not yet granted by a licence)",
+                            n.pending
+                        ),
+                        format!("Price          {} a month", n.price),
+                    ],
+                )
+            }
+        };
+        let scheduled = match row {
+            ModuleRow::AddOn(i) => l.add_ons.get(i).and_then(|a| a.scheduled.as_ref()),
+            ModuleRow::Integration(i) => l.integrations.get(i).and_then(|n| n.scheduled.as_ref()),
+        };
+        if let Some(sch) = scheduled {
+            lines.push(format!(
+                "Scheduled      {} licences from {} (a reduction for the next period)",
+                sch.seats, sch.from
+            ));
+        }
+        lines.push(String::new());
+        lines.push(format!(
+            "From licence {} (sequence {}), issuer {}",
+            l.licence_id, l.sequence, l.issuer_label
+        ));
+        Some(Popup::Details(Details::new(title, lines)))
+    }
+
+    /// The form that buys or gives back the selected add-on or integration,
+    /// or why it cannot be: an integration following the standard seats has
+    /// no count of its own.
+    fn module_form(&self, cx: &Cx, row: ModuleRow, action: SeatAction) -> Action {
+        let Some(l) = self.licence(cx.data) else {
+            return Action::Fail("no licence is shown".into());
+        };
+        let (kind, name, names, facts) = match row {
+            ModuleRow::AddOn(i) => {
+                let Some(a) = l.add_ons.get(i) else {
+                    return Action::Fail("no add-on is selected".into());
+                };
+                let facts = match action {
+                    SeatAction::Add => format!(
+                        "{}: {} licences, {} assigned, {} a month each, to the contract end {}.",
+                        a.name, a.count, a.assigned, a.price, l.contract_end
+                    ),
+                    SeatAction::Remove => {
+                        let most = u64::from(a.count).saturating_sub(a.assigned);
+                        if most == 0 {
+                            return Action::Fail(format!(
+                                "{}: all {} licences are assigned: take the module from users first (Users tab, m shows who holds it)",
+                                a.name, a.count
+                            ));
+                        }
+                        format!(
+                            "{}: at most {most} can be given back ({} assigned stay), from the next period.",
+                            a.name, a.assigned
+                        )
+                    }
+                };
+                let names = l.add_ons.iter().map(|a| a.name.clone()).collect();
+                (ModuleKind::AddOn, a.name.clone(), names, facts)
+            }
+            ModuleRow::Integration(i) => {
+                let Some(n) = l.integrations.get(i) else {
+                    return Action::Fail("no integration is selected".into());
+                };
+                if n.follows_standard {
+                    return Action::Fail(format!(
+                        "{} follows the standard seat count ({} seats) and cannot be bought or given back separately: buy or give back standard seats instead",
+                        n.name, n.seats
+                    ));
+                }
+                let facts = match action {
+                    SeatAction::Add => format!(
+                        "{}: {} licences of its own, {} a month each, to the contract end {}.",
+                        n.name, n.seats, n.price, l.contract_end
+                    ),
+                    SeatAction::Remove => format!(
+                        "{}: {} licences of its own; fewer from the next period.",
+                        n.name, n.seats
+                    ),
+                };
+                let names = l
+                    .integrations
+                    .iter()
+                    .filter(|n| !n.follows_standard)
+                    .map(|n| n.name.clone())
+                    .collect();
+                (ModuleKind::Integration, n.name.clone(), names, facts)
+            }
+        };
+        Action::Open(Popup::Form(FormPopup::new(Box::new(ModuleForm {
+            action,
+            kind,
+            name: Choice::new(names, &name),
+            count: TextInput::new("1"),
+            facts: Some(facts),
+        }))))
     }
 
     fn details(&self, cx: &Cx) -> Option<Popup> {
@@ -294,7 +461,7 @@ impl Component for Licences {
             }
             return Action::Ignored;
         }
-        let n = self.pools(cx.data).len();
+        let n = self.rows(cx.data);
         if self.pos.on_key(
             k,
             key,
@@ -303,14 +470,21 @@ impl Component for Licences {
         ) {
             return Action::None;
         }
+        let module = self.selected_module(cx.data);
         if k.open.matches(key) {
-            return self.details(cx).map(Action::Open).unwrap_or(Action::None);
+            let popup = match module {
+                Some(row) => self.module_details(cx, row),
+                None => self.details(cx),
+            };
+            return popup.map(Action::Open).unwrap_or(Action::None);
         }
-        if k.buy.matches(key) {
-            return self.seats_form(cx, SeatAction::Add);
-        }
-        if k.remove.matches(key) {
-            return self.seats_form(cx, SeatAction::Remove);
+        for (binding, action) in [(&k.buy, SeatAction::Add), (&k.remove, SeatAction::Remove)] {
+            if binding.matches(key) {
+                return match module {
+                    Some(row) => self.module_form(cx, row, action),
+                    None => self.seats_form(cx, action),
+                };
+            }
         }
         if k.import.matches(key) {
             return Action::Open(Popup::Form(FormPopup::new(Box::new(PathForm {
@@ -605,7 +779,8 @@ impl Component for Licences {
             title: format!("Licences{sorted}"),
             cols: &COLS,
             rows,
-            selected: (!pools.is_empty()).then_some(self.pos.sel),
+            // An add-on or integration selected is marked below, not here.
+            selected: (self.pos.sel < pools.len()).then_some(self.pos.sel),
             window: None,
         };
         self.page
@@ -614,56 +789,99 @@ impl Component for Licences {
 
         let mut lines = Vec::new();
         let width = usize::from(extras.width.saturating_sub(if wide { 2 } else { 0 }));
+        let chosen = self.selected_module(cx.data);
+        // The selected one is marked by words (`>` or brackets) and by style,
+        // so that it shows without colour.
+        let mark = |row: ModuleRow| chosen == Some(row);
+        let module_state = |pending: u64, scheduled: Option<&store::views::Scheduled>| {
+            let mut s = String::new();
+            if pending > 0 {
+                s.push_str(&format!("  {pending} pending"));
+            }
+            if let Some(sch) = scheduled {
+                s.push_str(&format!("  to {} from {}", sch.seats, sch.from));
+            }
+            s
+        };
         if let Some(l) = lic {
             if wide {
                 if !l.add_ons.is_empty() {
                     lines.push(Line::from(Span::styled("Add-on modules", t.header())));
-                    for a in &l.add_ons {
-                        lines.push(Line::from(ellipsis(
-                            &format!(
-                                "  {}  {} of {} assigned  {}/month",
-                                a.name, a.assigned, a.count, a.price
+                    for (i, a) in l.add_ons.iter().enumerate() {
+                        let on = mark(ModuleRow::AddOn(i));
+                        lines.push(Line::from(Span::styled(
+                            ellipsis(
+                                &format!(
+                                    "{} {}  {} of {} assigned  {}/month{}",
+                                    if on { ">" } else { " " },
+                                    a.name,
+                                    a.assigned,
+                                    a.count,
+                                    a.price,
+                                    module_state(a.pending, a.scheduled.as_ref())
+                                ),
+                                width,
                             ),
-                            width,
+                            if on { t.selected() } else { Style::default() },
                         )));
                     }
                 }
                 if !l.integrations.is_empty() {
                     lines.push(Line::from(Span::styled("Integrations", t.header())));
-                    for i in &l.integrations {
+                    for (n, i) in l.integrations.iter().enumerate() {
+                        let on = mark(ModuleRow::Integration(n));
                         let seats = if i.follows_standard {
                             format!("{} (follows standard)", i.seats)
                         } else {
                             i.seats.to_string()
                         };
-                        lines.push(Line::from(ellipsis(
-                            &format!("  {}  {seats}  {}/month", i.name, i.price),
-                            width,
+                        lines.push(Line::from(Span::styled(
+                            ellipsis(
+                                &format!(
+                                    "{} {}  {seats}  {}/month{}",
+                                    if on { ">" } else { " " },
+                                    i.name,
+                                    i.price,
+                                    module_state(i.pending, i.scheduled.as_ref())
+                                ),
+                                width,
+                            ),
+                            if on { t.selected() } else { Style::default() },
                         )));
                     }
                 }
             } else {
-                let add_ons: Vec<String> = l
-                    .add_ons
-                    .iter()
-                    .map(|a| format!("{} {}/{}", a.name, a.assigned, a.count))
-                    .collect();
-                let integrations: Vec<String> =
-                    l.integrations.iter().map(|i| i.name.clone()).collect();
-                lines.push(cut_line(
-                    Line::from(vec![
-                        Span::styled("Add-ons ", t.header()),
-                        Span::raw(add_ons.join(", ")),
-                    ]),
-                    width,
-                ));
-                lines.push(cut_line(
-                    Line::from(vec![
-                        Span::styled("Integrations ", t.header()),
-                        Span::raw(integrations.join(", ")),
-                    ]),
-                    width,
-                ));
+                let item = |on: bool, text: String| {
+                    if on {
+                        Span::styled(format!("[{text}]"), t.selected())
+                    } else {
+                        Span::raw(text)
+                    }
+                };
+                let mut add_ons = vec![Span::styled("Add-ons ", t.header())];
+                for (i, a) in l.add_ons.iter().enumerate() {
+                    if i > 0 {
+                        add_ons.push(Span::raw(", "));
+                    }
+                    let pending = if a.pending > 0 {
+                        format!(" +{}", a.pending)
+                    } else {
+                        String::new()
+                    };
+                    add_ons.push(item(
+                        mark(ModuleRow::AddOn(i)),
+                        format!("{} {}/{}{pending}", a.name, a.assigned, a.count),
+                    ));
+                }
+                let mut integrations = vec![Span::styled("Integrations ", t.header())];
+                for (n, i) in l.integrations.iter().enumerate() {
+                    if n > 0 {
+                        integrations.push(Span::raw(", "));
+                    }
+                    integrations.push(item(mark(ModuleRow::Integration(n)), i.name.clone()));
+                }
+                lines.push(cut_line(Line::from(add_ons), width));
+                lines.push(cut_line(Line::from(integrations), width));
             }
         }
         if wide {
