@@ -43,3 +43,20 @@ pub fn site_with(date: &str, licence: &Licence) -> Site {
     .unwrap();
     Site { dir, clock, store }
 }
+
+/// Opens a closed store's sled database directly, as something changing it
+/// behind the store's back would. sled's I/O threads let go of its file lock
+/// a moment after the store is dropped (under a loaded test run, tens of
+/// milliseconds): waited for, up to five seconds.
+pub fn open_sled(path: &std::path::Path) -> sled::Db {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) if start.elapsed() < std::time::Duration::from_secs(5) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+}

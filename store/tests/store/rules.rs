@@ -621,7 +621,7 @@ fn audit_verify_finds_an_altered_event() {
     let clock = s.clock.clone();
     drop(s.store);
     {
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = crate::common::open_sled(&dir.join("db"));
         let key = [b"e/".as_slice(), &2u64.to_be_bytes()].concat();
         let mut v = db.get(&key).unwrap().unwrap().to_vec();
         // Event 2 is the owner's "User added": its typed record names them.
@@ -666,7 +666,7 @@ fn audit_verify_replays_the_log_and_finds_records_changed_behind_its_back() {
     // records finds nothing wrong, the log still says he is active.
     {
         let cfg = bincode::config::standard();
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = crate::common::open_sled(&dir.join("db"));
         let key = b"u/bob".to_vec();
         let (mut bob, _): (store::User, usize) =
             bincode::serde::decode_from_slice(&db.get(&key).unwrap().unwrap(), cfg).unwrap();

@@ -117,7 +117,7 @@ fn a_store_made_by_a_newer_tessera_is_refused_and_left_alone() {
     // Made newer: open it with this build, then write a later schema as a
     // newer Tessera would have.
     {
-        let db = sled::open(path.join("db")).unwrap();
+        let db = crate::common::open_sled(&path.join("db"));
         let bytes = bincode::serde::encode_to_vec(99u32, bincode::config::standard()).unwrap();
         db.insert(b"m/schema", bytes).unwrap();
         db.flush().unwrap();
