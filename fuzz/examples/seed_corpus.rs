@@ -105,6 +105,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         storage_used_bytes: 123_456_789_012,
         storage_allowance_gb: 1_000,
         currency: "GBP".into(),
+        // Format 1: no chain (the corpus seeds the oldest readable form).
+        chain: None,
     });
 
     // A site whose mark ran ahead to 2026-09-01 asks for the time on 2026-05-31;

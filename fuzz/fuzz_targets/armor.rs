@@ -10,8 +10,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // What was accepted, written back out canonically, reads back the same.
-    let headers: Vec<(&str, String)> =
-        parsed.headers.iter().map(|(n, v)| (*n, v.clone())).collect();
+    let headers: Vec<(&str, String)> = parsed
+        .headers
+        .iter()
+        .map(|(n, v)| (*n, v.clone()))
+        .collect();
     let text = armor::write(parsed.kind, &headers, &parsed.body);
     match armor::parse(text.as_bytes()) {
         Ok(again) => {
