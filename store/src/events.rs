@@ -595,6 +595,18 @@ fn gb(bytes: u64) -> f64 {
     bytes as f64 / 1e9
 }
 
+/// An add-on's word or an integration's, for events about either.
+fn by_kind(
+    kind: licfile::ModuleKind,
+    add_on: &'static str,
+    integration: &'static str,
+) -> &'static str {
+    match kind {
+        licfile::ModuleKind::AddOn => add_on,
+        licfile::ModuleKind::Integration => integration,
+    }
+}
+
 impl Action {
     /// The short name shown in the log: "Licence imported", "User added", ….
     pub fn name(&self) -> &'static str {
@@ -629,34 +641,41 @@ impl Action {
             Action::ClockCorrected { .. } => "Clock corrected",
             Action::LeaseHoursSet { .. } => "Lease lifetime set",
             // Named for what they are about, so the log reads right for both.
-            Action::ModulesRequested { module, .. } => match module.kind {
-                licfile::ModuleKind::AddOn => "Add-on licences requested",
-                licfile::ModuleKind::Integration => "Integration licences requested",
-            },
-            Action::ModuleReductionScheduled { module, .. } => match module.kind {
-                licfile::ModuleKind::AddOn => "Add-on reduction scheduled",
-                licfile::ModuleKind::Integration => "Integration reduction scheduled",
-            },
-            Action::ModuleReductionCancelled { module, .. } => match module.kind {
-                licfile::ModuleKind::AddOn => "Add-on reduction cancelled",
-                licfile::ModuleKind::Integration => "Integration reduction cancelled",
-            },
-            Action::ModulePurchaseFulfilled { module, .. } => match module.kind {
-                licfile::ModuleKind::AddOn => "Add-on purchase fulfilled",
-                licfile::ModuleKind::Integration => "Integration purchase fulfilled",
-            },
-            Action::ModuleReductionLicensed { module, .. } => match module.kind {
-                licfile::ModuleKind::AddOn => "Add-on reduction licensed",
-                licfile::ModuleKind::Integration => "Integration reduction licensed",
-            },
-            Action::ModulePurchaseExpired { module, .. } => match module.kind {
-                licfile::ModuleKind::AddOn => "Add-on purchase expired",
-                licfile::ModuleKind::Integration => "Integration purchase expired",
-            },
-            Action::ModuleReductionApplied { module, .. } => match module.kind {
-                licfile::ModuleKind::AddOn => "Add-on reduction applied",
-                licfile::ModuleKind::Integration => "Integration reduction applied",
-            },
+            Action::ModulesRequested { module, .. } => by_kind(
+                module.kind,
+                "Add-on licences requested",
+                "Integration licences requested",
+            ),
+            Action::ModuleReductionScheduled { module, .. } => by_kind(
+                module.kind,
+                "Add-on reduction scheduled",
+                "Integration reduction scheduled",
+            ),
+            Action::ModuleReductionCancelled { module, .. } => by_kind(
+                module.kind,
+                "Add-on reduction cancelled",
+                "Integration reduction cancelled",
+            ),
+            Action::ModulePurchaseFulfilled { module, .. } => by_kind(
+                module.kind,
+                "Add-on purchase fulfilled",
+                "Integration purchase fulfilled",
+            ),
+            Action::ModuleReductionLicensed { module, .. } => by_kind(
+                module.kind,
+                "Add-on reduction licensed",
+                "Integration reduction licensed",
+            ),
+            Action::ModulePurchaseExpired { module, .. } => by_kind(
+                module.kind,
+                "Add-on purchase expired",
+                "Integration purchase expired",
+            ),
+            Action::ModuleReductionApplied { module, .. } => by_kind(
+                module.kind,
+                "Add-on reduction applied",
+                "Integration reduction applied",
+            ),
         }
     }
 

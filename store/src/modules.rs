@@ -24,7 +24,7 @@ use crate::gate::Gate;
 use crate::keys::{self, names};
 use crate::licences::InForce;
 use crate::model::ModuleKey;
-use crate::purchases::{PENDING_DAYS, Quote, RequestOutcome};
+use crate::purchases::{PENDING_DAYS, Quote, RequestOutcome, each_due};
 use crate::rules::purchase as rule;
 
 /// Add-on or integration licences bought and not yet granted by a licence.
@@ -584,35 +584,43 @@ pub(crate) fn tick_in(tx: &mut Tx<'_>) -> Result<Vec<String>> {
     let now = tx.now.timestamp();
     let today = tx.now.date_naive();
     let mut notes = Vec::new();
-    for (k, v) in tx.scan(keys::MODULE_PENDING)? {
-        let p: ModulePending = crate::model::decode(&v, "module pending")?;
-        if now >= p.expires_at {
+    each_due(
+        tx,
+        keys::MODULE_PENDING,
+        "module pending",
+        &mut notes,
+        |tx, k, p: ModulePending| {
+            if now < p.expires_at {
+                return Ok(None);
+            }
             tx.del(k);
-            let action = Action::ModulePurchaseExpired {
-                request_id: p.request_id.clone(),
-                module: p.module.clone(),
+            Ok(Some(Action::ModulePurchaseExpired {
+                request_id: p.request_id,
+                module: p.module,
                 count: p.count,
                 days: PENDING_DAYS,
-            };
-            notes.push(action.to_string());
-            tx.system_event(action, Some(now));
-        }
-    }
-    for (k, v) in tx.scan(keys::MODULE_REDUCTIONS)? {
-        let mut r: ModuleReduction = crate::model::decode(&v, "module reduction")?;
-        if !r.applied && r.effective <= today {
+            }))
+        },
+    )?;
+    each_due(
+        tx,
+        keys::MODULE_REDUCTIONS,
+        "module reduction",
+        &mut notes,
+        |tx, k, mut r: ModuleReduction| {
+            if r.applied || r.effective > today {
+                return Ok(None);
+            }
             r.applied = true;
             tx.put_rec(&k, &r)?;
-            let action = Action::ModuleReductionApplied {
-                request_id: r.request_id.clone(),
-                module: r.module.clone(),
+            Ok(Some(Action::ModuleReductionApplied {
+                request_id: r.request_id,
+                module: r.module,
                 count: r.count,
                 effective: r.effective,
                 target: r.target,
-            };
-            notes.push(action.to_string());
-            tx.system_event(action, Some(now));
-        }
-    }
+            }))
+        },
+    )?;
     Ok(notes)
 }

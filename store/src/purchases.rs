@@ -571,36 +571,66 @@ pub(crate) fn tick_in(tx: &mut Tx<'_>) -> Result<(Vec<String>, Vec<PoolKey>)> {
     let today = tx.now.date_naive();
     let mut notes = Vec::new();
     let mut shrunk = Vec::new();
-    for (k, v) in tx.scan(keys::PENDING)? {
-        let p: Pending = crate::model::decode(&v, "pending")?;
-        if now >= p.expires_at {
+    each_due(
+        tx,
+        keys::PENDING,
+        "pending",
+        &mut notes,
+        |tx, k, p: Pending| {
+            if now < p.expires_at {
+                return Ok(None);
+            }
             tx.del(k);
-            let action = Action::PurchaseExpired {
-                request_id: p.request_id.clone(),
-                pool: p.pool.clone(),
+            Ok(Some(Action::PurchaseExpired {
+                request_id: p.request_id,
+                pool: p.pool,
                 count: p.count,
                 days: PENDING_DAYS,
-            };
-            notes.push(action.to_string());
-            tx.system_event(action, Some(now));
-        }
-    }
-    for (k, v) in tx.scan(keys::REDUCTIONS)? {
-        let mut r: Reduction = crate::model::decode(&v, "reduction")?;
-        if !r.applied && r.effective <= today {
+            }))
+        },
+    )?;
+    each_due(
+        tx,
+        keys::REDUCTIONS,
+        "reduction",
+        &mut notes,
+        |tx, k, mut r: Reduction| {
+            if r.applied || r.effective > today {
+                return Ok(None);
+            }
             r.applied = true;
             tx.put_rec(&k, &r)?;
-            let action = Action::SeatReductionApplied {
-                request_id: r.request_id.clone(),
-                pool: r.pool.clone(),
+            shrunk.push(r.pool.clone());
+            Ok(Some(Action::SeatReductionApplied {
+                request_id: r.request_id,
+                pool: r.pool,
                 count: r.count,
                 effective: r.effective,
                 target: r.target,
-            };
+            }))
+        },
+    )?;
+    Ok((notes, shrunk))
+}
+
+/// On tick, each record under `prefix` (a `what`) given to `due`, which
+/// deletes or rewrites it when its time has come and returns the event that
+/// says so: recorded as the system's, and said in `notes`. Seats' and
+/// modules' purchases and reductions lapse and apply this one way.
+pub(crate) fn each_due<T: serde::de::DeserializeOwned>(
+    tx: &mut Tx<'_>,
+    prefix: &[u8],
+    what: &str,
+    notes: &mut Vec<String>,
+    mut due: impl FnMut(&mut Tx<'_>, Vec<u8>, T) -> Result<Option<Action>>,
+) -> Result<()> {
+    let now = tx.now.timestamp();
+    for (k, v) in tx.scan(prefix)? {
+        let rec: T = crate::model::decode(&v, what)?;
+        if let Some(action) = due(tx, k, rec)? {
             notes.push(action.to_string());
             tx.system_event(action, Some(now));
-            shrunk.push(r.pool.clone());
         }
     }
-    Ok((notes, shrunk))
+    Ok(())
 }

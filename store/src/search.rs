@@ -273,12 +273,10 @@ impl UserIndex {
         Ok(())
     }
 
-    /// The order asked for, made if it is not yet.
-    fn order(&mut self, sort: UserSort) -> Option<&Order> {
-        if sort == UserSort::Name {
-            return None;
-        }
-        if !self.orders.contains_key(&sort) {
+    /// Makes the order asked for if it is not made yet (by name is the
+    /// entries' own order and needs none).
+    fn make_order(&mut self, sort: UserSort) {
+        if sort != UserSort::Name && !self.orders.contains_key(&sort) {
             let mut positions: Vec<u32> = (0..self.entries.len() as u32).collect();
             let entries = &self.entries;
             let pools = &self.pools;
@@ -311,7 +309,6 @@ impl UserIndex {
             }
             self.orders.insert(sort, Order { positions, rank });
         }
-        self.orders.get(&sort)
     }
 
     /// The page `cursor` names of the users `filter` keeps, in `sort`'s order.
@@ -342,7 +339,7 @@ impl UserIndex {
                 }
             }
         };
-        self.order(sort);
+        self.make_order(sort);
         let order = self.orders.get(&sort);
         let at = cursor_at(self, order);
         let entry = |pos: usize| -> &Entry {

@@ -347,6 +347,17 @@ fn assert_disconnection_shown(seen: &[String]) {
     }
 }
 
+impl Term {
+    /// A user added through the console is listed by `tessera users list`
+    /// run beside it (through whatever owns the store); then `q` quits it.
+    fn add_user_seen_beside_and_quit(&self, name: &str) {
+        self.add_user(name, "zara@example.com");
+        assert!(listed_users(&self.dir).contains(name));
+        self.keys(&["q"]);
+        assert_eq!(self.wait_exit(), 0);
+    }
+}
+
 /// Users `tessera users list --json` lists beside the console (through
 /// whatever owns the store).
 fn listed_users(dir: &Dir) -> String {
@@ -942,10 +953,7 @@ fn a_service_restarted_under_an_open_console_is_reached_again() {
         "the new service holds the store"
     );
     // Keys work, and a change made in the console is the service's.
-    t.add_user("zara.restart", "zara@example.com");
-    assert!(listed_users(&t.dir).contains("zara.restart"));
-    t.keys(&["q"]);
-    assert_eq!(t.wait_exit(), 0);
+    t.add_user_seen_beside_and_quit("zara.restart");
     let status = service.signal_and_wait("TERM", Duration::from_secs(10));
     assert!(status.success(), "{status}: {}", service.log_text());
 }
@@ -984,10 +992,7 @@ fn a_service_started_after_the_console_took_the_store_over_gets_it() {
         "{}",
         service.log_text()
     );
-    t.add_user("zara.handover", "zara@example.com");
-    assert!(listed_users(&t.dir).contains("zara.handover"));
-    t.keys(&["q"]);
-    assert_eq!(t.wait_exit(), 0);
+    t.add_user_seen_beside_and_quit("zara.handover");
     let status = service.signal_and_wait("TERM", Duration::from_secs(10));
     assert!(status.success(), "{status}: {}", service.log_text());
 }
@@ -1022,10 +1027,7 @@ fn a_service_killed_under_an_open_console_is_healed() {
     let console = t.console_pid();
     assert_eq!(holder_pid(&t.dir), console, "the console holds the store");
     // Others reach the store through the console, and see its changes.
-    t.add_user("zara.killed", "zara@example.com");
-    assert!(listed_users(&t.dir).contains("zara.killed"));
-    t.keys(&["q"]);
-    assert_eq!(t.wait_exit(), 0);
+    t.add_user_seen_beside_and_quit("zara.killed");
 }
 
 /// `--connect` to a TLS service that is restarted on the same address: the
@@ -1060,10 +1062,7 @@ fn a_tls_service_restarted_under_a_connected_console_is_reached_again() {
         service.pid(),
         "the service holds the store"
     );
-    t.add_user("zara.tls", "zara@example.com");
-    assert!(listed_users(&t.dir).contains("zara.tls"));
-    t.keys(&["q"]);
-    assert_eq!(t.wait_exit(), 0);
+    t.add_user_seen_beside_and_quit("zara.tls");
     let status = service.signal_and_wait("TERM", Duration::from_secs(10));
     assert!(status.success(), "{status}: {}", service.log_text());
 }

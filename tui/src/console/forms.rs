@@ -148,14 +148,7 @@ impl Form for SeatsForm {
         self.facts.clone()
     }
     fn submit(&self) -> Result<Job, String> {
-        let typed = self.count.text();
-        let count: u32 = typed
-            .trim()
-            .parse()
-            .map_err(|_| format!("{:?} is not a number of seats", typed.trim()))?;
-        if count == 0 {
-            return Err("the count must be at least 1".into());
-        }
+        let count = count_of(&self.count, "seats")?;
         let term = Term::parse(self.term.value()).ok_or("choose a term")?;
         if self.licence.value().is_empty() {
             return Err("there is nothing to buy: no licence is in force".into());
@@ -168,6 +161,20 @@ impl Form for SeatsForm {
             module: None,
         }))
     }
+}
+
+/// The count typed in a buy or give-back form: a whole number of `what`,
+/// at least 1.
+fn count_of(field: &TextInput, what: &str) -> Result<u32, String> {
+    let typed = field.text();
+    let count: u32 = typed
+        .trim()
+        .parse()
+        .map_err(|_| format!("{:?} is not a number of {what}", typed.trim()))?;
+    if count == 0 {
+        return Err("the count must be at least 1".into());
+    }
+    Ok(count)
 }
 
 /// Buy or give back licences of an add-on module or of an integration with
@@ -220,14 +227,7 @@ impl Form for ModuleForm {
         self.facts.clone()
     }
     fn submit(&self) -> Result<Job, String> {
-        let typed = self.count.text();
-        let count: u32 = typed
-            .trim()
-            .parse()
-            .map_err(|_| format!("{:?} is not a number of licences", typed.trim()))?;
-        if count == 0 {
-            return Err("the count must be at least 1".into());
-        }
+        let count = count_of(&self.count, "licences")?;
         if self.name.value().is_empty() {
             return Err(format!("the licence shown has no {} to buy", self.kind));
         }
